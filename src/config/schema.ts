@@ -1,0 +1,67 @@
+// `.github/lanegate.yml`: the reviewed baseline. One zod schema; every default from the contract.
+import { z } from "zod";
+import { type Baseline, DATA_AUTHORITIES, parseLaneId } from "../domain.ts";
+
+const declaredLane = z.strictObject({
+  data_authority: z.enum(DATA_AUTHORITIES),
+  requires_backup_before_destroy: z.boolean().optional(),
+  requires_restore_proof: z.boolean().optional(),
+  requires_runtime_identity: z.boolean().optional(),
+});
+
+const workflowFile = z
+  .string()
+  .regex(/^[\w.-]+\.ya?ml$/, "must be a workflow file name under .github/workflows/, like deploy.yml");
+
+const proof = z.strictObject({
+  workflow: workflowFile,
+  max_age_hours: z.number().positive(),
+});
+
+export const configSchema = z.strictObject({
+  label: z.string().trim().min(1).max(50).default("lane-policy"),
+  approvers: z
+    .strictObject({
+      min_permission: z.enum(["write", "maintain", "admin"]).default("maintain"),
+      teams: z.array(z.string().regex(/^[\w.-]+$/, "must be a team slug")).default([]),
+      allow_self_approval: z.boolean().default(false),
+    })
+    .prefault({}),
+  lanes: z
+    .record(z.string(), declaredLane)
+    .default({})
+    .superRefine((lanes, ctx) => {
+      for (const key of Object.keys(lanes)) {
+        if (!parseLaneId(key)) ctx.addIssue({ code: "custom", path: [key], message: "is not a lane id" });
+      }
+    }),
+  gate: z
+    .strictObject({
+      workflows: z.array(workflowFile).default([]),
+      branches: z.array(z.string().min(1)).optional(),
+      cancel_refused_runs: z.boolean().default(true),
+      environments: z.record(z.string(), z.string()).default({}),
+    })
+    .prefault({}),
+  proofs: z
+    .strictObject({
+      backup: proof.optional(),
+      restore: proof.optional(),
+    })
+    .default({}),
+});
+
+export type LanegateConfig = z.infer<typeof configSchema>;
+
+/** The defaults: what a repository without a config (or with an invalid one) runs under. */
+export const DEFAULT_CONFIG: LanegateConfig = configSchema.parse({});
+
+/** The declared lanes keyed by their normalised id. */
+export function baselineOf(config: LanegateConfig): Baseline {
+  const baseline: Baseline = {};
+  for (const [key, lane] of Object.entries(config.lanes)) {
+    const id = parseLaneId(key);
+    if (id) baseline[id.id] = lane;
+  }
+  return baseline;
+}

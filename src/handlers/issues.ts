@@ -1,0 +1,47 @@
+// Turns an `issues` delivery into a sync trigger. The payload only says which issue to look at
+// and what its sender may have approved; the state itself is read from GitHub.
+import type { Context } from "probot";
+import { type ApprovalClaim, type SyncDeps, syncIssue } from "../lanes/sync.ts";
+import { deliverySeen } from "../store/lanes.ts";
+
+export const ISSUE_EVENTS = [
+  "issues.opened",
+  "issues.edited",
+  "issues.labeled",
+  "issues.unlabeled",
+  "issues.closed",
+  "issues.reopened",
+  "issues.deleted",
+  "issues.transferred",
+] as const;
+
+export async function onIssue(deps: SyncDeps, context: Context<(typeof ISSUE_EVENTS)[number]>) {
+  if (deliverySeen(deps.db, context.id)) {
+    context.log.info(`delivery ${context.id} already applied`);
+    return;
+  }
+  const { payload } = context;
+  const event = `${context.name}.${payload.action}`;
+  const result = await syncIssue(
+    deps,
+    context.octokit,
+    {
+      ref: { owner: payload.repository.owner.login, repo: payload.repository.name },
+      installationId: payload.installation?.id ?? null,
+      number: payload.issue.number,
+    },
+    { deliveryId: context.id, event, actor: payload.sender.login },
+    claimOf(payload),
+  );
+  if (!result.ok) context.log.warn(`${event} not applied: ${result.error}`);
+}
+
+function claimOf(payload: Context<(typeof ISSUE_EVENTS)[number]>["payload"]): ApprovalClaim | undefined {
+  const sender = { sender: payload.sender.login, senderIsBot: payload.sender.type === "Bot" };
+  const body = payload.issue.body ?? "";
+  if (payload.action === "labeled" && payload.label) {
+    return { via: "labeled", label: payload.label.name, body, ...sender };
+  }
+  if (payload.action === "edited" && payload.changes.body) return { via: "edited", body, ...sender };
+  return undefined;
+}

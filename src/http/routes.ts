@@ -1,0 +1,58 @@
+// The read models as JSON under /lanegate/api. Plain Node handlers, as Probot 14's addHandler takes.
+
+import { timingSafeEqual } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { parseLaneId } from "../domain.ts";
+import type { Db } from "../store/db.ts";
+import { auditPage, laneViews, oneLaneView, repositoryView } from "../store/read.ts";
+
+const PREFIX = "/lanegate/api/repos/";
+
+export function readModelHandler(db: Db, token: string | undefined) {
+  return (req: IncomingMessage, res: ServerResponse): boolean => {
+    const url = new URL(req.url ?? "/", "http://lanegate.local");
+    if (!url.pathname.startsWith("/lanegate/api")) return false;
+    if (token && !authorized(req.headers.authorization, token)) {
+      send(res, 401, { message: "a Bearer token is required" });
+      return true;
+    }
+    if (req.method !== "GET") {
+      send(res, 405, { message: "read models are read-only" });
+      return true;
+    }
+    const parts = url.pathname.startsWith(PREFIX)
+      ? url.pathname.slice(PREFIX.length).split("/").map(decodeURIComponent)
+      : [];
+    const [owner, name, kind, ...rest] = parts;
+    if (!owner || !name) {
+      send(res, 404, { message: "no such route" });
+      return true;
+    }
+    const repo = `${owner}/${name}`.toLowerCase();
+    if (kind === "lanes" && rest.length === 0) {
+      send(res, 200, { repository: repo, config: repositoryView(db, repo), lanes: laneViews(db, repo) });
+    } else if (kind === "lanes" && rest.length === 2) {
+      const lane = parseLaneId(rest.join("/"));
+      if (lane) send(res, 200, oneLaneView(db, repo, lane.id));
+      else send(res, 400, { message: `"${rest.join("/")}" is not a lane id` });
+    } else if (kind === "audit" && rest.length === 0) {
+      const limit = Math.min(Math.max(Number(url.searchParams.get("limit")) || 50, 1), 500);
+      const before = Number(url.searchParams.get("before")) || undefined;
+      send(res, 200, auditPage(db, repo, limit, before));
+    } else {
+      send(res, 404, { message: "no such route" });
+    }
+    return true;
+  };
+}
+
+function authorized(header: string | undefined, token: string): boolean {
+  const given = Buffer.from(header?.replace(/^Bearer\s+/i, "") ?? "");
+  const wanted = Buffer.from(token);
+  return given.length === wanted.length && timingSafeEqual(given, wanted);
+}
+
+function send(res: ServerResponse, status: number, body: unknown) {
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8" });
+  res.end(JSON.stringify(body));
+}

@@ -1,0 +1,76 @@
+// Rebuilds lane records from GitHub for everything the app can see: at start, on a timer and from
+// the CLI. It catches what deliveries missed, such as an issue closed while the app was down.
+import type { Probot } from "probot";
+import { configInForce } from "../config/load.ts";
+import { listLabelledIssues, loadConfig, type Octokit, type RepoRef } from "../github/client.ts";
+import * as store from "../store/lanes.ts";
+import { knownRepositories } from "../store/read.ts";
+import { rederive, repoKey, type SyncDeps, syncIssue } from "./sync.ts";
+
+export interface ReconcileReport {
+  repositories: number;
+  issues: number;
+  failures: string[];
+}
+
+const TRIGGER: store.Trigger = { deliveryId: null, event: "reconcile", actor: null };
+
+export async function reconcileAll(deps: SyncDeps, app: Probot): Promise<ReconcileReport> {
+  const report: ReconcileReport = { repositories: 0, issues: 0, failures: [] };
+  const appOctokit = await app.auth();
+  const installations = await appOctokit.paginate(appOctokit.rest.apps.listInstallations, { per_page: 100 });
+  for (const installation of installations) {
+    const octokit = await app.auth(installation.id);
+    const repos = await octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, {
+      per_page: 100,
+    });
+    for (const r of repos) {
+      const one = await reconcileRepo(deps, octokit, { owner: r.owner.login, repo: r.name }, installation.id);
+      report.repositories += one.repositories;
+      report.issues += one.issues;
+      report.failures.push(...one.failures);
+    }
+  }
+  return report;
+}
+
+/** Re-reads every issue that carries the label now, or that the records still think is live. */
+export async function reconcileRepo(
+  deps: SyncDeps,
+  octokit: Octokit,
+  ref: RepoRef,
+  installationId: number | null,
+): Promise<ReconcileReport> {
+  const repo = repoKey(ref);
+  const load = await loadConfig(octokit, ref);
+  const known = knownRepositories(deps.db).includes(repo);
+  if (load.status === "missing" && !known) return { repositories: 0, issues: 0, failures: [] };
+  const config = configInForce(load);
+  const labelled = config ? await listLabelledIssues(octokit, ref, config.label) : [];
+  const live = store.liveIssues(deps.db, repo).map((i) => i.facts.number);
+  const numbers = [...new Set([...labelled, ...live])].sort((a, b) => a - b);
+  const failures: string[] = [];
+  for (const number of numbers) {
+    const result = await syncIssue(deps, octokit, { ref, installationId, number }, TRIGGER);
+    if (!result.ok) failures.push(`${repo}#${number}: ${result.error}`);
+  }
+  return { repositories: 1, issues: numbers.length, failures };
+}
+
+/** Marks grants whose expiry has passed and updates their status comments; no GitHub reads. */
+export async function sweepExpired(deps: SyncDeps, app: Probot): Promise<string[]> {
+  const repos = store.reposWithExpiringGrants(deps.db, deps.now());
+  for (const repo of repos) {
+    const [owner = "", name = ""] = repo.split("/");
+    const installationId = store.installationOf(deps.db, repo);
+    if (installationId === null) continue;
+    const octokit = await app.auth(installationId);
+    await rederive(
+      deps,
+      octokit,
+      { owner, repo: name },
+      { deliveryId: null, event: "expiry sweep", actor: null },
+    );
+  }
+  return repos;
+}

@@ -1,0 +1,115 @@
+// Renders the one status comment lanegate keeps on an approval issue. Pure: outcome in, Markdown out.
+import { createHash } from "node:crypto";
+import { defaultConfirmation, type LaneState } from "../domain.ts";
+import { STATUS_MARKER } from "../github/client.ts";
+import type { IssueOutcome } from "./lifecycle.ts";
+
+const ICON: Record<LaneState, string> = {
+  unknown: "⚪",
+  pending: "⏳",
+  active: "🟢",
+  suspended: "⏸️",
+  retired: "⚫",
+  expired: "⌛",
+  invalid: "❌",
+  conflict: "⚠️",
+};
+
+/** GitHub's limit on a comment body, with room for the closing note. */
+const MAX_BODY = 65_000;
+const MAX_ERRORS = 50;
+
+/** A recent gated run for one of the issue's lanes, as the gate records it. */
+export interface RecentRun {
+  lane: string;
+  runUrl: string;
+  source: string;
+  decision: string;
+  outcome: string;
+}
+
+/**
+ * Text from the issue goes into a table cell: every character that Markdown or HTML could act on
+ * becomes a numeric entity, so it cannot end a cell, open a tag, link or @-mention anyone.
+ * Control and bidirectional-override characters are dropped.
+ */
+export function escapeCell(text: string): string {
+  const cleaned = text.replace(/[\p{Cc}\p{Cf}]/gu, " ");
+  return cleaned.replace(/[^A-Za-z0-9 .,:/_-]/g, (c) => `&#${c.codePointAt(0)};`).replace(/_/g, "&#95;");
+}
+
+export function renderStatusComment(
+  outcome: IssueOutcome,
+  label: string,
+  runs: readonly RecentRun[],
+): string {
+  const lines = [STATUS_MARKER, "### lanegate: lane status", ""];
+  if (outcome.lanes.length === 0) {
+    lines.push(
+      `No lanes: ${outcome.block.kind === "valid" ? "the block names none" : "the block could not be read"}.`,
+    );
+  } else {
+    lines.push(
+      "| Lane | State | Authority | Sources | Upstream source | Confirmation | Expires | Approver | Why |",
+      "|---|---|---|---|---|---|---|---|---|",
+    );
+    for (const l of outcome.lanes) {
+      const p = l.policy;
+      const phrases = p
+        ? p.confirmation
+          ? [p.confirmation]
+          : p.allowed_rebuild_sources.map((s) => defaultConfirmation(l.lane, s))
+        : [];
+      const cells = [
+        `\`${l.lane}\``,
+        `${ICON[l.state]} **${l.state}**`,
+        p ? p.data_authority : "",
+        p ? p.allowed_rebuild_sources.join(", ") : "",
+        escapeCell(p?.upstream_source ?? ""),
+        phrases.map(escapeCell).join(" / "),
+        escapeCell(l.expiresAt ?? "never"),
+        escapeCell(l.approver ?? ""),
+        escapeCell(l.reason),
+      ];
+      lines.push(`| ${cells.join(" | ")} |`);
+    }
+  }
+  if (outcome.block.kind === "invalid" && !outcome.block.absent) {
+    lines.push("", "**The block is invalid; nothing in it is granted:**", "");
+  }
+  const errors =
+    outcome.block.kind === "invalid" ? outcome.block.errors : Object.values(outcome.block.laneErrors).flat();
+  // A hostile block can produce thousands of errors; the first ones are enough to fix it.
+  for (const e of errors.slice(0, MAX_ERRORS)) {
+    const where = [e.path && `\`${escapeCell(e.path)}\``, e.line && `line ${e.line}`]
+      .filter(Boolean)
+      .join(", ");
+    lines.push(`- ${where ? `${where}: ` : ""}${escapeCell(e.message)}`);
+  }
+  if (errors.length > MAX_ERRORS) lines.push(`- … and ${errors.length - MAX_ERRORS} more`);
+  if (runs.length > 0) {
+    lines.push(
+      "",
+      "#### Recent gated runs",
+      "",
+      "| Lane | Run | Source | Decision | Outcome |",
+      "|---|---|---|---|---|",
+    );
+    for (const r of runs) {
+      lines.push(
+        `| \`${r.lane}\` | [run](${r.runUrl}) | ${r.source} | ${escapeCell(r.decision)} | ${escapeCell(r.outcome)} |`,
+      );
+    }
+  }
+  lines.push(
+    "",
+    `<sub>Approval: an approver applies the \`${escapeCell(label)}\` label. Closing the issue, removing the label or expiry retires every grant.</sub>`,
+  );
+  const body = lines.join("\n");
+  return body.length <= MAX_BODY ? body : `${body.slice(0, MAX_BODY)}\n\n… (truncated)`;
+}
+
+/** Identifies a rendered body, so an unchanged comment costs no API call. */
+export function digest(body: string): string {
+  return createHash("sha256").update(body).digest("hex");
+}

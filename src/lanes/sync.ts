@@ -1,0 +1,219 @@
+// The one pipeline every trigger runs: read the truth from GitHub, derive every live issue of the
+// repository with the pure lifecycle, apply the difference in one transaction, then write the
+// status comments that changed. Deliveries, the reconcile and the sweep differ only in the trigger.
+
+import { configInForce } from "../config/load.ts";
+import { baselineOf, type LanegateConfig } from "../config/schema.ts";
+import {
+  describe,
+  loadConfig,
+  type Octokit,
+  type RepoRef,
+  readIssueFacts,
+  upsertStatusComment,
+  verifyApprover,
+} from "../github/client.ts";
+import { readPolicyBlock } from "../policy/block.ts";
+import { findPolicyBlocks } from "../policy/fence.ts";
+import type { Db } from "../store/db.ts";
+import * as store from "../store/lanes.ts";
+import type { BlockApproval, IssueFacts } from "./facts.ts";
+import { deriveIssue, type IssueOutcome, resolveConflicts } from "./lifecycle.ts";
+import { digest, renderStatusComment } from "./status-comment.ts";
+
+export interface SyncDeps {
+  db: Db;
+  appId: number;
+  now: () => Date;
+  log: { info: (msg: string) => void; warn: (msg: string) => void };
+}
+
+/** What the delivery itself says an approver may have approved: the body they labelled or wrote. */
+export interface ApprovalClaim {
+  via: "labeled" | "edited";
+  /** For `labeled`: the label applied; only the approval label approves anything. */
+  label?: string;
+  sender: string;
+  senderIsBot: boolean;
+  body: string;
+}
+
+export interface IssueTarget {
+  ref: RepoRef;
+  installationId: number | null;
+  number: number;
+}
+
+export type SyncResult = { ok: true; changed: number[] } | { ok: false; error: string };
+
+export const repoKey = (ref: RepoRef) => `${ref.owner}/${ref.repo}`.toLowerCase();
+
+// Syncs of one repository run one after another: each derives every live issue of the repository.
+const queues = new Map<string, Promise<unknown>>();
+function serialized<T>(key: string, job: () => Promise<T>): Promise<T> {
+  const next = (queues.get(key) ?? Promise.resolve()).then(job, job);
+  const settled = next.catch(() => undefined);
+  queues.set(key, settled);
+  void settled.then(() => {
+    if (queues.get(key) === settled) queues.delete(key);
+  });
+  return next;
+}
+
+export function syncIssue(
+  deps: SyncDeps,
+  octokit: Octokit,
+  target: IssueTarget,
+  trigger: store.Trigger,
+  claim?: ApprovalClaim,
+): Promise<SyncResult> {
+  return serialized(repoKey(target.ref), () => syncIssueNow(deps, octokit, target, trigger, claim));
+}
+
+async function syncIssueNow(
+  deps: SyncDeps,
+  octokit: Octokit,
+  target: IssueTarget,
+  trigger: store.Trigger,
+  claim: ApprovalClaim | undefined,
+): Promise<SyncResult> {
+  const repo = repoKey(target.ref);
+  const now = deps.now();
+  const fail = (stage: string, error: unknown): SyncResult => {
+    const message = `${stage}: ${describe(error)}; the lane state was left as it was`;
+    store.transaction(deps.db, (q) => {
+      store.appendAudit(q, {
+        repo,
+        ...trigger,
+        subject: `#${target.number}`,
+        change: message,
+        at: now.toISOString(),
+      });
+      store.recordIssueError(q, repo, target.number, message);
+    });
+    deps.log.warn(`${repo}#${target.number} ${message}`);
+    return { ok: false, error: message };
+  };
+
+  const load = await loadConfig(octokit, target.ref);
+  const config = configInForce(load);
+  if (!config) {
+    store.transaction(deps.db, (q) => store.recordConfig(q, repo, target.installationId, load, now));
+    return fail("could not load .github/lanegate.yml", load.errors.join("; "));
+  }
+  let facts: IssueFacts;
+  let approval: BlockApproval | null;
+  try {
+    facts = await readIssueFacts(octokit, target.ref, target.number, config, now);
+    approval = claim ? await approvalFromClaim(octokit, target.ref, facts, config, claim, now) : null;
+  } catch (error) {
+    return fail("could not read the issue or verify its approver", error);
+  }
+
+  const outcomes = store.transaction(deps.db, (q) => {
+    store.recordConfig(q, repo, target.installationId, load, now);
+    const known = store.liveIssues(q, repo).some((i) => i.facts.number === facts.number);
+    const blocks = findPolicyBlocks(facts.body);
+    if (!known && !facts.hasLabel && blocks.length === 0) return null; // not an approval issue
+    const sha = readPolicyBlock(facts.body, baselineOf(config)).sha256;
+    store.saveIssueFacts(q, repo, facts, sha, now);
+    if (sha && blocks.length === 1)
+      store.recordBlockVersion(q, repo, facts.number, sha, blocks[0]?.text ?? "", now);
+    if (approval && claim) {
+      store.recordApproval(q, repo, facts.number, approval, claim.via, trigger.deliveryId);
+      store.appendAudit(q, {
+        repo,
+        ...trigger,
+        subject: `#${facts.number}`,
+        change: `block ${approval.sha256.slice(0, 12)} approved by ${approval.approver} (${claim.via})`,
+        at: now.toISOString(),
+      });
+    }
+    return deriveAndApply(q, repo, config, trigger, now);
+  });
+  if (trigger.deliveryId) {
+    const id = trigger.deliveryId;
+    store.transaction(deps.db, (q) => store.markDelivery(q, id, trigger.event, repo, now));
+  }
+  if (!outcomes) return { ok: true, changed: [] };
+  await publish(deps, octokit, target.ref, config, outcomes.all, [target.number, ...outcomes.changed]);
+  return { ok: true, changed: outcomes.changed };
+}
+
+/**
+ * A delivery's sender approved the block in the delivery's body, if they are an approver. The
+ * body in the payload is the one they saw, which may already be stale: the lifecycle only honours
+ * an approval whose sha matches the block on the issue now.
+ */
+async function approvalFromClaim(
+  octokit: Octokit,
+  ref: RepoRef,
+  facts: IssueFacts,
+  config: LanegateConfig,
+  claim: ApprovalClaim,
+  now: Date,
+): Promise<BlockApproval | null> {
+  const sha = readPolicyBlock(claim.body, baselineOf(config)).sha256;
+  const otherLabel = claim.label !== undefined && claim.label.toLowerCase() !== config.label.toLowerCase();
+  if (!sha || otherLabel || facts.presence !== "open") return null;
+  const verdict =
+    facts.lastLabeled?.actor === claim.sender && facts.labeler
+      ? facts.labeler
+      : await verifyApprover(octokit, ref, claim.sender, claim.senderIsBot, facts.author, config);
+  return verdict.approver ? { sha256: sha, approver: claim.sender, approvedAt: now.toISOString() } : null;
+}
+
+function deriveAndApply(q: store.Q, repo: string, config: LanegateConfig, trigger: store.Trigger, now: Date) {
+  const issues = store.liveIssues(q, repo);
+  const baseline = baselineOf(config);
+  const all = resolveConflicts(
+    issues.map((i) => deriveIssue(i.facts, i.approvals, baseline, config.label, now)),
+  );
+  const changed = store.applyOutcomes(q, repo, all, trigger, now);
+  return { all, changed };
+}
+
+/** Re-derives a repository from stored facts alone: the expiry sweep, which needs no GitHub read. */
+export function rederive(
+  deps: SyncDeps,
+  octokit: Octokit,
+  ref: RepoRef,
+  trigger: store.Trigger,
+): Promise<number[]> {
+  const repo = repoKey(ref);
+  return serialized(repo, async () => {
+    const now = deps.now();
+    const result = store.transaction(deps.db, (q) => {
+      const config = store.configFor(q, repo);
+      return { config, ...deriveAndApply(q, repo, config, trigger, now) };
+    });
+    await publish(deps, octokit, ref, result.config, result.all, result.changed);
+    return result.changed;
+  });
+}
+
+async function publish(
+  deps: SyncDeps,
+  octokit: Octokit,
+  ref: RepoRef,
+  config: LanegateConfig,
+  outcomes: IssueOutcome[],
+  numbers: number[],
+) {
+  const repo = repoKey(ref);
+  for (const number of new Set(numbers)) {
+    const outcome = outcomes.find((o) => o.number === number);
+    const issue = store.storedIssue(deps.db, repo, number);
+    if (!outcome || !issue) continue;
+    const body = renderStatusComment(outcome, config.label, []);
+    const hash = digest(body);
+    if (hash === issue.statusCommentDigest) continue;
+    try {
+      const id = await upsertStatusComment(octokit, ref, number, issue.statusCommentId, body, deps.appId);
+      store.saveStatusComment(deps.db, repo, number, id, hash);
+    } catch (error) {
+      // The records are already right; the next sync of this repository writes the comment.
+      deps.log.warn(`${repo}#${number} status comment not written: ${describe(error)}`);
+    }
+  }
+}

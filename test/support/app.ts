@@ -1,0 +1,54 @@
+// A real Probot instance running lanegate against an in-memory database, with every outgoing
+// GitHub request checked against GitHub's OpenAPI description before it is sent on (to nock or
+// to the local stand-in).
+import { generateKeyPairSync } from "node:crypto";
+import { Probot, ProbotOctokit } from "probot";
+import { lanegate } from "../../src/app.ts";
+import { type Db, openDatabase } from "../../src/store/db.ts";
+import { checkRequest } from "./openapi.ts";
+
+export const APP_ID = 4242;
+export const { privateKey: PRIVATE_KEY } = generateKeyPairSync("rsa", {
+  modulusLength: 2048,
+  privateKeyEncoding: { type: "pkcs8", format: "pem" },
+  publicKeyEncoding: { type: "spki", format: "pem" },
+});
+
+export interface TestApp {
+  probot: Probot;
+  db: Db;
+  /** Every request that did not match GitHub's description; a test ends with this empty. */
+  problems: string[];
+  clock: { now: Date };
+}
+
+export async function createTestApp(options: { baseUrl?: string; db?: Db } = {}): Promise<TestApp> {
+  const db = options.db ?? openDatabase(":memory:");
+  const problems: string[] = [];
+  const clock = { now: new Date("2026-11-23T10:00:00Z") };
+  const checkedFetch: typeof fetch = async (input, init) => {
+    const request = new Request(input, init);
+    const text = request.method === "GET" ? "" : await request.clone().text();
+    const body = text ? JSON.parse(text) : undefined;
+    problems.push(...checkRequest(request.method, request.url, body));
+    return fetch(request);
+  };
+  const probot = new Probot({
+    appId: APP_ID,
+    privateKey: PRIVATE_KEY,
+    secret: "test-secret",
+    baseUrl: options.baseUrl,
+    request: { fetch: checkedFetch },
+    Octokit: ProbotOctokit.defaults((o: ConstructorParameters<typeof ProbotOctokit>[0]) => ({
+      ...o,
+      retry: { enabled: false },
+      throttle: { ...o?.throttle, enabled: false },
+    })),
+  });
+  // Read-model routes are tested through a real server elsewhere; here nothing serves them.
+  await probot.load(lanegate({ db, appId: APP_ID, now: () => clock.now }), {
+    cwd: process.cwd(),
+    addHandler: () => undefined,
+  });
+  return { probot, db, problems, clock };
+}

@@ -66,7 +66,7 @@ export async function readIssueFacts(
     hasLabel: false,
     lastLabeled: null,
     lastUnlabeled: null,
-    lastClosedAt: null,
+    closedSinceLabeled: false,
     labeler: null,
     readAt: now.toISOString(),
   });
@@ -109,7 +109,8 @@ export async function readIssueFacts(
     hasLabel,
     lastLabeled: asLabelEvent(labeled),
     lastUnlabeled: asLabelEvent(last((e) => e.event === "unlabeled" && ours(e))),
-    lastClosedAt: closed?.created_at ?? null,
+    closedSinceLabeled:
+      closed !== undefined && labeled !== undefined && events.indexOf(closed) > events.indexOf(labeled),
     labeler,
     readAt: now.toISOString(),
   };

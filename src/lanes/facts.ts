@@ -19,7 +19,8 @@ export const issueFactsSchema = z.object({
   hasLabel: z.boolean(),
   lastLabeled: labelEvent.nullable(),
   lastUnlabeled: labelEvent.nullable(),
-  lastClosedAt: z.string().nullable(),
+  /** The issue was closed after the label went on (events order, not timestamps, decides). */
+  closedSinceLabeled: z.boolean(),
   /** The verdict on lastLabeled.actor; null when nobody needed checking. */
   labeler: verdictSchema.nullable(),
   readAt: z.string(),

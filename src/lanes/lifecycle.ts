@@ -78,7 +78,7 @@ export function deriveIssue(
   if (!facts.lastLabeled || !facts.labeler) {
     return all("pending", `cannot tell who applied the \`${label}\` label; an approver must apply it again`);
   }
-  if (facts.lastClosedAt && facts.lastClosedAt >= facts.lastLabeled.at) {
+  if (facts.closedSinceLabeled) {
     return all("retired", `the issue was reopened; an approver must apply the \`${label}\` label again`);
   }
   if (!facts.labeler.approver) {

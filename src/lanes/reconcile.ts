@@ -16,6 +16,7 @@ export interface ReconcileReport {
 const TRIGGER: store.Trigger = { deliveryId: null, event: "reconcile", actor: null };
 
 export async function reconcileAll(deps: SyncDeps, app: Probot): Promise<ReconcileReport> {
+  const started = Date.now();
   const report: ReconcileReport = { repositories: 0, issues: 0, failures: [] };
   const appOctokit = await app.auth();
   const installations = await appOctokit.paginate(appOctokit.rest.apps.listInstallations, { per_page: 100 });
@@ -31,6 +32,11 @@ export async function reconcileAll(deps: SyncDeps, app: Probot): Promise<Reconci
       report.failures.push(...one.failures);
     }
   }
+  const took = Date.now() - started;
+  deps.log.info(
+    `reconcile: ${report.repositories} repositories, ${report.issues} issues, ${report.failures.length} failures in ${took} ms`,
+  );
+  for (const failure of report.failures) deps.log.warn(`reconcile: ${failure}`);
   return report;
 }
 
@@ -45,6 +51,7 @@ export async function reconcileRepo(
   const load = await loadConfig(octokit, ref);
   const known = knownRepositories(deps.db).includes(repo);
   if (load.status === "missing" && !known) return { repositories: 0, issues: 0, failures: [] };
+  store.transaction(deps.db, (q) => store.recordConfig(q, repo, installationId, load, deps.now()));
   const config = configInForce(load);
   const labelled = config ? await listLabelledIssues(octokit, ref, config.label) : [];
   const live = store.liveIssues(deps.db, repo).map((i) => i.facts.number);

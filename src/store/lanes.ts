@@ -183,6 +183,21 @@ export function applyOutcomes(
     for (const row of rows) {
       const next = issue.lanes.find((l) => sameGrant(row, l));
       if (next) continue;
+      // A claim that never became a grant (pending, invalid) is carried forward, not ended:
+      // the history keeps grants, and a pending row per edit would only bury them.
+      const successor = issue.lanes.find((l) => l.lane === row.lane && !rows.some((r) => sameGrant(r, l)));
+      if (successor && NEVER_GRANTED.includes(row.state) && !ENDED_STATES.includes(successor.state)) {
+        q.update(t.grants)
+          .set({ ...grantFields(successor), updatedAt: at })
+          .where(eq(t.grants.id, row.id))
+          .run();
+        row.blockSha = successor.blockSha;
+        row.labelEventId = successor.labelEventId;
+        audit(issue.number, row.lane, `${row.state} -> ${successor.state}: ${successor.reason}`);
+        row.state = successor.state;
+        row.reason = successor.reason;
+        continue;
+      }
       const stillNamed = issue.lanes.some((l) => l.lane === row.lane);
       const reason = stillNamed
         ? "replaced by a newer version of the block or a new approval"
@@ -215,14 +230,7 @@ export function applyOutcomes(
             repo,
             lane: l.lane,
             issueNumber: issue.number,
-            blockSha: l.blockSha,
-            labelEventId: l.labelEventId,
-            policy: l.policy,
-            expiresAt: l.expiresAt,
-            approver: l.approver,
-            approvedAt: l.approvedAt,
-            state: l.state,
-            reason: l.reason,
+            ...grantFields(l),
             createdAt: at,
             updatedAt: at,
             ...endedFields,
@@ -233,6 +241,21 @@ export function applyOutcomes(
     }
   }
   return [...changed];
+}
+
+const NEVER_GRANTED: readonly string[] = ["pending", "invalid"];
+
+function grantFields(l: LaneOutcome) {
+  return {
+    blockSha: l.blockSha,
+    labelEventId: l.labelEventId,
+    policy: l.policy,
+    expiresAt: l.expiresAt,
+    approver: l.approver,
+    approvedAt: l.approvedAt,
+    state: l.state,
+    reason: l.reason,
+  };
 }
 
 export function saveStatusComment(q: Q, repo: string, number: number, id: number, digest: string) {

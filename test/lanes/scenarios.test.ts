@@ -1,0 +1,302 @@
+import { describe, expect, it } from "vitest";
+import { reconcileRepo } from "../../src/lanes/reconcile.ts";
+import { rederive } from "../../src/lanes/sync.ts";
+import { oneLaneView } from "../../src/store/read.ts";
+import { auditLog } from "../../src/store/schema.ts";
+import { CM_OPW_BODY, createWorld, REF, REPO, type World } from "../support/world.ts";
+
+const CM_OPW = ["cm/testing", "cm/prod", "opw/testing", "opw/prod"];
+
+async function approvedIssue(w: World, body = CM_OPW_BODY, approver = "mia") {
+  const opened = w.gh.openIssue(REPO, { author: "olivia", title: "CM and OPW rebuilds", body });
+  await w.send(...opened.deliveries);
+  w.advance(1);
+  await w.send(w.gh.addLabel(REPO, opened.number, "lane-policy", approver));
+  w.advance(1);
+  return opened.number;
+}
+
+const states = (w: World, lanes = CM_OPW) => lanes.map((l) => w.state(l));
+
+describe("approval issues grant lanes", () => {
+  it("makes CM resettable lanes and OPW restorable lanes active, with the issue as their approval", async () => {
+    const w = await createWorld();
+    const n = await approvedIssue(w);
+    expect(states(w)).toEqual(["active", "active", "active", "active"]);
+    const opw = oneLaneView(w.db, REPO, "opw/prod");
+    expect(opw).toMatchObject({
+      data_authority: "restorable",
+      allowed_rebuild_sources: ["upstream_restore"],
+      upstream_source: "odoo-tenant-opw/opw/prod-upstream",
+      grant: { issue: n, approver: "mia", expires_at: "2027-03-31T00:00:00.000Z" },
+      from: { data_authority: "issue", allowed_rebuild_sources: "issue", approval_issue: "issue" },
+    });
+    expect(w.comment(n)).toMatch(/`opw\/prod` \| 🟢 \*\*active\*\*/);
+    expect(w.problems).toEqual([]);
+  });
+
+  it("shows an opened but unlabelled issue as pending in its status comment", async () => {
+    const w = await createWorld();
+    const opened = w.gh.openIssue(REPO, { author: "olivia", title: "t", body: CM_OPW_BODY });
+    await w.send(...opened.deliveries);
+    expect(states(w)).toEqual(["pending", "pending", "pending", "pending"]);
+    expect(w.comment(opened.number)).toContain("waiting for an approver");
+  });
+
+  it("cannot weaken SYO or VeriReel prod, which the config declares authoritative", async () => {
+    const w = await createWorld();
+    const body = CM_OPW_BODY.replace(
+      "expires_at:",
+      "  syo/prod:\n    data_authority: resettable\n    allowed_rebuild_sources: [empty]\nexpires_at:",
+    );
+    const n = await approvedIssue(w, body);
+    expect(w.state("syo/prod")).toBe("invalid");
+    expect(oneLaneView(w.db, REPO, "syo/prod").data_authority).toBe("authoritative");
+    expect(states(w)).toEqual(["active", "active", "active", "active"]);
+    expect(w.comment(n)).toMatch(/cannot be resettable/);
+  });
+
+  it("answers unknown for a lane nobody declared or granted, with no grant", async () => {
+    const w = await createWorld();
+    await approvedIssue(w);
+    expect(oneLaneView(w.db, REPO, "zz/prod")).toMatchObject({
+      state: "unknown",
+      data_authority: "unknown",
+      grant: null,
+    });
+  });
+});
+
+describe("who may approve", () => {
+  it("grants nothing when the labeler has only the triage role", async () => {
+    const w = await createWorld();
+    const n = await approvedIssue(w, CM_OPW_BODY, "tara");
+    expect(states(w)).toEqual(["pending", "pending", "pending", "pending"]);
+    expect(w.comment(n)).toMatch(/tara, who cannot approve/);
+  });
+
+  it("grants nothing when the labeler is not a collaborator at all", async () => {
+    const w = await createWorld();
+    await approvedIssue(w, CM_OPW_BODY, "stranger");
+    expect(w.state("cm/testing")).toBe("pending");
+  });
+
+  it("grants nothing when a bot applies the label", async () => {
+    const w = await createWorld();
+    await approvedIssue(w, CM_OPW_BODY, "helper[bot]");
+    expect(w.state("cm/testing")).toBe("pending");
+  });
+
+  it("grants nothing when an issue template applies the label as the submitter", async () => {
+    const w = await createWorld();
+    w.gh.setCollaborator(REPO, "olivia", "maintain");
+    const opened = w.gh.openIssue(REPO, {
+      author: "olivia",
+      title: "t",
+      body: CM_OPW_BODY,
+      labels: ["lane-policy"],
+    });
+    await w.send(...opened.deliveries);
+    expect(w.state("cm/testing")).toBe("pending");
+    expect(w.comment(opened.number)).toMatch(/self-approval is off/);
+  });
+
+  it("refuses self-approval by default and allows it when the config allows it", async () => {
+    const refusing = await createWorld();
+    refusing.gh.setCollaborator(REPO, "olivia", "maintain");
+    await approvedIssue(refusing, CM_OPW_BODY, "olivia");
+    expect(refusing.state("cm/testing")).toBe("pending");
+
+    const allowing = await createWorld({ config: "approvers:\n  allow_self_approval: true\n" });
+    allowing.gh.setCollaborator(REPO, "olivia", "maintain");
+    await approvedIssue(allowing, CM_OPW_BODY, "olivia");
+    expect(allowing.state("cm/testing")).toBe("active");
+  });
+
+  it("accepts a member of a configured approver team", async () => {
+    const w = await createWorld({ config: "approvers:\n  teams: [ops]\n" });
+    w.gh.addTeamMember("acme", "ops", "tara");
+    await approvedIssue(w, CM_OPW_BODY, "tara");
+    expect(w.state("cm/testing")).toBe("active");
+    expect(w.problems).toEqual([]);
+  });
+});
+
+describe("the grant lifecycle", () => {
+  it.each([
+    ["closing the issue", (w: World, n: number) => w.gh.closeIssue(REPO, n, "olivia")],
+    ["removing the label", (w: World, n: number) => w.gh.removeLabel(REPO, n, "lane-policy", "olivia")],
+    ["deleting the issue", (w: World, n: number) => w.gh.deleteIssue(REPO, n, "max")],
+    [
+      "transferring the issue",
+      (w: World, n: number) => {
+        w.gh.addRepo("acme/elsewhere");
+        return w.gh.transferIssue(REPO, n, "acme/elsewhere", "max");
+      },
+    ],
+  ])("retires every grant on %s", async (_what, act) => {
+    const w = await createWorld();
+    const n = await approvedIssue(w);
+    await w.send(act(w, n));
+    expect(states(w)).toEqual(["retired", "retired", "retired", "retired"]);
+    const history = oneLaneView(w.db, REPO, "cm/prod").history;
+    expect(history[0]).toMatchObject({ state: "retired", issue: n });
+    expect(history[0]?.ended_at).not.toBeNull();
+    expect(w.problems).toEqual([]);
+  });
+
+  it("keeps the reason and the actor when closing retires a grant", async () => {
+    const w = await createWorld();
+    const n = await approvedIssue(w);
+    await w.send(w.gh.closeIssue(REPO, n, "olivia"));
+    expect(oneLaneView(w.db, REPO, "cm/prod").history[0]).toMatchObject({
+      ended_by: "olivia",
+      reason: "the issue was closed by olivia",
+    });
+    expect(w.comment(n)).toMatch(/`cm\/prod` \| ⚫ \*\*retired\*\*/);
+  });
+
+  it("suspends every grant when someone who is not an approver changes the block", async () => {
+    const w = await createWorld();
+    const n = await approvedIssue(w);
+    await w.send(w.gh.editIssueBody(REPO, n, CM_OPW_BODY.replace("2027-03-31", "2027-06-30"), "olivia"));
+    expect(states(w)).toEqual(["suspended", "suspended", "suspended", "suspended"]);
+  });
+
+  it("changes nothing when an edit leaves the block as it was", async () => {
+    const w = await createWorld();
+    const n = await approvedIssue(w);
+    const before = w.db.select().from(auditLog).all().length;
+    await w.send(w.gh.editIssueBody(REPO, n, `${CM_OPW_BODY}\nThanks!`, "olivia"));
+    expect(states(w)).toEqual(["active", "active", "active", "active"]);
+    expect(w.db.select().from(auditLog).all().length).toBe(before);
+  });
+
+  it("re-syncs from the new block when an approver changes it, and keeps the old grant in history", async () => {
+    const w = await createWorld();
+    const n = await approvedIssue(w);
+    const body = CM_OPW_BODY.replace(
+      "    confirmation: bootstrap cm prod\n",
+      "    confirmation: wipe cm prod now\n",
+    );
+    await w.send(w.gh.editIssueBody(REPO, n, body, "max"));
+    expect(states(w)).toEqual(["active", "active", "active", "active"]);
+    const view = oneLaneView(w.db, REPO, "cm/prod");
+    expect(view.history.map((h) => h.state)).toEqual(["active", "retired"]);
+    expect(view.history[0]?.approver).toBe("max");
+    expect(view.history[0]?.block_sha256).not.toBe(view.history[1]?.block_sha256);
+  });
+
+  it("restores a suspended issue when an approver applies the label again", async () => {
+    const w = await createWorld();
+    const n = await approvedIssue(w);
+    await w.send(w.gh.editIssueBody(REPO, n, CM_OPW_BODY.replace("2027-03-31", "2027-06-30"), "olivia"));
+    await w.send(w.gh.removeLabel(REPO, n, "lane-policy", "mia"));
+    w.advance(1);
+    await w.send(w.gh.addLabel(REPO, n, "lane-policy", "mia"));
+    expect(states(w)).toEqual(["active", "active", "active", "active"]);
+  });
+
+  it("keeps a reopened issue retired until an approver applies the label again", async () => {
+    const w = await createWorld();
+    const n = await approvedIssue(w);
+    await w.send(w.gh.closeIssue(REPO, n, "olivia"));
+    w.advance(1);
+    await w.send(w.gh.reopenIssue(REPO, n, "olivia"));
+    expect(states(w)).toEqual(["retired", "retired", "retired", "retired"]);
+    w.advance(1);
+    await w.send(
+      w.gh.removeLabel(REPO, n, "lane-policy", "mia"),
+      w.gh.addLabel(REPO, n, "lane-policy", "mia"),
+    );
+    expect(states(w)).toEqual(["active", "active", "active", "active"]);
+  });
+
+  it("expires grants when expires_at passes, and the sweep says so on the issue", async () => {
+    const w = await createWorld();
+    const n = await approvedIssue(w, CM_OPW_BODY.replace("2027-03-31T00:00:00Z", "2026-11-23T12:00:00Z"));
+    expect(w.state("cm/testing")).toBe("active");
+    w.clock.now = new Date("2026-11-23T12:00:30Z");
+    await rederive(w.deps, await w.probot.auth(w.gh.repo(REPO).installationId), REF, {
+      deliveryId: null,
+      event: "expiry sweep",
+      actor: null,
+    });
+    expect(states(w)).toEqual(["expired", "expired", "expired", "expired"]);
+    expect(w.comment(n)).toMatch(/`cm\/testing` \| ⌛ \*\*expired\*\*/);
+  });
+
+  it("refuses a block whose expires_at is already past when it is approved", async () => {
+    const w = await createWorld();
+    const n = await approvedIssue(w, CM_OPW_BODY.replace("2027-03-31T00:00:00Z", "2026-01-01T00:00:00Z"));
+    expect(w.state("cm/testing")).toBe("invalid");
+    expect(w.comment(n)).toMatch(/already past/);
+  });
+
+  it("shows the later of two issues granting the same lane as conflict until the earlier one retires", async () => {
+    const w = await createWorld();
+    const first = await approvedIssue(w);
+    const second = await approvedIssue(w, CM_OPW_BODY.replace("We need", "Also we need"));
+    expect(oneLaneView(w.db, REPO, "cm/prod").grant?.issue).toBe(first);
+    expect(w.comment(second)).toMatch(/`cm\/prod` \| ⚠️ \*\*conflict\*\*.*already granted by issue &#35;1/);
+    await w.send(w.gh.closeIssue(REPO, first, "olivia"));
+    expect(oneLaneView(w.db, REPO, "cm/prod")).toMatchObject({ state: "active", grant: { issue: second } });
+    expect(w.comment(second)).toMatch(/`cm\/prod` \| 🟢 \*\*active\*\*/);
+  });
+});
+
+describe("deliveries are triggers, not the truth", () => {
+  it("gives a redelivered delivery one effect", async () => {
+    const w = await createWorld();
+    const opened = w.gh.openIssue(REPO, { author: "olivia", title: "t", body: CM_OPW_BODY });
+    await w.send(...opened.deliveries);
+    const label = w.gh.addLabel(REPO, opened.number, "lane-policy", "mia");
+    await w.send(label);
+    const audit = w.db.select().from(auditLog).all().length;
+    const calls = w.gh.requests.length;
+    await w.send(label);
+    expect(w.db.select().from(auditLog).all().length).toBe(audit);
+    expect(w.gh.requests.length).toBe(calls);
+  });
+
+  it("catches a closed issue whose delivery never came, on reconcile", async () => {
+    const w = await createWorld();
+    const n = await approvedIssue(w);
+    w.gh.closeIssue(REPO, n, "olivia"); // the delivery is lost
+    expect(w.state("cm/testing")).toBe("active");
+    const octokit = await w.probot.auth(w.gh.repo(REPO).installationId);
+    const report = await reconcileRepo(w.deps, octokit, REF, w.gh.repo(REPO).installationId);
+    expect(report).toMatchObject({ repositories: 1, issues: 1, failures: [] });
+    expect(states(w)).toEqual(["retired", "retired", "retired", "retired"]);
+    expect(w.problems).toEqual([]);
+  });
+
+  it("suspends when the block changed and the edit's delivery was missed", async () => {
+    const w = await createWorld();
+    const n = await approvedIssue(w);
+    w.gh.editIssueBody(REPO, n, CM_OPW_BODY.replace("2027-03-31", "2027-06-30"), "max"); // lost
+    const octokit = await w.probot.auth(w.gh.repo(REPO).installationId);
+    await reconcileRepo(w.deps, octokit, REF, null);
+    expect(w.state("cm/testing")).toBe("suspended");
+  });
+});
+
+describe("bad input", () => {
+  it("reports malformed YAML with its line in the status comment and grants nothing", async () => {
+    const w = await createWorld();
+    const n = await approvedIssue(w, "intro\n\n```lane-policy\nlanes:\n  cm/testing: [unclosed\n```\n");
+    expect(w.state("cm/testing")).toBe("invalid");
+    expect(oneLaneView(w.db, REPO, "cm/testing").allowed_rebuild_sources).toEqual([]);
+    expect(w.comment(n)).toMatch(/line [5-7]/);
+    expect(w.comment(n)).toContain("The block is invalid");
+  });
+
+  it("escapes hostile text so it cannot ping people, break the table or inject HTML", async () => {
+    const w = await createWorld();
+    const body = CM_OPW_BODY.replace("bootstrap cm prod", '"@everyone | <img src=x> [x](http://e)"');
+    const n = await approvedIssue(w, body);
+    const comment = w.comment(n);
+    expect(comment).not.toMatch(/@everyone|<img|\]\(http/);
+    expect(comment).toContain("&#64;everyone &#124; &#60;img");
+  });
+});

@@ -1,0 +1,248 @@
+// Every exchange here also passes through checkRequest/checkResponse (see helpers.ts), so each
+// test doubles as a check that the stand-in answers in GitHub's own shapes.
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { Standin } from "../../src/standin/index.ts";
+import { type Client, FAKE_JWT, field, REPO, startClient } from "./helpers.ts";
+
+let client: Client;
+let s: Standin;
+const call: Client["call"] = (...args) => client.call(...args);
+
+beforeEach(async () => {
+  client = await startClient();
+  s = client.running.standin;
+});
+afterEach(() => client.running.close());
+
+describe("routing and auth", () => {
+  it("answers an unlisted endpoint with GitHub's 404 body", async () => {
+    const res = await call("GET", `/api/v3/repos/${REPO}/pulls`, { unchecked: true });
+    expect(res.status).toBe(404);
+    expect(res.body).toEqual({ message: "Not Found", documentation_url: "https://docs.github.com/rest" });
+  });
+
+  it("serves the same API with and without the /api/v3 prefix", async () => {
+    const prefixed = await call("GET", `/api/v3/repos/${REPO}`);
+    const bare = await call("GET", `/repos/${REPO}`);
+    expect(prefixed.status).toBe(200);
+    expect(bare.body).toEqual(prefixed.body);
+  });
+
+  it("refuses repository routes without an installation token", async () => {
+    const res = await call("GET", `/repos/${REPO}`, { token: null, unchecked: true });
+    expect(res.status).toBe(401);
+  });
+
+  it("accepts an installation token as a Bearer credential too", async () => {
+    const res = await call("GET", `/repos/${REPO}`, { headers: { authorization: `Bearer ${client.token}` } });
+    expect(res.status).toBe(200);
+  });
+
+  it("lists the app's installations for a JWT", async () => {
+    const res = await call("GET", "/app/installations", {
+      token: null,
+      headers: { authorization: `Bearer ${FAKE_JWT}` },
+    });
+    expect(field(res.body, 0, "app_slug")).toBe("lanegate");
+  });
+
+  it("lists the repositories the installation can reach", async () => {
+    const res = await call("GET", "/installation/repositories");
+    expect(field(res.body, "total_count")).toBe(1);
+    expect(field(res.body, "repositories", 0, "full_name")).toBe(REPO);
+  });
+
+  it("records every request with its status", async () => {
+    await call("GET", `/api/v3/repos/${REPO}?x=1`, { unchecked: true });
+    expect(s.requests.at(-1)).toEqual({
+      method: "GET",
+      path: `/repos/${REPO}`,
+      query: { x: "1" },
+      status: 200,
+      body: undefined,
+    });
+  });
+
+  it("answers the next matching requests with an injected failure, then recovers", async () => {
+    s.failNext({ method: "GET", pathPattern: /^\/repos\/acme\/infra$/, status: 502, times: 2 });
+    expect((await call("GET", `/repos/${REPO}`, { unchecked: true })).status).toBe(502);
+    const second = await call("GET", `/repos/${REPO}`, { unchecked: true });
+    expect(second.status).toBe(502);
+    expect(field(second.body, "message")).toBe("Bad Gateway");
+    expect((await call("GET", `/repos/${REPO}`)).status).toBe(200);
+  });
+});
+
+describe("contents", () => {
+  beforeEach(() => s.setFile(REPO, ".github/lanegate.yml", "label: lane-policy\n"));
+
+  it("returns the raw text for the raw media type, even with an encoded path", async () => {
+    const res = await call("GET", `/repos/${REPO}/contents/.github%2Flanegate.yml`, {
+      headers: { accept: "application/vnd.github.v3.raw" },
+      unchecked: true,
+    });
+    expect(res.headers.get("content-type")).toMatch(/^text\/plain/);
+    expect(res.body).toBe("label: lane-policy\n");
+  });
+
+  it("returns a base64 content object by default", async () => {
+    const res = await call("GET", `/repos/${REPO}/contents/.github/lanegate.yml`);
+    const content = String(field(res.body, "content"));
+    expect(Buffer.from(content, "base64").toString("utf8")).toBe("label: lane-policy\n");
+  });
+
+  it("answers 404 for a file that does not exist", async () => {
+    expect((await call("GET", `/repos/${REPO}/contents/nope.yml`)).status).toBe(404);
+  });
+});
+
+describe("issues", () => {
+  it("paginates with per_page/page and Link headers", async () => {
+    for (let i = 1; i <= 5; i++) s.openIssue(REPO, { author: "alice", title: `t${i}`, body: "" });
+    const first = await call("GET", `/api/v3/repos/${REPO}/issues?per_page=2`);
+    expect(first.body).toHaveLength(2);
+    const link = first.headers.get("link") ?? "";
+    expect(link).toMatch(/page=3>; rel="last"/);
+    const next = /<([^>]+)>; rel="next"/.exec(link)?.[1] ?? "";
+    const second = await call("GET", next);
+    expect(field(second.body, 0, "number")).toBe(3);
+  });
+
+  it("filters by state and by every listed label", async () => {
+    s.openIssue(REPO, { author: "alice", title: "a", body: "", labels: ["lane-policy", "ops"] });
+    s.openIssue(REPO, { author: "alice", title: "b", body: "", labels: ["lane-policy"] });
+    s.closeIssue(REPO, 2, "bob");
+    const open = await call("GET", `/repos/${REPO}/issues?labels=lane-policy,ops`);
+    expect(open.body).toHaveLength(1);
+    const all = await call("GET", `/repos/${REPO}/issues?state=all&labels=lane-policy`);
+    expect(all.body).toHaveLength(2);
+  });
+
+  it("answers 410 for a deleted issue", async () => {
+    s.openIssue(REPO, { author: "alice", title: "t", body: "" });
+    s.deleteIssue(REPO, 1, "bob");
+    const res = await call("GET", `/repos/${REPO}/issues/1`);
+    expect(res.status).toBe(410);
+    expect(field(res.body, "message")).toBe("This issue was deleted");
+  });
+
+  it("answers 301 with the new issue's API URL for a transferred issue", async () => {
+    s.addRepo("acme/other");
+    s.openIssue(REPO, { author: "alice", title: "t", body: "" });
+    s.transferIssue(REPO, 1, "acme/other", "bob");
+    const res = await call("GET", `/repos/${REPO}/issues/1`);
+    expect(res.status).toBe(301);
+    expect(res.headers.get("location")).toBe(`${client.running.url}/api/v3/repos/acme/other/issues/1`);
+    expect(field(res.body, "url")).toBe(res.headers.get("location"));
+  });
+
+  it("lists issue events with actor, label and time", async () => {
+    s.clock = () => new Date("2026-01-02T03:04:05Z");
+    s.openIssue(REPO, { author: "alice", title: "t", body: "" });
+    s.addLabel(REPO, 1, "lane-policy", "bob");
+    s.closeIssue(REPO, 1, "carol");
+    const res = await call("GET", `/repos/${REPO}/issues/1/events`);
+    expect(field(res.body, 0, "event")).toBe("labeled");
+    expect(field(res.body, 0, "actor", "login")).toBe("bob");
+    expect(field(res.body, 0, "label", "name")).toBe("lane-policy");
+    expect(field(res.body, 0, "created_at")).toBe("2026-01-02T03:04:05Z");
+    expect(field(res.body, 1, "event")).toBe("closed");
+  });
+
+  it("authors comments made with an installation token as the app's bot", async () => {
+    s.openIssue(REPO, { author: "alice", title: "t", body: "" });
+    const res = await call("POST", `/repos/${REPO}/issues/1/comments`, { body: { body: "hello" } });
+    expect(res.status).toBe(201);
+    expect(field(res.body, "user", "login")).toBe("lanegate[bot]");
+    expect(field(res.body, "user", "type")).toBe("Bot");
+    expect(field(res.body, "performed_via_github_app", "id")).toBe(s.app.id);
+  });
+
+  it("edits a comment in place", async () => {
+    s.openIssue(REPO, { author: "alice", title: "t", body: "" });
+    const made = await call("POST", `/repos/${REPO}/issues/1/comments`, { body: { body: "one" } });
+    await call("PATCH", `/repos/${REPO}/issues/comments/${field(made.body, "id")}`, {
+      body: { body: "two" },
+    });
+    const list = await call("GET", `/repos/${REPO}/issues/1/comments`);
+    expect(list.body).toHaveLength(1);
+    expect(field(list.body, 0, "body")).toBe("two");
+  });
+});
+
+describe("people", () => {
+  it("maps the maintain role to permission write, keeping role_name maintain", async () => {
+    s.setCollaborator(REPO, "mia", "maintain");
+    const res = await call("GET", `/repos/${REPO}/collaborators/mia/permission`);
+    expect(field(res.body, "permission")).toBe("write");
+    expect(field(res.body, "role_name")).toBe("maintain");
+  });
+
+  it("answers 404 for someone who is not a collaborator", async () => {
+    s.user("stranger");
+    expect((await call("GET", `/repos/${REPO}/collaborators/stranger/permission`)).status).toBe(404);
+  });
+
+  it("reports active team membership and 404 for non-members", async () => {
+    s.addTeamMember("acme", "ops", "olga");
+    const member = await call("GET", "/orgs/acme/teams/ops/memberships/olga");
+    expect(field(member.body, "state")).toBe("active");
+    expect((await call("GET", "/orgs/acme/teams/ops/memberships/mia")).status).toBe(404);
+  });
+});
+
+describe("checks and runs", () => {
+  const sha = "a".repeat(40);
+  const create = (externalId: string, conclusion?: string) =>
+    call("POST", `/repos/${REPO}/check-runs`, {
+      body: {
+        name: "lanegate: cm/testing",
+        head_sha: sha,
+        external_id: externalId,
+        status: "completed",
+        conclusion,
+      },
+    });
+
+  it("lists check runs for a ref filtered by name and app, newest first", async () => {
+    await create("1:1", "failure");
+    await create("1:2", "success");
+    const q = `check_name=${encodeURIComponent("lanegate: cm/testing")}&app_id=${s.app.id}&filter=all`;
+    const all = await call("GET", `/repos/${REPO}/commits/${sha}/check-runs?${q}`);
+    expect(field(all.body, "total_count")).toBe(2);
+    expect(field(all.body, "check_runs", 0, "external_id")).toBe("1:2");
+    expect(field(all.body, "check_runs", 0, "app", "slug")).toBe("lanegate");
+    const latest = await call("GET", `/repos/${REPO}/commits/${sha}/check-runs`);
+    expect(field(latest.body, "total_count")).toBe(1);
+  });
+
+  it("completes a check run when a conclusion is set", async () => {
+    const made = await call("POST", `/repos/${REPO}/check-runs`, { body: { name: "x", head_sha: sha } });
+    expect(field(made.body, "status")).toBe("queued");
+    const done = await call("PATCH", `/repos/${REPO}/check-runs/${field(made.body, "id")}`, {
+      body: { conclusion: "success", output: { title: "ok", summary: "fine" } },
+    });
+    expect(field(done.body, "status")).toBe("completed");
+    expect(field(done.body, "output", "title")).toBe("ok");
+  });
+
+  it("cancels a running workflow run and reports its completion", async () => {
+    const { runId } = s.dispatchWorkflow(REPO, { workflowPath: "deploy.yml", actor: "alice" });
+    const completions: string[] = [];
+    s.onDelivery = (d) => completions.push(String(field(d.payload, "workflow_run", "conclusion")));
+    expect((await call("POST", `/repos/${REPO}/actions/runs/${runId}/cancel`)).status).toBe(202);
+    const run = await call("GET", `/repos/${REPO}/actions/runs/${runId}`);
+    expect(field(run.body, "conclusion")).toBe("cancelled");
+    expect(completions).toEqual(["cancelled"]);
+    expect((await call("POST", `/repos/${REPO}/actions/runs/${runId}/cancel`)).status).toBe(409);
+  });
+
+  it("records the answer to a deployment protection rule", async () => {
+    const { runId } = s.dispatchWorkflow(REPO, { workflowPath: "deploy.yml", actor: "alice" });
+    const res = await call("POST", `/repos/${REPO}/actions/runs/${runId}/deployment_protection_rule`, {
+      body: { environment_name: "cm/testing", state: "rejected", comment: "no grant" },
+    });
+    expect(res.status).toBe(204);
+    expect(s.repo(REPO).runs.get(runId)?.protectionReviews).toMatchObject([{ state: "rejected" }]);
+  });
+});

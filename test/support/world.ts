@@ -1,0 +1,99 @@
+// Scenario tests run lanegate against the local stand-in for GitHub: the stand-in plays GitHub
+// (state, events, webhook payloads) and the app reads its truth from it over HTTP.
+import { afterEach } from "vitest";
+import type { SyncDeps } from "../../src/lanes/sync.ts";
+import { DEMO_CONFIG, DEMO_REPO } from "../../src/local/world.ts";
+import { type Delivery, type RunningStandin, Standin, startStandin } from "../../src/standin/index.ts";
+import { oneLaneView } from "../../src/store/read.ts";
+import { APP_ID, createTestApp, type TestApp } from "./app.ts";
+import { checkWebhookPayload } from "./openapi.ts";
+
+export { DEMO_REPO as REPO };
+
+const [OWNER = "", NAME = ""] = DEMO_REPO.split("/");
+export const REF = { owner: OWNER, repo: NAME };
+
+export interface World extends TestApp {
+  gh: Standin;
+  running: RunningStandin;
+  deps: SyncDeps;
+  /** Delivers through Probot, after checking the payload against GitHub's webhook schema. */
+  send(...deliveries: Delivery[]): Promise<void>;
+  state(lane: string): string;
+  comment(number: number): string;
+  advance(minutes: number): void;
+}
+
+const open: RunningStandin[] = [];
+afterEach(async () => {
+  for (const r of open.splice(0)) await r.close();
+});
+
+export async function createWorld(options: { config?: string } = {}): Promise<World> {
+  const gh = new Standin({ appId: APP_ID });
+  const running = await startStandin({ standin: gh });
+  open.push(running);
+  gh.addRepo(DEMO_REPO);
+  gh.setFile(DEMO_REPO, ".github/lanegate.yml", options.config ?? DEMO_CONFIG);
+  gh.setCollaborator(DEMO_REPO, "olivia", "write");
+  gh.setCollaborator(DEMO_REPO, "mia", "maintain");
+  gh.setCollaborator(DEMO_REPO, "max", "admin");
+  gh.setCollaborator(DEMO_REPO, "tara", "triage");
+  const t = await createTestApp({ baseUrl: `${running.url}/api/v3` });
+  gh.clock = () => t.clock.now;
+  const problems = t.problems;
+  const deps: SyncDeps = {
+    db: t.db,
+    appId: APP_ID,
+    now: () => t.clock.now,
+    log: { info: () => undefined, warn: () => undefined },
+  };
+  return {
+    ...t,
+    gh,
+    running,
+    deps,
+    async send(...deliveries) {
+      for (const d of deliveries) {
+        const payload = d.payload as { action?: string };
+        problems.push(...checkWebhookPayload(d.name, payload.action, d.payload));
+        await t.probot.receive({ id: d.id, name: d.name, payload } as never);
+      }
+    },
+    state: (lane) => oneLaneView(t.db, DEMO_REPO, lane).state,
+    comment(number) {
+      const comments = gh.issue(DEMO_REPO, number).comments;
+      const ours = comments.filter((c) => c.body.includes("<!-- lanegate:status -->"));
+      if (ours.length !== 1)
+        throw new Error(`expected one status comment on #${number}, found ${ours.length}`);
+      return ours[0]?.body ?? "";
+    },
+    advance(minutes) {
+      t.clock.now = new Date(t.clock.now.getTime() + minutes * 60_000);
+    },
+  };
+}
+
+export const CM_OPW_BODY = `We need CM and OPW rebuildable until they launch.
+
+\`\`\`lane-policy
+lanes:
+  cm/testing:
+    data_authority: resettable
+    allowed_rebuild_sources: [empty]
+  cm/prod:
+    data_authority: resettable
+    allowed_rebuild_sources: [empty]
+    confirmation: bootstrap cm prod
+  opw/testing:
+    data_authority: restorable
+    allowed_rebuild_sources: [upstream_restore]
+    upstream_source: odoo-tenant-opw/opw/testing-upstream
+  opw/prod:
+    data_authority: restorable
+    allowed_rebuild_sources: [upstream_restore]
+    upstream_source: odoo-tenant-opw/opw/prod-upstream
+expires_at: 2027-03-31T00:00:00Z
+retire_when: CM and OPW launch on Launchplane-managed prod
+\`\`\`
+`;

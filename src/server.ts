@@ -51,13 +51,14 @@ export async function startLanegate(options: StartOptions): Promise<RunningLaneg
     }),
     { env, ...(Octokit ? { Octokit } : {}) },
   );
+  let stopped: Promise<void> | null = null;
   return {
     server,
     db,
     port: server.port,
-    async stop() {
-      await server.stop();
-      db.$client.close();
+    stop() {
+      stopped ??= server.stop().then(() => void db.$client.close());
+      return stopped;
     },
   };
 }

@@ -38,7 +38,11 @@ export function deriveIssue(
   now: Date,
 ): IssueOutcome {
   const block = readPolicyBlock(facts.body, baseline);
+  // The approval of this block version, if one was seen: shown even once the grant has ended.
+  const seen = approvals.find((a) => a.sha256 === block.sha256);
   const base = {
+    approver: seen?.approver ?? null,
+    approvedAt: seen?.approvedAt ?? null,
     blockSha: block.sha256,
     labelEventId: facts.lastLabeled?.eventId ?? null,
     labeledAt: facts.lastLabeled?.at ?? null,
@@ -89,7 +93,7 @@ export function deriveIssue(
   }
   if (block.kind === "invalid") return all("invalid", "the block is invalid (see the errors below)");
 
-  const approval = approvals.find((a) => a.sha256 === block.sha256);
+  const approval = seen;
   if (!approval) {
     return all(
       "suspended",

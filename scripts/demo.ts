@@ -1,0 +1,141 @@
+// `npm run demo`: the real app server against the local stand-in for GitHub, driven through the
+// CM and OPW story with signed webhooks. It prints what lanegate did after each step and leaves
+// the database behind for the CLI.
+import { rmSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { table } from "../src/cli/table.ts";
+import { DEMO_REPO, startLocalGitHub } from "../src/local/world.ts";
+import { startLanegate } from "../src/server.ts";
+import { type Delivery, deliver } from "../src/standin/index.ts";
+import type { LaneView } from "../src/store/read.ts";
+
+const { values } = parseArgs({
+  options: {
+    serve: { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
+  },
+});
+if (values.help) {
+  console.log(
+    "Usage: npm run demo [-- --serve]\n\n--serve  keep the app and the stand-in running after the story",
+  );
+  process.exit(0);
+}
+
+const DB_FILE = "data/demo.sqlite";
+for (const suffix of ["", "-wal", "-shm"]) rmSync(`${DB_FILE}${suffix}`, { force: true });
+
+const local = await startLocalGitHub();
+const gh = local.standin;
+const app = await startLanegate({
+  env: {
+    ...local.env,
+    PORT: process.env.PORT ?? "3100",
+    DATABASE_URL: `file:${DB_FILE}`,
+    LOG_LEVEL: "fatal",
+  },
+  throttle: false,
+  sweepEveryMs: 0,
+  reconcileEveryMs: 0,
+  reconcileOnStart: false,
+});
+const base = `http://localhost:${app.port}`;
+const secret = local.env.WEBHOOK_SECRET ?? "";
+
+const BODY = (expires: string) => `CM and OPW are not launched yet: their lanes may be wiped and rebuilt.
+
+\`\`\`lane-policy
+lanes:
+  cm/testing:
+    data_authority: resettable
+    allowed_rebuild_sources: [empty]
+  cm/prod:
+    data_authority: resettable
+    allowed_rebuild_sources: [empty]
+    confirmation: bootstrap cm prod
+  opw/testing:
+    data_authority: restorable
+    allowed_rebuild_sources: [upstream_restore]
+    upstream_source: odoo-tenant-opw/opw/testing-upstream
+  opw/prod:
+    data_authority: restorable
+    allowed_rebuild_sources: [upstream_restore]
+    upstream_source: odoo-tenant-opw/opw/prod-upstream
+expires_at: ${expires}
+retire_when: CM and OPW launch on Launchplane-managed prod
+\`\`\`
+`;
+
+async function step(title: string, ...deliveries: Delivery[]) {
+  const before = gh.requests.length;
+  for (const d of deliveries) {
+    const status = await deliver(`${base}/api/github/webhooks`, secret, d);
+    if (status >= 300) throw new Error(`${d.name} delivery answered ${status}`);
+  }
+  const response = await fetch(`${base}/lanegate/api/repos/${DEMO_REPO}/lanes`);
+  const { lanes } = (await response.json()) as { lanes: LaneView[] };
+  console.log(`\n== ${title}  (${gh.requests.length - before} GitHub API calls)`);
+  const rows = lanes.map((l) => [
+    l.lane,
+    l.state,
+    l.data_authority,
+    l.allowed_rebuild_sources.join(",") || "-",
+    l.grant ? `#${l.grant.issue}` : "-",
+    l.reason,
+  ]);
+  console.log(table(["LANE", "STATE", "AUTHORITY", "SOURCES", "ISSUE", "WHY"], rows));
+}
+
+console.log(
+  `lanegate demo: app on ${base}, stand-in GitHub on ${local.running.url}, repository ${DEMO_REPO}`,
+);
+const opened = gh.openIssue(DEMO_REPO, {
+  author: "olivia",
+  title: "Allow CM and OPW rebuilds until launch",
+  body: BODY("2027-03-31T00:00:00Z"),
+});
+const n = opened.number;
+await step(`olivia (write) opens issue #${n} with a lane-policy block`, ...opened.deliveries);
+await step(
+  "tara (triage) applies the lane-policy label: not an approver",
+  gh.addLabel(DEMO_REPO, n, "lane-policy", "tara"),
+);
+await step(
+  "mia (maintain) removes it and applies it herself: the lanes become active",
+  gh.removeLabel(DEMO_REPO, n, "lane-policy", "mia"),
+  gh.addLabel(DEMO_REPO, n, "lane-policy", "mia"),
+);
+await step(
+  "olivia edits the block (later expiry): not an approver, so suspended",
+  gh.editIssueBody(DEMO_REPO, n, BODY("2027-06-30T00:00:00Z"), "olivia"),
+);
+const approverEdit = gh.editIssueBody(DEMO_REPO, n, BODY("2027-05-31T00:00:00Z"), "mia");
+await step("mia edits the block herself: re-synced and active again", approverEdit);
+
+// A forged delivery: a real payload turned into a "closed" event, signed with the wrong secret.
+const forgedPayload = { ...(approverEdit.payload as Record<string, unknown>), action: "closed" };
+const forged = await deliver(`${base}/api/github/webhooks`, "not-the-secret", {
+  ...approverEdit,
+  id: "forged-1",
+  payload: forgedPayload,
+});
+console.log(`\n== a forged 'closed' delivery with a bad signature: answered ${forged}, nothing changed`);
+
+await step("olivia closes the issue: every grant retires", gh.closeIssue(DEMO_REPO, n, "olivia"));
+
+const comment = gh.issue(DEMO_REPO, n).comments.find((c) => c.body.includes("<!-- lanegate:status -->"));
+console.log(
+  `\n== the status comment on #${n} (one comment, edited in place ${gh.issue(DEMO_REPO, n).comments.length === 1 ? "" : "- MORE THAN ONE! "}):\n`,
+);
+console.log(comment?.body ?? "(none)");
+console.log(`\nThe database is in ${DB_FILE}. Read it with the CLI:
+  npx lanegate lanes ${DEMO_REPO} --db file:${DB_FILE}
+  npx lanegate lane ${DEMO_REPO} cm/prod --db file:${DB_FILE}
+  npx lanegate audit ${DEMO_REPO} --db file:${DB_FILE}`);
+
+if (values.serve) {
+  console.log(`\nServing: ${base}/lanegate/api/repos/${DEMO_REPO}/lanes (Ctrl-C to stop)`);
+} else {
+  await app.stop();
+  await local.running.close();
+}

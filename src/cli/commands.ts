@@ -1,0 +1,173 @@
+// The CLI's commands. Each reads the store through the same queries as the HTTP read models,
+// prints a table for people or JSON with --json, and returns an exit code.
+
+import { getPrivateKey } from "@probot/get-private-key";
+import { Probot } from "probot";
+import { parseLaneId } from "../domain.ts";
+import { reconcileAll } from "../lanes/reconcile.ts";
+import { type Db, DEFAULT_DATABASE_URL, openDatabase } from "../store/db.ts";
+import { auditPage, laneViews, oneLaneView, repositoryView } from "../store/read.ts";
+import { table } from "./table.ts";
+
+type Values = Record<string, string | boolean | undefined>;
+type OptionSpec = Record<string, { type: "string" | "boolean"; short?: string }>;
+
+export interface Command {
+  name: string;
+  args: string[];
+  summary: string;
+  help: string;
+  options: OptionSpec;
+  run(args: string[], values: Values): Promise<number>;
+}
+
+const COMMON = `Options:
+  --db <url>   the database (default: $DATABASE_URL or ${DEFAULT_DATABASE_URL})
+  --json       print JSON instead of a table
+  -h, --help   show this help`;
+
+function database(values: Values): Db {
+  const url = typeof values.db === "string" ? values.db : (process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL);
+  return openDatabase(url);
+}
+
+function repoArg(raw: string): string {
+  if (!/^[\w.-]+\/[\w.-]+$/.test(raw)) throw new Error(`"${raw}" is not owner/repo`);
+  return raw.toLowerCase();
+}
+
+const print = (values: Values, json: unknown, text: () => string) =>
+  console.log(values.json ? JSON.stringify(json, null, 2) : text());
+
+const lanes: Command = {
+  name: "lanes",
+  args: ["owner/repo"],
+  summary: "every lane known from the config or an approval issue",
+  help: `Usage: lanegate lanes <owner/repo> [--json]\n\nLists every lane of the repository with its state.\n\n${COMMON}`,
+  options: {},
+  async run([raw = ""], values) {
+    const repo = repoArg(raw);
+    const db = database(values);
+    const views = laneViews(db, repo);
+    const config = repositoryView(db, repo);
+    print(values, { repository: repo, config, lanes: views }, () => {
+      const head = config
+        ? `config: ${config.status}${config.errors.length ? ` (${config.errors.join("; ")})` : ""}`
+        : "config: never loaded (no delivery or reconcile has reached this repository yet)";
+      const rows = views.map((l) => [
+        l.lane,
+        l.state,
+        l.data_authority,
+        l.allowed_rebuild_sources.join(",") || "-",
+        l.grant ? `#${l.grant.issue}` : "-",
+        l.grant?.approver ?? "-",
+        l.grant?.expires_at ?? "-",
+        l.reason,
+      ]);
+      return `${repo}  ${head}\n\n${table(["LANE", "STATE", "AUTHORITY", "SOURCES", "ISSUE", "APPROVER", "EXPIRES", "WHY"], rows)}`;
+    });
+    return 0;
+  },
+};
+
+const lane: Command = {
+  name: "lane",
+  args: ["owner/repo", "context/instance"],
+  summary: "one lane with its whole grant history",
+  help: `Usage: lanegate lane <owner/repo> <context/instance> [--json]\n\nShows one lane, where each part of it comes from, and every grant it ever had.\n\n${COMMON}`,
+  options: {},
+  async run([rawRepo = "", rawLane = ""], values) {
+    const repo = repoArg(rawRepo);
+    const id = parseLaneId(rawLane);
+    if (!id) throw new Error(`"${rawLane}" is not a lane id like cm/testing`);
+    const view = oneLaneView(database(values), repo, id.id);
+    print(values, view, () => {
+      const from = Object.entries(view.from)
+        .map(([k, v]) => `${k} from ${v}`)
+        .join(", ");
+      const history = view.history.map((h) => [
+        `#${h.issue}`,
+        h.state,
+        h.approver ?? "-",
+        h.block_sha256?.slice(0, 12) ?? "-",
+        h.started_at,
+        h.ended_at ?? "-",
+        h.reason,
+      ]);
+      return [
+        `${view.lane}: ${view.state} (${view.reason})`,
+        `authority ${view.data_authority}; sources ${view.allowed_rebuild_sources.join(", ") || "none"}; upstream ${view.upstream_source ?? "none"}`,
+        from,
+        "",
+        history.length
+          ? table(["ISSUE", "STATE", "APPROVER", "BLOCK", "STARTED", "ENDED", "WHY"], history)
+          : "no grants yet",
+      ].join("\n");
+    });
+    return 0;
+  },
+};
+
+const audit: Command = {
+  name: "audit",
+  args: ["owner/repo"],
+  summary: "the audit log, newest first",
+  help: `Usage: lanegate audit <owner/repo> [--limit N] [--before ID] [--json]\n\nPrints the audit log newest first; --before pages back from an entry id.\n\n${COMMON}`,
+  options: { limit: { type: "string" }, before: { type: "string" } },
+  async run([raw = ""], values) {
+    const limit = Number(values.limit ?? 50);
+    const before = values.before === undefined ? undefined : Number(values.before);
+    if (!Number.isInteger(limit) || limit < 1) throw new Error("--limit takes a positive whole number");
+    const page = auditPage(database(values), repoArg(raw), limit, before);
+    print(values, page, () => {
+      const rows = page.entries.map((e) => [
+        String(e.id),
+        e.at,
+        e.event,
+        e.actor ?? "-",
+        e.subject,
+        e.change,
+      ]);
+      const more = page.next_before ? `\n(older entries: --before ${page.next_before})` : "";
+      return `${table(["ID", "AT", "EVENT", "ACTOR", "SUBJECT", "CHANGE"], rows)}${more}`;
+    });
+    return 0;
+  },
+};
+
+const reconcile: Command = {
+  name: "reconcile",
+  args: [],
+  summary: "rebuild every repository's lanes from GitHub now",
+  help: `Usage: lanegate reconcile [--json]\n\nReads every approval issue of every repository of every installation that has a config,\nand brings the lane records in line with GitHub. Needs the app's credentials:\nAPP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, and GHE_HOST/GHE_PROTOCOL for GitHub Enterprise.\n\n${COMMON}`,
+  options: {},
+  async run(_args, values) {
+    const appId = Number(process.env.APP_ID);
+    const privateKey = getPrivateKey() ?? undefined;
+    if (!appId || !privateKey) throw new Error("APP_ID and PRIVATE_KEY (or PRIVATE_KEY_PATH) are required");
+    const host = process.env.GHE_HOST;
+    const baseUrl = host ? `${process.env.GHE_PROTOCOL ?? "https"}://${host}/api/v3` : undefined;
+    const probot = new Probot({ appId, privateKey, baseUrl, logLevel: "warn" });
+    const db = database(values);
+    const log = {
+      info: (m: string) => !values.json && console.error(m),
+      warn: (m: string) => console.error(m),
+    };
+    const report = await reconcileAll({ db, appId, now: () => new Date(), log }, probot);
+    print(
+      values,
+      report,
+      () =>
+        `reconciled ${report.repositories} repositories, ${report.issues} issues; ${report.failures.length} failures`,
+    );
+    return report.failures.length ? 1 : 0;
+  },
+};
+
+export const COMMANDS: Command[] = [lanes, lane, audit, reconcile];
+
+export function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  return `Usage: lanegate <command> [options]\n\nCommands:\n${lines.join("\n")}\n\nRun lanegate <command> --help for a command's options.`;
+}

@@ -1,0 +1,11 @@
+// A plain text table: columns padded to their widest cell, long cells cut so rows stay readable.
+const MAX_CELL = 60;
+
+export function table(header: string[], rows: string[][]): string {
+  const cut = (s: string) => (s.length > MAX_CELL ? `${s.slice(0, MAX_CELL - 1)}…` : s);
+  const all = [header, ...rows].map((r) => r.map(cut));
+  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? "").length)));
+  return all
+    .map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join("  "))
+    .join("\n");
+}

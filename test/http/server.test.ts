@@ -1,0 +1,152 @@
+import { mkdtempSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { DEMO_REPO, type LocalGitHub, startLocalGitHub } from "../../src/local/world.ts";
+import { type RunningLanegate, startLanegate } from "../../src/server.ts";
+import { deliver } from "../../src/standin/index.ts";
+import { CM_OPW_BODY } from "../support/world.ts";
+
+const TOKEN = "read-model-token";
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const stop of cleanup.splice(0).reverse()) await stop();
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function boot(
+  local: LocalGitHub,
+  databaseUrl: string,
+  reconcileOnStart = false,
+): Promise<RunningLanegate & { base: string }> {
+  const port = await freePort();
+  const env = {
+    ...local.env,
+    PORT: String(port),
+    DATABASE_URL: databaseUrl,
+    LOG_LEVEL: "fatal",
+    LANEGATE_API_TOKEN: TOKEN,
+  };
+  const app = await startLanegate({
+    env,
+    throttle: false,
+    sweepEveryMs: 0,
+    reconcileEveryMs: 0,
+    reconcileOnStart,
+  });
+  return { ...app, base: `http://localhost:${port}` };
+}
+
+async function world() {
+  const local = await startLocalGitHub();
+  cleanup.push(() => local.running.close());
+  const db = `file:${join(mkdtempSync(join(tmpdir(), "lanegate-")), "db.sqlite")}`;
+  const app = await boot(local, db);
+  cleanup.push(() => app.stop());
+  const hook = `${app.base}/api/github/webhooks`;
+  const secret = local.env.WEBHOOK_SECRET ?? "";
+  const api = (path: string, token: string | null = TOKEN) =>
+    fetch(`${app.base}/lanegate/api/repos/${DEMO_REPO}${path}`, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+    });
+  const laneState = async (lane: string) =>
+    ((await (await api(`/lanes/${lane}`)).json()) as { state: string }).state;
+  return { local, gh: local.standin, app, hook, secret, api, laneState, db };
+}
+
+describe("the app's HTTP server", () => {
+  it("rejects a delivery with a bad or missing signature and changes nothing", async () => {
+    const w = await world();
+    const opened = w.gh.openIssue(DEMO_REPO, { author: "olivia", title: "t", body: CM_OPW_BODY });
+    const before = w.gh.requests.length;
+    expect(await deliver(w.hook, "wrong-secret", opened.deliveries[0]!)).toBe(400);
+    const unsigned = await fetch(w.hook, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-github-event": "issues", "x-github-delivery": "u-1" },
+      body: JSON.stringify(opened.deliveries[0]?.payload),
+    });
+    expect(unsigned.status).toBeGreaterThanOrEqual(400);
+    expect(w.gh.requests.length).toBe(before);
+    expect(await w.laneState("cm/testing")).toBe("unknown");
+  });
+
+  it("turns signed deliveries into active lanes that the read model shows", async () => {
+    const w = await world();
+    const opened = w.gh.openIssue(DEMO_REPO, { author: "olivia", title: "t", body: CM_OPW_BODY });
+    for (const d of opened.deliveries) expect(await deliver(w.hook, w.secret, d)).toBe(200);
+    expect(
+      await deliver(w.hook, w.secret, w.gh.addLabel(DEMO_REPO, opened.number, "lane-policy", "mia")),
+    ).toBe(200);
+    const body = (await (await w.api("/lanes")).json()) as { lanes: { lane: string; state: string }[] };
+    expect(body.lanes.filter((l) => l.state === "active").map((l) => l.lane)).toEqual([
+      "cm/prod",
+      "cm/testing",
+      "opw/prod",
+      "opw/testing",
+    ]);
+  });
+
+  it("requires the bearer token for the read models when one is set", async () => {
+    const w = await world();
+    expect((await w.api("/lanes", null)).status).toBe(401);
+    expect((await w.api("/lanes", "wrong")).status).toBe(401);
+    expect((await w.api("/lanes")).status).toBe(200);
+  });
+
+  it("answers unknown, not 404, for a lane nobody declared", async () => {
+    const w = await world();
+    const response = await w.api("/lanes/zz/prod");
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({
+      lane: "zz/prod",
+      state: "unknown",
+      grant: null,
+      history: [],
+    });
+  });
+
+  it("pages through the audit log newest first", async () => {
+    const w = await world();
+    const opened = w.gh.openIssue(DEMO_REPO, { author: "olivia", title: "t", body: CM_OPW_BODY });
+    for (const d of opened.deliveries) await deliver(w.hook, w.secret, d);
+    await deliver(w.hook, w.secret, w.gh.addLabel(DEMO_REPO, opened.number, "lane-policy", "mia"));
+    const first = (await (await w.api("/audit?limit=3")).json()) as {
+      entries: { id: number }[];
+      next_before: number;
+    };
+    expect(first.entries).toHaveLength(3);
+    const ids = first.entries.map((e) => e.id);
+    expect(ids).toEqual([...ids].sort((a, b) => b - a));
+    const second = (await (await w.api(`/audit?limit=3&before=${first.next_before}`)).json()) as {
+      entries: { id: number }[];
+    };
+    expect(Math.max(...second.entries.map((e) => e.id))).toBeLessThan(Math.min(...ids));
+  });
+
+  it("keeps its records across a restart and retires, at start, an issue closed while it was down", async () => {
+    const w = await world();
+    const opened = w.gh.openIssue(DEMO_REPO, { author: "olivia", title: "t", body: CM_OPW_BODY });
+    for (const d of opened.deliveries) await deliver(w.hook, w.secret, d);
+    await deliver(w.hook, w.secret, w.gh.addLabel(DEMO_REPO, opened.number, "lane-policy", "mia"));
+    await w.app.stop();
+    w.gh.closeIssue(DEMO_REPO, opened.number, "olivia"); // nobody is listening
+    const again = await boot(w.local, w.db, true);
+    cleanup.push(() => again.stop());
+    const state = async () => {
+      const response = await fetch(`${again.base}/lanegate/api/repos/${DEMO_REPO}/lanes/cm/prod`, {
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
+      return ((await response.json()) as { state: string }).state;
+    };
+    await expect.poll(state, { timeout: 5000 }).toBe("retired");
+  });
+});

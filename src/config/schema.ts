@@ -41,6 +41,13 @@ export const configSchema = z.strictObject({
       branches: z.array(z.string().min(1)).optional(),
       cancel_refused_runs: z.boolean().default(true),
       environments: z.record(z.string(), z.string()).default({}),
+      /** How long an allowed run may stay in flight without reporting back before it needs reconciliation. */
+      lease_minutes: z
+        .number()
+        .int()
+        .positive()
+        .max(7 * 24 * 60)
+        .default(360),
     })
     .prefault({}),
   proofs: z

@@ -2,6 +2,7 @@
 // and what its sender may have approved; the state itself is read from GitHub.
 import type { Context } from "probot";
 import { type ApprovalClaim, type SyncDeps, syncIssue } from "../lanes/sync.ts";
+import { findPolicyBlocks } from "../policy/fence.ts";
 import { deliverySeen } from "../store/lanes.ts";
 
 export const ISSUE_EVENTS = [
@@ -37,11 +38,21 @@ export async function onIssue(deps: SyncDeps, context: Context<(typeof ISSUE_EVE
 }
 
 function claimOf(payload: Context<(typeof ISSUE_EVENTS)[number]>["payload"]): ApprovalClaim | undefined {
-  const sender = { sender: payload.sender.login, senderIsBot: payload.sender.type === "Bot" };
+  // GitHub's time for the change, not the time the delivery happened to reach the app.
+  const sender = {
+    sender: payload.sender.login,
+    senderIsBot: payload.sender.type === "Bot",
+    at: payload.issue.updated_at,
+  };
   const body = payload.issue.body ?? "";
   if (payload.action === "labeled" && payload.label) {
     return { via: "labeled", label: payload.label.name, body, ...sender };
   }
-  if (payload.action === "edited" && payload.changes.body) return { via: "edited", body, ...sender };
+  if (payload.action === "edited" && payload.changes.body) {
+    // An edit that leaves the block as it was changes nothing, so it approves nothing either.
+    const blockOf = (text: string) => findPolicyBlocks(text).map((b) => b.text);
+    const same = JSON.stringify(blockOf(payload.changes.body.from)) === JSON.stringify(blockOf(body));
+    return same ? undefined : { via: "edited", body, ...sender };
+  }
   return undefined;
 }

@@ -94,17 +94,19 @@ export function deriveIssue(
   if (block.kind === "invalid") return all("invalid", "the block is invalid (see the errors below)");
 
   const approval = seen;
+  if (approval && block.expiresAt && Date.parse(block.expiresAt) <= Date.parse(approval.approvedAt)) {
+    return all("invalid", "expires_at was already past when the block was approved");
+  }
+  // Expiry wins over suspension: a suspended grant whose time is up is over, not waiting.
+  const expired = block.expiresAt !== null && Date.parse(block.expiresAt) <= now.getTime();
   if (!approval) {
+    if (expired) return all("expired", `expires_at ${block.expiresAt} has passed`);
     return all(
       "suspended",
-      "this version of the block was not approved: it changed after the approval and no approver made the change; an approver must apply the label again",
+      "no approval of this version of the block was seen: it changed after the approval, or the label's delivery was missed, and no approver is known to have made the change; an approver must apply the label again",
     );
   }
   const approved = { approver: approval.approver, approvedAt: approval.approvedAt };
-  if (block.expiresAt && Date.parse(block.expiresAt) <= Date.parse(approval.approvedAt)) {
-    return all("invalid", "expires_at was already past when the block was approved", approved);
-  }
-  const expired = block.expiresAt !== null && Date.parse(block.expiresAt) <= now.getTime();
   return {
     number: facts.number,
     block,

@@ -36,6 +36,8 @@ export interface ApprovalClaim {
   sender: string;
   senderIsBot: boolean;
   body: string;
+  /** When GitHub says the change happened. */
+  at: string;
 }
 
 export interface IssueTarget {
@@ -105,14 +107,24 @@ async function syncIssueNow(
   let approval: BlockApproval | null;
   try {
     facts = await readIssueFacts(octokit, target.ref, target.number, config, now);
-    approval = claim ? await approvalFromClaim(octokit, target.ref, facts, config, claim, now) : null;
+    approval = claim ? await approvalFromClaim(octokit, target.ref, facts, config, claim) : null;
   } catch (error) {
     return fail("could not read the issue or verify its approver", error);
   }
 
   const outcomes = store.transaction(deps.db, (q) => {
     store.recordConfig(q, repo, target.installationId, load, now);
-    const known = store.liveIssues(q, repo).some((i) => i.facts.number === facts.number);
+    const stored = store.storedIssue(q, repo, facts.number);
+    if (stored && (facts.presence === "deleted" || facts.presence === "transferred")) {
+      // GitHub no longer shows the issue here: keep what it said, so the retirement names its lanes.
+      facts = {
+        ...stored.facts,
+        presence: facts.presence,
+        presenceActor: trigger.actor,
+        readAt: facts.readAt,
+      };
+    }
+    const known = stored !== undefined;
     const blocks = findPolicyBlocks(facts.body);
     if (!known && !facts.hasLabel && blocks.length === 0) return null; // not an approval issue
     const sha = readPolicyBlock(facts.body, baselineOf(config)).sha256;
@@ -151,7 +163,6 @@ async function approvalFromClaim(
   facts: IssueFacts,
   config: LanegateConfig,
   claim: ApprovalClaim,
-  now: Date,
 ): Promise<BlockApproval | null> {
   const sha = readPolicyBlock(claim.body, baselineOf(config)).sha256;
   const otherLabel = claim.label !== undefined && claim.label.toLowerCase() !== config.label.toLowerCase();
@@ -160,7 +171,7 @@ async function approvalFromClaim(
     facts.lastLabeled?.actor === claim.sender && facts.labeler
       ? facts.labeler
       : await verifyApprover(octokit, ref, claim.sender, claim.senderIsBot, facts.author, config);
-  return verdict.approver ? { sha256: sha, approver: claim.sender, approvedAt: now.toISOString() } : null;
+  return verdict.approver ? { sha256: sha, approver: claim.sender, approvedAt: claim.at } : null;
 }
 
 function deriveAndApply(q: store.Q, repo: string, config: LanegateConfig, trigger: store.Trigger, now: Date) {

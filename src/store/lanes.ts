@@ -23,17 +23,35 @@ export function transaction<T>(db: Db, fn: (q: Q) => T): T {
   return db.transaction((tx) => fn(tx), { behavior: "immediate" });
 }
 
+/** Records a config load; returns the previous status when it changed, for the audit log. */
 export function recordConfig(q: Q, repo: string, installationId: number | null, load: ConfigLoad, now: Date) {
+  const previous = q.select().from(t.repositories).where(eq(t.repositories.repo, repo)).get();
   const row = {
     repo,
-    installationId,
+    installationId: installationId ?? previous?.installationId ?? null,
     configStatus: load.status,
     configErrors: load.errors,
-    config: load.status === "ok" ? load.config : null,
+    // An unreadable config leaves the last known one in force rather than guessing.
+    config:
+      load.status === "unreadable" ? (previous?.config ?? null) : load.status === "ok" ? load.config : null,
     checkedAt: now.toISOString(),
   };
   q.insert(t.repositories).values(row).onConflictDoUpdate({ target: t.repositories.repo, set: row }).run();
-  // An unreadable config leaves the last known declarations in place rather than guessing.
+  if (
+    previous?.configStatus !== load.status ||
+    JSON.stringify(previous?.configErrors) !== JSON.stringify(load.errors)
+  ) {
+    const detail = load.errors.length ? `: ${load.errors.join("; ")}` : "";
+    appendAudit(q, {
+      repo,
+      deliveryId: null,
+      event: "config",
+      actor: null,
+      subject: ".github/lanegate.yml",
+      change: `${previous?.configStatus ?? "never loaded"} -> ${load.status}${detail}`,
+      at: now.toISOString(),
+    });
+  }
   if (load.status === "unreadable") return;
   q.delete(t.declaredLanes).where(eq(t.declaredLanes.repo, repo)).run();
   const lanes = load.status === "ok" ? Object.entries(load.config.lanes) : [];
@@ -215,7 +233,7 @@ export function applyOutcomes(
       if (row) {
         if (row.state === l.state && row.reason === l.reason) continue;
         q.update(t.grants)
-          .set({ state: l.state, reason: l.reason, updatedAt: at, ...endedFields })
+          .set({ ...grantFields(l), updatedAt: at, ...endedFields })
           .where(eq(t.grants.id, row.id))
           .run();
         audit(issue.number, l.lane, `${row.state} -> ${l.state}: ${l.reason}`);

@@ -1,6 +1,7 @@
 // The drizzle schema: the only description of what lanegate stores. docs/records.md explains why
 // each table exists. Times are ISO-8601 UTC strings so they sort and read the same everywhere.
-import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /** One row per repository the app has seen, with the outcome of its last config load. */
 export const repositories = sqliteTable("repositories", {
@@ -123,3 +124,119 @@ export const deliveries = sqliteTable("deliveries", {
   repo: text("repo"),
   appliedAt: text("applied_at").notNull(),
 });
+
+/** `workflow_dispatch` deliveries of gated and proof workflows: the inputs, waiting for a run. */
+export const dispatches = sqliteTable(
+  "dispatches",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    repo: text("repo").notNull(),
+    deliveryId: text("delivery_id").notNull(),
+    workflowPath: text("workflow_path").notNull(),
+    branch: text("branch").notNull(),
+    actor: text("actor").notNull(),
+    inputs: text("inputs", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    receivedAt: text("received_at").notNull(),
+    /** The run that claimed it; null while unclaimed. */
+    runId: integer("run_id"),
+    /** Set when no run claimed it in time. */
+    expiredAt: text("expired_at"),
+  },
+  (t) => [
+    uniqueIndex("dispatches_by_delivery").on(t.deliveryId),
+    index("dispatches_open").on(t.repo, t.runId),
+  ],
+);
+
+/** Runs of gated and proof workflows, as `workflow_run` deliveries describe them. */
+export const workflowRuns = sqliteTable(
+  "workflow_runs",
+  {
+    repo: text("repo").notNull(),
+    runId: integer("run_id").notNull(),
+    attempt: integer("attempt").notNull(),
+    workflowPath: text("workflow_path").notNull(),
+    headSha: text("head_sha").notNull(),
+    headBranch: text("head_branch"),
+    event: text("event").notNull(),
+    actor: text("actor").notNull(),
+    displayTitle: text("display_title").notNull(),
+    htmlUrl: text("html_url").notNull(),
+    status: text("status").notNull(),
+    conclusion: text("conclusion"),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+    dispatchId: integer("dispatch_id"),
+    /** Why no single dispatch could be joined, when that is the case. */
+    joinProblem: text("join_problem"),
+  },
+  (t) => [primaryKey({ columns: [t.repo, t.runId] })],
+);
+
+/** Every gate decision, newest last; a re-requested check adds a row for the same attempt. */
+export const decisions = sqliteTable(
+  "decisions",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    repo: text("repo").notNull(),
+    runId: integer("run_id").notNull(),
+    attempt: integer("attempt").notNull(),
+    lane: text("lane"),
+    request: text("request", { mode: "json" }).$type<unknown>().notNull(),
+    checks: text("checks", { mode: "json" }).$type<unknown>().notNull(),
+    allowed: integer("allowed", { mode: "boolean" }).notNull(),
+    issueNumber: integer("issue_number"),
+    blockSha: text("block_sha"),
+    decidedAt: text("decided_at").notNull(),
+    checkRunId: integer("check_run_id"),
+    checkWrittenAt: text("check_written_at"),
+    writeError: text("write_error"),
+  },
+  (t) => [index("decisions_by_run").on(t.repo, t.runId, t.attempt)],
+);
+
+/**
+ * An allowed run: in flight until its run completes. The partial unique index is the single-flight
+ * rule itself, so two processes or two racing deliveries can never both hold a lane.
+ */
+export const operations = sqliteTable(
+  "operations",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    repo: text("repo").notNull(),
+    lane: text("lane").notNull(),
+    runId: integer("run_id").notNull(),
+    attempt: integer("attempt").notNull(),
+    decisionId: integer("decision_id").notNull(),
+    source: text("source").notNull(),
+    issueNumber: integer("issue_number"),
+    blockSha: text("block_sha"),
+    state: text("state", { enum: ["in_flight", "stale", "completed", "cleared"] }).notNull(),
+    conclusion: text("conclusion"),
+    leaseExpiresAt: text("lease_expires_at").notNull(),
+    startedAt: text("started_at").notNull(),
+    endedAt: text("ended_at"),
+    endedBy: text("ended_by"),
+  },
+  (t) => [
+    uniqueIndex("one_operation_in_flight_per_lane")
+      .on(t.repo, t.lane)
+      .where(sql`state in ('in_flight', 'stale')`),
+    index("operations_by_run").on(t.repo, t.runId),
+  ],
+);
+
+/** Deployment protection rule requests, answered once the run's decision exists. */
+export const protectionRequests = sqliteTable(
+  "protection_requests",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    repo: text("repo").notNull(),
+    runId: integer("run_id").notNull(),
+    environment: text("environment").notNull(),
+    receivedAt: text("received_at").notNull(),
+    answer: text("answer"),
+    answeredAt: text("answered_at"),
+  },
+  (t) => [index("protection_by_run").on(t.repo, t.runId)],
+);

@@ -226,6 +226,61 @@ describe("the grant lifecycle", () => {
     expect(w.comment(n)).toMatch(/`cm\/testing` \| ⌛ \*\*expired\*\*/);
   });
 
+  it("expires a suspended grant once expires_at passes", async () => {
+    const w = await createWorld();
+    const body = CM_OPW_BODY.replace("2027-03-31T00:00:00Z", "2026-11-23T12:00:00Z");
+    const n = await approvedIssue(w, body);
+    await w.send(w.gh.editIssueBody(REPO, n, body.replace("We need", "We want"), "olivia"));
+    expect(w.state("cm/testing")).toBe("active"); // the block itself did not change
+    await w.send(w.gh.editIssueBody(REPO, n, body.replace("2026-11-23T12", "2026-11-23T13"), "olivia"));
+    expect(w.state("cm/testing")).toBe("suspended");
+    w.clock.now = new Date("2026-11-23T13:00:30Z");
+    await rederive(w.deps, await w.probot.auth(w.gh.repo(REPO).installationId), REF, {
+      deliveryId: null,
+      event: "expiry sweep",
+      actor: null,
+    });
+    expect(w.state("cm/testing")).toBe("expired");
+  });
+
+  it("does not restore a suspended issue when an approver edits only the text around the block", async () => {
+    const w = await createWorld();
+    const n = await approvedIssue(w);
+    const changed = CM_OPW_BODY.replace("2027-03-31", "2027-06-30");
+    await w.send(w.gh.editIssueBody(REPO, n, changed, "olivia"));
+    await w.send(w.gh.editIssueBody(REPO, n, `${changed}\nLooks fine to me.`, "max"));
+    expect(w.state("cm/testing")).toBe("suspended");
+  });
+
+  it("names the lanes and the actor when a deleted issue retires them", async () => {
+    const w = await createWorld();
+    const n = await approvedIssue(w);
+    await w.send(w.gh.deleteIssue(REPO, n, "max"));
+    expect(oneLaneView(w.db, REPO, "cm/prod").history[0]).toMatchObject({
+      state: "retired",
+      reason: "the issue was deleted by max",
+      ended_by: "max",
+    });
+  });
+
+  it("keeps the last good baseline when the config cannot be read", async () => {
+    const w = await createWorld();
+    const body = CM_OPW_BODY.replace(
+      "expires_at:",
+      "  syo/prod:\n    data_authority: resettable\n    allowed_rebuild_sources: [empty]\nexpires_at:",
+    );
+    const n = await approvedIssue(w, body);
+    w.gh.failNext({ pathPattern: /contents/, status: 502, times: 10 });
+    await w.send(w.gh.editIssueBody(REPO, n, `${body}\nping`, "olivia"));
+    await rederive(w.deps, await w.probot.auth(w.gh.repo(REPO).installationId), REF, {
+      deliveryId: null,
+      event: "expiry sweep",
+      actor: null,
+    });
+    expect(w.state("syo/prod")).toBe("invalid");
+    expect(oneLaneView(w.db, REPO, "syo/prod").data_authority).toBe("authoritative");
+  });
+
   it("refuses a block whose expires_at is already past when it is approved", async () => {
     const w = await createWorld();
     const n = await approvedIssue(w, CM_OPW_BODY.replace("2027-03-31T00:00:00Z", "2026-01-01T00:00:00Z"));

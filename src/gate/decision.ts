@@ -1,0 +1,254 @@
+// The gate decision: a pure function from a run's request and the stored facts to allowed or
+// refused, carrying every check of the contract in order. Refusals are data, never exceptions.
+import { defaultConfirmation, type LanePolicy, normalizePhrase } from "../domain.ts";
+import { branchOf, type GateRequest, parseRequest } from "./request.ts";
+
+export const CHECK_NAMES = [
+  "dispatch",
+  "grant",
+  "grant_in_force",
+  "confirmation",
+  "proofs",
+  "single_flight",
+  "attempt",
+] as const;
+export type CheckName = (typeof CHECK_NAMES)[number];
+
+export interface Check {
+  name: CheckName;
+  ok: boolean;
+  /** Stable reason code for machines; `ok` when the check passed. */
+  code: string;
+  /** The sentence an operator reads. */
+  message: string;
+}
+
+export interface GrantFact {
+  issueNumber: number;
+  url: string;
+  state: string;
+  reason: string;
+  policy: LanePolicy;
+  expiresAt: string | null;
+  blockSha: string | null;
+}
+
+export interface ProofRun {
+  runId: number;
+  completedAt: string;
+}
+
+export interface ProofFacts {
+  workflow: string;
+  maxAgeHours: number;
+  /** Successful runs of the proof workflow for this lane, joined to their dispatches. */
+  runs: ProofRun[];
+}
+
+export interface GateFacts {
+  run: { runId: number; attempt: number; event: string; headBranch: string | null };
+  dispatch: { branch: string; inputs: Record<string, unknown> } | null;
+  joinProblem: string | null;
+  allowedBranches: string[];
+  knownLanes: ReadonlySet<string>;
+  /** The lane's grant rows that have not ended, from every approval issue. */
+  grants: GrantFact[];
+  backup: ProofFacts | null;
+  restore: ProofFacts | null;
+  /** Another run's operation holding the lane, if any. */
+  inFlight: { runId: number; attempt: number } | null;
+  earlierAttempts: { attempt: number; allowed: boolean }[];
+  now: Date;
+}
+
+export interface Decision {
+  allowed: boolean;
+  request: GateRequest | null;
+  checks: Check[];
+  grant: GrantFact | null;
+  title: string;
+}
+
+const pass = (name: CheckName, message: string): Check => ({ name, ok: true, code: "ok", message });
+const fail = (name: CheckName, code: string, message: string): Check => ({ name, ok: false, code, message });
+
+export function decide(facts: GateFacts): Decision {
+  const parsed = facts.dispatch ? parseRequest(facts.dispatch.inputs) : null;
+  const request = parsed?.ok ? parsed.request : null;
+  const checks: Check[] = [checkDispatch(facts, parsed)];
+  const grant = request ? findGrant(facts.grants, request) : null;
+  if (!request) {
+    const skip = (name: CheckName) => fail(name, "no_request", "not checked: the run has no valid request");
+    checks.push(...CHECK_NAMES.slice(1).map(skip));
+  } else {
+    checks.push(
+      checkGrant(request, facts.grants, grant),
+      checkInForce(grant, facts.now),
+      checkConfirmation(request, grant),
+      checkProofs(request, grant, facts),
+      checkSingleFlight(request, facts),
+      checkAttempt(facts),
+    );
+  }
+  const allowed = checks.every((c) => c.ok);
+  const firstFailure = checks.find((c) => !c.ok);
+  const what = request ? `${request.source} rebuild of ${request.lane}` : "this run";
+  const title = allowed
+    ? `Allowed: ${what}, approved by issue #${grant?.issueNumber}`
+    : `Refused: ${firstFailure?.message ?? "no decision"}`;
+  return { allowed, request, checks, grant: allowed ? grant : (grant ?? null), title };
+}
+
+function checkDispatch(facts: GateFacts, parsed: ReturnType<typeof parseRequest> | null): Check {
+  const problems: string[] = [];
+  if (facts.run.event !== "workflow_dispatch") {
+    problems.push(`the run was started by ${facts.run.event}, not by a manual workflow_dispatch`);
+  } else if (facts.joinProblem) {
+    problems.push(facts.joinProblem);
+  } else if (!facts.dispatch) {
+    problems.push("no workflow_dispatch delivery could be joined to this run");
+  }
+  if (facts.dispatch) {
+    const branch = facts.run.headBranch ?? "(none)";
+    if (branch !== facts.dispatch.branch) {
+      problems.push(`the run is on ${branch} but was dispatched from ${facts.dispatch.branch}`);
+    }
+    if (!facts.allowedBranches.includes(branchOf(branch))) {
+      problems.push(`${branch} is not an allowed branch (allowed: ${facts.allowedBranches.join(", ")})`);
+    }
+  }
+  if (parsed && !parsed.ok) problems.push(...parsed.problems);
+  if (parsed?.ok && !facts.knownLanes.has(parsed.request.lane)) {
+    problems.push(
+      `${parsed.request.lane} is an unknown lane: neither the config nor any approval issue names it`,
+    );
+  }
+  if (problems.length > 0) return fail("dispatch", "bad_dispatch", problems.join("; "));
+  return pass("dispatch", `dispatched by hand from ${facts.run.headBranch} for a known lane`);
+}
+
+/** The grant that could allow this request: an active one first, else one that is merely held. */
+function findGrant(grants: GrantFact[], request: GateRequest): GrantFact | null {
+  const allowing = grants.filter((g) => g.policy.allowed_rebuild_sources.includes(request.source));
+  return allowing.find((g) => g.state === "active") ?? allowing.find((g) => g.state === "suspended") ?? null;
+}
+
+function checkGrant(request: GateRequest, grants: GrantFact[], grant: GrantFact | null): Check {
+  if (grant) {
+    return pass("grant", `issue #${grant.issueNumber} grants ${request.lane} the ${request.source} source`);
+  }
+  const other = grants.find((g) => g.state === "active");
+  if (other) {
+    const allowed = other.policy.allowed_rebuild_sources.join(", ");
+    return fail(
+      "grant",
+      "source_not_allowed",
+      `issue #${other.issueNumber} allows ${allowed} for ${request.lane}, not ${request.source}`,
+    );
+  }
+  const held = grants.map((g) => `#${g.issueNumber} is ${g.state}`).join(", ");
+  return fail(
+    "grant",
+    "no_grant",
+    `no active approval issue grants ${request.lane}${held ? ` (${held})` : ""}`,
+  );
+}
+
+function checkInForce(grant: GrantFact | null, now: Date): Check {
+  if (!grant) return fail("grant_in_force", "no_grant", "no grant to check");
+  if (grant.state !== "active") {
+    return fail(
+      "grant_in_force",
+      `grant_${grant.state}`,
+      `the grant from issue #${grant.issueNumber} is ${grant.state}: ${grant.reason}`,
+    );
+  }
+  // The gate checks the time itself rather than trusting the sweep to have run.
+  if (grant.expiresAt && Date.parse(grant.expiresAt) <= now.getTime()) {
+    return fail(
+      "grant_in_force",
+      "grant_expired",
+      `the grant from issue #${grant.issueNumber} expired at ${grant.expiresAt}`,
+    );
+  }
+  return pass(
+    "grant_in_force",
+    grant.expiresAt ? `in force until ${grant.expiresAt}` : "in force, with no expiry",
+  );
+}
+
+function checkConfirmation(request: GateRequest, grant: GrantFact | null): Check {
+  if (!grant) return fail("confirmation", "no_grant", "no grant to compare the phrase with");
+  const expected = grant.policy.confirmation ?? defaultConfirmation(request.lane, request.source);
+  if (normalizePhrase(request.confirmation) === normalizePhrase(expected)) {
+    return pass("confirmation", "the confirmation phrase matches");
+  }
+  return fail(
+    "confirmation",
+    "wrong_confirmation",
+    `the confirmation phrase does not match; type "${expected}"`,
+  );
+}
+
+function checkProofs(request: GateRequest, grant: GrantFact | null, facts: GateFacts): Check {
+  const policy = grant?.policy;
+  if (!policy) return fail("proofs", "no_grant", "no grant to read the proof requirements from");
+  if (!policy.requires_backup_before_destroy && !policy.requires_restore_proof) {
+    return pass("proofs", "no proofs required for this lane");
+  }
+  const fresh = (p: ProofFacts | null) =>
+    (p?.runs ?? [])
+      .filter((r) => facts.now.getTime() - Date.parse(r.completedAt) <= p!.maxAgeHours * 3_600_000)
+      .sort((a, b) => b.completedAt.localeCompare(a.completedAt))[0];
+  const backup = fresh(facts.backup);
+  if (policy.requires_backup_before_destroy) {
+    if (!facts.backup)
+      return fail("proofs", "no_backup_workflow", "a backup is required but proofs.backup is not configured");
+    if (!backup) {
+      return fail(
+        "proofs",
+        "no_fresh_backup",
+        `no successful ${facts.backup.workflow} run for ${request.lane} in the last ${facts.backup.maxAgeHours} h`,
+      );
+    }
+  }
+  if (policy.requires_restore_proof) {
+    if (!facts.restore)
+      return fail(
+        "proofs",
+        "no_restore_workflow",
+        "a restore proof is required but proofs.restore is not configured",
+      );
+    const restore = fresh(facts.restore);
+    if (!restore || (backup && restore.completedAt <= backup.completedAt)) {
+      return fail(
+        "proofs",
+        "no_restore_proof",
+        `no successful ${facts.restore.workflow} run for ${request.lane} newer than the latest backup`,
+      );
+    }
+  }
+  return pass("proofs", `backup run ${backup?.runId ?? "-"} and a newer restore verification are fresh`);
+}
+
+function checkSingleFlight(request: GateRequest, facts: GateFacts): Check {
+  if (!facts.inFlight) return pass("single_flight", `no other operation on ${request.lane} is in flight`);
+  return fail(
+    "single_flight",
+    "lane_busy",
+    `run ${facts.inFlight.runId} (attempt ${facts.inFlight.attempt}) is already operating on ${request.lane}`,
+  );
+}
+
+function checkAttempt(facts: GateFacts): Check {
+  if (facts.run.attempt === 1) return pass("attempt", "first attempt of this dispatch");
+  const allowed = facts.earlierAttempts.find((a) => a.attempt < facts.run.attempt && a.allowed);
+  if (allowed) {
+    return fail(
+      "attempt",
+      "rerun_of_allowed",
+      `attempt ${allowed.attempt} of this run was already allowed; dispatch a new run instead of re-running`,
+    );
+  }
+  return pass("attempt", "earlier attempts were refused, so this re-run is a fresh request");
+}

@@ -1,0 +1,326 @@
+// SQL for the gate: dispatches, runs, decisions, operations, protection requests.
+import { and, desc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
+import type { LanePolicy } from "../domain.ts";
+import type { Check, GrantFact, ProofRun } from "../gate/decision.ts";
+import type { DispatchCandidate } from "../gate/join.ts";
+import { workflowFile } from "../gate/request.ts";
+import type { Q } from "./lanes.ts";
+import * as t from "./schema.ts";
+
+export type RunRow = typeof t.workflowRuns.$inferSelect;
+export type DecisionRow = typeof t.decisions.$inferSelect;
+export type OperationRow = typeof t.operations.$inferSelect;
+
+/** Records a dispatch; null when this delivery was already recorded. */
+export function recordDispatch(q: Q, d: Omit<typeof t.dispatches.$inferInsert, "id">): number | null {
+  const row = q.insert(t.dispatches).values(d).onConflictDoNothing().returning({ id: t.dispatches.id }).get();
+  return row?.id ?? null;
+}
+
+export function unclaimedDispatches(q: Q, repo: string): DispatchCandidate[] {
+  return q
+    .select()
+    .from(t.dispatches)
+    .where(and(eq(t.dispatches.repo, repo), isNull(t.dispatches.runId), isNull(t.dispatches.expiredAt)))
+    .all()
+    .map((d) => ({ ...d, workflowFile: workflowFile(d.workflowPath) }));
+}
+
+export function dispatchById(q: Q, id: number) {
+  return q.select().from(t.dispatches).where(eq(t.dispatches.id, id)).get();
+}
+
+/** Keeps the newest attempt and status; never forgets a join already made. */
+export function upsertRun(q: Q, run: Omit<RunRow, "dispatchId" | "joinProblem">): RunRow {
+  const existing = getRun(q, run.repo, run.runId);
+  if (!existing) {
+    q.insert(t.workflowRuns).values(run).run();
+  } else if (
+    run.attempt > existing.attempt ||
+    (run.attempt === existing.attempt && run.updatedAt >= existing.updatedAt)
+  ) {
+    q.update(t.workflowRuns)
+      .set({
+        attempt: run.attempt,
+        status: run.status,
+        conclusion: run.conclusion,
+        updatedAt: run.updatedAt,
+        headSha: run.headSha,
+      })
+      .where(and(eq(t.workflowRuns.repo, run.repo), eq(t.workflowRuns.runId, run.runId)))
+      .run();
+  }
+  return getRun(q, run.repo, run.runId) as RunRow;
+}
+
+export function getRun(q: Q, repo: string, runId: number): RunRow | undefined {
+  return q
+    .select()
+    .from(t.workflowRuns)
+    .where(and(eq(t.workflowRuns.repo, repo), eq(t.workflowRuns.runId, runId)))
+    .get();
+}
+
+export function unjoinedRuns(q: Q, repo: string): RunRow[] {
+  return q
+    .select()
+    .from(t.workflowRuns)
+    .where(
+      and(
+        eq(t.workflowRuns.repo, repo),
+        isNull(t.workflowRuns.dispatchId),
+        isNull(t.workflowRuns.joinProblem),
+      ),
+    )
+    .all();
+}
+
+export function claimDispatch(q: Q, repo: string, runId: number, dispatchId: number) {
+  q.update(t.dispatches).set({ runId }).where(eq(t.dispatches.id, dispatchId)).run();
+  q.update(t.workflowRuns)
+    .set({ dispatchId })
+    .where(and(eq(t.workflowRuns.repo, repo), eq(t.workflowRuns.runId, runId)))
+    .run();
+}
+
+export function setJoinProblem(q: Q, repo: string, runId: number, problem: string) {
+  q.update(t.workflowRuns)
+    .set({ joinProblem: problem })
+    .where(and(eq(t.workflowRuns.repo, repo), eq(t.workflowRuns.runId, runId)))
+    .run();
+}
+
+export function decisionsForRun(q: Q, repo: string, runId: number): DecisionRow[] {
+  return q
+    .select()
+    .from(t.decisions)
+    .where(and(eq(t.decisions.repo, repo), eq(t.decisions.runId, runId)))
+    .orderBy(t.decisions.id)
+    .all();
+}
+
+export function insertDecision(q: Q, d: Omit<typeof t.decisions.$inferInsert, "id">): DecisionRow {
+  return q.insert(t.decisions).values(d).returning().get();
+}
+
+export function markCheckWritten(q: Q, decisionId: number, checkRunId: number, at: string) {
+  q.update(t.decisions)
+    .set({ checkRunId, checkWrittenAt: at, writeError: null })
+    .where(eq(t.decisions.id, decisionId))
+    .run();
+}
+
+export function markWriteError(q: Q, decisionId: number, error: string) {
+  q.update(t.decisions).set({ writeError: error }).where(eq(t.decisions.id, decisionId)).run();
+}
+
+/** Decisions whose check run has not landed yet, newest per attempt only. */
+export function unwrittenDecisions(q: Q): DecisionRow[] {
+  const rows = q.select().from(t.decisions).where(isNull(t.decisions.checkWrittenAt)).all();
+  return rows.filter(
+    (r) =>
+      !rows.some((o) => o.repo === r.repo && o.runId === r.runId && o.attempt === r.attempt && o.id > r.id),
+  );
+}
+
+export class LaneBusy extends Error {}
+
+/** Opens an operation; the partial unique index turns a second one on the lane into LaneBusy. */
+export function openOperation(q: Q, op: Omit<typeof t.operations.$inferInsert, "id">): OperationRow {
+  try {
+    return q.insert(t.operations).values(op).returning().get();
+  } catch (error) {
+    if (error instanceof Error && "code" in error && error.code === "SQLITE_CONSTRAINT_UNIQUE")
+      throw new LaneBusy();
+    throw error;
+  }
+}
+
+export function inFlightOn(q: Q, repo: string, lane: string): OperationRow | undefined {
+  return q
+    .select()
+    .from(t.operations)
+    .where(
+      and(
+        eq(t.operations.repo, repo),
+        eq(t.operations.lane, lane),
+        inArray(t.operations.state, ["in_flight", "stale"]),
+      ),
+    )
+    .get();
+}
+
+export function operationsForRun(q: Q, repo: string, runId: number): OperationRow[] {
+  return q
+    .select()
+    .from(t.operations)
+    .where(and(eq(t.operations.repo, repo), eq(t.operations.runId, runId)))
+    .all();
+}
+
+export function endOperation(
+  q: Q,
+  id: number,
+  state: "completed" | "cleared",
+  conclusion: string | null,
+  by: string,
+  at: string,
+) {
+  q.update(t.operations)
+    .set({ state, conclusion, endedAt: at, endedBy: by })
+    .where(eq(t.operations.id, id))
+    .run();
+}
+
+/** In-flight operations whose lease ran out: they keep the lane blocked until reconciled. */
+export function expireLeases(q: Q, now: Date): OperationRow[] {
+  const due = q
+    .select()
+    .from(t.operations)
+    .where(and(eq(t.operations.state, "in_flight"), lt(t.operations.leaseExpiresAt, now.toISOString())))
+    .all();
+  for (const op of due)
+    q.update(t.operations).set({ state: "stale" }).where(eq(t.operations.id, op.id)).run();
+  return due;
+}
+
+export function staleOperations(q: Q): OperationRow[] {
+  return q.select().from(t.operations).where(eq(t.operations.state, "stale")).all();
+}
+
+/** Successful, completed runs of a proof workflow whose dispatch named this lane. */
+export function proofRuns(q: Q, repo: string, file: string, lane: string): ProofRun[] {
+  const [context, instance] = lane.split("/");
+  return q
+    .select({
+      runId: t.workflowRuns.runId,
+      completedAt: t.workflowRuns.updatedAt,
+      inputs: t.dispatches.inputs,
+      path: t.workflowRuns.workflowPath,
+    })
+    .from(t.workflowRuns)
+    .innerJoin(t.dispatches, eq(t.dispatches.id, t.workflowRuns.dispatchId))
+    .where(
+      and(
+        eq(t.workflowRuns.repo, repo),
+        eq(t.workflowRuns.status, "completed"),
+        eq(t.workflowRuns.conclusion, "success"),
+      ),
+    )
+    .all()
+    .filter(
+      (r) =>
+        workflowFile(r.path) === file &&
+        String(r.inputs.context ?? "")
+          .trim()
+          .toLowerCase() === context &&
+        String(r.inputs.instance ?? "")
+          .trim()
+          .toLowerCase() === instance,
+    )
+    .map(({ runId, completedAt }) => ({ runId, completedAt }));
+}
+
+/** The lane's grant rows that have not ended, as the decision reads them. */
+export function laneGrants(q: Q, repo: string, lane: string): GrantFact[] {
+  return q
+    .select({ grant: t.grants, url: t.approvalIssues.url })
+    .from(t.grants)
+    .leftJoin(
+      t.approvalIssues,
+      and(eq(t.approvalIssues.repo, t.grants.repo), eq(t.approvalIssues.number, t.grants.issueNumber)),
+    )
+    .where(and(eq(t.grants.repo, repo), eq(t.grants.lane, lane), isNull(t.grants.endedAt)))
+    .all()
+    .filter(({ grant }) => grant.policy !== null)
+    .map(({ grant, url }) => ({
+      issueNumber: grant.issueNumber,
+      url: url ?? `https://github.com/${repo}/issues/${grant.issueNumber}`,
+      state: grant.state,
+      reason: grant.reason,
+      policy: grant.policy as LanePolicy,
+      expiresAt: grant.expiresAt,
+      blockSha: grant.blockSha,
+    }));
+}
+
+/** Lanes the config declares or any approval issue has ever named. */
+export function knownLanes(q: Q, repo: string): Set<string> {
+  const declared = q
+    .select({ lane: t.declaredLanes.lane })
+    .from(t.declaredLanes)
+    .where(eq(t.declaredLanes.repo, repo))
+    .all();
+  const named = q.selectDistinct({ lane: t.grants.lane }).from(t.grants).where(eq(t.grants.repo, repo)).all();
+  return new Set([...declared, ...named].map((r) => r.lane));
+}
+
+export function recordProtectionRequest(q: Q, repo: string, runId: number, environment: string, at: string) {
+  q.insert(t.protectionRequests).values({ repo, runId, environment, receivedAt: at }).run();
+}
+
+export function unansweredProtection(q: Q, repo: string, runId: number) {
+  return q
+    .select()
+    .from(t.protectionRequests)
+    .where(
+      and(
+        eq(t.protectionRequests.repo, repo),
+        eq(t.protectionRequests.runId, runId),
+        isNull(t.protectionRequests.answeredAt),
+      ),
+    )
+    .all();
+}
+
+export function answerProtection(q: Q, id: number, answer: string, at: string) {
+  q.update(t.protectionRequests).set({ answer, answeredAt: at }).where(eq(t.protectionRequests.id, id)).run();
+}
+
+/** Dispatches no run claimed within the window: they expire, and the audit log keeps them. */
+export function expireDispatches(q: Q, before: string, at: string) {
+  const due = q
+    .select()
+    .from(t.dispatches)
+    .where(
+      and(isNull(t.dispatches.runId), isNull(t.dispatches.expiredAt), lt(t.dispatches.receivedAt, before)),
+    )
+    .all();
+  for (const d of due) q.update(t.dispatches).set({ expiredAt: at }).where(eq(t.dispatches.id, d.id)).run();
+  return due;
+}
+
+/** Runs of the last days that never got a decision: unjoinable, so refused by the sweep. */
+export function undecidedRuns(q: Q, createdBefore: string): RunRow[] {
+  return q
+    .select()
+    .from(t.workflowRuns)
+    .where(
+      and(
+        lt(t.workflowRuns.createdAt, createdBefore),
+        sql`not exists (select 1 from ${t.decisions} d where d.repo = ${t.workflowRuns.repo} and d.run_id = ${t.workflowRuns.runId})`,
+      ),
+    )
+    .all();
+}
+
+export interface DecisionView {
+  id: number;
+  runId: number;
+  attempt: number;
+  lane: string | null;
+  allowed: boolean;
+  checks: Check[];
+  decidedAt: string;
+}
+
+export function recentDecisions(q: Q, repo: string, lanes: string[], limit: number): DecisionRow[] {
+  if (lanes.length === 0) return [];
+  return q
+    .select()
+    .from(t.decisions)
+    .where(and(eq(t.decisions.repo, repo), inArray(t.decisions.lane, lanes)))
+    .orderBy(desc(t.decisions.id))
+    .limit(limit)
+    .all();
+}

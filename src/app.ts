@@ -1,9 +1,12 @@
 // The Probot app: wires events and routes to handlers, and starts the timers. No logic here.
 import type { ApplicationFunction } from "probot";
+import type { GateDeps } from "./gate/service.ts";
+import { gateSweep } from "./gate/sweep.ts";
+import { gateHandlers } from "./handlers/gate.ts";
 import { ISSUE_EVENTS, onIssue } from "./handlers/issues.ts";
 import { readModelHandler } from "./http/routes.ts";
 import { reconcileAll, sweepExpired } from "./lanes/reconcile.ts";
-import type { SyncDeps } from "./lanes/sync.ts";
+import { rederive } from "./lanes/sync.ts";
 import type { Db } from "./store/db.ts";
 
 export interface LanegateOptions {
@@ -11,6 +14,10 @@ export interface LanegateOptions {
   appId: number;
   now?: () => Date;
   apiToken?: string;
+  /** The app's public base URL, for links from check runs to the read models. */
+  publicUrl?: string;
+  /** How long to gather decisions before refreshing the issues' status comments. */
+  commentBatchMs?: number;
   /** How often to mark expired grants; 0 turns the timer off (tests drive it by hand). */
   sweepEveryMs?: number;
   /** How often to rebuild every repository's view from GitHub; 0 turns it off. */
@@ -21,13 +28,40 @@ export interface LanegateOptions {
 
 export function lanegate(options: LanegateOptions): ApplicationFunction {
   return (app, { addHandler }) => {
-    const deps: SyncDeps = {
+    const deps: GateDeps = {
       db: options.db,
       appId: options.appId,
       now: options.now ?? (() => new Date()),
       log: { info: (m) => app.log.info(m), warn: (m) => app.log.warn(m) },
+      publicUrl: options.publicUrl,
+      onDecided: batchedCommentRefresh(app, options.commentBatchMs ?? 2000),
     };
+    // The status comments list recent gated runs; refreshing them per decision would cost a
+    // write per run, so decisions of one repository share one refresh a moment later.
+    function batchedCommentRefresh(probot: typeof app, delayMs: number): GateDeps["onDecided"] {
+      const pending = new Map<string, NodeJS.Timeout>();
+      return (ref, installationId) => {
+        const key = `${ref.owner}/${ref.repo}`;
+        if (pending.has(key) || installationId === null) return;
+        const timer = setTimeout(async () => {
+          pending.delete(key);
+          try {
+            const octokit = await probot.auth(installationId);
+            await rederive(deps, octokit, ref, { deliveryId: null, event: "gate", actor: null }, true);
+          } catch (error) {
+            probot.log.warn(`status comments of ${key} not refreshed: ${String(error)}`);
+          }
+        }, delayMs);
+        timer.unref();
+        pending.set(key, timer);
+      };
+    }
+    const gate = gateHandlers(deps);
     app.on([...ISSUE_EVENTS], (context) => onIssue(deps, context));
+    app.on("workflow_dispatch", gate.dispatch);
+    app.on("workflow_run", gate.run);
+    app.on("check_run.rerequested", gate.rerequested);
+    app.on("deployment_protection_rule.requested", gate.protection);
     addHandler(readModelHandler(options.db, options.apiToken));
 
     const every = (ms: number | undefined, job: () => Promise<unknown>) => {
@@ -35,7 +69,10 @@ export function lanegate(options: LanegateOptions): ApplicationFunction {
       const timer = setInterval(() => void job().catch((e) => app.log.warn(`timer: ${String(e)}`)), ms);
       timer.unref();
     };
-    every(options.sweepEveryMs, () => sweepExpired(deps, app));
+    every(options.sweepEveryMs, async () => {
+      await sweepExpired(deps, app);
+      await gateSweep(deps, app);
+    });
     every(options.reconcileEveryMs, () => reconcileAll(deps, app));
     if (options.reconcileOnStart)
       void reconcileAll(deps, app).catch((e) => app.log.warn(`reconcile: ${String(e)}`));

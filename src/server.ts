@@ -45,6 +45,7 @@ export async function startLanegate(options: StartOptions): Promise<RunningLaneg
       appId,
       now: options.now,
       apiToken: env.LANEGATE_API_TOKEN || undefined,
+      publicUrl: env.LANEGATE_PUBLIC_URL || undefined,
       sweepEveryMs: options.sweepEveryMs ?? MINUTE,
       reconcileEveryMs: options.reconcileEveryMs ?? 15 * MINUTE,
       reconcileOnStart: options.reconcileOnStart ?? true,

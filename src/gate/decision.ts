@@ -46,6 +46,8 @@ export interface ProofFacts {
 }
 
 export interface GateFacts {
+  /** A fact lanegate could not gather (an API fault): the run is refused, never guessed. */
+  gatherError: string | null;
   run: { runId: number; attempt: number; event: string; headBranch: string | null };
   dispatch: { branch: string; inputs: Record<string, unknown> } | null;
   joinProblem: string | null;
@@ -91,16 +93,29 @@ export function decide(facts: GateFacts): Decision {
     );
   }
   const allowed = checks.every((c) => c.ok);
-  const firstFailure = checks.find((c) => !c.ok);
-  const what = request ? `${request.source} rebuild of ${request.lane}` : "this run";
-  const title = allowed
-    ? `Allowed: ${what}, approved by issue #${grant?.issueNumber}`
-    : `Refused: ${firstFailure?.message ?? "no decision"}`;
-  return { allowed, request, checks, grant: allowed ? grant : (grant ?? null), title };
+  return {
+    allowed,
+    request,
+    checks,
+    grant,
+    title: decisionTitle(allowed, request, grant?.issueNumber ?? null, checks),
+  };
+}
+
+/** The check run's one-line title: the decision, or the first reason it was refused. */
+export function decisionTitle(
+  allowed: boolean,
+  request: GateRequest | null,
+  issueNumber: number | null,
+  checks: Check[],
+): string {
+  if (allowed)
+    return `Allowed: ${request?.source} rebuild of ${request?.lane}, approved by issue #${issueNumber}`;
+  return `Refused: ${checks.find((c) => !c.ok)?.message ?? "no decision"}`;
 }
 
 function checkDispatch(facts: GateFacts, parsed: ReturnType<typeof parseRequest> | null): Check {
-  const problems: string[] = [];
+  const problems: string[] = facts.gatherError ? [`could not gather the facts: ${facts.gatherError}`] : [];
   if (facts.run.event !== "workflow_dispatch") {
     problems.push(`the run was started by ${facts.run.event}, not by a manual workflow_dispatch`);
   } else if (facts.joinProblem) {

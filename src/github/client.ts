@@ -16,7 +16,7 @@ export interface RepoRef {
 export const CONFIG_PATH = ".github/lanegate.yml";
 export const STATUS_MARKER = "<!-- lanegate:status -->";
 
-function statusOf(error: unknown): number | null {
+export function statusOf(error: unknown): number | null {
   if (typeof error === "object" && error !== null && "status" in error && typeof error.status === "number") {
     return error.status;
   }

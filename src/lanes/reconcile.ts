@@ -2,7 +2,8 @@
 // the CLI. It catches what deliveries missed, such as an issue closed while the app was down.
 import type { Probot } from "probot";
 import { configInForce } from "../config/load.ts";
-import { listLabelledIssues, loadConfig, type Octokit, type RepoRef } from "../github/client.ts";
+import { reconcileOperations } from "../gate/sweep.ts";
+import { describe, listLabelledIssues, loadConfig, type Octokit, type RepoRef } from "../github/client.ts";
 import * as store from "../store/lanes.ts";
 import { knownRepositories } from "../store/read.ts";
 import { rederive, repoKey, type SyncDeps, syncIssue } from "./sync.ts";
@@ -60,6 +61,11 @@ export async function reconcileRepo(
   for (const number of numbers) {
     const result = await syncIssue(deps, octokit, { ref, installationId, number }, TRIGGER);
     if (!result.ok) failures.push(`${repo}#${number}: ${result.error}`);
+  }
+  try {
+    await reconcileOperations(deps, octokit, repo);
+  } catch (error) {
+    failures.push(`${repo}: operations not reconciled: ${describe(error)}`);
   }
   return { repositories: 1, issues: numbers.length, failures };
 }

@@ -16,6 +16,7 @@ import {
 import { readPolicyBlock } from "../policy/block.ts";
 import { findPolicyBlocks } from "../policy/fence.ts";
 import type { Db } from "../store/db.ts";
+import { recentRuns } from "../store/gate.ts";
 import * as store from "../store/lanes.ts";
 import type { BlockApproval, IssueFacts } from "./facts.ts";
 import { deriveIssue, type IssueOutcome, resolveConflicts } from "./lifecycle.ts";
@@ -190,6 +191,8 @@ export function rederive(
   octokit: Octokit,
   ref: RepoRef,
   trigger: store.Trigger,
+  /** Also re-render issues whose grants did not change (their recent runs may have). */
+  publishAll = false,
 ): Promise<number[]> {
   const repo = repoKey(ref);
   return serialized(repo, async () => {
@@ -198,7 +201,8 @@ export function rederive(
       const config = store.configFor(q, repo);
       return { config, ...deriveAndApply(q, repo, config, trigger, now) };
     });
-    await publish(deps, octokit, ref, result.config, result.all, result.changed);
+    const numbers = publishAll ? result.all.map((o) => o.number) : result.changed;
+    await publish(deps, octokit, ref, result.config, result.all, numbers);
     return result.changed;
   });
 }
@@ -216,7 +220,8 @@ async function publish(
     const outcome = outcomes.find((o) => o.number === number);
     const issue = store.storedIssue(deps.db, repo, number);
     if (!outcome || !issue) continue;
-    const body = renderStatusComment(outcome, config.label, []);
+    const lanes = outcome.lanes.map((l) => l.lane);
+    const body = renderStatusComment(outcome, config.label, recentRuns(deps.db, repo, lanes));
     const hash = digest(body);
     if (hash === issue.statusCommentDigest) continue;
     try {

@@ -17,6 +17,9 @@ lanes:
   verireel/prod: { data_authority: authoritative }
 gate:
   workflows: [odoo-stable-bootstrap.yml]
+proofs:
+  backup:  { workflow: backup.yml,         max_age_hours: 24 }
+  restore: { workflow: restore-verify.yml, max_age_hours: 168 }
 `;
 
 export interface LocalGitHub {

@@ -136,6 +136,10 @@ export function openOperation(q: Q, op: Omit<typeof t.operations.$inferInsert, "
   }
 }
 
+export function linkDecision(q: Q, operationId: number, decisionId: number) {
+  q.update(t.operations).set({ decisionId }).where(eq(t.operations.id, operationId)).run();
+}
+
 export function inFlightOn(q: Q, repo: string, lane: string): OperationRow | undefined {
   return q
     .select()
@@ -323,4 +327,27 @@ export function recentDecisions(q: Q, repo: string, lanes: string[], limit: numb
     .orderBy(desc(t.decisions.id))
     .limit(limit)
     .all();
+}
+
+/** The recent gated runs of some lanes, as the status comment lists them. */
+export function recentRuns(q: Q, repo: string, lanes: string[], limit = 10) {
+  return recentDecisions(q, repo, lanes, limit).map((d) => {
+    const run = getRun(q, repo, d.runId);
+    const op = operationsForRun(q, repo, d.runId).find((o) => o.attempt === d.attempt);
+    const request = d.request as { inputs?: { source?: string } | null };
+    const failed = (d.checks as Check[]).find((c) => !c.ok);
+    return {
+      lane: d.lane ?? "",
+      runUrl: run?.htmlUrl ?? "",
+      source: request.inputs?.source ?? "-",
+      decision: d.allowed ? "allowed" : `refused: ${failed?.message ?? ""}`,
+      outcome: op
+        ? op.state === "completed"
+          ? (op.conclusion ?? "completed")
+          : op.state
+        : d.allowed
+          ? "-"
+          : "cancelled or not run",
+    };
+  });
 }

@@ -314,3 +314,13 @@ export function reposWithExpiringGrants(q: Q, now: Date): string[] {
 export function installationOf(q: Q, repo: string): number | null {
   return q.select().from(t.repositories).where(eq(t.repositories.repo, repo)).get()?.installationId ?? null;
 }
+
+export function hasRepository(q: Q, repo: string): boolean {
+  return (
+    q
+      .select({ repo: t.repositories.repo })
+      .from(t.repositories)
+      .where(eq(t.repositories.repo, repo))
+      .get() !== undefined
+  );
+}

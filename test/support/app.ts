@@ -46,7 +46,7 @@ export async function createTestApp(options: { baseUrl?: string; db?: Db } = {})
     })),
   });
   // Read-model routes are tested through a real server elsewhere; here nothing serves them.
-  await probot.load(lanegate({ db, appId: APP_ID, now: () => clock.now }), {
+  await probot.load(lanegate({ db, appId: APP_ID, now: () => clock.now, commentBatchMs: 5 }), {
     cwd: process.cwd(),
     addHandler: () => undefined,
   });

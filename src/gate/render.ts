@@ -1,0 +1,29 @@
+// The check run's text: one line of decision, then every check with its result. Pure.
+import { escapeCell } from "../lanes/status-comment.ts";
+import type { Decision } from "./decision.ts";
+
+export const checkName = (lane: string | null) => `lanegate: ${lane ?? "unknown lane"}`;
+
+export function renderCheckSummary(decision: Decision, runUrl: string, operationUrl: string | null): string {
+  const rows = decision.checks.map(
+    (c, i) =>
+      `| ${i + 1} | ${c.name} | ${c.ok ? "✅ pass" : "❌ fail"} | \`${c.code}\` | ${escapeCell(c.message)} |`,
+  );
+  const links = [
+    `Run: ${runUrl}`,
+    decision.grant ? `Approval issue: ${decision.grant.url}` : "Approval issue: none",
+    ...(operationUrl ? [`Record: ${operationUrl}`] : []),
+  ];
+  const verdict = decision.allowed
+    ? "**Allowed.** Every check passed; the workflow may go ahead."
+    : "**Refused.** The workflow must not run its destructive steps. Fix what failed, then dispatch a new run.";
+  return [
+    verdict,
+    "",
+    "| # | Check | Result | Code | Why |",
+    "|---|---|---|---|---|",
+    ...rows,
+    "",
+    ...links,
+  ].join("\n");
+}

@@ -1,0 +1,123 @@
+// The gate's timer work: what no delivery will ever trigger. Dispatches no run claimed expire,
+// runs no dispatch joined are refused, leases run out, and check runs that failed to write are
+// written again. Every step is recorded in the audit log.
+import type { Probot } from "probot";
+import type { Octokit } from "../github/client.ts";
+import { describe, type RepoRef } from "../github/client.ts";
+import { readRun } from "../github/gate.ts";
+import * as gate from "../store/gate.ts";
+import * as store from "../store/lanes.ts";
+import { type Decision, decisionTitle } from "./decision.ts";
+import { JOIN_WINDOW_MS } from "./join.ts";
+import { evaluate, type GateDeps, publishDecision } from "./service.ts";
+
+/** How long a run may wait for its dispatch before it is refused as unjoinable. */
+export const UNJOINED_RUN_GRACE_MS = 2 * 60_000;
+
+const refOf = (repo: string): RepoRef => {
+  const [owner = "", name = ""] = repo.split("/");
+  return { owner, repo: name };
+};
+
+export async function gateSweep(deps: GateDeps, app: Probot): Promise<void> {
+  const now = deps.now();
+  const at = now.toISOString();
+  store.transaction(deps.db, (q) => {
+    for (const d of gate.expireDispatches(q, new Date(now.getTime() - JOIN_WINDOW_MS).toISOString(), at)) {
+      const change = `dispatch by ${d.actor} expired: no run claimed it (${JSON.stringify(d.inputs)})`;
+      store.appendAudit(q, {
+        repo: d.repo,
+        deliveryId: d.deliveryId,
+        event: "gate sweep",
+        actor: d.actor,
+        subject: d.workflowPath,
+        change,
+        at,
+      });
+    }
+    for (const op of gate.expireLeases(q, now)) {
+      const change = `operation ${op.id} (run ${op.runId}) outlived its lease; the lane stays blocked until reconciled`;
+      store.appendAudit(q, {
+        repo: op.repo,
+        deliveryId: null,
+        event: "gate sweep",
+        actor: null,
+        subject: op.lane,
+        change,
+        at,
+      });
+    }
+  });
+  const octokits = new Map<string, Octokit>();
+  const octokitFor = async (repo: string) => {
+    const installationId = store.installationOf(deps.db, repo);
+    if (installationId === null) return null;
+    const cached = octokits.get(repo) ?? (await app.auth(installationId));
+    octokits.set(repo, cached);
+    return cached;
+  };
+  const cutoff = new Date(now.getTime() - UNJOINED_RUN_GRACE_MS).toISOString();
+  for (const run of gate.undecidedRuns(deps.db, cutoff)) {
+    const octokit = await octokitFor(run.repo);
+    if (!octokit || !gatedWorkflow(deps, run)) continue;
+    const target = {
+      ref: refOf(run.repo),
+      installationId: store.installationOf(deps.db, run.repo),
+      defaultBranch: "",
+    };
+    await evaluate(deps, octokit, target, run, null).catch((e: unknown) =>
+      deps.log.warn(`sweep: ${describe(e)}`),
+    );
+  }
+  for (const row of gate.unwrittenDecisions(deps.db)) {
+    const octokit = await octokitFor(row.repo);
+    const run = gate.getRun(deps.db, row.repo, row.runId);
+    if (!octokit || !run) continue;
+    const target = {
+      ref: refOf(row.repo),
+      installationId: store.installationOf(deps.db, row.repo),
+      defaultBranch: "",
+    };
+    const decision = storedDecision(row);
+    const config = store.configFor(deps.db, row.repo);
+    // Cancelling again is harmless, but the run was already cancelled when the decision was made.
+    const noCancel = { ...config, gate: { ...config.gate, cancel_refused_runs: false } };
+    await publishDecision(deps, octokit, target, { ...run, attempt: row.attempt }, row, decision, noCancel);
+  }
+}
+
+function gatedWorkflow(deps: GateDeps, run: gate.RunRow): boolean {
+  const file = run.workflowPath.split("@")[0]?.split("/").at(-1) ?? "";
+  return store.configFor(deps.db, run.repo).gate.workflows.includes(file);
+}
+
+/** Rebuilds a decision from its stored row, so a retried write says exactly what was decided. */
+function storedDecision(row: gate.DecisionRow): Decision {
+  const checks = row.checks as Decision["checks"];
+  const request = (row.request as { inputs: Decision["request"] }).inputs;
+  const title = decisionTitle(row.allowed, request, row.issueNumber, checks);
+  return { allowed: row.allowed, request, checks, grant: null, title };
+}
+
+/** Asks GitHub for the real state of each operation whose lease ran out, and ends finished ones. */
+export async function reconcileOperations(deps: GateDeps, octokit: Octokit, repo: string): Promise<number> {
+  let ended = 0;
+  for (const op of gate.staleOperations(deps.db).filter((o) => o.repo === repo)) {
+    const run = await readRun(octokit, refOf(repo), op.runId);
+    if (run.status !== "completed") continue;
+    store.transaction(deps.db, (q) => {
+      gate.endOperation(q, op.id, "completed", run.conclusion, "reconcile", deps.now().toISOString());
+      store.appendAudit(q, {
+        repo,
+        deliveryId: null,
+        event: "reconcile",
+        actor: null,
+        subject: op.lane,
+        change: `operation ${op.id} (run ${op.runId}) ended: the run had completed (${run.conclusion ?? "no conclusion"})`,
+        at: deps.now().toISOString(),
+      });
+    });
+    ended += 1;
+  }
+  return ended;
+}

@@ -1,0 +1,357 @@
+import { describe, expect, it } from "vitest";
+import { gateSweep, reconcileOperations } from "../../src/gate/sweep.ts";
+import type { WorkflowInputs } from "../../src/standin/index.ts";
+import { operations } from "../../src/store/schema.ts";
+import { CM_OPW_BODY, createWorld, REPO, type World } from "../support/world.ts";
+
+const BOOTSTRAP = ".github/workflows/odoo-stable-bootstrap.yml";
+
+async function approved(w: World, body = CM_OPW_BODY) {
+  const o = w.gh.openIssue(REPO, { author: "olivia", title: "approval", body });
+  await w.send(...o.deliveries, w.gh.addLabel(REPO, o.number, "lane-policy", "mia"));
+  w.advance(1);
+  return o.number;
+}
+
+function inputs(lane: string, source: string, confirmation: string): WorkflowInputs {
+  const [context = "", instance = ""] = lane.split("/");
+  return { context, instance, source, confirmation };
+}
+
+/** Dispatches the bootstrap workflow as olivia and delivers the dispatch, then the run. */
+async function dispatch(w: World, i: WorkflowInputs, o: { workflowPath?: string; order?: "run-first" } = {}) {
+  const d = w.gh.dispatchWorkflow(REPO, {
+    workflowPath: o.workflowPath ?? BOOTSTRAP,
+    inputs: i,
+    actor: "olivia",
+  });
+  await w.send(...(o.order === "run-first" ? [d.requested, d.dispatch] : [d.dispatch, d.requested]));
+  return d.runId;
+}
+
+function checksOf(w: World, runId: number, attempt = 1) {
+  return [...w.gh.repo(REPO).checkRuns.values()].filter((c) => c.externalId === `${runId}:${attempt}`);
+}
+
+function decision(w: World, runId: number, attempt = 1) {
+  const checks = checksOf(w, runId, attempt);
+  expect(checks).toHaveLength(1);
+  return checks[0];
+}
+
+const runOf = (w: World, runId: number) => w.gh.repo(REPO).runs.get(runId);
+
+describe("the gate allows", () => {
+  it("a CM empty bootstrap with the right phrase, with one completed check run for the attempt", async () => {
+    const w = await createWorld();
+    const issue = await approved(w);
+    const runId = await dispatch(w, inputs("cm/testing", "empty", "Bootstrap  CM testing "));
+    const check = decision(w, runId);
+    expect(check).toMatchObject({ name: "lanegate: cm/testing", conclusion: "success", status: "completed" });
+    expect(check?.headSha).toBe(runOf(w, runId)?.headSha);
+    expect(check?.output.summary).toContain(`issues/${issue}`);
+    expect(w.db.select().from(operations).all()).toMatchObject([
+      { lane: "cm/testing", state: "in_flight", issueNumber: issue },
+    ]);
+    expect(w.problems).toEqual([]);
+  });
+
+  it("an OPW upstream restore with its restore phrase", async () => {
+    const w = await createWorld();
+    await approved(w);
+    const runId = await dispatch(w, inputs("opw/prod", "upstream_restore", "restore opw prod"));
+    expect(decision(w, runId)?.conclusion).toBe("success");
+  });
+
+  it("the same decision whichever half of the dispatch-run pair arrives first", async () => {
+    const w = await createWorld();
+    await approved(w);
+    const runId = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"), {
+      order: "run-first",
+    });
+    expect(decision(w, runId)?.conclusion).toBe("success");
+  });
+});
+
+describe("the gate refuses", () => {
+  it.each([
+    ["the wrong phrase", inputs("cm/prod", "empty", "bootstrap cm testing"), "confirmation"],
+    [
+      "a source the lane does not allow",
+      inputs("cm/testing", "upstream_restore", "restore cm testing"),
+      "source_not_allowed",
+    ],
+    ["an unknown lane", inputs("zz/prod", "empty", "bootstrap zz prod"), "unknown lane"],
+    ["an unknown source", inputs("cm/testing", "from_tape", "bootstrap cm testing"), "not one of"],
+    ["a lane id that breaks the pattern", inputs("CM_X", "testing", "x"), "not a lane id"],
+  ])("%s, and cancels the run", async (_what, i, why) => {
+    const w = await createWorld();
+    await approved(w);
+    const runId = await dispatch(w, i);
+    const check = decision(w, runId);
+    expect(check?.conclusion).toBe("failure");
+    expect(`${check?.output.title}\n${check?.output.summary}`).toContain(
+      why === "confirmation" ? "does not match" : why,
+    );
+    expect(runOf(w, runId)).toMatchObject({ status: "completed", conclusion: "cancelled" });
+    expect(w.db.select().from(operations).all()).toEqual([]);
+    expect(w.problems).toEqual([]);
+  });
+
+  it("missing or extra inputs", async () => {
+    const w = await createWorld();
+    await approved(w);
+    const missing = await dispatch(w, { context: "cm", instance: "testing", source: "empty" });
+    const extra = await dispatch(w, { ...inputs("cm/prod", "empty", "bootstrap cm prod"), force: "yes" });
+    expect(decision(w, missing)?.output.summary).toContain("input confirmation");
+    expect(decision(w, extra)?.output.summary).toContain("unexpected input force");
+  });
+
+  it.each([
+    [
+      "expired",
+      async (w: World) => {
+        w.clock.now = new Date("2027-04-01T00:00:00Z");
+      },
+      "expired",
+    ],
+    [
+      "suspended",
+      async (w: World, n: number) => {
+        await w.send(w.gh.editIssueBody(REPO, n, CM_OPW_BODY.replace("2027-03-31", "2027-06-30"), "olivia"));
+      },
+      "suspended",
+    ],
+    [
+      "retired",
+      async (w: World, n: number) => {
+        await w.send(w.gh.closeIssue(REPO, n, "olivia"));
+      },
+      "no active approval issue",
+    ],
+  ])("a grant that is %s", async (_state, act, why) => {
+    const w = await createWorld();
+    const n = await approved(w);
+    await act(w, n);
+    const runId = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
+    expect(decision(w, runId)?.conclusion).toBe("failure");
+    expect(decision(w, runId)?.output.summary).toContain(why);
+  });
+
+  it("a gated workflow started by a push", async () => {
+    const w = await createWorld();
+    await approved(w);
+    const { runId, requested } = w.gh.createRun(REPO, {
+      workflowPath: BOOTSTRAP,
+      actor: "olivia",
+      event: "push",
+    });
+    await w.send(requested);
+    expect(decision(w, runId)?.output.title).toContain("started by push");
+  });
+
+  it("a dispatch from a branch the config does not allow", async () => {
+    const w = await createWorld();
+    await approved(w);
+    const d = w.gh.dispatchWorkflow(REPO, {
+      workflowPath: `${BOOTSTRAP}@refs/heads/feature`,
+      ref: "feature",
+      inputs: inputs("cm/testing", "empty", "bootstrap cm testing"),
+      actor: "olivia",
+    });
+    await w.send(d.dispatch, d.requested);
+    expect(decision(w, d.runId)?.output.title).toContain("feature is not an allowed branch");
+  });
+
+  it("a run it cannot tie to exactly one dispatch", async () => {
+    const w = await createWorld();
+    await approved(w);
+    const a = w.gh.dispatchWorkflow(REPO, {
+      workflowPath: BOOTSTRAP,
+      inputs: inputs("cm/testing", "empty", "bootstrap cm testing"),
+      actor: "olivia",
+      displayTitle: "bootstrap",
+    });
+    const b = w.gh.dispatchWorkflow(REPO, {
+      workflowPath: BOOTSTRAP,
+      inputs: inputs("cm/prod", "empty", "bootstrap cm prod"),
+      actor: "olivia",
+      displayTitle: "bootstrap",
+    });
+    await w.send(a.dispatch, b.dispatch, a.requested);
+    expect(decision(w, a.runId)?.output.title).toContain("put the lane in the workflow's run-name");
+  });
+
+  it("a second run on a lane while the first is in flight, and allows one after it completes", async () => {
+    const w = await createWorld();
+    await approved(w);
+    const first = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
+    const second = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
+    expect(decision(w, second)?.output.title).toContain(`run ${first} (attempt 1) is already operating`);
+    await w.send(w.gh.completeRun(REPO, first, "success"));
+    const third = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
+    expect(decision(w, third)?.conclusion).toBe("success");
+  });
+
+  it("a re-run of an allowed run", async () => {
+    const w = await createWorld();
+    await approved(w);
+    const runId = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
+    await w.send(w.gh.completeRun(REPO, runId, "failure"));
+    await w.send(w.gh.rerunRun(REPO, runId, "olivia"));
+    expect(decision(w, runId, 2)?.output.title).toContain("attempt 1 of this run was already allowed");
+  });
+});
+
+describe("authoritative lanes and proofs", () => {
+  const SYO = CM_OPW_BODY.replace(
+    "expires_at:",
+    "  syo/prod:\n    data_authority: authoritative\n    allowed_rebuild_sources: [backup_restore]\nexpires_at:",
+  );
+  const proof = async (w: World, workflow: string, conclusion = "success") => {
+    const d = w.gh.dispatchWorkflow(REPO, {
+      workflowPath: `.github/workflows/${workflow}`,
+      inputs: { context: "syo", instance: "prod" },
+      actor: "olivia",
+    });
+    await w.send(d.dispatch, d.requested, w.gh.completeRun(REPO, d.runId, conclusion));
+  };
+  const restore = () => inputs("syo/prod", "backup_restore", "restore syo prod");
+
+  it("refuses without a backup proof", async () => {
+    const w = await createWorld();
+    await approved(w, SYO);
+    const runId = await dispatch(w, restore());
+    expect(decision(w, runId)?.output.title).toContain("no successful backup.yml run for syo/prod");
+  });
+
+  it("refuses with a stale backup proof", async () => {
+    const w = await createWorld();
+    await approved(w, SYO);
+    await proof(w, "backup.yml");
+    w.advance(60);
+    await proof(w, "restore-verify.yml");
+    w.advance(25 * 60);
+    const runId = await dispatch(w, restore());
+    expect(decision(w, runId)?.output.title).toContain("in the last 24 h");
+  });
+
+  it("refuses with a restore proof older than the backup", async () => {
+    const w = await createWorld();
+    await approved(w, SYO);
+    await proof(w, "restore-verify.yml");
+    w.advance(5);
+    await proof(w, "backup.yml");
+    const runId = await dispatch(w, restore());
+    expect(decision(w, runId)?.output.title).toContain("newer than the latest backup");
+  });
+
+  it("allows with a fresh backup and a newer restore verification", async () => {
+    const w = await createWorld();
+    await approved(w, SYO);
+    await proof(w, "backup.yml");
+    w.advance(5);
+    await proof(w, "restore-verify.yml");
+    const runId = await dispatch(w, restore());
+    expect(decision(w, runId)?.conclusion).toBe("success");
+  });
+
+  it("never counts a failed proof run", async () => {
+    const w = await createWorld();
+    await approved(w, SYO);
+    await proof(w, "backup.yml", "failure");
+    const runId = await dispatch(w, restore());
+    expect(decision(w, runId)?.conclusion).toBe("failure");
+  });
+});
+
+describe("deliveries and lifecycle of a gated run", () => {
+  it("gives duplicate deliveries one effect", async () => {
+    const w = await createWorld();
+    await approved(w);
+    const d = w.gh.dispatchWorkflow(REPO, {
+      workflowPath: BOOTSTRAP,
+      inputs: inputs("cm/testing", "empty", "bootstrap cm testing"),
+      actor: "olivia",
+    });
+    await w.send(d.dispatch, d.requested, d.dispatch, d.requested, w.gh.startRun(REPO, d.runId));
+    expect(checksOf(w, d.runId)).toHaveLength(1);
+  });
+
+  it("re-evaluates a re-requested check against the current policy", async () => {
+    const w = await createWorld();
+    const runId = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
+    const refused = decision(w, runId);
+    expect(refused?.conclusion).toBe("failure");
+    await approved(w);
+    await w.send(w.gh.rerequestCheckRun(REPO, refused?.id ?? 0, "olivia"));
+    const after = checksOf(w, runId);
+    expect(after.map((c) => c.conclusion)).toContain("success");
+    expect(after.at(-1)?.conclusion).toBe("success");
+  });
+
+  it("answers a deployment protection rule with the same decision", async () => {
+    const w = await createWorld();
+    await approved(w);
+    const allowed = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
+    const refused = await dispatch(w, inputs("cm/prod", "empty", "wrong"));
+    await w.send(w.gh.requestDeploymentProtection(REPO, allowed, "cm/testing"));
+    await w.send(w.gh.requestDeploymentProtection(REPO, refused, "cm/prod"));
+    expect(runOf(w, allowed)?.protectionReviews).toMatchObject([
+      { environment: "cm/testing", state: "approved" },
+    ]);
+    expect(runOf(w, refused)?.protectionReviews).toMatchObject([
+      { environment: "cm/prod", state: "rejected" },
+    ]);
+    expect(w.problems).toEqual([]);
+  });
+
+  it("rejects a protection rule for an environment of another lane", async () => {
+    const w = await createWorld();
+    await approved(w);
+    const runId = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
+    await w.send(w.gh.requestDeploymentProtection(REPO, runId, "cm/prod"));
+    expect(runOf(w, runId)?.protectionReviews).toMatchObject([{ state: "rejected" }]);
+  });
+
+  it("lets a lease expire into a blocked lane that reconcile clears once GitHub says the run completed", async () => {
+    const w = await createWorld();
+    await approved(w);
+    const runId = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
+    w.advance(7 * 60);
+    await gateSweep(w.deps, w.probot);
+    expect(w.db.select().from(operations).all()).toMatchObject([{ state: "stale" }]);
+    const blocked = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
+    expect(decision(w, blocked)?.conclusion).toBe("failure");
+    w.gh.completeRun(REPO, runId, "success"); // its delivery is lost
+    const octokit = await w.probot.auth(w.gh.repo(REPO).installationId);
+    expect(await reconcileOperations(w.deps, octokit, REPO)).toBe(1);
+    const next = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
+    expect(decision(w, next)?.conclusion).toBe("success");
+  });
+
+  it("refuses a run whose dispatch never arrives, once the grace period is over", async () => {
+    const w = await createWorld();
+    await approved(w);
+    const d = w.gh.dispatchWorkflow(REPO, {
+      workflowPath: BOOTSTRAP,
+      inputs: inputs("cm/testing", "empty", "bootstrap cm testing"),
+      actor: "olivia",
+    });
+    await w.send(d.requested);
+    expect(checksOf(w, d.runId)).toHaveLength(0);
+    w.advance(3);
+    await gateSweep(w.deps, w.probot);
+    expect(decision(w, d.runId)?.output.title).toContain("no workflow_dispatch delivery could be joined");
+  });
+
+  it("stores the decision when the check run cannot be written, and writes it on the next sweep", async () => {
+    const w = await createWorld();
+    await approved(w);
+    w.gh.failNext({ method: "POST", pathPattern: /check-runs$/, status: 502 });
+    const runId = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
+    expect(checksOf(w, runId)).toHaveLength(0);
+    await gateSweep(w.deps, w.probot);
+    expect(decision(w, runId)?.conclusion).toBe("success");
+  });
+});

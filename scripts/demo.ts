@@ -36,6 +36,8 @@ const app = await startLanegate({
   },
   throttle: false,
   sweepEveryMs: 0,
+  // Status comments list recent gated runs; refresh them at once so the story can print them.
+  commentBatchMs: 1,
   reconcileEveryMs: 0,
   reconcileOnStart: false,
 });
@@ -61,6 +63,9 @@ lanes:
     data_authority: restorable
     allowed_rebuild_sources: [upstream_restore]
     upstream_source: odoo-tenant-opw/opw/prod-upstream
+  syo/prod:
+    data_authority: authoritative
+    allowed_rebuild_sources: [backup_restore]
 expires_at: ${expires}
 retire_when: CM and OPW launch on Launchplane-managed prod
 \`\`\`
@@ -121,7 +126,42 @@ const forged = await deliver(`${base}/api/github/webhooks`, "not-the-secret", {
 });
 console.log(`\n== a forged 'closed' delivery with a bad signature: answered ${forged}, nothing changed`);
 
+console.log("\n== the gate: olivia dispatches odoo-stable-bootstrap.yml runs\n");
+const decisions: string[][] = [];
+async function gated(what: string, lane: string, source: string, confirmation: string, complete = false) {
+  const [context = "", instance = ""] = lane.split("/");
+  const d = gh.dispatchWorkflow(DEMO_REPO, {
+    workflowPath: ".github/workflows/odoo-stable-bootstrap.yml",
+    inputs: { context, instance, source, confirmation },
+    actor: "olivia",
+  });
+  for (const delivery of [d.dispatch, d.requested])
+    await deliver(`${base}/api/github/webhooks`, secret, delivery);
+  const check = [...gh.repo(DEMO_REPO).checkRuns.values()].find((c) => c.externalId === `${d.runId}:1`);
+  const run = gh.repo(DEMO_REPO).runs.get(d.runId);
+  decisions.push([
+    what,
+    String(d.runId),
+    check?.conclusion ?? "no check",
+    `${run?.status}/${run?.conclusion ?? "-"}`,
+    check?.output.title ?? "",
+  ]);
+  if (complete)
+    await deliver(`${base}/api/github/webhooks`, secret, gh.completeRun(DEMO_REPO, d.runId, "success"));
+  return d.runId;
+}
+await gated("CM bootstrap, right phrase", "cm/testing", "empty", "bootstrap cm testing");
+await gated("CM bootstrap, wrong phrase", "cm/prod", "empty", "bootstrap cm testing");
+await gated("unknown lane", "zz/prod", "empty", "bootstrap zz prod");
+await gated("second run while the first is in flight", "cm/testing", "empty", "bootstrap cm testing");
+await gated("SYO prod restore without proofs", "syo/prod", "backup_restore", "restore syo prod");
+await gated("OPW upstream restore", "opw/prod", "upstream_restore", "restore opw prod", true);
+console.log(table(["REQUEST", "RUN", "CHECK", "RUN STATE", "DECISION"], decisions));
+decisions.length = 0;
+
 await step("olivia closes the issue: every grant retires", gh.closeIssue(DEMO_REPO, n, "olivia"));
+await gated("CM bootstrap after the issue closed", "cm/prod", "empty", "bootstrap cm prod");
+console.log(`\n${table(["REQUEST", "RUN", "CHECK", "RUN STATE", "DECISION"], decisions)}`);
 
 const comment = gh.issue(DEMO_REPO, n).comments.find((c) => c.body.includes("<!-- lanegate:status -->"));
 console.log(
@@ -131,7 +171,9 @@ console.log(comment?.body ?? "(none)");
 console.log(`\nThe database is in ${DB_FILE}. Read it with the CLI:
   npx lanegate lanes ${DEMO_REPO} --db file:${DB_FILE}
   npx lanegate lane ${DEMO_REPO} cm/prod --db file:${DB_FILE}
-  npx lanegate audit ${DEMO_REPO} --db file:${DB_FILE}`);
+  npx lanegate audit ${DEMO_REPO} --db file:${DB_FILE}
+  npx lanegate operations ${DEMO_REPO} --db file:${DB_FILE}
+  npx lanegate simulate ${DEMO_REPO} cm/testing --confirmation "bootstrap cm testing" --db file:${DB_FILE}`);
 
 if (values.serve) {
   console.log(`\nServing: ${base}/lanegate/api/repos/${DEMO_REPO}/lanes (Ctrl-C to stop)`);

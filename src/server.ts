@@ -14,6 +14,7 @@ export interface StartOptions {
   sweepEveryMs?: number;
   reconcileEveryMs?: number;
   reconcileOnStart?: boolean;
+  commentBatchMs?: number;
 }
 
 export interface RunningLanegate {
@@ -49,6 +50,7 @@ export async function startLanegate(options: StartOptions): Promise<RunningLaneg
       sweepEveryMs: options.sweepEveryMs ?? MINUTE,
       reconcileEveryMs: options.reconcileEveryMs ?? 15 * MINUTE,
       reconcileOnStart: options.reconcileOnStart ?? true,
+      commentBatchMs: options.commentBatchMs,
     }),
     { env, ...(Octokit ? { Octokit } : {}) },
   );

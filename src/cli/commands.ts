@@ -4,9 +4,12 @@
 import { getPrivateKey } from "@probot/get-private-key";
 import { Probot } from "probot";
 import { parseLaneId } from "../domain.ts";
+import { simulate } from "../gate/simulate.ts";
 import { reconcileAll } from "../lanes/reconcile.ts";
 import { type Db, DEFAULT_DATABASE_URL, openDatabase } from "../store/db.ts";
-import { auditPage, laneViews, oneLaneView, repositoryView } from "../store/read.ts";
+import { clearOperation } from "../store/gate.ts";
+import { transaction } from "../store/lanes.ts";
+import { auditPage, laneViews, oneLaneView, operationsList, repositoryView } from "../store/read.ts";
 import { table } from "./table.ts";
 
 type Values = Record<string, string | boolean | undefined>;
@@ -164,7 +167,88 @@ const reconcile: Command = {
   },
 };
 
-export const COMMANDS: Command[] = [lanes, lane, audit, reconcile];
+const operations: Command = {
+  name: "operations",
+  args: ["owner/repo"],
+  summary: "gated operations, newest first; --clear ends a stuck one",
+  help: `Usage: lanegate operations <owner/repo> [--limit N] [--clear ID --reason TEXT] [--json]
+
+Lists the repository's operations (allowed runs) newest first. An operation whose run never
+reported back goes stale and keeps its lane blocked; once you have checked the run yourself,
+--clear ID ends it, with --reason recorded in the audit log.
+
+${COMMON}`,
+  options: { limit: { type: "string" }, clear: { type: "string" }, reason: { type: "string" } },
+  async run([raw = ""], values) {
+    const repo = repoArg(raw);
+    const db = database(values);
+    if (values.clear !== undefined) {
+      const id = Number(values.clear);
+      const reason = typeof values.reason === "string" ? values.reason.trim() : "";
+      if (!Number.isInteger(id)) throw new Error("--clear takes an operation id");
+      if (!reason) throw new Error("--clear needs --reason: the audit log records why the lane was freed");
+      const by = process.env.USER ?? "cli";
+      const op = transaction(db, (q) => clearOperation(q, repo, id, by, reason, new Date()));
+      print(values, op, () => `operation ${id} on ${op.lane} cleared by ${by}: ${reason}`);
+      return 0;
+    }
+    const list = operationsList(db, repo, Number(values.limit ?? 50));
+    print(values, { operations: list }, () =>
+      list.length === 0
+        ? "no operations yet"
+        : table(
+            ["ID", "LANE", "STATE", "SOURCE", "RUN", "ISSUE", "OUTCOME", "STARTED", "LEASE UNTIL"],
+            list.map((o) => [
+              String(o.id),
+              o.lane,
+              o.state,
+              o.source,
+              `${o.run_id}#${o.run_attempt}`,
+              o.approval_issue ? `#${o.approval_issue}` : "-",
+              o.outcome ?? "-",
+              o.started_at,
+              o.lease_expires_at,
+            ]),
+          ),
+    );
+    return 0;
+  },
+};
+
+const simulateCommand: Command = {
+  name: "simulate",
+  args: ["owner/repo", "context/instance"],
+  summary: "run the gate's decision on the stored facts and print every check",
+  help: `Usage: lanegate simulate <owner/repo> <context/instance> --source <s> --confirmation "<phrase>" [--json]
+
+Asks the gate whether a run dispatched now would be allowed, using the stored lane records,
+proofs and operations. Nothing is written. Exits 0 when it would be allowed, 1 when refused.
+
+${COMMON}`,
+  options: { source: { type: "string" }, confirmation: { type: "string" } },
+  async run([rawRepo = "", rawLane = ""], values) {
+    const repo = repoArg(rawRepo);
+    const id = parseLaneId(rawLane);
+    if (!id) throw new Error(`"${rawLane}" is not a lane id like cm/testing`);
+    if (typeof values.confirmation !== "string")
+      throw new Error("--confirmation is required, as the operator would type it");
+    const source = typeof values.source === "string" ? values.source : "empty";
+    const decision = simulate(database(values), repo, id.id, source, values.confirmation, new Date());
+    print(values, decision, () => {
+      const rows = decision.checks.map((c, i) => [
+        String(i + 1),
+        c.name,
+        c.ok ? "pass" : "FAIL",
+        c.code,
+        c.message,
+      ]);
+      return `${decision.title}\n\n${table(["#", "CHECK", "RESULT", "CODE", "WHY"], rows)}`;
+    });
+    return decision.allowed ? 0 : 1;
+  },
+};
+
+export const COMMANDS: Command[] = [lanes, lane, operations, simulateCommand, audit, reconcile];
 
 export function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

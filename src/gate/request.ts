@@ -29,7 +29,7 @@ export function parseRequest(inputs: Record<string, unknown>): ParsedRequest {
     return { ok: false, problems };
   }
   const { context, instance, source = "empty", confirmation } = parsed.data;
-  const lane = parseLaneId(`${context}/${instance}`);
+  const lane = parseLaneId(`${context.trim()}/${instance.trim()}`);
   const sourceParsed = rebuildSourceSchema.safeParse(source.trim() || "empty");
   const problems = [
     ...(lane

@@ -13,7 +13,7 @@ import * as store from "../store/lanes.ts";
 import { type Decision, decide, type GateFacts } from "./decision.ts";
 import { joinRun } from "./join.ts";
 import { checkName, renderCheckSummary } from "./render.ts";
-import { workflowFile } from "./request.ts";
+import { parseRequest, workflowFile } from "./request.ts";
 
 export interface GateDeps extends SyncDeps {
   /** Public base URL of the app, for links to the read models in check runs. */
@@ -205,7 +205,9 @@ export async function evaluate(
   const effective = config ?? store.configFor(deps.db, repo);
   const now = deps.now();
   const { decision, row } = store.transaction(deps.db, (q) => {
-    const facts = gatherFacts(q, repo, run, effective, target.defaultBranch, error, now);
+    const stored = run.dispatchId === null ? undefined : gate.dispatchById(q, run.dispatchId);
+    const dispatch = stored ? { branch: stored.branch, inputs: stored.inputs } : null;
+    const facts = gatherFacts(q, repo, run, dispatch, effective, target.defaultBranch, error, now);
     let decision = decide(facts);
     let operation: gate.OperationRow | undefined;
     if (decision.allowed && decision.request) {
@@ -255,19 +257,19 @@ export async function evaluate(
   return decision;
 }
 
-function gatherFacts(
+/** Reads everything the decision needs from the store; simulation calls it with a made-up run. */
+export function gatherFacts(
   q: store.Q,
   repo: string,
-  run: gate.RunRow,
+  run: Pick<gate.RunRow, "runId" | "attempt" | "event" | "headBranch" | "joinProblem">,
+  dispatch: GateFacts["dispatch"],
   config: LanegateConfig,
   defaultBranch: string,
   gatherError: string | null,
   now: Date,
 ): GateFacts {
-  const dispatch = run.dispatchId === null ? undefined : gate.dispatchById(q, run.dispatchId);
-  const lane = dispatch
-    ? parseLaneId(`${dispatch.inputs.context}/${dispatch.inputs.instance}`)?.id
-    : undefined;
+  const parsed = dispatch ? parseRequest(dispatch.inputs) : null;
+  const lane = parsed?.ok ? parsed.request.lane : undefined;
   const proof = (p: LanegateConfig["proofs"]["backup"]) =>
     p && lane
       ? {
@@ -282,7 +284,7 @@ function gatherFacts(
   return {
     gatherError,
     run: { runId: run.runId, attempt: run.attempt, event: run.event, headBranch: run.headBranch },
-    dispatch: dispatch ? { branch: dispatch.branch, inputs: dispatch.inputs } : null,
+    dispatch,
     joinProblem: run.joinProblem,
     allowedBranches: config.gate.branches ?? [defaultBranch],
     knownLanes: known,

@@ -4,7 +4,15 @@ import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { parseLaneId } from "../domain.ts";
 import type { Db } from "../store/db.ts";
-import { auditPage, laneViews, oneLaneView, repositoryView } from "../store/read.ts";
+import {
+  auditPage,
+  laneViews,
+  oneLaneView,
+  operationsList,
+  operationView,
+  repositoryView,
+  runView,
+} from "../store/read.ts";
 
 const PREFIX = "/lanegate/api/repos/";
 
@@ -35,6 +43,20 @@ export function readModelHandler(db: Db, token: string | undefined) {
       const lane = parseLaneId(rest.join("/"));
       if (lane) send(res, 200, oneLaneView(db, repo, lane.id));
       else send(res, 400, { message: `"${rest.join("/")}" is not a lane id` });
+    } else if ((kind === "operations" || kind === "runs") && rest.length === 1) {
+      const id = Number(rest[0]);
+      const view = Number.isInteger(id)
+        ? kind === "operations"
+          ? operationView(db, repo, id)
+          : runView(db, repo, id)
+        : null;
+      if (view) send(res, 200, view);
+      else
+        send(res, 404, {
+          message: `no ${kind === "operations" ? "operation" : "run"} ${rest[0]} in ${repo}`,
+        });
+    } else if (kind === "operations" && rest.length === 0) {
+      send(res, 200, { operations: operationsList(db, repo, 100) });
     } else if (kind === "audit" && rest.length === 0) {
       const limit = Math.min(Math.max(Number(url.searchParams.get("limit")) || 50, 1), 500);
       const before = Number(url.searchParams.get("before")) || undefined;

@@ -351,3 +351,36 @@ export function recentRuns(q: Q, repo: string, lanes: string[], limit = 10) {
     };
   });
 }
+
+/** An operator ends a stuck operation by hand; the audit log keeps who and why. */
+export function clearOperation(
+  q: Q,
+  repo: string,
+  id: number,
+  by: string,
+  reason: string,
+  now: Date,
+): OperationRow {
+  const op = q
+    .select()
+    .from(t.operations)
+    .where(and(eq(t.operations.repo, repo), eq(t.operations.id, id)))
+    .get();
+  if (!op) throw new Error(`no operation ${id} in ${repo}`);
+  if (op.state !== "in_flight" && op.state !== "stale")
+    throw new Error(`operation ${id} is already ${op.state}`);
+  const at = now.toISOString();
+  endOperation(q, id, "cleared", null, by, at);
+  q.insert(t.auditLog)
+    .values({
+      repo,
+      deliveryId: null,
+      event: "operator",
+      actor: by,
+      subject: op.lane,
+      change: `operation ${id} (run ${op.runId}) cleared: ${reason}`,
+      at,
+    })
+    .run();
+  return op;
+}

@@ -75,7 +75,117 @@ export function oneLaneView(q: Q, repo: string, lane: string) {
       ended_at: r.endedAt,
       ended_by: r.endedBy,
     })),
-    operations: [],
+    operations: q
+      .select()
+      .from(t.operations)
+      .where(and(eq(t.operations.repo, repo), eq(t.operations.lane, lane)))
+      .orderBy(desc(t.operations.id))
+      .limit(50)
+      .all()
+      .map((op) => operationSummary(op)),
+  };
+}
+
+function operationSummary(op: typeof t.operations.$inferSelect) {
+  return {
+    id: op.id,
+    lane: op.lane,
+    source: op.source,
+    state: op.state,
+    run_id: op.runId,
+    run_attempt: op.attempt,
+    approval_issue: op.issueNumber,
+    block_sha256: op.blockSha,
+    outcome: op.conclusion,
+    started_at: op.startedAt,
+    lease_expires_at: op.leaseExpiresAt,
+    ended_at: op.endedAt,
+    ended_by: op.endedBy,
+  };
+}
+
+/** One operation: the request, the decision with every check, the run, and the outcome. */
+export function operationView(q: Q, repo: string, id: number) {
+  const op = q
+    .select()
+    .from(t.operations)
+    .where(and(eq(t.operations.repo, repo), eq(t.operations.id, id)))
+    .get();
+  if (!op) return null;
+  const decision = q.select().from(t.decisions).where(eq(t.decisions.id, op.decisionId)).get();
+  return {
+    ...operationSummary(op),
+    decision: decision ? decisionSummary(decision) : null,
+    run: runSummary(q, repo, op.runId),
+  };
+}
+
+/** Every decision made for one run, newest last, with the operation it opened. */
+export function runView(q: Q, repo: string, runId: number) {
+  const run = runSummary(q, repo, runId);
+  if (!run) return null;
+  const decisions = q
+    .select()
+    .from(t.decisions)
+    .where(and(eq(t.decisions.repo, repo), eq(t.decisions.runId, runId)))
+    .orderBy(t.decisions.id)
+    .all();
+  const ops = q
+    .select()
+    .from(t.operations)
+    .where(and(eq(t.operations.repo, repo), eq(t.operations.runId, runId)))
+    .all();
+  return { run, decisions: decisions.map(decisionSummary), operations: ops.map(operationSummary) };
+}
+
+/** Operations of a repository, newest first. */
+export function operationsList(q: Q, repo: string, limit: number) {
+  return q
+    .select()
+    .from(t.operations)
+    .where(eq(t.operations.repo, repo))
+    .orderBy(desc(t.operations.id))
+    .limit(limit)
+    .all()
+    .map(operationSummary);
+}
+
+function decisionSummary(d: typeof t.decisions.$inferSelect) {
+  return {
+    id: d.id,
+    run_attempt: d.attempt,
+    lane: d.lane,
+    allowed: d.allowed,
+    request: d.request,
+    checks: d.checks,
+    approval_issue: d.issueNumber,
+    block_sha256: d.blockSha,
+    decided_at: d.decidedAt,
+    check_run_id: d.checkRunId,
+    check_written_at: d.checkWrittenAt,
+    write_error: d.writeError,
+  };
+}
+
+function runSummary(q: Q, repo: string, runId: number) {
+  const run = q
+    .select()
+    .from(t.workflowRuns)
+    .where(and(eq(t.workflowRuns.repo, repo), eq(t.workflowRuns.runId, runId)))
+    .get();
+  if (!run) return null;
+  return {
+    id: run.runId,
+    attempt: run.attempt,
+    workflow: run.workflowPath,
+    event: run.event,
+    branch: run.headBranch,
+    head_sha: run.headSha,
+    actor: run.actor,
+    title: run.displayTitle,
+    url: run.htmlUrl,
+    status: run.status,
+    conclusion: run.conclusion,
   };
 }
 

@@ -1,58 +1,17 @@
-import { mkdtempSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { DEMO_REPO, type LocalGitHub, startLocalGitHub } from "../../src/local/world.ts";
-import { type RunningLanegate, startLanegate } from "../../src/server.ts";
+import { describe, expect, it } from "vitest";
+import { DEMO_REPO, startLocalGitHub } from "../../src/local/world.ts";
 import { deliver } from "../../src/standin/index.ts";
+import { boot, onCleanup, tempDatabase } from "../support/http.ts";
 import { CM_OPW_BODY } from "../support/world.ts";
 
 const TOKEN = "read-model-token";
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const stop of cleanup.splice(0).reverse()) await stop();
-});
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function boot(
-  local: LocalGitHub,
-  databaseUrl: string,
-  reconcileOnStart = false,
-): Promise<RunningLanegate & { base: string }> {
-  const port = await freePort();
-  const env = {
-    ...local.env,
-    PORT: String(port),
-    DATABASE_URL: databaseUrl,
-    LOG_LEVEL: "fatal",
-    LANEGATE_API_TOKEN: TOKEN,
-  };
-  const app = await startLanegate({
-    env,
-    throttle: false,
-    sweepEveryMs: 0,
-    reconcileEveryMs: 0,
-    reconcileOnStart,
-  });
-  return { ...app, base: `http://localhost:${port}` };
-}
 
 async function world() {
   const local = await startLocalGitHub();
-  cleanup.push(() => local.running.close());
-  const db = `file:${join(mkdtempSync(join(tmpdir(), "lanegate-")), "db.sqlite")}`;
-  const app = await boot(local, db);
-  cleanup.push(() => app.stop());
-  const hook = `${app.base}/api/github/webhooks`;
+  onCleanup(() => local.running.close());
+  const db = tempDatabase();
+  const app = await boot(local, db, { env: { LANEGATE_API_TOKEN: TOKEN } });
+  const hook = app.hook;
   const secret = local.env.WEBHOOK_SECRET ?? "";
   const api = (path: string, token: string | null = TOKEN) =>
     fetch(`${app.base}/lanegate/api/repos/${DEMO_REPO}${path}`, {
@@ -139,8 +98,7 @@ describe("the app's HTTP server", () => {
     await deliver(w.hook, w.secret, w.gh.addLabel(DEMO_REPO, opened.number, "lane-policy", "mia"));
     await w.app.stop();
     w.gh.closeIssue(DEMO_REPO, opened.number, "olivia"); // nobody is listening
-    const again = await boot(w.local, w.db, true);
-    cleanup.push(() => again.stop());
+    const again = await boot(w.local, w.db, { reconcileOnStart: true, env: { LANEGATE_API_TOKEN: TOKEN } });
     const state = async () => {
       const response = await fetch(`${again.base}/lanegate/api/repos/${DEMO_REPO}/lanes/cm/prod`, {
         headers: { authorization: `Bearer ${TOKEN}` },

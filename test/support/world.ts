@@ -4,6 +4,7 @@ import { afterEach } from "vitest";
 import type { SyncDeps } from "../../src/lanes/sync.ts";
 import { DEMO_CONFIG, DEMO_REPO } from "../../src/local/world.ts";
 import { type Delivery, type RunningStandin, Standin, startStandin } from "../../src/standin/index.ts";
+import type { Db } from "../../src/store/db.ts";
 import { oneLaneView } from "../../src/store/read.ts";
 import { APP_ID, createTestApp, type TestApp } from "./app.ts";
 import { checkWebhookPayload } from "./openapi.ts";
@@ -29,7 +30,7 @@ afterEach(async () => {
   for (const r of open.splice(0)) await r.close();
 });
 
-export async function createWorld(options: { config?: string } = {}): Promise<World> {
+export async function createWorld(options: { config?: string; db?: Db } = {}): Promise<World> {
   const gh = new Standin({ appId: APP_ID });
   const running = await startStandin({ standin: gh });
   open.push(running);
@@ -39,7 +40,7 @@ export async function createWorld(options: { config?: string } = {}): Promise<Wo
   gh.setCollaborator(DEMO_REPO, "mia", "maintain");
   gh.setCollaborator(DEMO_REPO, "max", "admin");
   gh.setCollaborator(DEMO_REPO, "tara", "triage");
-  const t = await createTestApp({ baseUrl: `${running.url}/api/v3` });
+  const t = await createTestApp({ baseUrl: `${running.url}/api/v3`, db: options.db });
   gh.clock = () => t.clock.now;
   const problems = t.problems;
   const deps: SyncDeps = {

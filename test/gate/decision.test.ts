@@ -1,0 +1,168 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { CHECK_NAMES, decide, type GateFacts, type GrantFact } from "../../src/gate/decision.ts";
+import { joinRun } from "../../src/gate/join.ts";
+import { parseRequest, workflowFile } from "../../src/gate/request.ts";
+
+const NOW = new Date("2026-11-23T10:00:00Z");
+const cmGrant: GrantFact = {
+  issueNumber: 7,
+  url: "https://github.com/acme/platform/issues/7",
+  state: "active",
+  reason: "approved by mia",
+  expiresAt: "2027-03-31T00:00:00.000Z",
+  blockSha: "abc",
+  policy: {
+    lane: "cm/testing",
+    data_authority: "resettable",
+    allowed_rebuild_sources: ["empty"],
+    upstream_source: null,
+    confirmation: null,
+    requires_backup_before_destroy: false,
+    requires_restore_proof: false,
+    requires_runtime_identity: false,
+  },
+};
+const facts = (over: Partial<GateFacts> = {}): GateFacts => ({
+  gatherError: null,
+  run: { runId: 1, attempt: 1, event: "workflow_dispatch", headBranch: "main" },
+  dispatch: {
+    branch: "main",
+    inputs: { context: "cm", instance: "testing", source: "empty", confirmation: "bootstrap cm testing" },
+  },
+  joinProblem: null,
+  allowedBranches: ["main"],
+  knownLanes: new Set(["cm/testing"]),
+  grants: [cmGrant],
+  backup: null,
+  restore: null,
+  inFlight: null,
+  earlierAttempts: [],
+  now: NOW,
+  ...over,
+});
+
+describe("decide", () => {
+  it("allows when every check passes, and reports all seven in the contract's order", () => {
+    const d = decide(facts());
+    expect(d.allowed).toBe(true);
+    expect(d.checks.map((c) => c.name)).toEqual([...CHECK_NAMES]);
+  });
+
+  it("refuses when a fact could not be gathered", () => {
+    const d = decide(facts({ gatherError: "GitHub answered 502" }));
+    expect(d.allowed).toBe(false);
+    expect(d.title).toContain("could not gather the facts: GitHub answered 502");
+  });
+
+  it("checks expiry against the clock itself, whatever the stored state says", () => {
+    const d = decide(facts({ now: new Date("2027-04-01T00:00:00Z") }));
+    expect(d.checks.find((c) => c.name === "grant_in_force")).toMatchObject({
+      ok: false,
+      code: "grant_expired",
+    });
+  });
+
+  it("never allows when any single fact is spoiled (property)", () => {
+    const spoilers: ((f: GateFacts) => GateFacts)[] = [
+      (f) => ({ ...f, run: { ...f.run, event: "push" } }),
+      (f) => ({ ...f, dispatch: null }),
+      (f) => ({ ...f, joinProblem: "ambiguous" }),
+      (f) => ({ ...f, allowedBranches: ["release"] }),
+      (f) => ({ ...f, knownLanes: new Set() }),
+      (f) => ({ ...f, grants: [] }),
+      (f) => ({ ...f, grants: [{ ...cmGrant, state: "suspended" }] }),
+      (f) => ({ ...f, inFlight: { runId: 9, attempt: 1 } }),
+      (f) => ({ ...f, run: { ...f.run, attempt: 2 }, earlierAttempts: [{ attempt: 1, allowed: true }] }),
+      (f) => ({ ...f, gatherError: "x" }),
+    ];
+    fc.assert(
+      fc.property(fc.subarray(spoilers, { minLength: 1 }), fc.string(), (chosen, phrase) => {
+        const spoiled = chosen.reduce((f, spoil) => spoil(f), facts());
+        expect(decide(spoiled).allowed).toBe(false);
+        const wrongPhrase = facts({
+          dispatch: {
+            branch: "main",
+            inputs: { context: "cm", instance: "testing", source: "empty", confirmation: `${phrase}x` },
+          },
+        });
+        if (phrase.trim().toLowerCase() !== "bootstrap cm testin")
+          expect(decide(wrongPhrase).allowed).toBe(false);
+      }),
+    );
+  });
+});
+
+describe("parseRequest", () => {
+  it("defaults the source to empty and normalises the lane", () => {
+    expect(parseRequest({ context: " CM ", instance: "Testing", confirmation: "x" })).toEqual({
+      ok: true,
+      request: { lane: "cm/testing", source: "empty", confirmation: "x" },
+    });
+  });
+
+  it("normalises a workflow path with an @ref suffix", () => {
+    expect(workflowFile(".github/workflows/odoo-stable-bootstrap.yml@refs/heads/main")).toBe(
+      "odoo-stable-bootstrap.yml",
+    );
+  });
+});
+
+describe("joinRun", () => {
+  const run = {
+    workflowFile: "b.yml",
+    headBranch: "main",
+    actor: "olivia",
+    createdAt: "2026-11-23T10:00:00Z",
+    displayTitle: "bootstrap cm/prod",
+  };
+  const dispatch = (id: number, lane: string, confirmation = "c") => {
+    const [context, instance] = lane.split("/");
+    return {
+      id,
+      workflowFile: "b.yml",
+      branch: "main",
+      actor: "olivia",
+      inputs: { context, instance, confirmation },
+      receivedAt: "2026-11-23T10:00:01Z",
+    };
+  };
+
+  it("picks the dispatch whose lane the run-name names", () => {
+    expect(joinRun(run, [dispatch(1, "cm/testing"), dispatch(2, "cm/prod")])).toEqual({
+      kind: "joined",
+      dispatchId: 2,
+    });
+  });
+
+  it("does not take cm/pro for cm/prod in the run-name", () => {
+    expect(
+      joinRun({ ...run, displayTitle: "bootstrap cm/prod" }, [
+        dispatch(1, "cm/pro"),
+        dispatch(2, "cm/pro", "d"),
+      ]),
+    ).toMatchObject({ kind: "ambiguous" });
+  });
+
+  it("is ambiguous when dispatches that differ could each have started the run", () => {
+    expect(
+      joinRun({ ...run, displayTitle: "bootstrap" }, [dispatch(1, "cm/testing"), dispatch(2, "cm/prod")]),
+    ).toMatchObject({ kind: "ambiguous" });
+  });
+
+  it("takes the oldest of identical dispatches", () => {
+    expect(joinRun(run, [dispatch(3, "cm/prod"), dispatch(2, "cm/prod")])).toEqual({
+      kind: "joined",
+      dispatchId: 2,
+    });
+  });
+
+  it("ignores dispatches by someone else, on another branch, or far from the run in time", () => {
+    const others = [
+      { ...dispatch(1, "cm/prod"), actor: "mallory" },
+      { ...dispatch(2, "cm/prod"), branch: "feature" },
+      { ...dispatch(3, "cm/prod"), receivedAt: "2026-11-23T11:00:00Z" },
+    ];
+    expect(joinRun(run, others)).toEqual({ kind: "none" });
+  });
+});

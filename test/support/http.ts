@@ -1,0 +1,62 @@
+// The real app server for HTTP tests: started on a free port against the local stand-in, and
+// stopped after each test.
+import { mkdtempSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach } from "vitest";
+import type { LocalGitHub } from "../../src/local/world.ts";
+import { type RunningLanegate, startLanegate } from "../../src/server.ts";
+
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const stop of cleanup.splice(0).reverse()) await stop();
+});
+
+/** Registers something to stop after the test, last started first stopped. */
+export function onCleanup(stop: () => Promise<void>) {
+  cleanup.push(stop);
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export function tempDatabase(): string {
+  return `file:${join(mkdtempSync(join(tmpdir(), "lanegate-")), "db.sqlite")}`;
+}
+
+export interface BootedApp extends RunningLanegate {
+  base: string;
+  hook: string;
+}
+
+export async function boot(
+  local: LocalGitHub,
+  databaseUrl: string,
+  options: { reconcileOnStart?: boolean; env?: Record<string, string> } = {},
+): Promise<BootedApp> {
+  const port = await freePort();
+  const env = {
+    ...local.env,
+    PORT: String(port),
+    DATABASE_URL: databaseUrl,
+    LOG_LEVEL: "fatal",
+    ...options.env,
+  };
+  const app = await startLanegate({
+    env,
+    throttle: false,
+    sweepEveryMs: 0,
+    reconcileEveryMs: 0,
+    reconcileOnStart: options.reconcileOnStart ?? false,
+  });
+  onCleanup(() => app.stop());
+  const base = `http://localhost:${port}`;
+  return { ...app, base, hook: `${base}/api/github/webhooks` };
+}

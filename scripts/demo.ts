@@ -4,7 +4,7 @@
 import { rmSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { table } from "../src/cli/table.ts";
-import { DEMO_REPO, startLocalGitHub } from "../src/local/world.ts";
+import { cmOpwApprovalBody, DEMO_REPO, startLocalGitHub } from "../src/local/world.ts";
 import { startLanegate } from "../src/server.ts";
 import { type Delivery, deliver } from "../src/standin/index.ts";
 import type { LaneView } from "../src/store/read.ts";
@@ -44,32 +44,8 @@ const app = await startLanegate({
 const base = `http://localhost:${app.port}`;
 const secret = local.env.WEBHOOK_SECRET ?? "";
 
-const BODY = (expires: string) => `CM and OPW are not launched yet: their lanes may be wiped and rebuilt.
-
-\`\`\`lane-policy
-lanes:
-  cm/testing:
-    data_authority: resettable
-    allowed_rebuild_sources: [empty]
-  cm/prod:
-    data_authority: resettable
-    allowed_rebuild_sources: [empty]
-    confirmation: bootstrap cm prod
-  opw/testing:
-    data_authority: restorable
-    allowed_rebuild_sources: [upstream_restore]
-    upstream_source: odoo-tenant-opw/opw/testing-upstream
-  opw/prod:
-    data_authority: restorable
-    allowed_rebuild_sources: [upstream_restore]
-    upstream_source: odoo-tenant-opw/opw/prod-upstream
-  syo/prod:
-    data_authority: authoritative
-    allowed_rebuild_sources: [backup_restore]
-expires_at: ${expires}
-retire_when: CM and OPW launch on Launchplane-managed prod
-\`\`\`
-`;
+const SYO = "  syo/prod:\n    data_authority: authoritative\n    allowed_rebuild_sources: [backup_restore]\n";
+const BODY = (expires: string) => cmOpwApprovalBody(expires, SYO);
 
 async function step(title: string, ...deliveries: Delivery[]) {
   const before = gh.requests.length;

@@ -22,6 +22,36 @@ proofs:
   restore: { workflow: restore-verify.yml, max_age_hours: 168 }
 `;
 
+/**
+ * The CM and OPW approval issue of the operations guide: CM's lanes are disposable until launch,
+ * OPW's are restored from their upstream. `extraLanes` is YAML for more lanes, indented by two.
+ */
+export function cmOpwApprovalBody(expires = "2027-03-31T00:00:00Z", extraLanes = ""): string {
+  return `CM and OPW are not launched yet: their lanes may be wiped and rebuilt.
+
+\`\`\`lane-policy
+lanes:
+  cm/testing:
+    data_authority: resettable
+    allowed_rebuild_sources: [empty]
+  cm/prod:
+    data_authority: resettable
+    allowed_rebuild_sources: [empty]
+    confirmation: bootstrap cm prod
+  opw/testing:
+    data_authority: restorable
+    allowed_rebuild_sources: [upstream_restore]
+    upstream_source: odoo-tenant-opw/opw/testing-upstream
+  opw/prod:
+    data_authority: restorable
+    allowed_rebuild_sources: [upstream_restore]
+    upstream_source: odoo-tenant-opw/opw/prod-upstream
+${extraLanes}expires_at: ${expires}
+retire_when: CM and OPW launch on Launchplane-managed prod
+\`\`\`
+`;
+}
+
 export interface LocalGitHub {
   running: RunningStandin;
   standin: Standin;

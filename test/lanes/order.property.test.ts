@@ -16,7 +16,12 @@ const LIFECYCLES: Record<string, (gh: Standin) => Delivery[]> = {
       ...o.deliveries,
       gh.addLabel(REPO, o.number, "lane-policy", "mia"),
       gh.editIssueBody(REPO, o.number, later(CM_OPW_BODY), "olivia"),
-      gh.editIssueBody(REPO, o.number, later(later(CM_OPW_BODY)).replace("We need", "We still need"), "max"),
+      gh.editIssueBody(
+        REPO,
+        o.number,
+        later(later(CM_OPW_BODY)).replace("not launched yet", "still not launched"),
+        "max",
+      ),
     ];
   },
   "approved, then edited by an operator": (gh) => {

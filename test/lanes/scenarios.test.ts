@@ -230,7 +230,9 @@ describe("the grant lifecycle", () => {
     const w = await createWorld();
     const body = CM_OPW_BODY.replace("2027-03-31T00:00:00Z", "2026-11-23T12:00:00Z");
     const n = await approvedIssue(w, body);
-    await w.send(w.gh.editIssueBody(REPO, n, body.replace("We need", "We want"), "olivia"));
+    await w.send(
+      w.gh.editIssueBody(REPO, n, body.replace("not launched yet", "still not launched"), "olivia"),
+    );
     expect(w.state("cm/testing")).toBe("active"); // the block itself did not change
     await w.send(w.gh.editIssueBody(REPO, n, body.replace("2026-11-23T12", "2026-11-23T13"), "olivia"));
     expect(w.state("cm/testing")).toBe("suspended");
@@ -291,7 +293,7 @@ describe("the grant lifecycle", () => {
   it("shows the later of two issues granting the same lane as conflict until the earlier one retires", async () => {
     const w = await createWorld();
     const first = await approvedIssue(w);
-    const second = await approvedIssue(w, CM_OPW_BODY.replace("We need", "Also we need"));
+    const second = await approvedIssue(w, CM_OPW_BODY.replace("not launched yet", "also not launched"));
     expect(oneLaneView(w.db, REPO, "cm/prod").grant?.issue).toBe(first);
     expect(w.comment(second)).toMatch(/`cm\/prod` \| ⚠️ \*\*conflict\*\*.*already granted by issue &#35;1/);
     await w.send(w.gh.closeIssue(REPO, first, "olivia"));

@@ -1,6 +1,7 @@
 // Webhook payloads with GitHub's real shapes: recorded examples from @octokit/webhooks-examples,
 // with only the fields a scenario cares about changed. Tests check them against the webhook schema.
 import { createRequire } from "node:module";
+import { cmOpwApprovalBody } from "../../src/local/world.ts";
 
 type Json = Record<string, unknown>;
 interface ExampleGroup {
@@ -82,30 +83,7 @@ export function issuesPayload(
   };
 }
 
-export const CM_OPW_BLOCK = [
-  "Please allow the CM and OPW rebuilds until launch.",
-  "",
-  "```lane-policy",
-  "lanes:",
-  "  cm/testing:",
-  "    data_authority: resettable",
-  "    allowed_rebuild_sources: [empty]",
-  "  cm/prod:",
-  "    data_authority: resettable",
-  "    allowed_rebuild_sources: [empty]",
-  "    confirmation: bootstrap cm prod",
-  "  opw/testing:",
-  "    data_authority: restorable",
-  "    allowed_rebuild_sources: [upstream_restore]",
-  "    upstream_source: odoo-tenant-opw/opw/testing-upstream",
-  "  opw/prod:",
-  "    data_authority: restorable",
-  "    allowed_rebuild_sources: [upstream_restore]",
-  "    upstream_source: odoo-tenant-opw/opw/prod-upstream",
-  "expires_at: 2027-03-31T00:00:00Z",
-  "retire_when: CM and OPW launch on Launchplane-managed prod",
-  "```",
-].join("\n");
+export const CM_OPW_BLOCK = cmOpwApprovalBody();
 
 export const CONFIG_YAML = [
   "label: lane-policy",

@@ -2,7 +2,7 @@
 // (state, events, webhook payloads) and the app reads its truth from it over HTTP.
 import { afterEach } from "vitest";
 import type { SyncDeps } from "../../src/lanes/sync.ts";
-import { DEMO_CONFIG, DEMO_REPO } from "../../src/local/world.ts";
+import { cmOpwApprovalBody, DEMO_CONFIG, DEMO_REPO } from "../../src/local/world.ts";
 import { type Delivery, type RunningStandin, Standin, startStandin } from "../../src/standin/index.ts";
 import type { Db } from "../../src/store/db.ts";
 import { oneLaneView } from "../../src/store/read.ts";
@@ -75,26 +75,4 @@ export async function createWorld(options: { config?: string; db?: Db } = {}): P
   };
 }
 
-export const CM_OPW_BODY = `We need CM and OPW rebuildable until they launch.
-
-\`\`\`lane-policy
-lanes:
-  cm/testing:
-    data_authority: resettable
-    allowed_rebuild_sources: [empty]
-  cm/prod:
-    data_authority: resettable
-    allowed_rebuild_sources: [empty]
-    confirmation: bootstrap cm prod
-  opw/testing:
-    data_authority: restorable
-    allowed_rebuild_sources: [upstream_restore]
-    upstream_source: odoo-tenant-opw/opw/testing-upstream
-  opw/prod:
-    data_authority: restorable
-    allowed_rebuild_sources: [upstream_restore]
-    upstream_source: odoo-tenant-opw/opw/prod-upstream
-expires_at: 2027-03-31T00:00:00Z
-retire_when: CM and OPW launch on Launchplane-managed prod
-\`\`\`
-`;
+export const CM_OPW_BODY = cmOpwApprovalBody();

@@ -266,6 +266,20 @@ describe("authoritative lanes and proofs", () => {
 });
 
 describe("deliveries and lifecycle of a gated run", () => {
+  it("lists the recent gated runs of the issue's lanes in its status comment", async () => {
+    const w = await createWorld();
+    const n = await approved(w);
+    const allowed = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
+    const refused = await dispatch(w, inputs("cm/prod", "empty", "nope"));
+    await expect.poll(() => w.comment(n), { timeout: 3000 }).toContain(`actions/runs/${refused})`);
+    const comment = w.comment(n);
+    expect(comment).toContain("Recent gated runs");
+    expect(comment).toContain(`actions/runs/${allowed})`);
+    expect(comment).toMatch(
+      new RegExp(`runs/${refused}\\) \\| empty \\| refused: the confirmation phrase does not match`),
+    );
+  });
+
   it("gives duplicate deliveries one effect", async () => {
     const w = await createWorld();
     await approved(w);

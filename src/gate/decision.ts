@@ -35,6 +35,8 @@ export interface GrantFact {
 
 export interface ProofRun {
   runId: number;
+  /** When the run was created: a restore verification must start after the backup it checks. */
+  startedAt: string;
   completedAt: string;
 }
 
@@ -48,7 +50,7 @@ export interface ProofFacts {
 export interface GateFacts {
   /** A fact lanegate could not gather (an API fault): the run is refused, never guessed. */
   gatherError: string | null;
-  run: { runId: number; attempt: number; event: string; headBranch: string | null };
+  run: { runId: number; attempt: number; event: string; headBranch: string | null; finished: boolean };
   dispatch: { branch: string; inputs: Record<string, unknown> } | null;
   joinProblem: string | null;
   allowedBranches: string[];
@@ -123,6 +125,7 @@ function checkDispatch(facts: GateFacts, parsed: ReturnType<typeof parseRequest>
   } else if (!facts.dispatch) {
     problems.push("no workflow_dispatch delivery could be joined to this run");
   }
+  if (facts.run.finished) problems.push("the run has already finished; there is nothing left to allow");
   if (facts.dispatch) {
     const branch = facts.run.headBranch ?? "(none)";
     if (branch !== facts.dispatch.branch) {
@@ -161,7 +164,7 @@ function checkGrant(request: GateRequest, grants: GrantFact[], grant: GrantFact 
       `issue #${other.issueNumber} allows ${allowed} for ${request.lane}, not ${request.source}`,
     );
   }
-  const held = grants.map((g) => `#${g.issueNumber} is ${g.state}`).join(", ");
+  const held = grants.map((g) => `#${g.issueNumber} is ${g.state}: ${g.reason}`).join("; ");
   return fail(
     "grant",
     "no_grant",
@@ -211,39 +214,48 @@ function checkProofs(request: GateRequest, grant: GrantFact | null, facts: GateF
   if (!policy.requires_backup_before_destroy && !policy.requires_restore_proof) {
     return pass("proofs", "no proofs required for this lane");
   }
-  const fresh = (p: ProofFacts | null) =>
-    (p?.runs ?? [])
-      .filter((r) => facts.now.getTime() - Date.parse(r.completedAt) <= p!.maxAgeHours * 3_600_000)
-      .sort((a, b) => b.completedAt.localeCompare(a.completedAt))[0];
-  const backup = fresh(facts.backup);
+  const fresh = (p: ProofFacts, r: ProofRun) =>
+    facts.now.getTime() - Date.parse(r.completedAt) <= p.maxAgeHours * 3_600_000;
+  // The latest backup counts for ordering even when it is too old to be a proof itself.
+  const backup = [...(facts.backup?.runs ?? [])].sort((a, b) =>
+    b.completedAt.localeCompare(a.completedAt),
+  )[0];
   if (policy.requires_backup_before_destroy) {
-    if (!facts.backup)
+    if (!facts.backup) {
       return fail("proofs", "no_backup_workflow", "a backup is required but proofs.backup is not configured");
-    if (!backup) {
+    }
+    if (!backup || !fresh(facts.backup, backup)) {
+      const { workflow, maxAgeHours } = facts.backup;
       return fail(
         "proofs",
         "no_fresh_backup",
-        `no successful ${facts.backup.workflow} run for ${request.lane} in the last ${facts.backup.maxAgeHours} h`,
+        `no successful ${workflow} run for ${request.lane} in the last ${maxAgeHours} h`,
       );
     }
   }
   if (policy.requires_restore_proof) {
-    if (!facts.restore)
+    const restore = facts.restore;
+    if (!restore) {
       return fail(
         "proofs",
         "no_restore_workflow",
         "a restore proof is required but proofs.restore is not configured",
       );
-    const restore = fresh(facts.restore);
-    if (!restore || (backup && restore.completedAt <= backup.completedAt)) {
-      return fail(
-        "proofs",
-        "no_restore_proof",
-        `no successful ${facts.restore.workflow} run for ${request.lane} newer than the latest backup`,
-      );
+    }
+    const verified = restore.runs.filter(
+      (r) => fresh(restore, r) && (!backup || r.startedAt > backup.completedAt),
+    );
+    if (verified.length === 0) {
+      const why = `no successful ${restore.workflow} run for ${request.lane} that started after the latest backup finished`;
+      return fail("proofs", "no_restore_proof", why);
     }
   }
-  return pass("proofs", `backup run ${backup?.runId ?? "-"} and a newer restore verification are fresh`);
+  return pass(
+    "proofs",
+    backup
+      ? `backup run ${backup.runId} is fresh and verified by a later restore`
+      : "the required proofs are fresh",
+  );
 }
 
 function checkSingleFlight(request: GateRequest, facts: GateFacts): Check {

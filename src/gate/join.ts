@@ -36,8 +36,13 @@ export function joinRun(run: RunToJoin, unclaimed: readonly DispatchCandidate[])
       d.actor.toLowerCase() === run.actor.toLowerCase() &&
       Math.abs(Date.parse(d.receivedAt) - created) <= JOIN_WINDOW_MS,
   );
-  const named = sameKey.filter((d) => titleNames(run.displayTitle, laneOf(d.inputs)));
-  const candidates = named.length > 0 ? named : sameKey;
+  // A run-name that names a lane (and a source) only ever joins dispatches for that lane (and
+  // source): falling back to other dispatches would hand this run someone else's request.
+  const namesALane = LANE_IN_TEXT.test(run.displayTitle);
+  const named = sameKey.filter(
+    (d) => titleNames(run.displayTitle, laneOf(d.inputs)) && sourceFits(run.displayTitle, d.inputs),
+  );
+  const candidates = namesALane ? named : sameKey;
   const [first] = [...candidates].sort((a, b) => a.receivedAt.localeCompare(b.receivedAt) || a.id - b.id);
   if (!first) return { kind: "none" };
   // Several dispatches asking for exactly the same thing are interchangeable: take the oldest.
@@ -49,6 +54,20 @@ export function joinRun(run: RunToJoin, unclaimed: readonly DispatchCandidate[])
     };
   }
   return { kind: "joined", dispatchId: first.id };
+}
+
+const LANE_IN_TEXT = /(^|[^a-z0-9/-])[a-z0-9][a-z0-9-]*\/[a-z0-9][a-z0-9-]*($|[^a-z0-9/-])/i;
+const SOURCES = ["empty", "upstream_restore", "backup_restore"];
+
+/** When the run-name mentions a rebuild source, the dispatch must have asked for that one. */
+function sourceFits(title: string, inputs: Record<string, unknown>): boolean {
+  const mentioned = SOURCES.filter((s) => new RegExp(`\\b${s}\\b`, "i").test(title));
+  if (mentioned.length === 0) return true;
+  const asked =
+    String(inputs.source ?? "empty")
+      .trim()
+      .toLowerCase() || "empty";
+  return mentioned.includes(asked);
 }
 
 function laneOf(inputs: Record<string, unknown>): string {

@@ -4,13 +4,14 @@
 
 import { configInForce } from "../config/load.ts";
 import { baselineOf, type LanegateConfig } from "../config/schema.ts";
-import { parseLaneId } from "../domain.ts";
+import { type DeclaredLane, parseLaneId } from "../domain.ts";
 import { describe, loadConfig, type Octokit, type RepoRef } from "../github/client.ts";
-import { answerProtectionRule, cancelRun, writeCheckRun } from "../github/gate.ts";
+import { answerProtectionRule, cancelRun, readRun, writeCheckRun } from "../github/gate.ts";
 import { repoKey, type SyncDeps } from "../lanes/sync.ts";
+import { underBaseline } from "../policy/baseline.ts";
 import * as gate from "../store/gate.ts";
 import * as store from "../store/lanes.ts";
-import { type Decision, decide, type GateFacts } from "./decision.ts";
+import { type Decision, decide, type GateFacts, type GrantFact } from "./decision.ts";
 import { joinRun } from "./join.ts";
 import { checkName, renderCheckSummary } from "./render.ts";
 import { parseRequest, workflowFile } from "./request.ts";
@@ -106,7 +107,7 @@ export async function onDispatch(
     });
     return joinWaitingRuns(q, repo);
   });
-  for (const run of joined) await evaluateIfGated(deps, octokit, target, run, null);
+  for (const run of joined) await evaluateIfGated(deps, octokit, target, run, false);
 }
 
 /** Gives runs that arrived before their dispatch their dispatch, now that it may be here. */
@@ -153,7 +154,8 @@ export async function onWorkflowRun(
       tryJoin(q, repo, row);
     if (action === "completed") {
       for (const op of gate.operationsForRun(q, repo, r.runId)) {
-        if (op.state !== "in_flight" && op.state !== "stale") continue;
+        // A late completion of an earlier attempt must not end a later attempt's operation.
+        if ((op.state !== "in_flight" && op.state !== "stale") || op.attempt !== r.attempt) continue;
         gate.endOperation(q, op.id, "completed", r.conclusion, "workflow_run.completed", now);
         store.appendAudit(q, {
           repo,
@@ -172,7 +174,7 @@ export async function onWorkflowRun(
     deps.onDecided?.(target.ref, target.installationId);
     return;
   }
-  await evaluateIfGated(deps, octokit, target, { ...run, attempt: r.attempt }, null);
+  await evaluateIfGated(deps, octokit, target, { ...run, attempt: r.attempt }, false);
 }
 
 async function evaluateIfGated(
@@ -180,23 +182,23 @@ async function evaluateIfGated(
   octokit: Octokit,
   target: Target,
   run: gate.RunRow,
-  rerequested: number | null,
+  rerequested: boolean,
 ) {
-  const repo = repoKey(target.ref);
-  const decided = gate.decisionsForRun(deps.db, repo, run.runId).some((d) => d.attempt === run.attempt);
   const ready = run.dispatchId !== null || run.joinProblem !== null || run.event !== "workflow_dispatch";
-  if ((decided && rerequested === null) || (!ready && rerequested === null)) return;
-  await evaluate(deps, octokit, target, run, rerequested);
+  if (ready || rerequested) await evaluate(deps, octokit, target, run, rerequested);
 }
 
-/** Decides one attempt of one run, stores the decision (and operation), then writes to GitHub. */
+/**
+ * Decides one attempt of one run, stores the decision (and operation), then writes to GitHub.
+ * An attempt is decided once; only a re-request decides it again. Returns null when skipped.
+ */
 export async function evaluate(
   deps: GateDeps,
   octokit: Octokit,
   target: Target,
   run: gate.RunRow,
-  rerequested: number | null,
-): Promise<Decision> {
+  rerequested: boolean,
+): Promise<Decision | null> {
   const repo = repoKey(target.ref);
   const { config, error } = await currentConfig(deps, octokit, target).catch((e: unknown) => ({
     config: null,
@@ -204,10 +206,24 @@ export async function evaluate(
   }));
   const effective = config ?? store.configFor(deps.db, repo);
   const now = deps.now();
-  const { decision, row } = store.transaction(deps.db, (q) => {
-    const stored = run.dispatchId === null ? undefined : gate.dispatchById(q, run.dispatchId);
+  const result = store.transaction(deps.db, (q) => {
+    // Checked inside the transaction: two deliveries of one run racing here decide it once.
+    const decided = gate.decisionsForRun(q, repo, run.runId).some((d) => d.attempt === run.attempt);
+    if (decided && !rerequested) return null;
+    const current = gate.getRun(q, repo, run.runId) ?? run;
+    const stored = current.dispatchId === null ? undefined : gate.dispatchById(q, current.dispatchId);
     const dispatch = stored ? { branch: stored.branch, inputs: stored.inputs } : null;
-    const facts = gatherFacts(q, repo, run, dispatch, effective, target.defaultBranch, error, now);
+    const finished = current.status === "completed" && current.attempt === run.attempt;
+    const facts = gatherFacts(
+      q,
+      repo,
+      { ...current, attempt: run.attempt, finished },
+      dispatch,
+      effective,
+      target.defaultBranch,
+      error,
+      now,
+    );
     let decision = decide(facts);
     let operation: gate.OperationRow | undefined;
     if (decision.allowed && decision.request) {
@@ -238,13 +254,13 @@ export async function evaluate(
       issueNumber: decision.grant?.issueNumber ?? null,
       blockSha: decision.grant?.blockSha ?? null,
       decidedAt: now.toISOString(),
-      checkRunId: rerequested,
+      checkRunId: null,
     });
     if (operation) gate.linkDecision(q, operation.id, row.id);
     store.appendAudit(q, {
       repo,
       deliveryId: null,
-      event: rerequested === null ? "gate" : "gate (re-requested)",
+      event: rerequested ? "gate (re-requested)" : "gate",
       actor: run.actor,
       subject: `run ${run.runId} attempt ${run.attempt}`,
       change: decision.title,
@@ -252,22 +268,26 @@ export async function evaluate(
     });
     return { decision, row };
   });
-  await publishDecision(deps, octokit, target, run, row, decision, effective);
+  if (!result) return null;
+  await publishDecision(deps, octokit, target, run, result.row, result.decision, effective);
   deps.onDecided?.(target.ref, target.installationId);
-  return decision;
+  return result.decision;
 }
 
 /** Reads everything the decision needs from the store; simulation calls it with a made-up run. */
 export function gatherFacts(
   q: store.Q,
   repo: string,
-  run: Pick<gate.RunRow, "runId" | "attempt" | "event" | "headBranch" | "joinProblem">,
+  run: Pick<gate.RunRow, "runId" | "attempt" | "event" | "headBranch" | "joinProblem"> & {
+    finished: boolean;
+  },
   dispatch: GateFacts["dispatch"],
   config: LanegateConfig,
   defaultBranch: string,
   gatherError: string | null,
   now: Date,
 ): GateFacts {
+  const allowedBranches = config.gate.branches ?? [defaultBranch];
   const parsed = dispatch ? parseRequest(dispatch.inputs) : null;
   const lane = parsed?.ok ? parsed.request.lane : undefined;
   const proof = (p: LanegateConfig["proofs"]["backup"]) =>
@@ -275,7 +295,7 @@ export function gatherFacts(
       ? {
           workflow: p.workflow,
           maxAgeHours: p.max_age_hours,
-          runs: gate.proofRuns(q, repo, p.workflow, lane),
+          runs: gate.proofRuns(q, repo, p.workflow, lane, allowedBranches),
         }
       : null;
   const holder = lane ? gate.inFlightOn(q, repo, lane) : undefined;
@@ -283,12 +303,20 @@ export function gatherFacts(
   for (const declared of Object.keys(baselineOf(config))) known.add(declared);
   return {
     gatherError,
-    run: { runId: run.runId, attempt: run.attempt, event: run.event, headBranch: run.headBranch },
+    run: {
+      runId: run.runId,
+      attempt: run.attempt,
+      event: run.event,
+      headBranch: run.headBranch,
+      finished: run.finished,
+    },
     dispatch,
     joinProblem: run.joinProblem,
-    allowedBranches: config.gate.branches ?? [defaultBranch],
+    allowedBranches,
     knownLanes: known,
-    grants: lane ? gate.laneGrants(q, repo, lane) : [],
+    grants: lane
+      ? gate.laneGrants(q, repo, lane).map((g) => checkedAgainst(g, baselineOf(config)[lane]))
+      : [],
     backup: proof(config.proofs.backup),
     restore: proof(config.proofs.restore),
     inFlight: holder && holder.runId !== run.runId ? { runId: holder.runId, attempt: holder.attempt } : null,
@@ -298,6 +326,12 @@ export function gatherFacts(
       .map((d) => ({ attempt: d.attempt, allowed: d.allowed })),
     now,
   };
+}
+
+/** A grant the current baseline makes too weak counts as invalid; otherwise it takes the baseline's flags. */
+function checkedAgainst(grant: GrantFact, declared: DeclaredLane | undefined): GrantFact {
+  const policy = underBaseline(grant.policy, declared);
+  return typeof policy === "string" ? { ...grant, state: "invalid", reason: policy } : { ...grant, policy };
 }
 
 function openOperationFor(
@@ -356,14 +390,25 @@ export async function publishDecision(
     deps.log.warn(`${repo} run ${run.runId}: check run not written yet: ${describe(error)}`);
   }
   if (!decision.allowed && config.gate.cancel_refused_runs && run.status !== "completed") {
-    await cancelRun(octokit, target.ref, run.runId).catch((e: unknown) =>
-      deps.log.warn(`${repo} run ${run.runId}: cancel failed: ${describe(e)}`),
-    );
+    try {
+      await cancelRun(octokit, target.ref, run.runId);
+      // lanegate ended it: a later re-request must see a finished run, not one to allow.
+      gate.markRunCancelled(deps.db, repo, run.runId, deps.now().toISOString());
+    } catch (e) {
+      deps.log.warn(`${repo} run ${run.runId}: cancel failed: ${describe(e)}`);
+    }
   }
   await answerPendingProtection(deps, octokit, target, run.runId, config);
 }
 
-/** Answers the run's deployment protection requests with the same decision, once there is one. */
+/** How long a protection request may wait for a decision before it is rejected as undecidable. */
+export const PROTECTION_GRACE_MS = 5 * 60_000;
+
+/**
+ * Answers the run's deployment protection requests with the decision for the run's current
+ * attempt (asked of GitHub: a re-run's jobs may ask before its delivery arrives). With no
+ * decision yet the request waits; past the grace period it is rejected.
+ */
 export async function answerPendingProtection(
   deps: GateDeps,
   octokit: Octokit,
@@ -372,27 +417,40 @@ export async function answerPendingProtection(
   config: LanegateConfig,
 ) {
   const repo = repoKey(target.ref);
-  const latest = gate.decisionsForRun(deps.db, repo, runId).at(-1);
-  if (!latest) return;
-  for (const request of gate.unansweredProtection(deps.db, repo, runId)) {
+  const pending = gate.unansweredProtection(deps.db, repo, runId);
+  if (pending.length === 0) return;
+  let attempt: number;
+  try {
+    attempt = (await readRun(octokit, target.ref, runId)).attempt;
+  } catch (error) {
+    deps.log.warn(
+      `${repo} run ${runId}: cannot read its attempt, protection rule left pending: ${describe(error)}`,
+    );
+    return;
+  }
+  const latest = gate
+    .decisionsForRun(deps.db, repo, runId)
+    .filter((d) => d.attempt === attempt)
+    .at(-1);
+  const now = deps.now();
+  for (const request of pending) {
+    const overdue = now.getTime() - Date.parse(request.receivedAt) > PROTECTION_GRACE_MS;
+    if (!latest && !overdue) continue;
     const lane =
       config.gate.environments[request.environment] ?? parseLaneId(request.environment)?.id ?? null;
-    const approved = latest.allowed && lane !== null && lane === latest.lane;
-    const comment = !lane
-      ? `environment ${request.environment} maps to no lane`
-      : approved
-        ? `lanegate allowed this run for ${lane}`
-        : lane !== latest.lane
-          ? `this run was decided for ${latest.lane ?? "no lane"}, not ${lane}`
-          : `lanegate refused this run for ${lane}`;
+    const approved = latest?.allowed === true && lane !== null && lane === latest.lane;
+    const comment = !latest
+      ? `lanegate has no decision for attempt ${attempt} of this run`
+      : !lane
+        ? `environment ${request.environment} maps to no lane`
+        : approved
+          ? `lanegate allowed this run for ${lane}`
+          : lane !== latest.lane
+            ? `this run was decided for ${latest.lane ?? "no lane"}, not ${lane}`
+            : `lanegate refused this run for ${lane}`;
     try {
       await answerProtectionRule(octokit, target.ref, runId, request.environment, approved, comment);
-      gate.answerProtection(
-        deps.db,
-        request.id,
-        approved ? "approved" : "rejected",
-        deps.now().toISOString(),
-      );
+      gate.answerProtection(deps.db, request.id, approved ? "approved" : "rejected", now.toISOString());
     } catch (error) {
       deps.log.warn(`${repo} run ${runId}: protection rule not answered yet: ${describe(error)}`);
     }
@@ -427,7 +485,13 @@ export async function onCheckRerequested(
   if (c.appId !== deps.appId) return; // another app's check
   const [runId, attempt] = (c.externalId ?? "").split(":").map(Number);
   if (!runId || !attempt) return;
-  const run = gate.getRun(deps.db, repoKey(target.ref), runId);
-  if (!run) return;
-  await evaluate(deps, octokit, target, { ...run, attempt }, c.checkRunId);
+  const repo = repoKey(target.ref);
+  const stored = gate.getRun(deps.db, repo, runId);
+  if (!stored) return;
+  // Ask GitHub where the run is now: a re-request of a finished run must not open an operation.
+  const live = await readRun(octokit, target.ref, runId).catch(() => null);
+  const run = live ? { ...stored, status: live.status, conclusion: live.conclusion } : stored;
+  if (live) store.transaction(deps.db, (q) => gate.setRunStatus(q, repo, runId, live.status, live.conclusion));
+  // A new check run, not an update of the old one: the newest check run carries the decision.
+  await evaluate(deps, octokit, target, { ...run, attempt }, true);
 }

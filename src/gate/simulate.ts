@@ -16,7 +16,14 @@ export function simulate(
   const config = configFor(q, repo);
   const branch = config.gate.branches?.[0] ?? "main";
   const [context = "", instance = ""] = lane.split("/");
-  const run = { runId: 0, attempt: 1, event: "workflow_dispatch", headBranch: branch, joinProblem: null };
+  const run = {
+    runId: 0,
+    attempt: 1,
+    event: "workflow_dispatch",
+    headBranch: branch,
+    joinProblem: null,
+    finished: false,
+  };
   const dispatch = { branch, inputs: { context, instance, source, confirmation } };
   return decide(gatherFacts(q, repo, run, dispatch, config, branch, null, now));
 }

@@ -3,13 +3,13 @@
 // written again. Every step is recorded in the audit log.
 import type { Probot } from "probot";
 import type { Octokit } from "../github/client.ts";
-import { describe, type RepoRef } from "../github/client.ts";
+import { describe, type RepoRef, statusOf } from "../github/client.ts";
 import { readRun } from "../github/gate.ts";
 import * as gate from "../store/gate.ts";
 import * as store from "../store/lanes.ts";
 import { type Decision, decisionTitle } from "./decision.ts";
 import { JOIN_WINDOW_MS } from "./join.ts";
-import { evaluate, type GateDeps, publishDecision } from "./service.ts";
+import { answerPendingProtection, evaluate, type GateDeps, publishDecision } from "./service.ts";
 
 /** How long a run may wait for its dispatch before it is refused as unjoinable. */
 export const UNJOINED_RUN_GRACE_MS = 2 * 60_000;
@@ -65,9 +65,24 @@ export async function gateSweep(deps: GateDeps, app: Probot): Promise<void> {
       installationId: store.installationOf(deps.db, run.repo),
       defaultBranch: "",
     };
-    await evaluate(deps, octokit, target, run, null).catch((e: unknown) =>
+    await evaluate(deps, octokit, target, run, false).catch((e: unknown) =>
       deps.log.warn(`sweep: ${describe(e)}`),
     );
+  }
+  // Protection answers that failed, or that waited for a decision, are tried again.
+  const unanswered = gate.allUnansweredProtection(deps.db);
+  for (const repo of new Set(unanswered.map((r) => r.repo))) {
+    const octokit = await octokitFor(repo);
+    if (!octokit) continue;
+    const target = {
+      ref: refOf(repo),
+      installationId: store.installationOf(deps.db, repo),
+      defaultBranch: "",
+    };
+    const config = store.configFor(deps.db, repo);
+    for (const runId of new Set(unanswered.filter((r) => r.repo === repo).map((r) => r.runId))) {
+      await answerPendingProtection(deps, octokit, target, runId, config);
+    }
   }
   for (const row of gate.unwrittenDecisions(deps.db)) {
     const octokit = await octokitFor(row.repo);
@@ -103,7 +118,14 @@ function storedDecision(row: gate.DecisionRow): Decision {
 export async function reconcileOperations(deps: GateDeps, octokit: Octokit, repo: string): Promise<number> {
   let ended = 0;
   for (const op of gate.staleOperations(deps.db).filter((o) => o.repo === repo)) {
-    const run = await readRun(octokit, refOf(repo), op.runId);
+    let run: { status: string; conclusion: string | null };
+    try {
+      run = await readRun(octokit, refOf(repo), op.runId);
+    } catch (error) {
+      // GitHub no longer has the run (deleted, or its repository moved): nothing is running.
+      if (statusOf(error) !== 404) throw error;
+      run = { status: "completed", conclusion: "run not found" };
+    }
     if (run.status !== "completed") continue;
     store.transaction(deps.db, (q) => {
       gate.endOperation(q, op.id, "completed", run.conclusion, "reconcile", deps.now().toISOString());

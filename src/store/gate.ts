@@ -1,6 +1,6 @@
 // SQL for the gate: dispatches, runs, decisions, operations, protection requests.
 import { and, desc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
-import type { LanePolicy } from "../domain.ts";
+import { type LanePolicy, parseLaneId } from "../domain.ts";
 import type { Check, GrantFact, ProofRun } from "../gate/decision.ts";
 import type { DispatchCandidate } from "../gate/join.ts";
 import { workflowFile } from "../gate/request.ts";
@@ -61,6 +61,7 @@ export function getRun(q: Q, repo: string, runId: number): RunRow | undefined {
     .get();
 }
 
+/** Runs still waiting for their dispatch: not joined, not finished, and not already decided. */
 export function unjoinedRuns(q: Q, repo: string): RunRow[] {
   return q
     .select()
@@ -70,9 +71,25 @@ export function unjoinedRuns(q: Q, repo: string): RunRow[] {
         eq(t.workflowRuns.repo, repo),
         isNull(t.workflowRuns.dispatchId),
         isNull(t.workflowRuns.joinProblem),
+        sql`${t.workflowRuns.status} != 'completed'`,
+        sql`not exists (select 1 from ${t.decisions} d where d.repo = ${t.workflowRuns.repo} and d.run_id = ${t.workflowRuns.runId})`,
       ),
     )
     .all();
+}
+
+export function setRunStatus(q: Q, repo: string, runId: number, status: string, conclusion: string | null) {
+  q.update(t.workflowRuns)
+    .set({ status, conclusion })
+    .where(and(eq(t.workflowRuns.repo, repo), eq(t.workflowRuns.runId, runId)))
+    .run();
+}
+
+export function markRunCancelled(q: Q, repo: string, runId: number, at: string) {
+  q.update(t.workflowRuns)
+    .set({ status: "completed", conclusion: "cancelled", updatedAt: at })
+    .where(and(eq(t.workflowRuns.repo, repo), eq(t.workflowRuns.runId, runId)))
+    .run();
 }
 
 export function claimDispatch(q: Q, repo: string, runId: number, dispatchId: number) {
@@ -114,13 +131,18 @@ export function markWriteError(q: Q, decisionId: number, error: string) {
   q.update(t.decisions).set({ writeError: error }).where(eq(t.decisions.id, decisionId)).run();
 }
 
-/** Decisions whose check run has not landed yet, newest per attempt only. */
+/** Decisions whose check run has not landed yet and that no newer decision of the attempt replaced. */
 export function unwrittenDecisions(q: Q): DecisionRow[] {
-  const rows = q.select().from(t.decisions).where(isNull(t.decisions.checkWrittenAt)).all();
-  return rows.filter(
-    (r) =>
-      !rows.some((o) => o.repo === r.repo && o.runId === r.runId && o.attempt === r.attempt && o.id > r.id),
-  );
+  return q
+    .select()
+    .from(t.decisions)
+    .where(
+      and(
+        isNull(t.decisions.checkWrittenAt),
+        sql`not exists (select 1 from ${t.decisions} n where n.repo = ${t.decisions.repo} and n.run_id = ${t.decisions.runId} and n.attempt = ${t.decisions.attempt} and n.id > ${t.decisions.id})`,
+      ),
+    )
+    .all();
 }
 
 export class LaneBusy extends Error {}
@@ -192,16 +214,13 @@ export function staleOperations(q: Q): OperationRow[] {
   return q.select().from(t.operations).where(eq(t.operations.state, "stale")).all();
 }
 
-/** Successful, completed runs of a proof workflow whose dispatch named this lane. */
-export function proofRuns(q: Q, repo: string, file: string, lane: string): ProofRun[] {
-  const [context, instance] = lane.split("/");
-  return q
-    .select({
-      runId: t.workflowRuns.runId,
-      completedAt: t.workflowRuns.updatedAt,
-      inputs: t.dispatches.inputs,
-      path: t.workflowRuns.workflowPath,
-    })
+/**
+ * Successful, completed runs of a proof workflow whose dispatch named this lane, dispatched by
+ * hand from an allowed branch: a proof workflow edited on another branch proves nothing.
+ */
+export function proofRuns(q: Q, repo: string, file: string, lane: string, branches: string[]): ProofRun[] {
+  const rows = q
+    .select({ run: t.workflowRuns, inputs: t.dispatches.inputs })
     .from(t.workflowRuns)
     .innerJoin(t.dispatches, eq(t.dispatches.id, t.workflowRuns.dispatchId))
     .where(
@@ -209,20 +228,19 @@ export function proofRuns(q: Q, repo: string, file: string, lane: string): Proof
         eq(t.workflowRuns.repo, repo),
         eq(t.workflowRuns.status, "completed"),
         eq(t.workflowRuns.conclusion, "success"),
+        eq(t.workflowRuns.event, "workflow_dispatch"),
       ),
     )
-    .all()
+    .all();
+  return rows
     .filter(
-      (r) =>
-        workflowFile(r.path) === file &&
-        String(r.inputs.context ?? "")
-          .trim()
-          .toLowerCase() === context &&
-        String(r.inputs.instance ?? "")
-          .trim()
-          .toLowerCase() === instance,
+      ({ run, inputs }) =>
+        workflowFile(run.workflowPath) === file &&
+        branches.includes(run.headBranch ?? "") &&
+        parseLaneId(`${String(inputs.context ?? "").trim()}/${String(inputs.instance ?? "").trim()}`)?.id ===
+          lane,
     )
-    .map(({ runId, completedAt }) => ({ runId, completedAt }));
+    .map(({ run }) => ({ runId: run.runId, startedAt: run.createdAt, completedAt: run.updatedAt }));
 }
 
 /** The lane's grant rows that have not ended, as the decision reads them. */
@@ -257,6 +275,11 @@ export function knownLanes(q: Q, repo: string): Set<string> {
     .all();
   const named = q.selectDistinct({ lane: t.grants.lane }).from(t.grants).where(eq(t.grants.repo, repo)).all();
   return new Set([...declared, ...named].map((r) => r.lane));
+}
+
+/** Protection requests not answered yet, across repositories, for the sweep to retry. */
+export function allUnansweredProtection(q: Q) {
+  return q.select().from(t.protectionRequests).where(isNull(t.protectionRequests.answeredAt)).all();
 }
 
 export function recordProtectionRequest(q: Q, repo: string, runId: number, environment: string, at: string) {

@@ -25,7 +25,7 @@ const cmGrant: GrantFact = {
 };
 const facts = (over: Partial<GateFacts> = {}): GateFacts => ({
   gatherError: null,
-  run: { runId: 1, attempt: 1, event: "workflow_dispatch", headBranch: "main" },
+  run: { runId: 1, attempt: 1, event: "workflow_dispatch", headBranch: "main", finished: false },
   dispatch: {
     branch: "main",
     inputs: { context: "cm", instance: "testing", source: "empty", confirmation: "bootstrap cm testing" },
@@ -135,13 +135,21 @@ describe("joinRun", () => {
     });
   });
 
-  it("does not take cm/pro for cm/prod in the run-name", () => {
-    expect(
-      joinRun({ ...run, displayTitle: "bootstrap cm/prod" }, [
-        dispatch(1, "cm/pro"),
-        dispatch(2, "cm/pro", "d"),
-      ]),
-    ).toMatchObject({ kind: "ambiguous" });
+  it("does not take cm/pro for cm/prod in the run-name, nor fall back to another lane's dispatch", () => {
+    expect(joinRun({ ...run, displayTitle: "bootstrap cm/prod" }, [dispatch(1, "cm/pro")])).toEqual({
+      kind: "none",
+    });
+  });
+
+  it("joins only a dispatch for the source the run-name names", () => {
+    const titled = { ...run, displayTitle: "bootstrap cm/prod (upstream_restore)" };
+    const empty = dispatch(1, "cm/prod");
+    const upstream = {
+      ...dispatch(2, "cm/prod"),
+      inputs: { ...dispatch(2, "cm/prod").inputs, source: "upstream_restore" },
+    };
+    expect(joinRun(titled, [empty])).toEqual({ kind: "none" });
+    expect(joinRun(titled, [empty, upstream])).toEqual({ kind: "joined", dispatchId: 2 });
   });
 
   it("is ambiguous when dispatches that differ could each have started the run", () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { gateSweep, reconcileOperations } from "../../src/gate/sweep.ts";
+import { DEMO_CONFIG } from "../../src/local/world.ts";
 import type { WorkflowInputs } from "../../src/standin/index.ts";
 import { operations } from "../../src/store/schema.ts";
 import { CM_OPW_BODY, createWorld, REPO, type World } from "../support/world.ts";
@@ -243,7 +244,7 @@ describe("authoritative lanes and proofs", () => {
     w.advance(5);
     await proof(w, "backup.yml");
     const runId = await dispatch(w, restore());
-    expect(decision(w, runId)?.output.title).toContain("newer than the latest backup");
+    expect(decision(w, runId)?.output.title).toContain("started after the latest backup finished");
   });
 
   it("allows with a fresh backup and a newer restore verification", async () => {
@@ -293,7 +294,10 @@ describe("deliveries and lifecycle of a gated run", () => {
   });
 
   it("re-evaluates a re-requested check against the current policy", async () => {
-    const w = await createWorld();
+    // The refused run is left running here, so there is still something to allow.
+    const w = await createWorld({
+      config: DEMO_CONFIG.replace("gate:\n", "gate:\n  cancel_refused_runs: false\n"),
+    });
     const runId = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
     const refused = decision(w, runId);
     expect(refused?.conclusion).toBe("failure");

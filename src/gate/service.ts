@@ -491,7 +491,8 @@ export async function onCheckRerequested(
   // Ask GitHub where the run is now: a re-request of a finished run must not open an operation.
   const live = await readRun(octokit, target.ref, runId).catch(() => null);
   const run = live ? { ...stored, status: live.status, conclusion: live.conclusion } : stored;
-  if (live) store.transaction(deps.db, (q) => gate.setRunStatus(q, repo, runId, live.status, live.conclusion));
+  if (live)
+    store.transaction(deps.db, (q) => gate.setRunStatus(q, repo, runId, live.status, live.conclusion));
   // A new check run, not an update of the old one: the newest check run carries the decision.
   await evaluate(deps, octokit, target, { ...run, attempt }, true);
 }

@@ -1,6 +1,6 @@
 // SQL for the lane records: config, approval issues, block versions, approvals and grants.
 import type { RunResult } from "better-sqlite3";
-import { and, eq, isNull, or } from "drizzle-orm";
+import { and, eq, inArray, isNull, or } from "drizzle-orm";
 import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";
 import type { ConfigLoad } from "../config/load.ts";
 import { configSchema, DEFAULT_CONFIG, type LanegateConfig } from "../config/schema.ts";
@@ -133,15 +133,17 @@ export function liveIssues(q: Q, repo: string): StoredIssue[] {
   const withOpenGrants = q
     .selectDistinct({ number: t.grants.issueNumber })
     .from(t.grants)
-    .where(and(eq(t.grants.repo, repo), isNull(t.grants.endedAt)))
-    .all()
-    .map((r) => r.number);
+    .where(and(eq(t.grants.repo, repo), isNull(t.grants.endedAt)));
   const rows = q
     .select()
     .from(t.approvalIssues)
-    .where(eq(t.approvalIssues.repo, repo))
-    .all()
-    .filter((r) => r.presence === "open" || withOpenGrants.includes(r.number));
+    .where(
+      and(
+        eq(t.approvalIssues.repo, repo),
+        or(eq(t.approvalIssues.presence, "open"), inArray(t.approvalIssues.number, withOpenGrants)),
+      ),
+    )
+    .all();
   return toStored(q, repo, rows);
 }
 
@@ -156,7 +158,12 @@ export function storedIssue(q: Q, repo: string, number: number): StoredIssue | u
 
 function toStored(q: Q, repo: string, rows: (typeof t.approvalIssues.$inferSelect)[]): StoredIssue[] {
   if (rows.length === 0) return [];
-  const approvals = q.select().from(t.blockApprovals).where(eq(t.blockApprovals.repo, repo)).all();
+  const numbers = rows.map((r) => r.number);
+  const approvals = q
+    .select()
+    .from(t.blockApprovals)
+    .where(and(eq(t.blockApprovals.repo, repo), inArray(t.blockApprovals.number, numbers)))
+    .all();
   return rows.map((r) => ({
     facts: issueFactsSchema.parse(r.facts),
     approvals: approvals
@@ -189,7 +196,13 @@ export function applyOutcomes(
   const at = now.toISOString();
   const changed = new Set<number>();
   const open = openGrants(q, repo);
-  const everRows = q.select().from(t.grants).where(eq(t.grants.repo, repo)).all();
+  // Ended rows matter only for the issues being applied; the rest of the history stays on disk.
+  const numbers = outcomes.map((o) => o.number);
+  const everRows = q
+    .select()
+    .from(t.grants)
+    .where(and(eq(t.grants.repo, repo), inArray(t.grants.issueNumber, numbers)))
+    .all();
   const sameGrant = (row: GrantRow, l: LaneOutcome) =>
     row.lane === l.lane && row.blockSha === l.blockSha && row.labelEventId === l.labelEventId;
   const audit = (number: number, lane: string, change: string) => {

@@ -40,7 +40,10 @@ export const approvalIssues = sqliteTable(
     lastError: text("last_error"),
     syncedAt: text("synced_at").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.repo, t.number] })],
+  (t) => [
+    primaryKey({ columns: [t.repo, t.number] }),
+    index("approval_issues_by_presence").on(t.repo, t.presence),
+  ],
 );
 
 /** Every version of every block ever read, by sha256. */
@@ -98,6 +101,7 @@ export const grants = sqliteTable(
   (t) => [
     index("grants_by_lane").on(t.repo, t.lane, t.id),
     index("grants_by_issue").on(t.repo, t.issueNumber),
+    index("grants_open").on(t.repo, t.endedAt),
   ],
 );
 

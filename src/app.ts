@@ -1,6 +1,6 @@
 // The Probot app: wires events and routes to handlers, and starts the timers. No logic here.
 import type { ApplicationFunction } from "probot";
-import type { GateDeps } from "./gate/service.ts";
+import type { GateDeps } from "./gate/context.ts";
 import { gateSweep } from "./gate/sweep.ts";
 import { gateHandlers } from "./handlers/gate.ts";
 import { ISSUE_EVENTS, onIssue } from "./handlers/issues.ts";

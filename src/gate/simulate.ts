@@ -3,7 +3,7 @@
 
 import { configFor, type Q } from "../store/lanes.ts";
 import { type Decision, decide } from "./decision.ts";
-import { gatherFacts } from "./service.ts";
+import { gatherFacts } from "./evaluate.ts";
 
 export function simulate(
   q: Q,

@@ -7,9 +7,11 @@ import { describe, type RepoRef, statusOf } from "../github/client.ts";
 import { readRun } from "../github/gate.ts";
 import * as gate from "../store/gate.ts";
 import * as store from "../store/lanes.ts";
+import type { GateDeps } from "./context.ts";
 import { type Decision, decisionTitle } from "./decision.ts";
+import { evaluate } from "./evaluate.ts";
 import { JOIN_WINDOW_MS } from "./join.ts";
-import { answerPendingProtection, evaluate, type GateDeps, publishDecision } from "./service.ts";
+import { answerPendingProtection, publishDecision } from "./publish.ts";
 
 /** How long a run may wait for its dispatch before it is refused as unjoinable. */
 export const UNJOINED_RUN_GRACE_MS = 2 * 60_000;

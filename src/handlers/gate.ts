@@ -1,12 +1,7 @@
 // Turns gate deliveries into plain requests for the gate pipeline. No decisions here.
 import type { Context } from "probot";
-import {
-  type GateDeps,
-  onCheckRerequested,
-  onDispatch,
-  onProtectionRule,
-  onWorkflowRun,
-} from "../gate/service.ts";
+import type { GateDeps } from "../gate/context.ts";
+import { onCheckRerequested, onDispatch, onProtectionRule, onWorkflowRun } from "../gate/intake.ts";
 import { deliverySeen, markDelivery, transaction } from "../store/lanes.ts";
 
 type GateEvent =

@@ -1,0 +1,173 @@
+// The gate's intake: what each delivery says is recorded, dispatches are joined to runs, and a
+// run that is ready is handed to the decision.
+
+import type { Octokit } from "../github/client.ts";
+import { readRun } from "../github/gate.ts";
+import { repoKey } from "../lanes/sync.ts";
+import * as gate from "../store/gate.ts";
+import * as store from "../store/lanes.ts";
+import { currentConfig, type GateDeps, type RunFacts, roles, storedConfig, type Target } from "./context.ts";
+import { evaluate } from "./evaluate.ts";
+import { joinRun } from "./join.ts";
+import { answerPendingProtection } from "./publish.ts";
+import { workflowFile } from "./request.ts";
+
+export async function onDispatch(
+  deps: GateDeps,
+  octokit: Octokit,
+  target: Target,
+  d: {
+    deliveryId: string;
+    workflowPath: string;
+    ref: string;
+    actor: string;
+    inputs: Record<string, unknown>;
+  },
+) {
+  const repo = repoKey(target.ref);
+  const known = storedConfig(deps, repo) ?? (await currentConfig(deps, octokit, target)).config;
+  const { gated, proof } = roles(known, d.workflowPath);
+  if (!gated && !proof) return;
+  const now = deps.now().toISOString();
+  const joined = store.transaction(deps.db, (q) => {
+    const id = gate.recordDispatch(q, {
+      repo,
+      deliveryId: d.deliveryId,
+      workflowPath: d.workflowPath,
+      branch: d.ref.replace(/^refs\/heads\//, ""),
+      actor: d.actor,
+      inputs: d.inputs,
+      receivedAt: now,
+    });
+    if (id === null) return [];
+    store.appendAudit(q, {
+      repo,
+      deliveryId: d.deliveryId,
+      event: "workflow_dispatch",
+      actor: d.actor,
+      subject: workflowFile(d.workflowPath),
+      change: `dispatch recorded: ${JSON.stringify(d.inputs)}`,
+      at: now,
+    });
+    return joinWaitingRuns(q, repo);
+  });
+  for (const run of joined) await evaluateIfGated(deps, octokit, target, run, false);
+}
+
+/** Gives runs that arrived before their dispatch their dispatch, now that it may be here. */
+function joinWaitingRuns(q: store.Q, repo: string): gate.RunRow[] {
+  const joined: gate.RunRow[] = [];
+  for (const run of gate.unjoinedRuns(q, repo)) {
+    if (run.event !== "workflow_dispatch") continue;
+    if (tryJoin(q, repo, run)) joined.push(gate.getRun(q, repo, run.runId) as gate.RunRow);
+  }
+  return joined;
+}
+
+function tryJoin(q: store.Q, repo: string, run: gate.RunRow): boolean {
+  const result = joinRun(
+    {
+      workflowFile: workflowFile(run.workflowPath),
+      headBranch: run.headBranch,
+      actor: run.actor,
+      createdAt: run.createdAt,
+      displayTitle: run.displayTitle,
+    },
+    gate.unclaimedDispatches(q, repo),
+  );
+  if (result.kind === "joined") gate.claimDispatch(q, repo, run.runId, result.dispatchId);
+  if (result.kind === "ambiguous") gate.setJoinProblem(q, repo, run.runId, result.reason);
+  return result.kind !== "none";
+}
+
+export async function onWorkflowRun(
+  deps: GateDeps,
+  octokit: Octokit,
+  target: Target,
+  action: string,
+  r: RunFacts,
+) {
+  const repo = repoKey(target.ref);
+  const known = storedConfig(deps, repo) ?? (await currentConfig(deps, octokit, target)).config;
+  const { gated, proof } = roles(known, r.workflowPath);
+  if (!gated && !proof) return;
+  const now = deps.now().toISOString();
+  const run = store.transaction(deps.db, (q) => {
+    const row = gate.upsertRun(q, { repo, ...r });
+    if (row.dispatchId === null && row.joinProblem === null && row.event === "workflow_dispatch")
+      tryJoin(q, repo, row);
+    if (action === "completed") {
+      for (const op of gate.operationsForRun(q, repo, r.runId)) {
+        // A late completion of an earlier attempt must not end a later attempt's operation.
+        if ((op.state !== "in_flight" && op.state !== "stale") || op.attempt !== r.attempt) continue;
+        gate.endOperation(q, op.id, "completed", r.conclusion, "workflow_run.completed", now);
+        store.appendAudit(q, {
+          repo,
+          deliveryId: null,
+          event: "workflow_run.completed",
+          actor: r.actor,
+          subject: op.lane,
+          change: `operation ${op.id} (run ${r.runId}) ended: ${r.conclusion ?? "no conclusion"}`,
+          at: now,
+        });
+      }
+    }
+    return gate.getRun(q, repo, r.runId) as gate.RunRow;
+  });
+  if (!gated || action === "completed") {
+    deps.onDecided?.(target.ref, target.installationId);
+    return;
+  }
+  await evaluateIfGated(deps, octokit, target, { ...run, attempt: r.attempt }, false);
+}
+
+async function evaluateIfGated(
+  deps: GateDeps,
+  octokit: Octokit,
+  target: Target,
+  run: gate.RunRow,
+  rerequested: boolean,
+) {
+  const ready = run.dispatchId !== null || run.joinProblem !== null || run.event !== "workflow_dispatch";
+  if (ready || rerequested) await evaluate(deps, octokit, target, run, rerequested);
+}
+
+export async function onProtectionRule(
+  deps: GateDeps,
+  octokit: Octokit,
+  target: Target,
+  p: { callbackUrl: string; environment: string },
+) {
+  const runId = Number(/\/actions\/runs\/(\d+)\//.exec(p.callbackUrl)?.[1]);
+  if (!Number.isInteger(runId) || runId <= 0) {
+    deps.log.warn(`deployment protection request without a run id: ${p.callbackUrl}`);
+    return;
+  }
+  const repo = repoKey(target.ref);
+  store.transaction(deps.db, (q) =>
+    gate.recordProtectionRequest(q, repo, runId, p.environment, deps.now().toISOString()),
+  );
+  const { config } = await currentConfig(deps, octokit, target);
+  await answerPendingProtection(deps, octokit, target, runId, config ?? store.configFor(deps.db, repo));
+}
+
+export async function onCheckRerequested(
+  deps: GateDeps,
+  octokit: Octokit,
+  target: Target,
+  c: { checkRunId: number; externalId: string | null; appId: number | null },
+) {
+  if (c.appId !== deps.appId) return; // another app's check
+  const [runId, attempt] = (c.externalId ?? "").split(":").map(Number);
+  if (!runId || !attempt) return;
+  const repo = repoKey(target.ref);
+  const stored = gate.getRun(deps.db, repo, runId);
+  if (!stored) return;
+  // Ask GitHub where the run is now: a re-request of a finished run must not open an operation.
+  const live = await readRun(octokit, target.ref, runId).catch(() => null);
+  const run = live ? { ...stored, status: live.status, conclusion: live.conclusion } : stored;
+  if (live)
+    store.transaction(deps.db, (q) => gate.setRunStatus(q, repo, runId, live.status, live.conclusion));
+  // A new check run, not an update of the old one: the newest check run carries the decision.
+  await evaluate(deps, octokit, target, { ...run, attempt }, true);
+}

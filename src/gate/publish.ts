@@ -1,0 +1,109 @@
+// Telling GitHub: the check run, the cancel of a refused run, and the answers to deployment
+// protection rules. The decision is already stored when this runs; failures are retried.
+import type { LanegateConfig } from "../config/schema.ts";
+import { parseLaneId } from "../domain.ts";
+import { describe, type Octokit } from "../github/client.ts";
+import { answerProtectionRule, cancelRun, readRun, writeCheckRun } from "../github/gate.ts";
+import { repoKey } from "../lanes/sync.ts";
+import * as gate from "../store/gate.ts";
+import type { GateDeps, Target } from "./context.ts";
+import type { Decision } from "./decision.ts";
+import { checkName, renderCheckSummary } from "./render.ts";
+
+/** The decision is stored; now GitHub hears it. A failed write is retried by the sweep. */
+export async function publishDecision(
+  deps: GateDeps,
+  octokit: Octokit,
+  target: Target,
+  run: gate.RunRow,
+  row: gate.DecisionRow,
+  decision: Decision,
+  config: LanegateConfig,
+) {
+  const repo = repoKey(target.ref);
+  const operationUrl = deps.publicUrl
+    ? `${deps.publicUrl.replace(/\/$/, "")}/lanegate/api/repos/${repo}/runs/${run.runId}`
+    : null;
+  try {
+    const id = await writeCheckRun(octokit, target.ref, {
+      existingId: row.checkRunId,
+      name: checkName(decision.request?.lane ?? null),
+      headSha: run.headSha,
+      externalId: `${run.runId}:${run.attempt}`,
+      conclusion: decision.allowed ? "success" : "failure",
+      title: decision.title.slice(0, 250),
+      summary: renderCheckSummary(decision, run.htmlUrl, operationUrl),
+      detailsUrl: operationUrl,
+    });
+    gate.markCheckWritten(deps.db, row.id, id, deps.now().toISOString());
+  } catch (error) {
+    gate.markWriteError(deps.db, row.id, describe(error));
+    deps.log.warn(`${repo} run ${run.runId}: check run not written yet: ${describe(error)}`);
+  }
+  if (!decision.allowed && config.gate.cancel_refused_runs && run.status !== "completed") {
+    try {
+      await cancelRun(octokit, target.ref, run.runId);
+      // lanegate ended it: a later re-request must see a finished run, not one to allow.
+      gate.markRunCancelled(deps.db, repo, run.runId, deps.now().toISOString());
+    } catch (e) {
+      deps.log.warn(`${repo} run ${run.runId}: cancel failed: ${describe(e)}`);
+    }
+  }
+  await answerPendingProtection(deps, octokit, target, run.runId, config);
+}
+
+/** How long a protection request may wait for a decision before it is rejected as undecidable. */
+export const PROTECTION_GRACE_MS = 5 * 60_000;
+
+/**
+ * Answers the run's deployment protection requests with the decision for the run's current
+ * attempt (asked of GitHub: a re-run's jobs may ask before its delivery arrives). With no
+ * decision yet the request waits; past the grace period it is rejected.
+ */
+export async function answerPendingProtection(
+  deps: GateDeps,
+  octokit: Octokit,
+  target: Target,
+  runId: number,
+  config: LanegateConfig,
+) {
+  const repo = repoKey(target.ref);
+  const pending = gate.unansweredProtection(deps.db, repo, runId);
+  if (pending.length === 0) return;
+  let attempt: number;
+  try {
+    attempt = (await readRun(octokit, target.ref, runId)).attempt;
+  } catch (error) {
+    deps.log.warn(
+      `${repo} run ${runId}: cannot read its attempt, protection rule left pending: ${describe(error)}`,
+    );
+    return;
+  }
+  const latest = gate
+    .decisionsForRun(deps.db, repo, runId)
+    .filter((d) => d.attempt === attempt)
+    .at(-1);
+  const now = deps.now();
+  for (const request of pending) {
+    const overdue = now.getTime() - Date.parse(request.receivedAt) > PROTECTION_GRACE_MS;
+    if (!latest && !overdue) continue;
+    const lane =
+      config.gate.environments[request.environment] ?? parseLaneId(request.environment)?.id ?? null;
+    const approved = latest?.allowed === true && lane !== null && lane === latest.lane;
+    const comment = !latest
+      ? `lanegate has no decision for attempt ${attempt} of this run`
+      : !lane
+        ? `environment ${request.environment} maps to no lane`
+        : approved
+          ? `lanegate allowed this run for ${lane}`
+          : lane !== latest.lane
+            ? `this run was decided for ${latest.lane ?? "no lane"}, not ${lane}`
+            : `lanegate refused this run for ${lane}`;
+    try {
+      await answerProtectionRule(octokit, target.ref, runId, request.environment, approved, comment);
+      gate.answerProtection(deps.db, request.id, approved ? "approved" : "rejected", now.toISOString());
+    } catch (error) {
+      deps.log.warn(`${repo} run ${runId}: protection rule not answered yet: ${describe(error)}`);
+    }
+  }
+}

@@ -71,6 +71,21 @@ export function readPolicyBlock(body: string | null | undefined, baseline: Basel
     const message = `the block is ${bytes} bytes; at most ${MAX_BLOCK_BYTES} are allowed`;
     return invalid(sha256, [], [{ path: "", line: fenceLine(block), message }]);
   }
+  // One sync reads the same block several times (its sha, the delivery's claim, the derivation):
+  // the result depends only on the block, its place in the body and the baseline.
+  const key = `${sha256}:${block.line}:${JSON.stringify(baseline)}`;
+  const cached = recent.get(key);
+  if (cached) return cached;
+  const result = readOnce(block, sha256, baseline);
+  if (recent.size >= RECENT_BLOCKS) recent.delete(recent.keys().next().value ?? "");
+  recent.set(key, result);
+  return result;
+}
+
+const RECENT_BLOCKS = 64;
+const recent = new Map<string, PolicyBlock>();
+
+function readOnce(block: FencedBlock, sha256: string, baseline: Baseline): PolicyBlock {
   try {
     return readBlock(block, sha256, baseline);
   } catch (error) {

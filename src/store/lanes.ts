@@ -52,7 +52,10 @@ export function recordConfig(q: Q, repo: string, installationId: number | null, 
       at: now.toISOString(),
     });
   }
-  if (load.status === "unreadable") return;
+  // Declared lanes change only when the config does; most syncs load the same config again.
+  const unchanged =
+    previous?.configStatus === load.status && JSON.stringify(previous.config) === JSON.stringify(row.config);
+  if (load.status === "unreadable" || unchanged) return;
   q.delete(t.declaredLanes).where(eq(t.declaredLanes.repo, repo)).run();
   const lanes = load.status === "ok" ? Object.entries(load.config.lanes) : [];
   for (const [lane, { data_authority, ...flags }] of lanes) {

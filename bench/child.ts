@@ -1,0 +1,77 @@
+// The driver's handle on a forked bench/server.ts: start it, ask it questions, stop it.
+import { type ChildProcess, fork } from "node:child_process";
+import type { Answer, Memory, Mode, Request, Took } from "./server.ts";
+
+const SERVER = new URL("./server.ts", import.meta.url).pathname;
+const START_TIMEOUT_MS = 30_000;
+
+export class Child {
+  private waiting: { resolve: (answer: Answer) => void; reject: (error: Error) => void } | null = null;
+
+  private constructor(
+    readonly mode: Mode,
+    private readonly proc: ChildProcess,
+    readonly webhookUrl: string,
+    readonly baseUrl: string,
+  ) {
+    proc.on("message", (answer: Answer) => {
+      const waiting = this.waiting;
+      this.waiting = null;
+      waiting?.resolve(answer);
+    });
+    // A server that dies mid-run must fail the run, not leave the driver waiting for ever.
+    proc.on("exit", (code) => this.waiting?.reject(new Error(`${mode} server exited with ${code}`)));
+  }
+
+  static async start(mode: Mode, env: Record<string, string>): Promise<Child> {
+    // The parent runs under tsx, so its execArgv carries tsx's loader; --expose-gc lets the child
+    // force a collection before it reports memory.
+    // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each server (open it in Chrome DevTools).
+    const profile = process.env.BENCH_CPU_PROF
+      ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+      : [];
+    const proc = fork(SERVER, [mode], {
+      execArgv: [...process.execArgv, "--expose-gc", ...profile],
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    const port = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${mode} did not start`)), START_TIMEOUT_MS);
+      proc.once("exit", (code) => reject(new Error(`${mode} exited with ${code}`)));
+      proc.once("message", (answer: Answer) => {
+        clearTimeout(timer);
+        if (answer.op === "ready") resolve(answer.port);
+        else reject(new Error(`${mode} said ${answer.op} before ready`));
+      });
+    });
+    const base = `http://127.0.0.1:${port}`;
+    return new Child(mode, proc, `${base}/api/github/webhooks`, base);
+  }
+
+  /** One question at a time: the driver is sequential, so one pending answer is enough. */
+  private ask(request: Request): Promise<Answer> {
+    return new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject };
+      this.proc.send(request);
+    });
+  }
+
+  async take(): Promise<Took> {
+    const answer = await this.ask({ op: "take" });
+    if (answer.op !== "took") throw new Error(`expected took, got ${answer.op}`);
+    return answer;
+  }
+
+  async memory(): Promise<Memory> {
+    const answer = await this.ask({ op: "memory" });
+    if (answer.op !== "memory") throw new Error(`expected memory, got ${answer.op}`);
+    return answer;
+  }
+
+  stop(): Promise<void> {
+    return new Promise((resolve) => {
+      this.proc.once("exit", () => resolve());
+      this.proc.send({ op: "stop" } satisfies Request);
+    });
+  }
+}

@@ -1,0 +1,165 @@
+// `npm run bench [-- --quick] [-- --json]`: lanegate's cost per `issues` delivery through the real
+// webhook path, next to a no-op Probot app measured in the same run. See docs/performance.md.
+import { mkdtempSync, rmSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { parseArgs } from "node:util";
+import { DEMO_REPO, LOCAL_SECRET, startLocalGitHub } from "../src/local/world.ts";
+import { deliver } from "../src/standin/index.ts";
+import { Child } from "./child.ts";
+import { judge, type MemoryPoint, type Results, render, row, type Sample } from "./report.ts";
+import type { Memory } from "./server.ts";
+import { KINDS, workload } from "./workload.ts";
+
+const { values: opts } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    json: { type: "boolean", default: false },
+    deliveries: { type: "string" },
+    "max-seconds": { type: "string", default: "150" },
+  },
+});
+const DELIVERIES = Number(opts.deliveries ?? (opts.quick ? 500 : 5000));
+const MAX_MS = Number(opts["max-seconds"]) * 1000;
+if (!Number.isInteger(DELIVERIES) || DELIVERIES < 5 || !(MAX_MS > 0))
+  throw new Error("--deliveries takes a whole number of at least 5, --max-seconds a positive number");
+const CHECKPOINTS = (opts.quick ? [100, 250, 500] : [500, 1000, 2500, 5000]).filter((c) => c < DELIVERIES);
+CHECKPOINTS.push(DELIVERIES);
+// The per-kind figures come from the first deliveries only, so they describe the same history
+// size (up to 100 issues) in every run, however far a run gets.
+const COST_SAMPLE = 500;
+// Two whole issues of each lane count: JIT, the installation token and SQLite's first pages.
+// A multiple of 10, so the measured deliveries start with a whole 4-lane issue.
+const WARMUP = 20;
+const LANE_COUNTS = [4, 50] as const;
+
+const local = await startLocalGitHub();
+const { standin } = local;
+const dir = mkdtempSync(join(tmpdir(), "lanegate-bench-"));
+const app = await Child.start("lanegate", { ...local.env, DATABASE_URL: join(dir, "bench.sqlite") });
+const noop = await Child.start("noop", local.env);
+
+/** Path with numbers folded, so routes group: GET /repos/acme/platform/issues/{n}/events. */
+const route = (r: { method: string; path: string }) =>
+  `${r.method} ${r.path.replace(/\/\d+(?=\/|$)/g, "/{n}")}`;
+
+async function timedDeliver(url: string, d: Parameters<typeof deliver>[2]) {
+  const start = performance.now();
+  const status = await deliver(url, LOCAL_SECRET, d);
+  return { status, wallMs: performance.now() - start };
+}
+
+let gcForced = true;
+async function memoryPoint(after: number): Promise<MemoryPoint> {
+  const [a, n] = [await app.memory(), await noop.memory()];
+  gcForced &&= a.gc && n.gc;
+  // The forced GC is not any delivery's cost: restart both CPU and blocked-time counters.
+  await Promise.all([app.take(), noop.take()]);
+  const usage = ({ rss, heapUsed, codeUsed }: Memory) => ({ rss, heapUsed, codeUsed });
+  return { after, app: usage(a), noop: usage(n) };
+}
+
+const samples: Sample[] = [];
+const memory: MemoryPoint[] = [];
+let rejected = 0;
+let sent = 0;
+const began = performance.now();
+for (const step of workload(standin, WARMUP + DELIVERIES, LANE_COUNTS)) {
+  // --max-seconds bounds the run, stopping at an issue boundary: the app's cost per delivery grows
+  // with the history it keeps (see docs/performance.md), and a run must stay a few minutes long.
+  if (step.kind === "opened" && sent > WARMUP && performance.now() - began > MAX_MS) break;
+  // The stand-in's request log is the call count; emptied each time so the driver stays small.
+  standin.requests.length = 0;
+  const a = await timedDeliver(app.webhookUrl, step.delivery);
+  const calls = standin.requests.map(route);
+  const aTook = await app.take();
+  // The same payload and delivery id: each server has its own record of the ids it has seen.
+  const n = await timedDeliver(noop.webhookUrl, step.delivery);
+  const nTook = await noop.take();
+  if (a.status >= 300 || n.status >= 300) rejected += 1;
+
+  sent += 1;
+  if (sent === WARMUP) memory.push(await memoryPoint(0));
+  if (sent <= WARMUP) continue;
+  const index = sent - WARMUP;
+  samples.push({
+    index,
+    kind: step.kind,
+    lanes: step.lanes,
+    calls: calls.length,
+    routes: calls,
+    app: { wallMs: a.wallMs, blockedMs: aTook.blockedMs, cpuMs: aTook.cpuMs },
+    noop: { wallMs: n.wallMs, cpuMs: nTook.cpuMs },
+  });
+  if (CHECKPOINTS.includes(index)) memory.push(await memoryPoint(index));
+  if (index % 250 === 0) {
+    const seconds = ((performance.now() - began) / 1000).toFixed(0);
+    process.stderr.write(`bench: ${index}/${DELIVERIES} deliveries, ${seconds} s\n`);
+  }
+}
+const reached = samples.length;
+if (memory.at(-1)?.after !== reached) memory.push(await memoryPoint(reached));
+
+const lanesResponse = await fetch(`${app.baseUrl}/lanegate/api/repos/${DEMO_REPO}/lanes`);
+const { lanes } = (await lanesResponse.json()) as { lanes: { state: string }[] };
+const finalStates: Record<string, number> = {};
+for (const lane of lanes) finalStates[lane.state] = (finalStates[lane.state] ?? 0) + 1;
+
+await Promise.all([app.stop(), noop.stop()]);
+await local.running.close();
+rmSync(dir, { recursive: true, force: true });
+
+const cost = samples.filter((s) => s.index <= COST_SAMPLE);
+const byKind = (kind: string, lanes: number) => cost.filter((s) => s.kind === kind && s.lanes === lanes);
+const kinds = LANE_COUNTS.flatMap((lanes) =>
+  KINDS.map((kind) =>
+    row(
+      kind,
+      String(lanes),
+      byKind(kind, lanes).map((s) => [s]),
+    ),
+  ),
+);
+// Measured deliveries start on an issue boundary (WARMUP is a multiple of 5), so consecutive
+// runs of five with the same lane count are one issue's whole life.
+const issues = LANE_COUNTS.map((lanes) => {
+  const mine = cost.filter((s) => s.lanes === lanes);
+  const groups = Array.from({ length: Math.floor(mine.length / KINDS.length) }, (_, i) =>
+    mine.slice(i * KINDS.length, (i + 1) * KINDS.length),
+  );
+  return row("whole issue", String(lanes), groups);
+});
+const bounds = [0, ...memory.slice(1).map((m) => m.after)];
+const windows = bounds.slice(1).map((end, i) => {
+  const start = bounds[i] ?? 0;
+  const inWindow = samples.filter((s) => s.index > start && s.index <= end);
+  return row(
+    `deliveries ${start + 1}-${end}`,
+    "all",
+    inWindow.map((s) => [s]),
+  );
+});
+const routes = LANE_COUNTS.flatMap((lanes) =>
+  KINDS.map((kind) => ({ kind, lanes: String(lanes), routes: byKind(kind, lanes)[0]?.routes ?? [] })),
+);
+
+const partial = {
+  date: new Date().toISOString(),
+  machine: `${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, Node ${process.version}`,
+  planned: DELIVERIES,
+  deliveries: reached,
+  costSample: Math.min(COST_SAMPLE, reached),
+  seconds: Math.round((performance.now() - began) / 1000),
+  warmup: WARMUP,
+  gcForced,
+  rejected,
+  kinds,
+  issues,
+  windows,
+  routes,
+  memory,
+  finalStates,
+};
+const results: Results = { ...partial, targets: judge(partial) };
+console.log(opts.json ? JSON.stringify(results, null, 2) : render(results));

@@ -1,0 +1,125 @@
+// The process under test, forked by bench/run.ts: either lanegate or a no-op Probot app, served
+// by Probot's own HTTP server. It runs apart from the stand-in and the driver so that its memory
+// and CPU time are its own, and it answers the driver's questions over the IPC channel.
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { getHeapSpaceStatistics, writeHeapSnapshot } from "node:v8";
+import { run } from "probot";
+import { startLanegate } from "../src/server.ts";
+
+export type Mode = "lanegate" | "noop";
+export type Request = { op: "take" } | { op: "memory" } | { op: "stop" };
+export interface Took {
+  op: "took";
+  /** Wall time with at least one GitHub API request in flight, since the last take. */
+  blockedMs: number;
+  /** CPU time (user + system, all threads of this process) since the last take. */
+  cpuMs: number;
+}
+export interface Memory {
+  op: "memory";
+  gc: boolean;
+  rss: number;
+  heapUsed: number;
+  /** Part of heapUsed that is compiled code, which V8 keeps adding to as it optimises more. */
+  codeUsed: number;
+}
+export type Answer = { op: "ready"; port: number } | Took | Memory;
+
+const send = (answer: Answer) => process.send?.(answer);
+
+// Time blocked on GitHub: the union of the intervals during which a fetch is outstanding, from
+// the call until the response headers arrive. Octokit resolves `globalThis.fetch` on every
+// request, so this wrapper sees every API call. Counting the union (not the sum) keeps concurrent
+// requests from being counted twice. The stand-in writes each small JSON answer in one go, so
+// the body is there with the headers.
+let inFlight = 0;
+let blockedSince = 0;
+let blockedMs = 0;
+const realFetch = globalThis.fetch;
+globalThis.fetch = async (...args: Parameters<typeof fetch>) => {
+  if (inFlight++ === 0) blockedSince = performance.now();
+  try {
+    return await realFetch(...args);
+  } finally {
+    if (--inFlight === 0) blockedMs += performance.now() - blockedSince;
+  }
+};
+
+// Probot treats PORT=0 as "unset" and falls back to 3000, so ask the OS for a free port first.
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+
+const mode = process.argv[2] as Mode;
+const env = {
+  ...process.env,
+  PORT: String(await freePort()),
+  HOST: "127.0.0.1",
+  LOG_LEVEL: "error" as const,
+};
+
+let stop: () => Promise<void>;
+let port: number;
+if (mode === "lanegate") {
+  const app = await startLanegate({
+    env,
+    throttle: false,
+    sweepEveryMs: 0,
+    reconcileEveryMs: 0,
+    reconcileOnStart: false,
+  });
+  ({ port } = app);
+  stop = () => app.stop();
+} else {
+  const server = await run(
+    (app) => {
+      app.on("issues", async () => {});
+    },
+    { env },
+  );
+  ({ port } = server);
+  stop = () => server.stop();
+}
+
+const gc = (globalThis as { gc?: () => void }).gc;
+let cpuMark = process.cpuUsage();
+
+process.on("message", async (request: Request) => {
+  if (request.op === "take") {
+    const cpu = process.cpuUsage(cpuMark);
+    cpuMark = process.cpuUsage();
+    send({ op: "took", blockedMs, cpuMs: (cpu.user + cpu.system) / 1000 });
+    blockedMs = 0;
+  } else if (request.op === "memory") {
+    // Twice: the first pass can leave garbage that only a second pass frees (weak refs, finalizers).
+    gc?.();
+    gc?.();
+    const m = process.memoryUsage();
+    // BENCH_HEAP_SNAPSHOT=<dir>: a heap snapshot at every checkpoint, to diff what grew.
+    const dir = process.env.BENCH_HEAP_SNAPSHOT;
+    if (dir) writeHeapSnapshot(join(dir, `${mode}-${Date.now()}.heapsnapshot`));
+    const codeUsed = getHeapSpaceStatistics()
+      .filter((space) => space.space_name.startsWith("code_"))
+      .reduce((sum, space) => sum + space.space_used_size, 0);
+    send({
+      op: "memory",
+      gc: gc !== undefined,
+      rss: m.rss,
+      heapUsed: m.heapUsed,
+      codeUsed,
+    });
+  } else {
+    await stop();
+    process.disconnect();
+  }
+});
+send({ op: "ready", port });

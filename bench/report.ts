@@ -78,7 +78,7 @@ const FLAT_HEAP_MB_PER_1000 = 1;
 const FLAT_RSS_PERCENT = 10;
 
 // Nearest-rank quantile: no interpolation, so every figure is one that was actually measured.
-function quantile(values: number[], q: number): number {
+export function quantile(values: number[], q: number): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN;
@@ -161,7 +161,7 @@ const ratio = (a: number, b: number) => `${(a / b).toFixed(1)}x`;
 const callRange = (k: Row) =>
   k.calls.min === k.calls.max ? `${k.calls.min}` : `${k.calls.min}-${k.calls.max}`;
 
-function table(head: string[], rows: string[][]): string {
+export function table(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ");
   return [line(head), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");

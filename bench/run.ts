@@ -8,6 +8,7 @@ import { parseArgs } from "node:util";
 import { DEMO_REPO, LOCAL_SECRET, startLocalGitHub } from "../src/local/world.ts";
 import { deliver } from "../src/standin/index.ts";
 import { Child } from "./child.ts";
+import { gateBench, judgeGate, renderGate } from "./gate.ts";
 import { judge, type MemoryPoint, type Results, render, row, type Sample } from "./report.ts";
 import type { Memory } from "./server.ts";
 import { KINDS, workload } from "./workload.ts";
@@ -94,8 +95,11 @@ for (const step of workload(standin, WARMUP + DELIVERIES, LANE_COUNTS)) {
   });
   if (CHECKPOINTS.includes(index)) memory.push(await memoryPoint(index));
   if (index % 250 === 0) {
+    // Progress, with the latest memory figures, so even an interrupted long run leaves some.
     const seconds = ((performance.now() - began) / 1000).toFixed(0);
-    process.stderr.write(`bench: ${index}/${DELIVERIES} deliveries, ${seconds} s\n`);
+    const m = memory.at(-1);
+    const rss = m ? `; after ${m.after}: app RSS ${(m.app.rss / 2 ** 20).toFixed(1)} MB` : "";
+    process.stderr.write(`bench: ${index}/${DELIVERIES} deliveries, ${seconds} s${rss}\n`);
   }
 }
 const reached = samples.length;
@@ -105,6 +109,13 @@ const lanesResponse = await fetch(`${app.baseUrl}/lanegate/api/repos/${DEMO_REPO
 const { lanes } = (await lanesResponse.json()) as { lanes: { state: string }[] };
 const finalStates: Record<string, number> = {};
 for (const lane of lanes) finalStates[lane.state] = (finalStates[lane.state] ?? 0) + 1;
+
+process.stderr.write("bench: the gate\n");
+const gate = await gateBench(standin, app, noop, {
+  pairs: opts.quick ? 100 : 400,
+  seconds: opts.quick ? 5 : 15,
+  concurrency: 16,
+});
 
 await Promise.all([app.stop(), noop.stop()]);
 await local.running.close();
@@ -162,4 +173,11 @@ const partial = {
   finalStates,
 };
 const results: Results = { ...partial, targets: judge(partial) };
-console.log(opts.json ? JSON.stringify(results, null, 2) : render(results));
+const gateTargets = judgeGate(gate);
+if (opts.json) {
+  console.log(JSON.stringify({ ...results, gate, gateTargets }, null, 2));
+} else {
+  console.log(`${render(results)}\n\n${renderGate(gate)}\n\nGate targets:`);
+  for (const t of gateTargets)
+    console.log(`  [${t.met ? "met" : "NOT MET"}] ${t.target}\n        ${t.detail}`);
+}

@@ -123,8 +123,7 @@ export function gatherFacts(
         }
       : null;
   const holder = lane ? gate.inFlightOn(q, repo, lane) : undefined;
-  const known = gate.knownLanes(q, repo);
-  for (const declared of Object.keys(baselineOf(config))) known.add(declared);
+  const known = new Set(lane && (gate.laneKnown(q, repo, lane) || lane in baselineOf(config)) ? [lane] : []);
   return {
     gatherError,
     run: {

@@ -1,5 +1,5 @@
 // SQL for the gate: dispatches, runs, decisions, operations, protection requests.
-import { and, desc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull, like, lt, sql } from "drizzle-orm";
 import { type LanePolicy, parseLaneId } from "../domain.ts";
 import type { Check, GrantFact, ProofRun } from "../gate/decision.ts";
 import type { DispatchCandidate } from "../gate/join.ts";
@@ -214,6 +214,8 @@ export function staleOperations(q: Q): OperationRow[] {
   return q.select().from(t.operations).where(eq(t.operations.state, "stale")).all();
 }
 
+const PROOF_RUNS_READ = 100;
+
 /**
  * Successful, completed runs of a proof workflow whose dispatch named this lane, dispatched by
  * hand from an allowed branch: a proof workflow edited on another branch proves nothing.
@@ -229,8 +231,12 @@ export function proofRuns(q: Q, repo: string, file: string, lane: string, branch
         eq(t.workflowRuns.status, "completed"),
         eq(t.workflowRuns.conclusion, "success"),
         eq(t.workflowRuns.event, "workflow_dispatch"),
+        like(t.workflowRuns.workflowPath, `%${file}`),
       ),
     )
+    // The newest runs are the only ones that can be fresh, or the latest backup: enough to judge.
+    .orderBy(desc(t.workflowRuns.updatedAt))
+    .limit(PROOF_RUNS_READ)
     .all();
   return rows
     .filter(
@@ -266,15 +272,20 @@ export function laneGrants(q: Q, repo: string, lane: string): GrantFact[] {
     }));
 }
 
-/** Lanes the config declares or any approval issue has ever named. */
-export function knownLanes(q: Q, repo: string): Set<string> {
+/** Whether the config declares the lane or any approval issue has ever named it. */
+export function laneKnown(q: Q, repo: string, lane: string): boolean {
   const declared = q
     .select({ lane: t.declaredLanes.lane })
     .from(t.declaredLanes)
-    .where(eq(t.declaredLanes.repo, repo))
-    .all();
-  const named = q.selectDistinct({ lane: t.grants.lane }).from(t.grants).where(eq(t.grants.repo, repo)).all();
-  return new Set([...declared, ...named].map((r) => r.lane));
+    .where(and(eq(t.declaredLanes.repo, repo), eq(t.declaredLanes.lane, lane)))
+    .get();
+  const named = q
+    .select({ id: t.grants.id })
+    .from(t.grants)
+    .where(and(eq(t.grants.repo, repo), eq(t.grants.lane, lane)))
+    .limit(1)
+    .get();
+  return declared !== undefined || named !== undefined;
 }
 
 /** Protection requests not answered yet, across repositories, for the sweep to retry. */

@@ -1,46 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { gateSweep, reconcileOperations } from "../../src/gate/sweep.ts";
 import { DEMO_CONFIG } from "../../src/local/world.ts";
-import type { WorkflowInputs } from "../../src/standin/index.ts";
 import { operations } from "../../src/store/schema.ts";
+import { approved, BOOTSTRAP, checksOf, dispatch, inputs, runOf, SYO_BODY } from "../support/gate.ts";
 import { CM_OPW_BODY, createWorld, REPO, type World } from "../support/world.ts";
-
-const BOOTSTRAP = ".github/workflows/odoo-stable-bootstrap.yml";
-
-async function approved(w: World, body = CM_OPW_BODY) {
-  const o = w.gh.openIssue(REPO, { author: "olivia", title: "approval", body });
-  await w.send(...o.deliveries, w.gh.addLabel(REPO, o.number, "lane-policy", "mia"));
-  w.advance(1);
-  return o.number;
-}
-
-function inputs(lane: string, source: string, confirmation: string): WorkflowInputs {
-  const [context = "", instance = ""] = lane.split("/");
-  return { context, instance, source, confirmation };
-}
-
-/** Dispatches the bootstrap workflow as olivia and delivers the dispatch, then the run. */
-async function dispatch(w: World, i: WorkflowInputs, o: { workflowPath?: string; order?: "run-first" } = {}) {
-  const d = w.gh.dispatchWorkflow(REPO, {
-    workflowPath: o.workflowPath ?? BOOTSTRAP,
-    inputs: i,
-    actor: "olivia",
-  });
-  await w.send(...(o.order === "run-first" ? [d.requested, d.dispatch] : [d.dispatch, d.requested]));
-  return d.runId;
-}
-
-function checksOf(w: World, runId: number, attempt = 1) {
-  return [...w.gh.repo(REPO).checkRuns.values()].filter((c) => c.externalId === `${runId}:${attempt}`);
-}
 
 function decision(w: World, runId: number, attempt = 1) {
   const checks = checksOf(w, runId, attempt);
   expect(checks).toHaveLength(1);
   return checks[0];
 }
-
-const runOf = (w: World, runId: number) => w.gh.repo(REPO).runs.get(runId);
 
 describe("the gate allows", () => {
   it("a CM empty bootstrap with the right phrase, with one completed check run for the attempt", async () => {
@@ -205,10 +174,7 @@ describe("the gate refuses", () => {
 });
 
 describe("authoritative lanes and proofs", () => {
-  const SYO = CM_OPW_BODY.replace(
-    "expires_at:",
-    "  syo/prod:\n    data_authority: authoritative\n    allowed_rebuild_sources: [backup_restore]\nexpires_at:",
-  );
+  const SYO = SYO_BODY;
   const proof = async (w: World, workflow: string, conclusion = "success") => {
     const d = w.gh.dispatchWorkflow(REPO, {
       workflowPath: `.github/workflows/${workflow}`,

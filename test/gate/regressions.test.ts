@@ -4,54 +4,20 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { gateSweep, reconcileOperations } from "../../src/gate/sweep.ts";
 import { DEMO_CONFIG } from "../../src/local/world.ts";
-import type { WorkflowInputs } from "../../src/standin/index.ts";
 import * as gate from "../../src/store/gate.ts";
-import { decisions, operations, protectionRequests } from "../../src/store/schema.ts";
-import { CM_OPW_BODY, createWorld, REPO, type World } from "../support/world.ts";
-
-const BOOTSTRAP = ".github/workflows/odoo-stable-bootstrap.yml";
-
-async function approved(w: World, body = CM_OPW_BODY) {
-  const o = w.gh.openIssue(REPO, { author: "olivia", title: "approval", body });
-  await w.send(...o.deliveries, w.gh.addLabel(REPO, o.number, "lane-policy", "mia"));
-  w.advance(1);
-  return o.number;
-}
-
-function inputs(lane: string, source: string, confirmation: string): WorkflowInputs {
-  const [context = "", instance = ""] = lane.split("/");
-  return { context, instance, source, confirmation };
-}
-
-function dispatchOf(w: World, i: WorkflowInputs, o: { workflowPath?: string; ref?: string } = {}) {
-  return w.gh.dispatchWorkflow(REPO, {
-    workflowPath: o.workflowPath ?? BOOTSTRAP,
-    ref: o.ref,
-    inputs: i,
-    actor: "olivia",
-  });
-}
-
-async function dispatch(w: World, i: WorkflowInputs) {
-  const d = dispatchOf(w, i);
-  await w.send(d.dispatch, d.requested);
-  return d.runId;
-}
-
-function checksOf(w: World, runId: number, attempt = 1) {
-  return [...w.gh.repo(REPO).checkRuns.values()]
-    .filter((c) => c.externalId === `${runId}:${attempt}`)
-    .sort((a, b) => a.id - b.id);
-}
-/** What the wait action reads: the newest of the app's check runs for the attempt. */
-const newest = (w: World, runId: number, attempt = 1) => checksOf(w, runId, attempt).at(-1);
-const runOf = (w: World, runId: number) => w.gh.repo(REPO).runs.get(runId);
-const ops = (w: World) => w.db.select().from(operations).all();
-
-const SYO = CM_OPW_BODY.replace(
-  "expires_at:",
-  "  syo/prod:\n    data_authority: authoritative\n    allowed_rebuild_sources: [backup_restore]\nexpires_at:",
-);
+import { decisions, protectionRequests } from "../../src/store/schema.ts";
+import {
+  approved,
+  checksOf,
+  dispatch,
+  dispatchOf,
+  inputs,
+  newest,
+  ops,
+  runOf,
+  SYO_BODY as SYO,
+} from "../support/gate.ts";
+import { createWorld, REPO } from "../support/world.ts";
 
 describe("the gate does not allow what it should refuse", () => {
   it("counts no proof run dispatched from a branch the config does not allow", async () => {

@@ -27,7 +27,9 @@ describe("the app's HTTP server", () => {
     const w = await world();
     const opened = w.gh.openIssue(DEMO_REPO, { author: "olivia", title: "t", body: CM_OPW_BODY });
     const before = w.gh.requests.length;
-    expect(await deliver(w.hook, "wrong-secret", opened.deliveries[0]!)).toBe(400);
+    const [first] = opened.deliveries;
+    if (!first) throw new Error("openIssue returned no delivery");
+    expect(await deliver(w.hook, "wrong-secret", first)).toBe(400);
     const unsigned = await fetch(w.hook, {
       method: "POST",
       headers: { "content-type": "application/json", "x-github-event": "issues", "x-github-delivery": "u-1" },

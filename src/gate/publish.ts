@@ -27,7 +27,7 @@ export async function publishDecision(
   try {
     const id = await writeCheckRun(octokit, target.ref, {
       existingId: row.checkRunId,
-      name: checkName(decision.request?.lane ?? null),
+      name: checkName(decision.request?.lane ?? typedLane(deps, run)),
       headSha: run.headSha,
       externalId: `${run.runId}:${run.attempt}`,
       conclusion: decision.allowed ? "success" : "failure",
@@ -50,6 +50,18 @@ export async function publishDecision(
     }
   }
   await answerPendingProtection(deps, octokit, target, run.runId, config);
+}
+
+/**
+ * The lane as the operator typed it, for a refused request that never parsed: the wait action
+ * looks for `lanegate: <its lane>`, and should read the refusal rather than time out.
+ */
+function typedLane(deps: GateDeps, run: gate.RunRow): string | null {
+  const dispatch = run.dispatchId === null ? undefined : gate.dispatchById(deps.db, run.dispatchId);
+  const part = (v: unknown) => (typeof v === "string" ? v.trim().toLowerCase() : "");
+  const typed = dispatch ? `${part(dispatch.inputs.context)}/${part(dispatch.inputs.instance)}` : "";
+  // Only printable text without spaces goes into a check name.
+  return /^[\x21-\x7e]{3,130}$/.test(typed) ? typed : null;
 }
 
 /** How long a protection request may wait for a decision before it is rejected as undecidable. */

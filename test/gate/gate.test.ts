@@ -68,6 +68,13 @@ describe("the gate refuses", () => {
     expect(w.problems).toEqual([]);
   });
 
+  it("an invalid lane id under the name the operator typed, so the wait action reads the refusal", async () => {
+    const w = await createWorld();
+    await approved(w);
+    const runId = await dispatch(w, inputs("CM_X/Testing", "empty", "x"));
+    expect(decision(w, runId)).toMatchObject({ name: "lanegate: cm_x/testing", conclusion: "failure" });
+  });
+
   it("missing or extra inputs", async () => {
     const w = await createWorld();
     await approved(w);

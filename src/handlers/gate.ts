@@ -2,6 +2,7 @@
 import type { Context } from "probot";
 import type { GateDeps } from "../gate/context.ts";
 import { onCheckRerequested, onDispatch, onProtectionRule, onWorkflowRun } from "../gate/intake.ts";
+import { repoKey } from "../lanes/sync.ts";
 import { deliverySeen, markDelivery, transaction } from "../store/lanes.ts";
 
 type GateEvent =
@@ -19,13 +20,18 @@ function target(payload: Context<GateEvent>["payload"]) {
   };
 }
 
+const eventName = (context: Context<GateEvent>) =>
+  "action" in context.payload && typeof context.payload.action === "string"
+    ? `${context.name}.${context.payload.action}`
+    : context.name;
+
 /** Runs a handler once per delivery id: a redelivery has one effect. */
 function once<E extends GateEvent>(deps: GateDeps, handle: (context: Context<E>) => Promise<void>) {
   return async (context: Context<E>) => {
     if (deliverySeen(deps.db, context.id)) return;
     await handle(context);
     transaction(deps.db, (q) =>
-      markDelivery(q, context.id, context.name, target(context.payload).ref.repo, deps.now()),
+      markDelivery(q, context.id, eventName(context), repoKey(target(context.payload).ref), deps.now()),
     );
   };
 }

@@ -99,6 +99,8 @@ async function syncIssueNow(
   };
 
   const load = await loadConfig(octokit, target.ref);
+  if (load.status === "invalid")
+    deps.log.warn(`${repo}: .github/lanegate.yml is invalid, the defaults apply: ${load.errors.join("; ")}`);
   const config = configInForce(load);
   if (!config) {
     store.transaction(deps.db, (q) => store.recordConfig(q, repo, target.installationId, load, now));

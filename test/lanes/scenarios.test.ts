@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { reconcileRepo } from "../../src/lanes/reconcile.ts";
 import { rederive } from "../../src/lanes/sync.ts";
-import { oneLaneView } from "../../src/store/read.ts";
+import { oneLaneView, repositoryView } from "../../src/store/read.ts";
 import { auditLog } from "../../src/store/schema.ts";
 import { CM_OPW_BODY, createWorld, REF, REPO, type World } from "../support/world.ts";
 
@@ -339,6 +339,20 @@ describe("deliveries are triggers, not the truth", () => {
 });
 
 describe("bad input", () => {
+  it("reports an invalid config and applies none of it: no lane is declared", async () => {
+    const w = await createWorld({ config: "lanes:\n  syo/prod: { data_authority: sacred }\nbogus: 1\n" });
+    await approvedIssue(w);
+    expect(repositoryView(w.db, REPO)).toMatchObject({ status: "invalid" });
+    expect(repositoryView(w.db, REPO)?.errors.join("\n")).toMatch(/bogus|data_authority/);
+    expect(oneLaneView(w.db, REPO, "syo/prod").state).toBe("unknown");
+    const audit = w.db
+      .select()
+      .from(auditLog)
+      .all()
+      .map((a) => a.change);
+    expect(audit.some((c) => c.startsWith("never loaded -> invalid"))).toBe(true);
+  });
+
   it("reports malformed YAML with its line in the status comment and grants nothing", async () => {
     const w = await createWorld();
     const n = await approvedIssue(w, "intro\n\n```lane-policy\nlanes:\n  cm/testing: [unclosed\n```\n");

@@ -342,16 +342,6 @@ export function undecidedRuns(q: Q, createdBefore: string): RunRow[] {
     .all();
 }
 
-export interface DecisionView {
-  id: number;
-  runId: number;
-  attempt: number;
-  lane: string | null;
-  allowed: boolean;
-  checks: Check[];
-  decidedAt: string;
-}
-
 export function recentDecisions(q: Q, repo: string, lanes: string[], limit: number): DecisionRow[] {
   if (lanes.length === 0) return [];
   return q

@@ -101,7 +101,9 @@ export const grants = sqliteTable(
   (t) => [
     index("grants_by_lane").on(t.repo, t.lane, t.id),
     index("grants_by_issue").on(t.repo, t.issueNumber),
-    index("grants_open").on(t.repo, t.endedAt),
+    // Partial: the open grants stay few however long the history grows, and SQLite picks this
+    // index for "grants not ended" only when it holds nothing else.
+    index("grants_open_by_issue").on(t.repo, t.issueNumber).where(sql`ended_at is null`),
   ],
 );
 

@@ -55,6 +55,9 @@ export function storedConfig(deps: GateDeps, repo: string): LanegateConfig | nul
 export async function currentConfig(deps: GateDeps, octokit: Octokit, target: Target) {
   const repo = repoKey(target.ref);
   const load = await loadConfig(octokit, target.ref);
-  store.transaction(deps.db, (q) => store.recordConfig(q, repo, target.installationId, load, deps.now()));
+  store.transaction(deps.db, (q) => {
+    store.recordConfig(q, repo, target.installationId, load, deps.now());
+    if (target.defaultBranch) store.recordDefaultBranch(q, repo, target.defaultBranch);
+  });
   return { config: configInForce(load), error: load.status === "unreadable" ? load.errors.join("; ") : null };
 }

@@ -41,15 +41,21 @@ export async function publishDecision(
     deps.log.warn(`${repo} run ${run.runId}: check run not written yet: ${describe(error)}`);
   }
   if (!decision.allowed && config.gate.cancel_refused_runs && run.status !== "completed") {
-    try {
-      await cancelRun(octokit, target.ref, run.runId);
-      // lanegate ended it: a later re-request must see a finished run, not one to allow.
-      gate.markRunCancelled(deps.db, repo, run.runId, deps.now().toISOString());
-    } catch (e) {
-      deps.log.warn(`${repo} run ${run.runId}: cancel failed: ${describe(e)}`);
-    }
+    await cancelRefused(deps, octokit, repo, run.runId);
   }
   await answerPendingProtection(deps, octokit, target, run.runId, config);
+}
+
+/** Cancels a refused run; a failure is left for the sweep, which tries again. */
+export async function cancelRefused(deps: GateDeps, octokit: Octokit, repo: string, runId: number) {
+  const [owner = "", name = ""] = repo.split("/");
+  try {
+    await cancelRun(octokit, { owner, repo: name }, runId);
+    // lanegate ended it: a later re-request must see a finished run, not one to allow.
+    gate.markRunCancelled(deps.db, repo, runId, deps.now().toISOString());
+  } catch (e) {
+    deps.log.warn(`${repo} run ${runId}: cancel failed, the sweep tries again: ${describe(e)}`);
+  }
 }
 
 /**

@@ -7,11 +7,11 @@ import { describe, type RepoRef, statusOf } from "../github/client.ts";
 import { readRun } from "../github/gate.ts";
 import * as gate from "../store/gate.ts";
 import * as store from "../store/lanes.ts";
-import type { GateDeps } from "./context.ts";
+import type { GateDeps, Target } from "./context.ts";
 import { type Decision, decisionTitle } from "./decision.ts";
 import { evaluate } from "./evaluate.ts";
 import { JOIN_WINDOW_MS } from "./join.ts";
-import { answerPendingProtection, publishDecision } from "./publish.ts";
+import { answerPendingProtection, cancelRefused, publishDecision } from "./publish.ts";
 
 /** How long a run may wait for its dispatch before it is refused as unjoinable. */
 export const UNJOINED_RUN_GRACE_MS = 2 * 60_000;
@@ -20,6 +20,15 @@ const refOf = (repo: string): RepoRef => {
   const [owner = "", name = ""] = repo.split("/");
   return { owner, repo: name };
 };
+
+/** The repository as a delivery would name it, from what the store remembers of it. */
+function targetOf(deps: GateDeps, repo: string): Target {
+  return {
+    ref: refOf(repo),
+    installationId: store.installationOf(deps.db, repo),
+    defaultBranch: store.defaultBranchOf(deps.db, repo) ?? "",
+  };
+}
 
 export async function gateSweep(deps: GateDeps, app: Probot): Promise<void> {
   const now = deps.now();
@@ -62,11 +71,7 @@ export async function gateSweep(deps: GateDeps, app: Probot): Promise<void> {
   for (const run of gate.undecidedRuns(deps.db, cutoff)) {
     const octokit = await octokitFor(run.repo);
     if (!octokit || !gatedWorkflow(deps, run)) continue;
-    const target = {
-      ref: refOf(run.repo),
-      installationId: store.installationOf(deps.db, run.repo),
-      defaultBranch: "",
-    };
+    const target = targetOf(deps, run.repo);
     await evaluate(deps, octokit, target, run, false).catch((e: unknown) =>
       deps.log.warn(`sweep: ${describe(e)}`),
     );
@@ -76,11 +81,7 @@ export async function gateSweep(deps: GateDeps, app: Probot): Promise<void> {
   for (const repo of new Set(unanswered.map((r) => r.repo))) {
     const octokit = await octokitFor(repo);
     if (!octokit) continue;
-    const target = {
-      ref: refOf(repo),
-      installationId: store.installationOf(deps.db, repo),
-      defaultBranch: "",
-    };
+    const target = targetOf(deps, repo);
     const config = store.configFor(deps.db, repo);
     for (const runId of new Set(unanswered.filter((r) => r.repo === repo).map((r) => r.runId))) {
       await answerPendingProtection(deps, octokit, target, runId, config);
@@ -90,16 +91,16 @@ export async function gateSweep(deps: GateDeps, app: Probot): Promise<void> {
     const octokit = await octokitFor(row.repo);
     const run = gate.getRun(deps.db, row.repo, row.runId);
     if (!octokit || !run) continue;
-    const target = {
-      ref: refOf(row.repo),
-      installationId: store.installationOf(deps.db, row.repo),
-      defaultBranch: "",
-    };
+    const target = targetOf(deps, row.repo);
     const decision = storedDecision(row);
     const config = store.configFor(deps.db, row.repo);
-    // Cancelling again is harmless, but the run was already cancelled when the decision was made.
-    const noCancel = { ...config, gate: { ...config.gate, cancel_refused_runs: false } };
-    await publishDecision(deps, octokit, target, { ...run, attempt: row.attempt }, row, decision, noCancel);
+    await publishDecision(deps, octokit, target, { ...run, attempt: row.attempt }, row, decision, config);
+  }
+  // A refused run whose cancel failed is still running: cancel it again.
+  for (const run of gate.refusedStillRunning(deps.db)) {
+    const octokit = await octokitFor(run.repo);
+    if (!octokit || !store.configFor(deps.db, run.repo).gate.cancel_refused_runs) continue;
+    await cancelRefused(deps, octokit, run.repo, run.runId);
   }
 }
 

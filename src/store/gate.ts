@@ -145,6 +145,27 @@ export function unwrittenDecisions(q: Q): DecisionRow[] {
     .all();
 }
 
+/** Runs whose newest decision refused them but which have not finished: the cancel to retry. */
+export function refusedStillRunning(q: Q): RunRow[] {
+  return q
+    .select({ run: t.workflowRuns })
+    .from(t.workflowRuns)
+    .innerJoin(
+      t.decisions,
+      and(eq(t.decisions.repo, t.workflowRuns.repo), eq(t.decisions.runId, t.workflowRuns.runId)),
+    )
+    .where(
+      and(
+        sql`${t.workflowRuns.status} != 'completed'`,
+        eq(t.decisions.attempt, t.workflowRuns.attempt),
+        eq(t.decisions.allowed, false),
+        sql`not exists (select 1 from ${t.decisions} n where n.repo = ${t.decisions.repo} and n.run_id = ${t.decisions.runId} and n.attempt = ${t.decisions.attempt} and n.id > ${t.decisions.id})`,
+      ),
+    )
+    .all()
+    .map((r) => r.run);
+}
+
 export class LaneBusy extends Error {}
 
 /** Opens an operation; the partial unique index turns a second one on the lane into LaneBusy. */

@@ -337,6 +337,14 @@ export function reposWithExpiringGrants(q: Q, now: Date): string[] {
     );
 }
 
+export function recordDefaultBranch(q: Q, repo: string, branch: string) {
+  q.update(t.repositories).set({ defaultBranch: branch }).where(eq(t.repositories.repo, repo)).run();
+}
+
+export function defaultBranchOf(q: Q, repo: string): string | null {
+  return q.select().from(t.repositories).where(eq(t.repositories.repo, repo)).get()?.defaultBranch ?? null;
+}
+
 export function installationOf(q: Q, repo: string): number | null {
   return q.select().from(t.repositories).where(eq(t.repositories.repo, repo)).get()?.installationId ?? null;
 }

@@ -7,6 +7,8 @@ import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "driz
 export const repositories = sqliteTable("repositories", {
   repo: text("repo").primaryKey(), // owner/name, lowercased
   installationId: integer("installation_id"),
+  /** From the last gate delivery: the allowed branch when gate.branches is not set. */
+  defaultBranch: text("default_branch"),
   configStatus: text("config_status", { enum: ["ok", "missing", "invalid", "unreadable"] }).notNull(),
   configErrors: text("config_errors", { mode: "json" }).$type<string[]>().notNull(),
   config: text("config", { mode: "json" }).$type<unknown>(),

@@ -336,6 +336,16 @@ describe("deliveries and lifecycle of a gated run", () => {
     expect(decision(w, d.runId)?.output.title).toContain("no workflow_dispatch delivery could be joined");
   });
 
+  it("retries the cancel of a refused run on the next sweep when the first cancel failed", async () => {
+    const w = await createWorld();
+    await approved(w);
+    w.gh.failNext({ method: "POST", pathPattern: /\/cancel$/, status: 502 });
+    const runId = await dispatch(w, inputs("cm/testing", "empty", "wrong"));
+    expect(runOf(w, runId)?.status).not.toBe("completed");
+    await gateSweep(w.deps, w.probot);
+    expect(runOf(w, runId)).toMatchObject({ status: "completed", conclusion: "cancelled" });
+  });
+
   it("stores the decision when the check run cannot be written, and writes it on the next sweep", async () => {
     const w = await createWorld();
     await approved(w);

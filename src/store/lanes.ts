@@ -1,6 +1,6 @@
 // SQL for the lane records: config, approval issues, block versions, approvals and grants.
 import type { RunResult } from "better-sqlite3";
-import { and, eq, inArray, isNull, or } from "drizzle-orm";
+import { and, eq, inArray, isNull, or, sql } from "drizzle-orm";
 import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";
 import type { ConfigLoad } from "../config/load.ts";
 import { configSchema, DEFAULT_CONFIG, type LanegateConfig } from "../config/schema.ts";
@@ -118,9 +118,15 @@ export function recordApproval(
   via: string,
   deliveryId: string | null,
 ) {
+  // The latest approval of a block version names its approver, whatever order deliveries came in.
+  const row = { repo, number, ...approval, via, deliveryId };
   q.insert(t.blockApprovals)
-    .values({ repo, number, ...approval, via, deliveryId })
-    .onConflictDoNothing()
+    .values(row)
+    .onConflictDoUpdate({
+      target: [t.blockApprovals.repo, t.blockApprovals.number, t.blockApprovals.sha256],
+      set: { approver: row.approver, approvedAt: row.approvedAt, via, deliveryId },
+      setWhere: sql`excluded.approved_at > ${t.blockApprovals.approvedAt}`,
+    })
     .run();
 }
 
@@ -227,10 +233,10 @@ export function applyOutcomes(
     for (const row of rows) {
       const next = issue.lanes.find((l) => sameGrant(row, l));
       if (next) continue;
-      // A claim that never became a grant (pending, invalid) is carried forward, not ended:
+      // A claim that never became a grant (pending, invalid, ...) is carried forward, not ended:
       // the history keeps grants, and a pending row per edit would only bury them.
       const successor = issue.lanes.find((l) => l.lane === row.lane && !rows.some((r) => sameGrant(r, l)));
-      if (successor && NEVER_GRANTED.includes(row.state) && !ENDED_STATES.includes(successor.state)) {
+      if (successor && !row.wasActive && !ENDED_STATES.includes(successor.state)) {
         q.update(t.grants)
           .set({ ...grantFields(successor), updatedAt: at })
           .where(eq(t.grants.id, row.id))
@@ -287,8 +293,6 @@ export function applyOutcomes(
   return [...changed];
 }
 
-const NEVER_GRANTED: readonly string[] = ["pending", "invalid"];
-
 function grantFields(l: LaneOutcome) {
   return {
     blockSha: l.blockSha,
@@ -299,6 +303,8 @@ function grantFields(l: LaneOutcome) {
     approvedAt: l.approvedAt,
     state: l.state,
     reason: l.reason,
+    // Set, never cleared: other states leave the column out, so an update keeps it.
+    ...(l.state === "active" ? { wasActive: true } : {}),
   };
 }
 

@@ -95,6 +95,8 @@ export const grants = sqliteTable(
     approvedAt: text("approved_at"),
     state: text("state").notNull(),
     reason: text("reason").notNull(),
+    /** Whether this row was ever an active grant: such a row is history and is never reused. */
+    wasActive: integer("was_active", { mode: "boolean" }).notNull().default(false),
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
     endedAt: text("ended_at"),

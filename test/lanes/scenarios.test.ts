@@ -187,6 +187,22 @@ describe("the grant lifecycle", () => {
     expect(view.history[0]?.block_sha256).not.toBe(view.history[1]?.block_sha256);
   });
 
+  it("keeps a grant in history when its approver loses standing and another approver labels again", async () => {
+    const w = await createWorld();
+    const n = await approvedIssue(w);
+    w.gh.setCollaborator(REPO, "mia", "triage");
+    await w.send(w.gh.editIssueBody(REPO, n, `${CM_OPW_BODY}\nping`, "olivia"));
+    expect(w.state("cm/prod")).toBe("pending");
+    await w.send(w.gh.removeLabel(REPO, n, "lane-policy", "max"));
+    w.advance(1);
+    await w.send(w.gh.addLabel(REPO, n, "lane-policy", "max"));
+    const history = oneLaneView(w.db, REPO, "cm/prod").history;
+    expect(history.map((h) => [h.state, h.approver])).toEqual([
+      ["active", "max"],
+      ["retired", "mia"],
+    ]);
+  });
+
   it("restores a suspended issue when an approver applies the label again", async () => {
     const w = await createWorld();
     const n = await approvedIssue(w);

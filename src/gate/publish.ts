@@ -4,7 +4,7 @@ import type { LanegateConfig } from "../config/schema.ts";
 import { parseLaneId } from "../domain.ts";
 import { describe, type Octokit } from "../github/client.ts";
 import { answerProtectionRule, cancelRun, readRun, writeCheckRun } from "../github/gate.ts";
-import { repoKey } from "../lanes/sync.ts";
+import { refOf, repoKey } from "../lanes/sync.ts";
 import * as gate from "../store/gate.ts";
 import type { GateDeps, Target } from "./context.ts";
 import type { Decision } from "./decision.ts";
@@ -48,9 +48,8 @@ export async function publishDecision(
 
 /** Cancels a refused run; a failure is left for the sweep, which tries again. */
 export async function cancelRefused(deps: GateDeps, octokit: Octokit, repo: string, runId: number) {
-  const [owner = "", name = ""] = repo.split("/");
   try {
-    await cancelRun(octokit, { owner, repo: name }, runId);
+    await cancelRun(octokit, refOf(repo), runId);
     // lanegate ended it: a later re-request must see a finished run, not one to allow.
     gate.markRunCancelled(deps.db, repo, runId, deps.now().toISOString());
   } catch (e) {

@@ -3,11 +3,12 @@
 // written again. Every step is recorded in the audit log.
 import type { Probot } from "probot";
 import type { Octokit } from "../github/client.ts";
-import { describe, type RepoRef, statusOf } from "../github/client.ts";
+import { describe, statusOf } from "../github/client.ts";
 import { readRun } from "../github/gate.ts";
+import { refOf } from "../lanes/sync.ts";
 import * as gate from "../store/gate.ts";
 import * as store from "../store/lanes.ts";
-import type { GateDeps, Target } from "./context.ts";
+import { type GateDeps, roles, type Target } from "./context.ts";
 import { type Decision, decisionTitle } from "./decision.ts";
 import { evaluate } from "./evaluate.ts";
 import { JOIN_WINDOW_MS } from "./join.ts";
@@ -15,11 +16,6 @@ import { answerPendingProtection, cancelRefused, publishDecision } from "./publi
 
 /** How long a run may wait for its dispatch before it is refused as unjoinable. */
 export const UNJOINED_RUN_GRACE_MS = 2 * 60_000;
-
-const refOf = (repo: string): RepoRef => {
-  const [owner = "", name = ""] = repo.split("/");
-  return { owner, repo: name };
-};
 
 /** The repository as a delivery would name it, from what the store remembers of it. */
 function targetOf(deps: GateDeps, repo: string): Target {
@@ -105,8 +101,7 @@ export async function gateSweep(deps: GateDeps, app: Probot): Promise<void> {
 }
 
 function gatedWorkflow(deps: GateDeps, run: gate.RunRow): boolean {
-  const file = run.workflowPath.split("@")[0]?.split("/").at(-1) ?? "";
-  return store.configFor(deps.db, run.repo).gate.workflows.includes(file);
+  return roles(store.configFor(deps.db, run.repo), run.workflowPath).gated;
 }
 
 /** Rebuilds a decision from its stored row, so a retried write says exactly what was decided. */

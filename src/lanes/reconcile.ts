@@ -6,7 +6,7 @@ import { reconcileOperations } from "../gate/sweep.ts";
 import { describe, listLabelledIssues, loadConfig, type Octokit, type RepoRef } from "../github/client.ts";
 import * as store from "../store/lanes.ts";
 import { knownRepositories } from "../store/read.ts";
-import { rederive, repoKey, type SyncDeps, syncIssue } from "./sync.ts";
+import { rederive, refOf, repoKey, type SyncDeps, syncIssue } from "./sync.ts";
 
 export interface ReconcileReport {
   repositories: number;
@@ -74,16 +74,10 @@ export async function reconcileRepo(
 export async function sweepExpired(deps: SyncDeps, app: Probot): Promise<string[]> {
   const repos = store.reposWithExpiringGrants(deps.db, deps.now());
   for (const repo of repos) {
-    const [owner = "", name = ""] = repo.split("/");
     const installationId = store.installationOf(deps.db, repo);
     if (installationId === null) continue;
     const octokit = await app.auth(installationId);
-    await rederive(
-      deps,
-      octokit,
-      { owner, repo: name },
-      { deliveryId: null, event: "expiry sweep", actor: null },
-    );
+    await rederive(deps, octokit, refOf(repo), { deliveryId: null, event: "expiry sweep", actor: null });
   }
   return repos;
 }

@@ -51,6 +51,12 @@ export type SyncResult = { ok: true; changed: number[] } | { ok: false; error: s
 
 export const repoKey = (ref: RepoRef) => `${ref.owner}/${ref.repo}`.toLowerCase();
 
+/** The other way round, for work that starts from the store rather than a delivery. */
+export function refOf(repo: string): RepoRef {
+  const [owner = "", name = ""] = repo.split("/");
+  return { owner, repo: name };
+}
+
 // Syncs of one repository run one after another: each derives every live issue of the repository.
 const queues = new Map<string, Promise<unknown>>();
 function serialized<T>(key: string, job: () => Promise<T>): Promise<T> {
@@ -127,6 +133,8 @@ async function syncIssueNow(
         readAt: facts.readAt,
       };
     }
+    // Applied in the same transaction as its effect: a redelivery after a failure is retried.
+    if (trigger.deliveryId) store.markDelivery(q, trigger.deliveryId, trigger.event, repo, now);
     const known = stored !== undefined;
     const blocks = findPolicyBlocks(facts.body);
     if (!known && !facts.hasLabel && blocks.length === 0) return null; // not an approval issue
@@ -146,10 +154,6 @@ async function syncIssueNow(
     }
     return deriveAndApply(q, repo, config, trigger, now);
   });
-  if (trigger.deliveryId) {
-    const id = trigger.deliveryId;
-    store.transaction(deps.db, (q) => store.markDelivery(q, id, trigger.event, repo, now));
-  }
   if (!outcomes) return { ok: true, changed: [] };
   await publish(deps, octokit, target.ref, config, outcomes.all, [target.number, ...outcomes.changed]);
   return { ok: true, changed: outcomes.changed };

@@ -297,6 +297,17 @@ describe("deliveries and lifecycle of a gated run", () => {
     expect(w.problems).toEqual([]);
   });
 
+  it("maps an environment to its lane through gate.environments", async () => {
+    const config = DEMO_CONFIG.replace("gate:\n", "gate:\n  environments: { cm-testing: cm/testing }\n");
+    const w = await createWorld({ config });
+    await approved(w);
+    const runId = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
+    await w.send(w.gh.requestDeploymentProtection(REPO, runId, "cm-testing"));
+    expect(runOf(w, runId)?.protectionReviews).toMatchObject([
+      { environment: "cm-testing", state: "approved" },
+    ]);
+  });
+
   it("rejects a protection rule for an environment of another lane", async () => {
     const w = await createWorld();
     await approved(w);

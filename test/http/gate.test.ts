@@ -5,11 +5,11 @@ import { deliver } from "../../src/standin/index.ts";
 import { boot, onCleanup, tempDatabase } from "../support/http.ts";
 import { CM_OPW_BODY } from "../support/world.ts";
 
-async function setup() {
+async function setup(env: Record<string, string> = {}) {
   const local = await startLocalGitHub();
   onCleanup(() => local.running.close());
   const db = tempDatabase();
-  const app = await boot(local, db);
+  const app = await boot(local, db, { env });
   const secret = local.env.WEBHOOK_SECRET ?? "";
   const gh = local.standin;
   const opened = gh.openIssue(DEMO_REPO, { author: "olivia", title: "t", body: CM_OPW_BODY });
@@ -47,6 +47,16 @@ describe("the gate under real concurrency", () => {
       operations: { state: string }[];
     };
     expect(ops.operations).toEqual([expect.objectContaining({ state: "in_flight" })]);
+  });
+
+  it("links the check run to the run's read model when a public URL is configured", async () => {
+    const s = await setup({ LANEGATE_PUBLIC_URL: "https://lanegate.example.com/" });
+    const d = s.dispatch();
+    for (const delivery of [d.dispatch, d.requested]) await deliver(s.app.hook, s.secret, delivery);
+    const check = [...s.gh.repo(DEMO_REPO).checkRuns.values()].find((c) => c.externalId === `${d.runId}:1`);
+    expect(check?.detailsUrl).toBe(
+      `https://lanegate.example.com/lanegate/api/repos/${DEMO_REPO}/runs/${d.runId}`,
+    );
   });
 
   it("keeps an operation across a restart and closes it with the completed delivery after", async () => {

@@ -2,8 +2,8 @@
 // written check run, how many API calls a decision costs, and how many deliveries per second the
 // app sustains with no delivery lost, each next to the no-op app in the same run.
 import { performance } from "node:perf_hooks";
-import { cmOpwApprovalBody, DEMO_REPO, LOCAL_SECRET } from "../src/local/world.ts";
-import { type Delivery, deliver, type Standin } from "../src/standin/index.ts";
+import { type Delivery, deliver, type Standin } from "../standin/index.ts";
+import { cmOpwApprovalBody, DEMO_REPO, LOCAL_SECRET } from "../standin/world.ts";
 import type { Child } from "./child.ts";
 import { quantile, table } from "./report.ts";
 

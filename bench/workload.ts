@@ -1,8 +1,9 @@
 // The benchmark's workload: approval issues that go through the five `issues` deliveries an
 // approval issue usually sees, acted out on the stand-in so every delivery is the payload GitHub
 // would send and the state the app reads back matches it.
-import { DEMO_REPO } from "../src/local/world.ts";
-import type { Delivery, Standin } from "../src/standin/index.ts";
+
+import type { Delivery, Standin } from "../standin/index.ts";
+import { DEMO_REPO } from "../standin/world.ts";
 
 export const KINDS = ["opened", "labeled", "edited by approver", "edited by non-approver", "closed"] as const;
 export type Kind = (typeof KINDS)[number];

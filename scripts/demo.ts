@@ -3,11 +3,11 @@
 // the database behind for the CLI.
 import { rmSync } from "node:fs";
 import { parseArgs } from "node:util";
+import type { LaneView } from "../src/adapters/store/read.ts";
 import { table } from "../src/cli/table.ts";
-import { cmOpwApprovalBody, DEMO_REPO, startLocalGitHub } from "../src/local/world.ts";
 import { startLanegate } from "../src/server.ts";
-import { type Delivery, deliver } from "../src/standin/index.ts";
-import type { LaneView } from "../src/store/read.ts";
+import { type Delivery, deliver } from "../standin/index.ts";
+import { cmOpwApprovalBody, DEMO_REPO, startLocalGitHub } from "../standin/world.ts";
 
 const { values } = parseArgs({
   options: {

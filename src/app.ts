@@ -1,13 +1,13 @@
 // The Probot app: wires events and routes to handlers, and starts the timers. No logic here.
 import type { ApplicationFunction } from "probot";
-import type { GateDeps } from "./gate/context.ts";
-import { gateSweep } from "./gate/sweep.ts";
+import type { Db } from "./adapters/store/db.ts";
 import { gateHandlers } from "./handlers/gate.ts";
 import { ISSUE_EVENTS, onIssue } from "./handlers/issues.ts";
 import { readModelHandler } from "./http/routes.ts";
-import { reconcileAll, sweepExpired } from "./lanes/reconcile.ts";
-import { rederive } from "./lanes/sync.ts";
-import type { Db } from "./store/db.ts";
+import type { GateDeps } from "./pipelines/gate/context.ts";
+import { gateSweep } from "./pipelines/gate/sweep.ts";
+import { reconcileAll, sweepExpired } from "./pipelines/lanes/reconcile.ts";
+import { rederive } from "./pipelines/lanes/sync.ts";
 
 export interface LanegateOptions {
   db: Db;

@@ -1,7 +1,7 @@
 // Starts the real Probot server with lanegate loaded, from a Probot-style environment.
 import { ProbotOctokit, run, type Server } from "probot";
+import { type Db, openDatabase } from "./adapters/store/db.ts";
 import { lanegate } from "./app.ts";
-import { type Db, openDatabase } from "./store/db.ts";
 
 export interface StartOptions {
   env: Record<string, string | undefined>;

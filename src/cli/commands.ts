@@ -3,13 +3,13 @@
 
 import { getPrivateKey } from "@probot/get-private-key";
 import { Probot } from "probot";
-import { parseLaneId } from "../domain.ts";
-import { simulate } from "../gate/simulate.ts";
-import { reconcileAll } from "../lanes/reconcile.ts";
-import { type Db, DEFAULT_DATABASE_URL, openDatabase } from "../store/db.ts";
-import { clearOperation } from "../store/gate.ts";
-import { transaction } from "../store/lanes.ts";
-import { auditPage, laneViews, oneLaneView, operationsList, repositoryView } from "../store/read.ts";
+import { type Db, DEFAULT_DATABASE_URL, openDatabase } from "../adapters/store/db.ts";
+import { clearOperation } from "../adapters/store/gate.ts";
+import { transaction } from "../adapters/store/lanes.ts";
+import { auditPage, laneViews, oneLaneView, operationsList, repositoryView } from "../adapters/store/read.ts";
+import { parseLaneId } from "../core/domain.ts";
+import { simulate } from "../pipelines/gate/simulate.ts";
+import { reconcileAll } from "../pipelines/lanes/reconcile.ts";
 import { table } from "./table.ts";
 
 type Values = Record<string, string | boolean | undefined>;

@@ -1,9 +1,9 @@
 // Turns gate deliveries into plain requests for the gate pipeline. No decisions here.
 import type { Context } from "probot";
-import type { GateDeps } from "../gate/context.ts";
-import { onCheckRerequested, onDispatch, onProtectionRule, onWorkflowRun } from "../gate/intake.ts";
-import { repoKey } from "../lanes/sync.ts";
-import { deliverySeen, markDelivery, transaction } from "../store/lanes.ts";
+import { deliverySeen, markDelivery, transaction } from "../adapters/store/lanes.ts";
+import type { GateDeps } from "../pipelines/gate/context.ts";
+import { onCheckRerequested, onDispatch, onProtectionRule, onWorkflowRun } from "../pipelines/gate/intake.ts";
+import { repoKey } from "../pipelines/lanes/sync.ts";
 
 type GateEvent =
   | "workflow_dispatch"

@@ -2,8 +2,7 @@
 
 import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { parseLaneId } from "../domain.ts";
-import type { Db } from "../store/db.ts";
+import type { Db } from "../adapters/store/db.ts";
 import {
   auditPage,
   laneViews,
@@ -12,7 +11,8 @@ import {
   operationView,
   repositoryView,
   runView,
-} from "../store/read.ts";
+} from "../adapters/store/read.ts";
+import { parseLaneId } from "../core/domain.ts";
 
 const PREFIX = "/lanegate/api/repos/";
 

@@ -2,7 +2,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { openDatabase } from "../../src/store/db.ts";
+import { openDatabase } from "../../src/adapters/store/db.ts";
 import { tempDatabase } from "../support/http.ts";
 import { CM_OPW_BODY, createWorld, REPO } from "../support/world.ts";
 

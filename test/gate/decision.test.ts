@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { CHECK_NAMES, decide, type GateFacts, type GrantFact } from "../../src/gate/decision.ts";
-import { joinRun } from "../../src/gate/join.ts";
-import { parseRequest, workflowFile } from "../../src/gate/request.ts";
+import { CHECK_NAMES, decide, type GateFacts, type GrantFact } from "../../src/core/gate/decision.ts";
+import { joinRun } from "../../src/core/gate/join.ts";
+import { parseRequest, workflowFile } from "../../src/core/gate/request.ts";
 
 const NOW = new Date("2026-11-23T10:00:00Z");
 const cmGrant: GrantFact = {

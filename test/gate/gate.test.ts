@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { gateSweep, reconcileOperations } from "../../src/gate/sweep.ts";
-import { DEMO_CONFIG } from "../../src/local/world.ts";
-import { operations } from "../../src/store/schema.ts";
+import { operations } from "../../src/adapters/store/schema.ts";
+import { gateSweep, reconcileOperations } from "../../src/pipelines/gate/sweep.ts";
+import { DEMO_CONFIG } from "../../standin/world.ts";
 import { approved, BOOTSTRAP, checksOf, dispatch, inputs, runOf, SYO_BODY } from "../support/gate.ts";
 import { CM_OPW_BODY, createWorld, REPO, type World } from "../support/world.ts";
 

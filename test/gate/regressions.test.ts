@@ -2,10 +2,10 @@
 // refuse, lose a decision or block a lane; each now asserts the fail-closed behaviour.
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { gateSweep, reconcileOperations } from "../../src/gate/sweep.ts";
-import { DEMO_CONFIG } from "../../src/local/world.ts";
-import * as gate from "../../src/store/gate.ts";
-import { decisions, protectionRequests } from "../../src/store/schema.ts";
+import * as gate from "../../src/adapters/store/gate.ts";
+import { decisions, protectionRequests } from "../../src/adapters/store/schema.ts";
+import { gateSweep, reconcileOperations } from "../../src/pipelines/gate/sweep.ts";
+import { DEMO_CONFIG } from "../../standin/world.ts";
 import {
   approved,
   checksOf,

@@ -1,7 +1,7 @@
 import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { laneViews } from "../../src/store/read.ts";
-import { auditLog } from "../../src/store/schema.ts";
+import { laneViews } from "../../src/adapters/store/read.ts";
+import { auditLog } from "../../src/adapters/store/schema.ts";
 import { createTestApp, type TestApp } from "../support/app.ts";
 import {
   CM_OPW_BLOCK,

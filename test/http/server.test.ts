@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { DEMO_REPO, startLocalGitHub } from "../../src/local/world.ts";
-import { deliver } from "../../src/standin/index.ts";
+import { deliver } from "../../standin/index.ts";
+import { DEMO_REPO, startLocalGitHub } from "../../standin/world.ts";
 import { boot, onCleanup, tempDatabase } from "../support/http.ts";
 import { CM_OPW_BODY } from "../support/world.ts";
 

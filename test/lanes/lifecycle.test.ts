@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_CONFIG } from "../../src/config/schema.ts";
-import { judgeApprover } from "../../src/lanes/approver.ts";
-import type { IssueFacts } from "../../src/lanes/facts.ts";
-import { deriveIssue, resolveConflicts } from "../../src/lanes/lifecycle.ts";
-import { escapeCell } from "../../src/lanes/status-comment.ts";
-import { readPolicyBlock } from "../../src/policy/block.ts";
+import { DEFAULT_CONFIG } from "../../src/core/config/schema.ts";
+import { judgeApprover } from "../../src/core/lanes/approver.ts";
+import type { IssueFacts } from "../../src/core/lanes/facts.ts";
+import { deriveIssue, resolveConflicts } from "../../src/core/lanes/lifecycle.ts";
+import { escapeCell } from "../../src/core/lanes/status-comment.ts";
+import { readPolicyBlock } from "../../src/core/policy/block.ts";
 import { CM_OPW_BODY } from "../support/world.ts";
 
 const NOW = new Date("2026-11-23T10:00:00Z");

@@ -2,7 +2,7 @@
 // lanes end in the state GitHub's final truth implies.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { Delivery, Standin } from "../../src/standin/index.ts";
+import type { Delivery, Standin } from "../../standin/index.ts";
 import { CM_OPW_BODY, createWorld, REPO } from "../support/world.ts";
 
 const LANES = ["cm/testing", "cm/prod", "opw/testing", "opw/prod"];

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { reconcileRepo } from "../../src/lanes/reconcile.ts";
-import { rederive } from "../../src/lanes/sync.ts";
-import { oneLaneView, repositoryView } from "../../src/store/read.ts";
-import { auditLog } from "../../src/store/schema.ts";
+import { oneLaneView, repositoryView } from "../../src/adapters/store/read.ts";
+import { auditLog } from "../../src/adapters/store/schema.ts";
+import { reconcileRepo } from "../../src/pipelines/lanes/reconcile.ts";
+import { rederive } from "../../src/pipelines/lanes/sync.ts";
 import { CM_OPW_BODY, createWorld, REF, REPO, type World } from "../support/world.ts";
 
 const CM_OPW = ["cm/testing", "cm/prod", "opw/testing", "opw/prod"];

@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { Baseline, PolicyError } from "../../src/domain.ts";
-import { type PolicyBlock, readPolicyBlock } from "../../src/policy/block.ts";
+import type { Baseline, PolicyError } from "../../src/core/domain.ts";
+import { type PolicyBlock, readPolicyBlock } from "../../src/core/policy/block.ts";
 
 /** Wraps YAML in a lane-policy fence after two lines of prose: YAML line n is body line n + 3. */
 const issue = (yaml: string) => `Please approve.\n\n\`\`\`lane-policy\n${yaml}\n\`\`\`\n`;

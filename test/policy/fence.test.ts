@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { findPolicyBlocks } from "../../src/policy/fence.ts";
+import { findPolicyBlocks } from "../../src/core/policy/fence.ts";
 
 describe("findPolicyBlocks", () => {
   it("returns a backtick block's text and the body line of its first content line", () => {

@@ -1,7 +1,7 @@
 // Shared setup for the stand-in's tests: a running stand-in with one installed repository and
 // a client that checks every exchange against GitHub's OpenAPI description.
 import { expect } from "vitest";
-import { type RunningStandin, startStandin } from "../../src/standin/index.ts";
+import { type RunningStandin, startStandin } from "../../standin/index.ts";
 import { checkRequest, checkResponse } from "../support/openapi.ts";
 
 export const REPO = "acme/infra";

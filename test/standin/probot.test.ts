@@ -2,7 +2,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import { Probot, ProbotOctokit } from "probot";
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { type RunningStandin, Standin, startStandin } from "../../src/standin/index.ts";
+import { type RunningStandin, Standin, startStandin } from "../../standin/index.ts";
 import { REPO } from "./helpers.ts";
 
 const { privateKey } = generateKeyPairSync("rsa", {

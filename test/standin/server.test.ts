@@ -1,7 +1,7 @@
 // Every exchange here also passes through checkRequest/checkResponse (see helpers.ts), so each
 // test doubles as a check that the stand-in answers in GitHub's own shapes.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Standin } from "../../src/standin/index.ts";
+import type { Standin } from "../../standin/index.ts";
 import { type Client, FAKE_JWT, field, REPO, startClient } from "./helpers.ts";
 
 let client: Client;

@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
-import { type Delivery, deliver, Standin } from "../../src/standin/index.ts";
+import { type Delivery, deliver, Standin } from "../../standin/index.ts";
 import { checkWebhookPayload } from "../support/openapi.ts";
 import { field, REPO } from "./helpers.ts";
 

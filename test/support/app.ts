@@ -3,8 +3,8 @@
 // to the local stand-in).
 import { generateKeyPairSync } from "node:crypto";
 import { Probot, ProbotOctokit } from "probot";
+import { type Db, openDatabase } from "../../src/adapters/store/db.ts";
 import { lanegate } from "../../src/app.ts";
-import { type Db, openDatabase } from "../../src/store/db.ts";
 import { checkRequest } from "./openapi.ts";
 
 export const APP_ID = 4242;

@@ -1,7 +1,7 @@
 // Webhook payloads with GitHub's real shapes: recorded examples from @octokit/webhooks-examples,
 // with only the fields a scenario cares about changed. Tests check them against the webhook schema.
 import { createRequire } from "node:module";
-import { cmOpwApprovalBody } from "../../src/local/world.ts";
+import { cmOpwApprovalBody } from "../../standin/world.ts";
 
 type Json = Record<string, unknown>;
 interface ExampleGroup {

@@ -1,7 +1,8 @@
 // Helpers for gate scenarios on the stand-in: an approval issue, dispatches as an operator
 // makes them, and the check runs the wait action would read.
-import type { WorkflowInputs } from "../../src/standin/index.ts";
-import { operations } from "../../src/store/schema.ts";
+
+import { operations } from "../../src/adapters/store/schema.ts";
+import type { WorkflowInputs } from "../../standin/index.ts";
 import { CM_OPW_BODY, REPO, type World } from "./world.ts";
 
 export const BOOTSTRAP = ".github/workflows/odoo-stable-bootstrap.yml";

@@ -5,8 +5,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach } from "vitest";
-import type { LocalGitHub } from "../../src/local/world.ts";
 import { type RunningLanegate, startLanegate } from "../../src/server.ts";
+import type { LocalGitHub } from "../../standin/world.ts";
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -1,11 +1,11 @@
 // Scenario tests run lanegate against the local stand-in for GitHub: the stand-in plays GitHub
 // (state, events, webhook payloads) and the app reads its truth from it over HTTP.
 import { afterEach } from "vitest";
-import type { SyncDeps } from "../../src/lanes/sync.ts";
-import { cmOpwApprovalBody, DEMO_CONFIG, DEMO_REPO } from "../../src/local/world.ts";
-import { type Delivery, type RunningStandin, Standin, startStandin } from "../../src/standin/index.ts";
-import type { Db } from "../../src/store/db.ts";
-import { oneLaneView } from "../../src/store/read.ts";
+import type { Db } from "../../src/adapters/store/db.ts";
+import { oneLaneView } from "../../src/adapters/store/read.ts";
+import type { SyncDeps } from "../../src/pipelines/lanes/sync.ts";
+import { type Delivery, type RunningStandin, Standin, startStandin } from "../../standin/index.ts";
+import { cmOpwApprovalBody, DEMO_CONFIG, DEMO_REPO } from "../../standin/world.ts";
 import { APP_ID, createTestApp, type TestApp } from "./app.ts";
 import { checkWebhookPayload } from "./openapi.ts";
 

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type RunningStandin, startStandin } from "../../src/standin/index.ts";
+import { type RunningStandin, startStandin } from "../../standin/index.ts";
 import { type Env, type WaitResult, wait } from "../../wait/index.js";
 import { checkRequest } from "../support/openapi.ts";
 

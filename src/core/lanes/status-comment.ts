@@ -1,8 +1,10 @@
 // Renders the one status comment lanegate keeps on an approval issue. Pure: outcome in, Markdown out.
 import { createHash } from "node:crypto";
 import { defaultConfirmation, type LaneState } from "../domain.ts";
-import { STATUS_MARKER } from "../github/client.ts";
 import type { IssueOutcome } from "./lifecycle.ts";
+
+/** Marks lanegate's own status comment, so it is found again and edited in place. */
+export const STATUS_MARKER = "<!-- lanegate:status -->";
 
 const ICON: Record<LaneState, string> = {
   unknown: "⚪",

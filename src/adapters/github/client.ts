@@ -2,10 +2,11 @@
 // decides anything. Errors other than the ones that are themselves facts (404, 410) propagate,
 // so the caller can keep the state as it was and record the failure.
 import type { Context } from "probot";
-import { type ConfigLoad, parseConfig } from "../config/load.ts";
-import type { LanegateConfig } from "../config/schema.ts";
-import { type ApproverFacts, effectiveRole, judgeApprover } from "../lanes/approver.ts";
-import type { ApproverVerdict, IssueFacts } from "../lanes/facts.ts";
+import { type ConfigLoad, parseConfig } from "../../core/config/load.ts";
+import type { LanegateConfig } from "../../core/config/schema.ts";
+import { type ApproverFacts, effectiveRole, judgeApprover } from "../../core/lanes/approver.ts";
+import type { ApproverVerdict, IssueFacts } from "../../core/lanes/facts.ts";
+import { STATUS_MARKER } from "../../core/lanes/status-comment.ts";
 
 export type Octokit = Context["octokit"];
 export interface RepoRef {
@@ -14,7 +15,6 @@ export interface RepoRef {
 }
 
 export const CONFIG_PATH = ".github/lanegate.yml";
-export const STATUS_MARKER = "<!-- lanegate:status -->";
 
 export function statusOf(error: unknown): number | null {
   if (typeof error === "object" && error !== null && "status" in error && typeof error.status === "number") {

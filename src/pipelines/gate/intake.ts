@@ -1,16 +1,16 @@
 // The gate's intake: what each delivery says is recorded, dispatches are joined to runs, and a
 // run that is ready is handed to the decision.
 
-import type { Octokit } from "../github/client.ts";
-import { readRun } from "../github/gate.ts";
+import type { Octokit } from "../../adapters/github/client.ts";
+import { readRun } from "../../adapters/github/gate.ts";
+import * as gate from "../../adapters/store/gate.ts";
+import * as store from "../../adapters/store/lanes.ts";
+import { joinRun } from "../../core/gate/join.ts";
+import { workflowFile } from "../../core/gate/request.ts";
 import { repoKey } from "../lanes/sync.ts";
-import * as gate from "../store/gate.ts";
-import * as store from "../store/lanes.ts";
 import { currentConfig, type GateDeps, type RunFacts, roles, storedConfig, type Target } from "./context.ts";
 import { evaluate } from "./evaluate.ts";
-import { joinRun } from "./join.ts";
 import { answerPendingProtection } from "./publish.ts";
-import { workflowFile } from "./request.ts";
 
 export async function onDispatch(
   deps: GateDeps,

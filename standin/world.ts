@@ -1,7 +1,7 @@
 // The embedded default: a local stand-in for GitHub with one repository set up the way the
 // operations guide describes, so `npm start` and `npm run demo` need no GitHub App and no setup.
 import { generateKeyPairSync } from "node:crypto";
-import { type RunningStandin, Standin, startStandin } from "../standin/index.ts";
+import { type RunningStandin, Standin, startStandin } from "./index.ts";
 
 export const LOCAL_APP_ID = 1;
 export const LOCAL_SECRET = "lanegate-local-webhook-secret";

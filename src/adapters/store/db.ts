@@ -10,7 +10,7 @@ import * as schema from "./schema.ts";
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
 
 export const DEFAULT_DATABASE_URL = "file:data/lanegate.sqlite";
-const MIGRATIONS = fileURLToPath(new URL("../../db", import.meta.url));
+const MIGRATIONS = fileURLToPath(new URL("../../../db", import.meta.url));
 
 /** `file:data/x.sqlite`, `data/x.sqlite` and `:memory:` all name a database. */
 export function databasePath(url: string = DEFAULT_DATABASE_URL): string {

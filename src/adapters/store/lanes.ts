@@ -2,10 +2,10 @@
 import type { RunResult } from "better-sqlite3";
 import { and, eq, inArray, isNull, or, sql } from "drizzle-orm";
 import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";
-import type { ConfigLoad } from "../config/load.ts";
-import { configSchema, DEFAULT_CONFIG, type LanegateConfig } from "../config/schema.ts";
-import { type BlockApproval, type IssueFacts, issueFactsSchema } from "../lanes/facts.ts";
-import { ENDED_STATES, type IssueOutcome, type LaneOutcome } from "../lanes/lifecycle.ts";
+import type { ConfigLoad } from "../../core/config/load.ts";
+import { configSchema, DEFAULT_CONFIG, type LanegateConfig } from "../../core/config/schema.ts";
+import { type BlockApproval, type IssueFacts, issueFactsSchema } from "../../core/lanes/facts.ts";
+import { ENDED_STATES, type IssueOutcome, type LaneOutcome } from "../../core/lanes/lifecycle.ts";
 import type { Db } from "./db.ts";
 import * as t from "./schema.ts";
 

@@ -2,16 +2,16 @@
 // runs no dispatch joined are refused, leases run out, and check runs that failed to write are
 // written again. Every step is recorded in the audit log.
 import type { Probot } from "probot";
-import type { Octokit } from "../github/client.ts";
-import { describe, statusOf } from "../github/client.ts";
-import { readRun } from "../github/gate.ts";
+import type { Octokit } from "../../adapters/github/client.ts";
+import { describe, statusOf } from "../../adapters/github/client.ts";
+import { readRun } from "../../adapters/github/gate.ts";
+import * as gate from "../../adapters/store/gate.ts";
+import * as store from "../../adapters/store/lanes.ts";
+import { type Decision, decisionTitle } from "../../core/gate/decision.ts";
+import { JOIN_WINDOW_MS } from "../../core/gate/join.ts";
 import { refOf } from "../lanes/sync.ts";
-import * as gate from "../store/gate.ts";
-import * as store from "../store/lanes.ts";
 import { type GateDeps, roles, type Target } from "./context.ts";
-import { type Decision, decisionTitle } from "./decision.ts";
 import { evaluate } from "./evaluate.ts";
-import { JOIN_WINDOW_MS } from "./join.ts";
 import { answerPendingProtection, cancelRefused, publishDecision } from "./publish.ts";
 
 /** How long a run may wait for its dispatch before it is refused as unjoinable. */

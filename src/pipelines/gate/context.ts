@@ -1,11 +1,12 @@
 // What every part of the gate pipeline shares: its dependencies, the repository a delivery is
 // about, and which workflows of it the gate cares about.
-import { configInForce } from "../config/load.ts";
-import type { LanegateConfig } from "../config/schema.ts";
-import { loadConfig, type Octokit, type RepoRef } from "../github/client.ts";
+
+import { loadConfig, type Octokit, type RepoRef } from "../../adapters/github/client.ts";
+import * as store from "../../adapters/store/lanes.ts";
+import { configInForce } from "../../core/config/load.ts";
+import type { LanegateConfig } from "../../core/config/schema.ts";
+import { workflowFile } from "../../core/gate/request.ts";
 import { repoKey, type SyncDeps } from "../lanes/sync.ts";
-import * as store from "../store/lanes.ts";
-import { workflowFile } from "./request.ts";
 
 export interface GateDeps extends SyncDeps {
   /** Public base URL of the app, for links to the read models in check runs. */

@@ -1,14 +1,15 @@
 // Telling GitHub: the check run, the cancel of a refused run, and the answers to deployment
 // protection rules. The decision is already stored when this runs; failures are retried.
-import type { LanegateConfig } from "../config/schema.ts";
-import { parseLaneId } from "../domain.ts";
-import { describe, type Octokit } from "../github/client.ts";
-import { answerProtectionRule, cancelRun, readRun, writeCheckRun } from "../github/gate.ts";
+
+import { describe, type Octokit } from "../../adapters/github/client.ts";
+import { answerProtectionRule, cancelRun, readRun, writeCheckRun } from "../../adapters/github/gate.ts";
+import * as gate from "../../adapters/store/gate.ts";
+import type { LanegateConfig } from "../../core/config/schema.ts";
+import { parseLaneId } from "../../core/domain.ts";
+import type { Decision } from "../../core/gate/decision.ts";
+import { checkName, renderCheckSummary } from "../../core/gate/render.ts";
 import { refOf, repoKey } from "../lanes/sync.ts";
-import * as gate from "../store/gate.ts";
 import type { GateDeps, Target } from "./context.ts";
-import type { Decision } from "./decision.ts";
-import { checkName, renderCheckSummary } from "./render.ts";
 
 /** The decision is stored; now GitHub hears it. A failed write is retried by the sweep. */
 export async function publishDecision(

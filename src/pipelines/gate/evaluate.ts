@@ -1,16 +1,17 @@
 // The decision of one run attempt: facts gathered from the store in one immediate transaction,
 // the pure core applied, and the operation row (the single-flight lock) opened with it.
-import { baselineOf, type LanegateConfig } from "../config/schema.ts";
-import type { DeclaredLane } from "../domain.ts";
-import { describe, type Octokit } from "../github/client.ts";
+
+import { describe, type Octokit } from "../../adapters/github/client.ts";
+import * as gate from "../../adapters/store/gate.ts";
+import * as store from "../../adapters/store/lanes.ts";
+import { baselineOf, type LanegateConfig } from "../../core/config/schema.ts";
+import type { DeclaredLane } from "../../core/domain.ts";
+import { type Decision, decide, type GateFacts, type GrantFact } from "../../core/gate/decision.ts";
+import { parseRequest } from "../../core/gate/request.ts";
+import { underBaseline } from "../../core/policy/baseline.ts";
 import { repoKey } from "../lanes/sync.ts";
-import { underBaseline } from "../policy/baseline.ts";
-import * as gate from "../store/gate.ts";
-import * as store from "../store/lanes.ts";
 import { currentConfig, type GateDeps, type Target } from "./context.ts";
-import { type Decision, decide, type GateFacts, type GrantFact } from "./decision.ts";
 import { publishDecision } from "./publish.ts";
-import { parseRequest } from "./request.ts";
 
 /**
  * Decides one attempt of one run, stores the decision (and operation), then writes to GitHub.

@@ -2,8 +2,6 @@
 // repository with the pure lifecycle, apply the difference in one transaction, then write the
 // status comments that changed. Deliveries, the reconcile and the sweep differ only in the trigger.
 
-import { configInForce } from "../config/load.ts";
-import { baselineOf, type LanegateConfig } from "../config/schema.ts";
 import {
   describe,
   loadConfig,
@@ -12,15 +10,17 @@ import {
   readIssueFacts,
   upsertStatusComment,
   verifyApprover,
-} from "../github/client.ts";
-import { readPolicyBlock } from "../policy/block.ts";
-import { findPolicyBlocks } from "../policy/fence.ts";
-import type { Db } from "../store/db.ts";
-import { recentRuns } from "../store/gate.ts";
-import * as store from "../store/lanes.ts";
-import type { BlockApproval, IssueFacts } from "./facts.ts";
-import { deriveIssue, type IssueOutcome, resolveConflicts } from "./lifecycle.ts";
-import { digest, renderStatusComment } from "./status-comment.ts";
+} from "../../adapters/github/client.ts";
+import type { Db } from "../../adapters/store/db.ts";
+import { recentRuns } from "../../adapters/store/gate.ts";
+import * as store from "../../adapters/store/lanes.ts";
+import { configInForce } from "../../core/config/load.ts";
+import { baselineOf, type LanegateConfig } from "../../core/config/schema.ts";
+import type { BlockApproval, IssueFacts } from "../../core/lanes/facts.ts";
+import { deriveIssue, type IssueOutcome, resolveConflicts } from "../../core/lanes/lifecycle.ts";
+import { digest, renderStatusComment } from "../../core/lanes/status-comment.ts";
+import { readPolicyBlock } from "../../core/policy/block.ts";
+import { findPolicyBlocks } from "../../core/policy/fence.ts";
 
 export interface SyncDeps {
   db: Db;

@@ -1,8 +1,8 @@
 // `lanegate simulate`: the gate's own decision on the stored facts, for a run that was never
 // dispatched. Nothing is written, so an operator can ask "would this be allowed now?".
 
-import { configFor, type Q } from "../store/lanes.ts";
-import { type Decision, decide } from "./decision.ts";
+import { configFor, type Q } from "../../adapters/store/lanes.ts";
+import { type Decision, decide } from "../../core/gate/decision.ts";
 import { gatherFacts } from "./evaluate.ts";
 
 export function simulate(

@@ -1,6 +1,6 @@
 // SQL for the read models: what the HTTP routes and the CLI show. Read-only.
 import { and, desc, eq, lt } from "drizzle-orm";
-import type { DataAuthority, LanePolicy, LaneState } from "../domain.ts";
+import type { DataAuthority, LanePolicy, LaneState } from "../../core/domain.ts";
 import type { Q } from "./lanes.ts";
 import * as t from "./schema.ts";
 

@@ -1,9 +1,9 @@
 // SQL for the gate: dispatches, runs, decisions, operations, protection requests.
 import { and, desc, eq, inArray, isNull, like, lt, sql } from "drizzle-orm";
-import { type LanePolicy, parseLaneId } from "../domain.ts";
-import type { Check, GrantFact, ProofRun } from "../gate/decision.ts";
-import type { DispatchCandidate } from "../gate/join.ts";
-import { workflowFile } from "../gate/request.ts";
+import { type LanePolicy, parseLaneId } from "../../core/domain.ts";
+import type { Check, GrantFact, ProofRun } from "../../core/gate/decision.ts";
+import type { DispatchCandidate } from "../../core/gate/join.ts";
+import { workflowFile } from "../../core/gate/request.ts";
 import type { Q } from "./lanes.ts";
 import * as t from "./schema.ts";
 

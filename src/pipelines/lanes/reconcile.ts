@@ -1,11 +1,17 @@
 // Rebuilds lane records from GitHub for everything the app can see: at start, on a timer and from
 // the CLI. It catches what deliveries missed, such as an issue closed while the app was down.
 import type { Probot } from "probot";
-import { configInForce } from "../config/load.ts";
+import {
+  describe,
+  listLabelledIssues,
+  loadConfig,
+  type Octokit,
+  type RepoRef,
+} from "../../adapters/github/client.ts";
+import * as store from "../../adapters/store/lanes.ts";
+import { knownRepositories } from "../../adapters/store/read.ts";
+import { configInForce } from "../../core/config/load.ts";
 import { reconcileOperations } from "../gate/sweep.ts";
-import { describe, listLabelledIssues, loadConfig, type Octokit, type RepoRef } from "../github/client.ts";
-import * as store from "../store/lanes.ts";
-import { knownRepositories } from "../store/read.ts";
 import { rederive, refOf, repoKey, type SyncDeps, syncIssue } from "./sync.ts";
 
 export interface ReconcileReport {

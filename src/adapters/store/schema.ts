@@ -2,6 +2,8 @@
 // each table exists. Times are ISO-8601 UTC strings so they sort and read the same everywhere.
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { WORKFLOW_ROLES } from "../../core/gate/roles.ts";
+import { OPERATION_STATES } from "../../core/operations.ts";
 
 /** One row per repository the app has seen, with the outcome of its last config load. */
 export const repositories = sqliteTable("repositories", {
@@ -151,10 +153,16 @@ export const dispatches = sqliteTable(
     runId: integer("run_id"),
     /** Set when no run claimed it in time. */
     expiredAt: text("expired_at"),
+    /** What the workflow is to the gate, decided from the config when the dispatch arrived. */
+    role: text("role", { enum: WORKFLOW_ROLES }),
+    /** The lane and source its inputs name, parsed at intake; null when they do not parse. */
+    lane: text("lane"),
+    source: text("source"),
   },
   (t) => [
     uniqueIndex("dispatches_by_delivery").on(t.deliveryId),
     index("dispatches_open").on(t.repo, t.runId),
+    index("dispatches_by_lane").on(t.repo, t.role, t.lane),
   ],
 );
 
@@ -179,6 +187,8 @@ export const workflowRuns = sqliteTable(
     dispatchId: integer("dispatch_id"),
     /** Why no single dispatch could be joined, when that is the case. */
     joinProblem: text("join_problem"),
+    /** What the workflow is to the gate, decided from the config when the run was first seen. */
+    role: text("role", { enum: WORKFLOW_ROLES }),
   },
   (t) => [primaryKey({ columns: [t.repo, t.runId] })],
 );
@@ -201,6 +211,10 @@ export const decisions = sqliteTable(
     checkRunId: integer("check_run_id"),
     checkWrittenAt: text("check_written_at"),
     writeError: text("write_error"),
+    /** The first failing check's reason code, or `ok`. */
+    reason: text("reason"),
+    /** The whole decision as published, so a retried check run is the one that failed to write. */
+    decision: text("decision", { mode: "json" }).$type<unknown>(),
   },
   (t) => [index("decisions_by_run").on(t.repo, t.runId, t.attempt)],
 );
@@ -221,7 +235,7 @@ export const operations = sqliteTable(
     source: text("source").notNull(),
     issueNumber: integer("issue_number"),
     blockSha: text("block_sha"),
-    state: text("state", { enum: ["in_flight", "stale", "completed", "cleared"] }).notNull(),
+    state: text("state", { enum: OPERATION_STATES }).notNull(),
     conclusion: text("conclusion"),
     leaseExpiresAt: text("lease_expires_at").notNull(),
     startedAt: text("started_at").notNull(),
@@ -231,7 +245,7 @@ export const operations = sqliteTable(
   (t) => [
     uniqueIndex("one_operation_in_flight_per_lane")
       .on(t.repo, t.lane)
-      .where(sql`state in ('in_flight', 'stale')`),
+      .where(sql`state in ('requested', 'in_flight', 'stale')`),
     index("operations_by_run").on(t.repo, t.runId),
   ],
 );

@@ -2,6 +2,13 @@
 import { z } from "zod";
 import { type Baseline, DATA_AUTHORITIES, parseLaneId } from "../domain.ts";
 
+/** The phases of a gated run that `evidence.jobs` maps job names to. */
+export const PHASES = ["target_proof", "bootstrap", "post_deploy", "verification"] as const;
+export type Phase = (typeof PHASES)[number];
+
+/** The inputs every gated workflow has; `gate.inputs` declares any others. */
+export const FOUR_INPUTS = ["context", "instance", "source", "confirmation"];
+
 const declaredLane = z.strictObject({
   data_authority: z.enum(DATA_AUTHORITIES),
   requires_backup_before_destroy: z.boolean().optional(),
@@ -18,45 +25,69 @@ const proof = z.strictObject({
   max_age_hours: z.number().positive(),
 });
 
-export const configSchema = z.strictObject({
-  label: z.string().trim().min(1).max(50).default("lane-policy"),
-  approvers: z
-    .strictObject({
-      min_permission: z.enum(["write", "maintain", "admin"]).default("maintain"),
-      teams: z.array(z.string().regex(/^[\w.-]+$/, "must be a team slug")).default([]),
-      allow_self_approval: z.boolean().default(false),
-    })
-    .prefault({}),
-  lanes: z
-    .record(z.string(), declaredLane)
-    .default({})
-    .superRefine((lanes, ctx) => {
-      for (const key of Object.keys(lanes)) {
-        if (!parseLaneId(key)) ctx.addIssue({ code: "custom", path: [key], message: "is not a lane id" });
-      }
-    }),
-  gate: z
-    .strictObject({
-      workflows: z.array(workflowFile).default([]),
-      branches: z.array(z.string().min(1)).optional(),
-      cancel_refused_runs: z.boolean().default(true),
-      environments: z.record(z.string(), z.string()).default({}),
-      /** How long an allowed run may stay in flight without reporting back before it needs reconciliation. */
-      lease_minutes: z
-        .number()
-        .int()
-        .positive()
-        .max(7 * 24 * 60)
-        .default(360),
-    })
-    .prefault({}),
-  proofs: z
-    .strictObject({
-      backup: proof.optional(),
-      restore: proof.optional(),
-    })
-    .default({}),
-});
+export const configSchema = z
+  .strictObject({
+    label: z.string().trim().min(1).max(50).default("lane-policy"),
+    approvers: z
+      .strictObject({
+        min_permission: z.enum(["write", "maintain", "admin"]).default("maintain"),
+        teams: z.array(z.string().regex(/^[\w.-]+$/, "must be a team slug")).default([]),
+        allow_self_approval: z.boolean().default(false),
+      })
+      .prefault({}),
+    lanes: z
+      .record(z.string(), declaredLane)
+      .default({})
+      .superRefine((lanes, ctx) => {
+        for (const key of Object.keys(lanes)) {
+          if (!parseLaneId(key)) ctx.addIssue({ code: "custom", path: [key], message: "is not a lane id" });
+        }
+      }),
+    gate: z
+      .strictObject({
+        workflows: z.array(workflowFile).default([]),
+        branches: z.array(z.string().min(1)).optional(),
+        cancel_refused_runs: z.boolean().default(true),
+        environments: z.record(z.string(), z.string()).default({}),
+        /** Dispatch inputs allowed besides the four; recorded with the operation. */
+        inputs: z
+          .array(z.string().regex(/^[A-Za-z_][\w-]*$/, "must be a workflow input name"))
+          .default([])
+          .refine((names) => !names.some((n) => FOUR_INPUTS.includes(n)), {
+            message: "must not repeat context, instance, source or confirmation",
+          }),
+        /** How long an allowed run may stay in flight without reporting back before it needs reconciliation. */
+        lease_minutes: z
+          .number()
+          .int()
+          .positive()
+          .max(7 * 24 * 60)
+          .default(360),
+      })
+      .prefault({}),
+    proofs: z
+      .strictObject({
+        backup: proof.optional(),
+        restore: proof.optional(),
+      })
+      .default({}),
+    evidence: z
+      .strictObject({
+        /** Job name -> phase of a gated run. */
+        jobs: z.record(z.string(), z.enum(PHASES)).default({}),
+        /** Workflows whose runs report deployments through the result artifact. */
+        deploy_workflows: z.array(workflowFile).default([]),
+      })
+      .prefault({}),
+  })
+  .superRefine((config, ctx) => {
+    // A proof workflow is never gated: a file that is both would be one or the other by accident.
+    const proofs = [config.proofs.backup?.workflow, config.proofs.restore?.workflow];
+    for (const [i, file] of config.gate.workflows.entries()) {
+      if (proofs.includes(file))
+        ctx.addIssue({ code: "custom", path: ["gate", "workflows", i], message: "is also a proof workflow" });
+    }
+  });
 
 export type LanegateConfig = z.infer<typeof configSchema>;
 

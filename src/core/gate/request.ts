@@ -43,6 +43,12 @@ export function parseRequest(inputs: Record<string, unknown>): ParsedRequest {
   return { ok: true, request: { lane: lane.id, source: sourceParsed.data, confirmation } };
 }
 
+/** The lane a dispatch's inputs name, whatever else is wrong with them; null when they name none. */
+export function laneOfInputs(inputs: Record<string, unknown>): string | null {
+  const part = (v: unknown) => (typeof v === "string" ? v.trim() : "");
+  return parseLaneId(`${part(inputs.context)}/${part(inputs.instance)}`)?.id ?? null;
+}
+
 /** `.github/workflows/x.yml@refs/heads/main` and `x.yml` both name the workflow file `x.yml`. */
 export function workflowFile(path: string): string {
   const withoutRef = path.split("@")[0] ?? path;

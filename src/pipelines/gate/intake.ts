@@ -6,9 +6,10 @@ import { readRun } from "../../adapters/github/gate.ts";
 import * as gate from "../../adapters/store/gate.ts";
 import * as store from "../../adapters/store/lanes.ts";
 import { joinRun } from "../../core/gate/join.ts";
-import { workflowFile } from "../../core/gate/request.ts";
+import { laneOfInputs, parseRequest, workflowFile } from "../../core/gate/request.ts";
+import { roleOf } from "../../core/gate/roles.ts";
 import { repoKey } from "../lanes/sync.ts";
-import { currentConfig, type GateDeps, type RunFacts, roles, storedConfig, type Target } from "./context.ts";
+import { currentConfig, type GateDeps, type RunFacts, storedConfig, type Target } from "./context.ts";
 import { evaluate } from "./evaluate.ts";
 import { answerPendingProtection } from "./publish.ts";
 
@@ -26,11 +27,15 @@ export async function onDispatch(
 ) {
   const repo = repoKey(target.ref);
   const known = storedConfig(deps, repo) ?? (await currentConfig(deps, octokit, target)).config;
-  const { gated, proof } = roles(known, d.workflowPath);
-  if (!gated && !proof) return;
+  const role = roleOf(known, d.workflowPath);
+  if (!role) return;
+  const parsed = parseRequest(d.inputs);
   const now = deps.now().toISOString();
   const joined = store.transaction(deps.db, (q) => {
     const id = gate.recordDispatch(q, {
+      role,
+      lane: laneOfInputs(d.inputs),
+      source: parsed.ok ? parsed.request.source : null,
       repo,
       deliveryId: d.deliveryId,
       workflowPath: d.workflowPath,
@@ -89,11 +94,11 @@ export async function onWorkflowRun(
 ) {
   const repo = repoKey(target.ref);
   const known = storedConfig(deps, repo) ?? (await currentConfig(deps, octokit, target)).config;
-  const { gated, proof } = roles(known, r.workflowPath);
-  if (!gated && !proof) return;
+  const role = roleOf(known, r.workflowPath);
+  if (!role) return;
   const now = deps.now().toISOString();
   const run = store.transaction(deps.db, (q) => {
-    const row = gate.upsertRun(q, { repo, ...r });
+    const row = gate.upsertRun(q, { repo, role, ...r });
     if (row.dispatchId === null && row.joinProblem === null && row.event === "workflow_dispatch")
       tryJoin(q, repo, row);
     if (action === "completed") {
@@ -114,7 +119,7 @@ export async function onWorkflowRun(
     }
     return gate.getRun(q, repo, r.runId) as gate.RunRow;
   });
-  if (!gated || action === "completed") {
+  if (run.role !== "gated" || action === "completed") {
     deps.onDecided?.(target.ref, target.installationId);
     return;
   }

@@ -47,24 +47,30 @@ export function gateHandlers(deps: GateDeps) {
         inputs: payload.inputs ?? {},
       });
     }),
-    run: once<"workflow_run">(deps, async ({ payload, octokit }) => {
+    run: once<"workflow_run">(deps, async ({ payload, octokit, id }) => {
       const r = payload.workflow_run;
-      await onWorkflowRun(deps, octokit, target(payload), payload.action, {
-        runId: r.id,
-        attempt: r.run_attempt,
-        workflowPath: r.path,
-        headSha: r.head_sha,
-        headBranch: r.head_branch,
-        event: r.event,
-        actor: r.actor?.login ?? "ghost",
-        displayTitle:
-          "display_title" in r && typeof r.display_title === "string" ? r.display_title : (r.name ?? ""),
-        htmlUrl: r.html_url,
-        status: r.status ?? "unknown",
-        conclusion: r.conclusion,
-        createdAt: r.created_at,
-        updatedAt: r.updated_at,
-      });
+      await onWorkflowRun(
+        deps,
+        octokit,
+        target(payload),
+        { id, action: payload.action },
+        {
+          runId: r.id,
+          attempt: r.run_attempt,
+          workflowPath: r.path,
+          headSha: r.head_sha,
+          headBranch: r.head_branch,
+          event: r.event,
+          actor: r.actor?.login ?? "ghost",
+          displayTitle:
+            "display_title" in r && typeof r.display_title === "string" ? r.display_title : (r.name ?? ""),
+          htmlUrl: r.html_url,
+          status: r.status ?? "unknown",
+          conclusion: r.conclusion,
+          createdAt: r.created_at,
+          updatedAt: r.updated_at,
+        },
+      );
     }),
     rerequested: once<"check_run.rerequested">(deps, async ({ payload, octokit }) => {
       const c = payload.check_run;

@@ -21,7 +21,7 @@ describe("the gate allows", () => {
     expect(check?.headSha).toBe(runOf(w, runId)?.headSha);
     expect(check?.output.summary).toContain(`issues/${issue}`);
     expect(w.db.select().from(operations).all()).toMatchObject([
-      { lane: "cm/testing", state: "in_flight", issueNumber: issue },
+      { lane: "cm/testing", state: "requested", issueNumber: issue },
     ]);
     expect(w.problems).toEqual([]);
   });

@@ -7,10 +7,13 @@ import { describe, statusOf } from "../../adapters/github/client.ts";
 import { readRun } from "../../adapters/github/gate.ts";
 import * as gate from "../../adapters/store/gate.ts";
 import * as store from "../../adapters/store/lanes.ts";
-import { type Decision, decisionTitle } from "../../core/gate/decision.ts";
+import { holdingOperations, pastLease } from "../../adapters/store/operations.ts";
+import { type Decision, decisionSchema } from "../../core/gate/decision.ts";
 import { JOIN_WINDOW_MS } from "../../core/gate/join.ts";
+import type { OperationEvent } from "../../core/operations.ts";
 import { refOf } from "../lanes/sync.ts";
-import { type GateDeps, roles, type Target } from "./context.ts";
+import { moveOperation } from "../operations.ts";
+import type { GateDeps, Target } from "./context.ts";
 import { evaluate } from "./evaluate.ts";
 import { answerPendingProtection, cancelRefused, publishDecision } from "./publish.ts";
 
@@ -42,18 +45,8 @@ export async function gateSweep(deps: GateDeps, app: Probot): Promise<void> {
         at,
       });
     }
-    for (const op of gate.expireLeases(q, now)) {
-      const change = `operation ${op.id} (run ${op.runId}) outlived its lease; the lane stays blocked until reconciled`;
-      store.appendAudit(q, {
-        repo: op.repo,
-        deliveryId: null,
-        event: "gate sweep",
-        actor: null,
-        subject: op.lane,
-        change,
-        at,
-      });
-    }
+    const cause = { by: "gate sweep", event: "gate sweep", actor: null, deliveryId: null };
+    for (const op of pastLease(q, now)) moveOperation(q, op, { kind: "lease_expired" }, cause, at);
   });
   const octokits = new Map<string, Octokit>();
   const octokitFor = async (repo: string) => {
@@ -66,9 +59,9 @@ export async function gateSweep(deps: GateDeps, app: Probot): Promise<void> {
   const cutoff = new Date(now.getTime() - UNJOINED_RUN_GRACE_MS).toISOString();
   for (const run of gate.undecidedRuns(deps.db, cutoff)) {
     const octokit = await octokitFor(run.repo);
-    if (!octokit || !gatedWorkflow(deps, run)) continue;
+    if (!octokit) continue;
     const target = targetOf(deps, run.repo);
-    await evaluate(deps, octokit, target, run, false).catch((e: unknown) =>
+    await evaluate(deps, octokit, target, run, "github").catch((e: unknown) =>
       deps.log.warn(`sweep: ${describe(e)}`),
     );
   }
@@ -89,6 +82,10 @@ export async function gateSweep(deps: GateDeps, app: Probot): Promise<void> {
     if (!octokit || !run) continue;
     const target = targetOf(deps, row.repo);
     const decision = storedDecision(row);
+    if (!decision) {
+      deps.log.warn(`${row.repo} run ${row.runId}: decision ${row.id} has no stored decision to write`);
+      continue;
+    }
     const config = store.configFor(deps.db, row.repo);
     await publishDecision(deps, octokit, target, { ...run, attempt: row.attempt }, row, decision, config);
   }
@@ -100,44 +97,35 @@ export async function gateSweep(deps: GateDeps, app: Probot): Promise<void> {
   }
 }
 
-function gatedWorkflow(deps: GateDeps, run: gate.RunRow): boolean {
-  return roles(store.configFor(deps.db, run.repo), run.workflowPath).gated;
+/** The decision exactly as it was stored, so a retried write says what was decided. */
+function storedDecision(row: gate.DecisionRow): Decision | null {
+  const parsed = decisionSchema.safeParse(row.decision);
+  return parsed.success ? parsed.data : null;
 }
 
-/** Rebuilds a decision from its stored row, so a retried write says exactly what was decided. */
-function storedDecision(row: gate.DecisionRow): Decision {
-  const checks = row.checks as Decision["checks"];
-  const request = (row.request as { inputs: Decision["request"] }).inputs;
-  const title = decisionTitle(row.allowed, request, row.issueNumber, checks);
-  return { allowed: row.allowed, request, checks, grant: null, title };
-}
-
-/** Asks GitHub for the real state of each operation whose lease ran out, and ends finished ones. */
+/**
+ * Asks GitHub about every operation still holding a lane, not only those past their lease: a
+ * missed `completed` delivery then frees the lane at the next reconcile (every 15 minutes).
+ */
 export async function reconcileOperations(deps: GateDeps, octokit: Octokit, repo: string): Promise<number> {
   let ended = 0;
-  for (const op of gate.staleOperations(deps.db).filter((o) => o.repo === repo)) {
-    let run: { status: string; conclusion: string | null };
+  for (const op of holdingOperations(deps.db, repo)) {
+    let event: OperationEvent;
     try {
-      run = await readRun(octokit, refOf(repo), op.runId);
+      const run = await readRun(octokit, refOf(repo), op.runId);
+      // A newer attempt means this attempt has finished, whatever GitHub says of the run now.
+      if (run.attempt === op.attempt && run.status !== "completed") continue;
+      event = {
+        kind: "run_completed",
+        conclusion: run.attempt === op.attempt ? run.conclusion : "superseded",
+      };
     } catch (error) {
-      // GitHub no longer has the run (deleted, or its repository moved): nothing is running.
       if (statusOf(error) !== 404) throw error;
-      run = { status: "completed", conclusion: "run not found" };
+      event = { kind: "run_gone" };
     }
-    if (run.status !== "completed") continue;
-    store.transaction(deps.db, (q) => {
-      gate.endOperation(q, op.id, "completed", run.conclusion, "reconcile", deps.now().toISOString());
-      store.appendAudit(q, {
-        repo,
-        deliveryId: null,
-        event: "reconcile",
-        actor: null,
-        subject: op.lane,
-        change: `operation ${op.id} (run ${op.runId}) ended: the run had completed (${run.conclusion ?? "no conclusion"})`,
-        at: deps.now().toISOString(),
-      });
-    });
-    ended += 1;
+    const cause = { by: "reconcile", event: "reconcile", actor: null, deliveryId: null };
+    if (store.transaction(deps.db, (q) => moveOperation(q, op, event, cause, deps.now().toISOString())))
+      ended += 1;
   }
   return ended;
 }

@@ -3,15 +3,18 @@ import { describe, expect, it } from "vitest";
 import { decisions } from "../../src/adapters/store/schema.ts";
 import { gateSweep, reconcileOperations } from "../../src/pipelines/gate/sweep.ts";
 import { DEMO_CONFIG } from "../../standin/world.ts";
-import { approved, checksOf, dispatch, inputs, newest, ops, runOf, SYO_BODY } from "../support/gate.ts";
+import {
+  approved,
+  checksOf,
+  dispatch,
+  inputs,
+  newest,
+  ops,
+  reasonOf,
+  runOf,
+  SYO_BODY,
+} from "../support/gate.ts";
 import { createWorld, REPO, type World } from "../support/world.ts";
-
-/** The reason code of the newest decision for an attempt: the first failing check's code, or ok. */
-function reasonOf(w: World, runId: number, attempt = 1): string | undefined {
-  const rows = w.db.select().from(decisions).all();
-  const row = rows.filter((d) => d.runId === runId && d.attempt === attempt).at(-1);
-  return row?.reason ?? undefined;
-}
 
 const backupOf = (w: World, lane: string) => {
   const [context = "", instance = ""] = lane.split("/");
@@ -100,5 +103,30 @@ describe("fixed defects", () => {
     expect(ops(w)).toMatchObject([{ state: "completed", conclusion: "success" }]);
     const next = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
     expect(newest(w, next)?.conclusion).toBe("success");
+  });
+});
+
+describe("deployment protection rules", () => {
+  it("rejects a protection request at once with github_unavailable when GitHub cannot say which attempt runs", async () => {
+    const w = await createWorld();
+    await approved(w);
+    const runId = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
+    w.gh.failNext({ method: "GET", pathPattern: new RegExp(`/actions/runs/${runId}$`), status: 502 });
+    await w.send(w.gh.requestDeploymentProtection(REPO, runId, "cm/testing"));
+    expect(runOf(w, runId)?.protectionReviews).toMatchObject([{ state: "rejected" }]);
+    expect(runOf(w, runId)?.protectionReviews[0]?.comment).toContain("github_unavailable");
+  });
+});
+
+describe("operations", () => {
+  it("opens as requested and moves in flight when its run reports in progress", async () => {
+    const w = await createWorld();
+    await approved(w);
+    const runId = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
+    expect(ops(w)).toMatchObject([{ state: "requested" }]);
+    await w.send(w.gh.startRun(REPO, runId));
+    expect(ops(w)).toMatchObject([{ state: "in_flight" }]);
+    await w.send(w.gh.completeRun(REPO, runId, "success"));
+    expect(ops(w)).toMatchObject([{ state: "completed", conclusion: "success" }]);
   });
 });

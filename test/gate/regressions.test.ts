@@ -14,6 +14,7 @@ import {
   inputs,
   newest,
   ops,
+  reasonOf,
   runOf,
   SYO_BODY as SYO,
 } from "../support/gate.ts";
@@ -173,7 +174,8 @@ describe("proofs", () => {
     w.advance(5);
     await w.send(w.gh.completeRun(REPO, restore.runId, "success"));
     const runId = await dispatch(w, inputs("syo/prod", "backup_restore", "restore syo prod"));
-    expect(newest(w, runId)?.output.title).toContain("started after the latest backup finished");
+    expect(newest(w, runId)?.conclusion).toBe("failure");
+    expect(reasonOf(w, runId)).toBe("no_restore_proof");
   });
 });
 
@@ -184,7 +186,8 @@ describe("lanes do not hang and decisions are not lost", () => {
     const refused = newest(w, runId);
     await approved(w);
     await w.send(w.gh.rerequestCheckRun(REPO, refused?.id ?? 0, "olivia"));
-    expect(newest(w, runId)?.output.title).toContain("already finished");
+    expect(newest(w, runId)?.conclusion).toBe("failure");
+    expect(reasonOf(w, runId)).toBe("run_finished");
     expect(ops(w)).toEqual([]);
   });
 

@@ -36,6 +36,8 @@ export interface Gathered {
   config: LanegateConfig;
   /** The run's status as gathered: GitHub's when asked, else the delivery's. */
   status: string;
+  /** The run's newest attempt, when GitHub was asked. */
+  liveAttempt: number | null;
   error: string | null;
   /** Reads the stored facts; call it inside the transaction that applies the decision. */
   facts(q: store.Q, now: Date): GateFacts;
@@ -51,6 +53,7 @@ export async function gather(
   const repo = repoKey(target.ref);
   let config: LanegateConfig | null = null;
   let status = run.status;
+  let liveAttempt: number | null = null;
   const errors: string[] = [];
   if (mode !== "stored" && octokit) {
     const loaded = await currentConfig(deps, octokit, target).catch((e: unknown) => ({
@@ -62,6 +65,7 @@ export async function gather(
     if (mode === "github") {
       try {
         const live = await readRun(octokit, target.ref, run.runId);
+        liveAttempt = live.attempt;
         status = live.attempt === run.attempt ? live.status : "completed";
       } catch (e) {
         errors.push(`run ${run.runId} could not be read: ${describe(e)}`);
@@ -76,6 +80,7 @@ export async function gather(
   return {
     config: inForce,
     status,
+    liveAttempt,
     error,
     facts: (q, now) => storedFacts(q, repo, { ...run, status }, inForce, target.defaultBranch, error, now),
   };

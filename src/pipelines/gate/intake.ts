@@ -152,8 +152,7 @@ export async function onProtectionRule(
   store.transaction(deps.db, (q) =>
     gate.recordProtectionRequest(q, repo, runId, p.environment, deps.now().toISOString()),
   );
-  const { config } = await currentConfig(deps, octokit, target);
-  await answerPendingProtection(deps, octokit, target, runId, config ?? store.configFor(deps.db, repo));
+  await answerPendingProtection(deps, octokit, target, runId);
 }
 
 export async function onCheckRerequested(

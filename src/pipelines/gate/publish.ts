@@ -2,7 +2,7 @@
 // protection rules. The decision is already stored when this runs; failures are retried.
 
 import { describe, type Octokit } from "../../adapters/github/client.ts";
-import { answerProtectionRule, cancelRun, readRun, writeCheckRun } from "../../adapters/github/gate.ts";
+import { answerProtectionRule, cancelRun, writeCheckRun } from "../../adapters/github/gate.ts";
 import * as gate from "../../adapters/store/gate.ts";
 import type { LanegateConfig } from "../../core/config/schema.ts";
 import { parseLaneId } from "../../core/domain.ts";
@@ -10,6 +10,7 @@ import type { Decision } from "../../core/gate/decision.ts";
 import { checkName, renderCheckSummary } from "../../core/gate/render.ts";
 import { refOf, repoKey } from "../lanes/sync.ts";
 import type { GateDeps, Target } from "./context.ts";
+import { gather } from "./gather.ts";
 
 /** The decision is stored; now GitHub hears it. A failed write is retried by the sweep. */
 export async function publishDecision(
@@ -44,7 +45,7 @@ export async function publishDecision(
   if (!decision.allowed && config.gate.cancel_refused_runs && run.status !== "completed") {
     await cancelRefused(deps, octokit, repo, run.runId);
   }
-  await answerPendingProtection(deps, octokit, target, run.runId, config);
+  await answerPendingProtection(deps, octokit, target, run.runId);
 }
 
 /** Cancels a refused run; a failure is left for the sweep, which tries again. */
@@ -75,28 +76,35 @@ export const PROTECTION_GRACE_MS = 5 * 60_000;
 
 /**
  * Answers the run's deployment protection requests with the decision for the run's current
- * attempt (asked of GitHub: a re-run's jobs may ask before its delivery arrives). With no
- * decision yet the request waits; past the grace period it is rejected.
+ * attempt (asked of GitHub through the gate's one gather: a re-run's jobs may ask before its
+ * delivery arrives). With no decision yet the request waits; past the grace period it is
+ * rejected. If GitHub cannot say which attempt is current, the request is rejected at once.
  */
 export async function answerPendingProtection(
   deps: GateDeps,
   octokit: Octokit,
   target: Target,
   runId: number,
-  config: LanegateConfig,
 ) {
   const repo = repoKey(target.ref);
   const pending = gate.unansweredProtection(deps.db, repo, runId);
   if (pending.length === 0) return;
-  let attempt: number;
-  try {
-    attempt = (await readRun(octokit, target.ref, runId)).attempt;
-  } catch (error) {
-    deps.log.warn(
-      `${repo} run ${runId}: cannot read its attempt, protection rule left pending: ${describe(error)}`,
-    );
-    return;
-  }
+  const stored = gate.getRun(deps.db, repo, runId);
+  const run = stored ?? {
+    runId,
+    attempt: 1,
+    event: "workflow_dispatch",
+    headBranch: null,
+    joinProblem: null,
+  };
+  const gathered = await gather(
+    deps,
+    octokit,
+    target,
+    { ...run, dispatchId: null, status: stored?.status ?? "unknown" },
+    "github",
+  );
+  const attempt = gathered.liveAttempt;
   const latest = gate
     .decisionsForRun(deps.db, repo, runId)
     .filter((d) => d.attempt === attempt)
@@ -104,19 +112,11 @@ export async function answerPendingProtection(
   const now = deps.now();
   for (const request of pending) {
     const overdue = now.getTime() - Date.parse(request.receivedAt) > PROTECTION_GRACE_MS;
-    if (!latest && !overdue) continue;
+    if (!gathered.error && !latest && !overdue) continue;
     const lane =
-      config.gate.environments[request.environment] ?? parseLaneId(request.environment)?.id ?? null;
-    const approved = latest?.allowed === true && lane !== null && lane === latest.lane;
-    const comment = !latest
-      ? `lanegate has no decision for attempt ${attempt} of this run`
-      : !lane
-        ? `environment ${request.environment} maps to no lane`
-        : approved
-          ? `lanegate allowed this run for ${lane}`
-          : lane !== latest.lane
-            ? `this run was decided for ${latest.lane ?? "no lane"}, not ${lane}`
-            : `lanegate refused this run for ${lane}`;
+      gathered.config.gate.environments[request.environment] ?? parseLaneId(request.environment)?.id ?? null;
+    const approved = !gathered.error && latest?.allowed === true && lane !== null && lane === latest.lane;
+    const comment = protectionComment(gathered.error, latest, attempt, lane, request.environment, approved);
     try {
       await answerProtectionRule(octokit, target.ref, runId, request.environment, approved, comment);
       gate.answerProtection(deps.db, request.id, approved ? "approved" : "rejected", now.toISOString());
@@ -124,4 +124,20 @@ export async function answerPendingProtection(
       deps.log.warn(`${repo} run ${runId}: protection rule not answered yet: ${describe(error)}`);
     }
   }
+}
+
+function protectionComment(
+  error: string | null,
+  latest: gate.DecisionRow | undefined,
+  attempt: number | null,
+  lane: string | null,
+  environment: string,
+  approved: boolean,
+): string {
+  if (error) return `lanegate could not gather the facts from GitHub (github_unavailable): ${error}`;
+  if (!latest) return `lanegate has no decision for attempt ${attempt} of this run`;
+  if (!lane) return `environment ${environment} maps to no lane`;
+  if (approved) return `lanegate allowed this run for ${lane}`;
+  if (lane !== latest.lane) return `this run was decided for ${latest.lane ?? "no lane"}, not ${lane}`;
+  return `lanegate refused this run for ${lane} (${latest.reason ?? "refused"})`;
 }

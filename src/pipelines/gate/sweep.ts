@@ -71,9 +71,8 @@ export async function gateSweep(deps: GateDeps, app: Probot): Promise<void> {
     const octokit = await octokitFor(repo);
     if (!octokit) continue;
     const target = targetOf(deps, repo);
-    const config = store.configFor(deps.db, repo);
     for (const runId of new Set(unanswered.filter((r) => r.repo === repo).map((r) => r.runId))) {
-      await answerPendingProtection(deps, octokit, target, runId, config);
+      await answerPendingProtection(deps, octokit, target, runId);
     }
   }
   for (const row of gate.unwrittenDecisions(deps.db)) {

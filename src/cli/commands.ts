@@ -3,8 +3,7 @@
 
 import { getPrivateKey } from "@probot/get-private-key";
 import { Probot } from "probot";
-import { type Db, DEFAULT_DATABASE_URL, openDatabase } from "../adapters/store/db.ts";
-import { transaction } from "../adapters/store/lanes.ts";
+import { type Db, DEFAULT_DATABASE_URL, openDatabase, transaction } from "../adapters/store/db.ts";
 import { auditPage, laneViews, oneLaneView, operationsList, repositoryView } from "../adapters/store/read.ts";
 import { parseLaneId } from "../core/domain.ts";
 import { simulate } from "../pipelines/gate/simulate.ts";

@@ -1,6 +1,7 @@
 // Turns gate deliveries into plain requests for the gate pipeline. No decisions here.
 import type { Context } from "probot";
-import { deliverySeen, markDelivery, transaction } from "../adapters/store/lanes.ts";
+import { transaction } from "../adapters/store/db.ts";
+import { deliverySeen, markDelivery } from "../adapters/store/deliveries.ts";
 import type { GateDeps } from "../pipelines/gate/context.ts";
 import { onCheckRerequested, onDispatch, onProtectionRule, onWorkflowRun } from "../pipelines/gate/intake.ts";
 import { repoKey } from "../pipelines/lanes/sync.ts";

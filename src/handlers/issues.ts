@@ -1,7 +1,7 @@
 // Turns an `issues` delivery into a sync trigger. The payload only says which issue to look at
 // and what its sender may have approved; the state itself is read from GitHub.
 import type { Context } from "probot";
-import { deliverySeen } from "../adapters/store/lanes.ts";
+import { deliverySeen } from "../adapters/store/deliveries.ts";
 import { findPolicyBlocks } from "../core/policy/fence.ts";
 import { type ApprovalClaim, type SyncDeps, syncIssue } from "../pipelines/lanes/sync.ts";
 

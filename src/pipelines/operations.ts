@@ -1,6 +1,7 @@
 // Moves operations through the core's state machine: a run reports back, a lease runs out, the
 // reconcile asks GitHub, or an operator clears one. Each change is audited with its cause.
-import { appendAudit, type Q } from "../adapters/store/lanes.ts";
+import { appendAudit } from "../adapters/store/audit.ts";
+import type { Q } from "../adapters/store/db.ts";
 import { applyTransition, type OperationRow, operationById } from "../adapters/store/operations.ts";
 import { type OperationEvent, transition } from "../core/operations.ts";
 

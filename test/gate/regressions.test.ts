@@ -2,7 +2,7 @@
 // refuse, lose a decision or block a lane; each now asserts the fail-closed behaviour.
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import * as gate from "../../src/adapters/store/gate.ts";
+import * as runStore from "../../src/adapters/store/runs.ts";
 import { decisions, protectionRequests } from "../../src/adapters/store/schema.ts";
 import { gateSweep, reconcileOperations } from "../../src/pipelines/gate/sweep.ts";
 import { DEMO_CONFIG } from "../../standin/world.ts";
@@ -254,9 +254,9 @@ describe("lanes do not hang and decisions are not lost", () => {
       blockSha: null,
       decidedAt: "x",
     };
-    gate.insertDecision(w.db, { ...base, allowed: true, checkRunId: null });
-    const fresh = gate.insertDecision(w.db, { ...base, allowed: false, checkRunId: null });
-    gate.markCheckWritten(w.db, fresh.id, 7, "y");
-    expect(gate.unwrittenDecisions(w.db)).toEqual([]);
+    runStore.insertDecision(w.db, { ...base, allowed: true, checkRunId: null });
+    const fresh = runStore.insertDecision(w.db, { ...base, allowed: false, checkRunId: null });
+    runStore.markCheckWritten(w.db, fresh.id, 7, "y");
+    expect(runStore.unwrittenDecisions(w.db)).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@
 // core's business (src/core/operations.ts); this file only reads and writes the rows.
 import { and, eq, inArray, lt } from "drizzle-orm";
 import { HOLDING_STATES, type Transition } from "../../core/operations.ts";
-import type { Q } from "./lanes.ts";
+import type { Q } from "./db.ts";
 import * as t from "./schema.ts";
 
 export type OperationRow = typeof t.operations.$inferSelect;

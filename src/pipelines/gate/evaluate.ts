@@ -2,9 +2,10 @@
 // immediate transaction), the pure core applied, and the operation row (the single-flight lock)
 // opened with it. Every path that decides a run comes through here.
 import type { Octokit } from "../../adapters/github/client.ts";
-import * as gate from "../../adapters/store/gate.ts";
-import * as store from "../../adapters/store/lanes.ts";
+import * as auditStore from "../../adapters/store/audit.ts";
+import { type Q, transaction } from "../../adapters/store/db.ts";
 import * as ops from "../../adapters/store/operations.ts";
+import * as runStore from "../../adapters/store/runs.ts";
 import type { LanegateConfig } from "../../core/config/schema.ts";
 import { type Decision, decide, reasonOf } from "../../core/gate/decision.ts";
 import { openedState } from "../../core/operations.ts";
@@ -21,19 +22,19 @@ export async function evaluate(
   deps: GateDeps,
   octokit: Octokit,
   target: Target,
-  run: gate.RunRow,
+  run: runStore.RunRow,
   mode: GatherMode,
   rerequested = false,
 ): Promise<Decision | null> {
   const repo = repoKey(target.ref);
   // The delivery's view of the run: an attempt other than the newest one stored has finished.
-  const current = gate.getRun(deps.db, repo, run.runId) ?? run;
+  const current = runStore.getRun(deps.db, repo, run.runId) ?? run;
   const status = current.attempt === run.attempt ? current.status : "completed";
   const gathered = await gather(deps, octokit, target, { ...current, attempt: run.attempt, status }, mode);
   const now = deps.now();
-  const result = store.transaction(deps.db, (q) => {
+  const result = transaction(deps.db, (q) => {
     // Checked inside the transaction: two deliveries of one run racing here decide it once.
-    const decided = gate.decisionsForRun(q, repo, run.runId).some((d) => d.attempt === run.attempt);
+    const decided = runStore.decisionsForRun(q, repo, run.runId).some((d) => d.attempt === run.attempt);
     if (decided && !rerequested) return null;
     const facts = gathered.facts(q, now);
     let decision = decide(facts);
@@ -51,7 +52,7 @@ export async function evaluate(
         }
       }
     }
-    const row = gate.insertDecision(q, {
+    const row = runStore.insertDecision(q, {
       repo,
       runId: run.runId,
       attempt: run.attempt,
@@ -72,7 +73,7 @@ export async function evaluate(
       checkRunId: null,
     });
     if (operation) ops.linkDecision(q, operation.id, row.id);
-    store.appendAudit(q, {
+    auditStore.appendAudit(q, {
       repo,
       deliveryId: null,
       event: rerequested ? "gate (re-requested)" : "gate",
@@ -91,9 +92,9 @@ export async function evaluate(
 }
 
 function openOperationFor(
-  q: store.Q,
+  q: Q,
   repo: string,
-  run: gate.RunRow,
+  run: runStore.RunRow,
   status: string,
   decision: Decision,
   config: LanegateConfig,

@@ -6,9 +6,11 @@
 
 import { describe, type Octokit } from "../../adapters/github/client.ts";
 import { readRun } from "../../adapters/github/gate.ts";
-import * as gate from "../../adapters/store/gate.ts";
-import * as store from "../../adapters/store/lanes.ts";
+import type { Q } from "../../adapters/store/db.ts";
+import * as grantStore from "../../adapters/store/grants.ts";
 import * as ops from "../../adapters/store/operations.ts";
+import * as repoStore from "../../adapters/store/repositories.ts";
+import * as runStore from "../../adapters/store/runs.ts";
 import { baselineOf, type LanegateConfig } from "../../core/config/schema.ts";
 import type { DeclaredLane } from "../../core/domain.ts";
 import type { GateFacts, GrantFact } from "../../core/gate/decision.ts";
@@ -25,7 +27,10 @@ import { currentConfig, type GateDeps, type Target } from "./context.ts";
 export type GatherMode = "delivery" | "github" | "stored";
 
 /** The run as the decision needs it; `finished` is judged from the freshest source. */
-export type RunToDecide = Pick<gate.RunRow, "runId" | "attempt" | "event" | "headBranch" | "joinProblem"> & {
+export type RunToDecide = Pick<
+  runStore.RunRow,
+  "runId" | "attempt" | "event" | "headBranch" | "joinProblem"
+> & {
   dispatchId: number | null;
   status: string;
   /** A dispatch that was never stored: simulate's made-up one. */
@@ -40,7 +45,7 @@ export interface Gathered {
   liveAttempt: number | null;
   error: string | null;
   /** Reads the stored facts; call it inside the transaction that applies the decision. */
-  facts(q: store.Q, now: Date): GateFacts;
+  facts(q: Q, now: Date): GateFacts;
 }
 
 export async function gather(
@@ -75,7 +80,7 @@ export async function gather(
     errors.push("no installation to ask GitHub with");
   }
   // The stored config only names things when the fresh one is missing; the decision refuses then.
-  const inForce = config ?? store.configFor(deps.db, repo);
+  const inForce = config ?? repoStore.configFor(deps.db, repo);
   const error = errors.length > 0 ? errors.join("; ") : null;
   return {
     config: inForce,
@@ -87,7 +92,7 @@ export async function gather(
 }
 
 function storedFacts(
-  q: store.Q,
+  q: Q,
   repo: string,
   run: RunToDecide,
   config: LanegateConfig,
@@ -96,7 +101,7 @@ function storedFacts(
   now: Date,
 ): GateFacts {
   const allowedBranches = config.gate.branches ?? [defaultBranch];
-  const stored = run.dispatchId === null ? undefined : gate.dispatchById(q, run.dispatchId);
+  const stored = run.dispatchId === null ? undefined : runStore.dispatchById(q, run.dispatchId);
   const dispatch = run.dispatch ?? (stored ? { branch: stored.branch, inputs: stored.inputs } : null);
   const lane = dispatch ? laneOfInputs(dispatch.inputs) : null;
   const baseline = baselineOf(config);
@@ -105,11 +110,11 @@ function storedFacts(
       ? {
           workflow: p.workflow,
           maxAgeHours: p.max_age_hours,
-          runs: gate.proofRuns(q, repo, role, lane, allowedBranches),
+          runs: runStore.proofRuns(q, repo, role, lane, allowedBranches),
         }
       : null;
   const holder = lane ? ops.holderOf(q, repo, lane) : undefined;
-  const known = lane !== null && (lane in baseline || gate.laneKnown(q, repo, lane));
+  const known = lane !== null && (lane in baseline || grantStore.laneKnown(q, repo, lane));
   return {
     gatherError,
     declaredInputs: config.gate.inputs,
@@ -124,11 +129,11 @@ function storedFacts(
     joinProblem: run.joinProblem,
     allowedBranches,
     knownLanes: new Set(known && lane ? [lane] : []),
-    grants: lane ? gate.laneGrants(q, repo, lane).map((g) => checkedAgainst(g, baseline[lane])) : [],
+    grants: lane ? grantStore.laneGrants(q, repo, lane).map((g) => checkedAgainst(g, baseline[lane])) : [],
     backup: proof(config.proofs.backup, "backup_proof"),
     restore: proof(config.proofs.restore, "restore_proof"),
     inFlight: holder && holder.runId !== run.runId ? { runId: holder.runId, attempt: holder.attempt } : null,
-    earlierAttempts: gate
+    earlierAttempts: runStore
       .decisionsForRun(q, repo, run.runId)
       .filter((d) => d.attempt < run.attempt)
       .map((d) => ({ attempt: d.attempt, allowed: d.allowed })),

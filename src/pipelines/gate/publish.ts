@@ -3,7 +3,7 @@
 
 import { describe, type Octokit } from "../../adapters/github/client.ts";
 import { answerProtectionRule, cancelRun, writeCheckRun } from "../../adapters/github/gate.ts";
-import * as gate from "../../adapters/store/gate.ts";
+import * as runStore from "../../adapters/store/runs.ts";
 import type { LanegateConfig } from "../../core/config/schema.ts";
 import { parseLaneId } from "../../core/domain.ts";
 import type { Decision } from "../../core/gate/decision.ts";
@@ -17,8 +17,8 @@ export async function publishDecision(
   deps: GateDeps,
   octokit: Octokit,
   target: Target,
-  run: gate.RunRow,
-  row: gate.DecisionRow,
+  run: runStore.RunRow,
+  row: runStore.DecisionRow,
   decision: Decision,
   config: LanegateConfig,
 ) {
@@ -37,9 +37,9 @@ export async function publishDecision(
       summary: renderCheckSummary(decision, run.htmlUrl, operationUrl),
       detailsUrl: operationUrl,
     });
-    gate.markCheckWritten(deps.db, row.id, id, deps.now().toISOString());
+    runStore.markCheckWritten(deps.db, row.id, id, deps.now().toISOString());
   } catch (error) {
-    gate.markWriteError(deps.db, row.id, describe(error));
+    runStore.markWriteError(deps.db, row.id, describe(error));
     deps.log.warn(`${repo} run ${run.runId}: check run not written yet: ${describe(error)}`);
   }
   if (!decision.allowed && config.gate.cancel_refused_runs && run.status !== "completed") {
@@ -53,7 +53,7 @@ export async function cancelRefused(deps: GateDeps, octokit: Octokit, repo: stri
   try {
     await cancelRun(octokit, refOf(repo), runId);
     // lanegate ended it: a later re-request must see a finished run, not one to allow.
-    gate.markRunCancelled(deps.db, repo, runId, deps.now().toISOString());
+    runStore.markRunCancelled(deps.db, repo, runId, deps.now().toISOString());
   } catch (e) {
     deps.log.warn(`${repo} run ${runId}: cancel failed, the sweep tries again: ${describe(e)}`);
   }
@@ -63,8 +63,8 @@ export async function cancelRefused(deps: GateDeps, octokit: Octokit, repo: stri
  * The lane as the operator typed it, for a refused request that never parsed: the wait action
  * looks for `lanegate: <its lane>`, and should read the refusal rather than time out.
  */
-function typedLane(deps: GateDeps, run: gate.RunRow): string | null {
-  const dispatch = run.dispatchId === null ? undefined : gate.dispatchById(deps.db, run.dispatchId);
+function typedLane(deps: GateDeps, run: runStore.RunRow): string | null {
+  const dispatch = run.dispatchId === null ? undefined : runStore.dispatchById(deps.db, run.dispatchId);
   const part = (v: unknown) => (typeof v === "string" ? v.trim().toLowerCase() : "");
   const typed = dispatch ? `${part(dispatch.inputs.context)}/${part(dispatch.inputs.instance)}` : "";
   // Only printable text without spaces goes into a check name.
@@ -87,9 +87,9 @@ export async function answerPendingProtection(
   runId: number,
 ) {
   const repo = repoKey(target.ref);
-  const pending = gate.unansweredProtection(deps.db, repo, runId);
+  const pending = runStore.unansweredProtection(deps.db, repo, runId);
   if (pending.length === 0) return;
-  const stored = gate.getRun(deps.db, repo, runId);
+  const stored = runStore.getRun(deps.db, repo, runId);
   const run = stored ?? {
     runId,
     attempt: 1,
@@ -105,7 +105,7 @@ export async function answerPendingProtection(
     "github",
   );
   const attempt = gathered.liveAttempt;
-  const latest = gate
+  const latest = runStore
     .decisionsForRun(deps.db, repo, runId)
     .filter((d) => d.attempt === attempt)
     .at(-1);
@@ -119,7 +119,7 @@ export async function answerPendingProtection(
     const comment = protectionComment(gathered.error, latest, attempt, lane, request.environment, approved);
     try {
       await answerProtectionRule(octokit, target.ref, runId, request.environment, approved, comment);
-      gate.answerProtection(deps.db, request.id, approved ? "approved" : "rejected", now.toISOString());
+      runStore.answerProtection(deps.db, request.id, approved ? "approved" : "rejected", now.toISOString());
     } catch (error) {
       deps.log.warn(`${repo} run ${runId}: protection rule not answered yet: ${describe(error)}`);
     }
@@ -128,7 +128,7 @@ export async function answerPendingProtection(
 
 function protectionComment(
   error: string | null,
-  latest: gate.DecisionRow | undefined,
+  latest: runStore.DecisionRow | undefined,
   attempt: number | null,
   lane: string | null,
   environment: string,

@@ -2,7 +2,7 @@
 // dispatched. Nothing is written and GitHub is not asked, so an operator can ask "would this be
 // allowed now?" of what lanegate knows.
 
-import { configFor } from "../../adapters/store/lanes.ts";
+import { configFor } from "../../adapters/store/repositories.ts";
 import { type Decision, decide } from "../../core/gate/decision.ts";
 import type { GateDeps } from "./context.ts";
 import { gather } from "./gather.ts";

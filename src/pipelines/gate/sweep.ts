@@ -5,9 +5,11 @@ import type { Probot } from "probot";
 import type { Octokit } from "../../adapters/github/client.ts";
 import { describe, statusOf } from "../../adapters/github/client.ts";
 import { readRun } from "../../adapters/github/gate.ts";
-import * as gate from "../../adapters/store/gate.ts";
-import * as store from "../../adapters/store/lanes.ts";
+import * as auditStore from "../../adapters/store/audit.ts";
+import { transaction } from "../../adapters/store/db.ts";
 import { holdingOperations, pastLease } from "../../adapters/store/operations.ts";
+import * as repoStore from "../../adapters/store/repositories.ts";
+import * as runStore from "../../adapters/store/runs.ts";
 import { type Decision, decisionSchema } from "../../core/gate/decision.ts";
 import { JOIN_WINDOW_MS } from "../../core/gate/join.ts";
 import type { OperationEvent } from "../../core/operations.ts";
@@ -24,18 +26,22 @@ export const UNJOINED_RUN_GRACE_MS = 2 * 60_000;
 function targetOf(deps: GateDeps, repo: string): Target {
   return {
     ref: refOf(repo),
-    installationId: store.installationOf(deps.db, repo),
-    defaultBranch: store.defaultBranchOf(deps.db, repo) ?? "",
+    installationId: repoStore.installationOf(deps.db, repo),
+    defaultBranch: repoStore.defaultBranchOf(deps.db, repo) ?? "",
   };
 }
 
 export async function gateSweep(deps: GateDeps, app: Probot): Promise<void> {
   const now = deps.now();
   const at = now.toISOString();
-  store.transaction(deps.db, (q) => {
-    for (const d of gate.expireDispatches(q, new Date(now.getTime() - JOIN_WINDOW_MS).toISOString(), at)) {
+  transaction(deps.db, (q) => {
+    for (const d of runStore.expireDispatches(
+      q,
+      new Date(now.getTime() - JOIN_WINDOW_MS).toISOString(),
+      at,
+    )) {
       const change = `dispatch by ${d.actor} expired: no run claimed it (${JSON.stringify(d.inputs)})`;
-      store.appendAudit(q, {
+      auditStore.appendAudit(q, {
         repo: d.repo,
         deliveryId: d.deliveryId,
         event: "gate sweep",
@@ -50,14 +56,14 @@ export async function gateSweep(deps: GateDeps, app: Probot): Promise<void> {
   });
   const octokits = new Map<string, Octokit>();
   const octokitFor = async (repo: string) => {
-    const installationId = store.installationOf(deps.db, repo);
+    const installationId = repoStore.installationOf(deps.db, repo);
     if (installationId === null) return null;
     const cached = octokits.get(repo) ?? (await app.auth(installationId));
     octokits.set(repo, cached);
     return cached;
   };
   const cutoff = new Date(now.getTime() - UNJOINED_RUN_GRACE_MS).toISOString();
-  for (const run of gate.undecidedRuns(deps.db, cutoff)) {
+  for (const run of runStore.undecidedRuns(deps.db, cutoff)) {
     const octokit = await octokitFor(run.repo);
     if (!octokit) continue;
     const target = targetOf(deps, run.repo);
@@ -66,7 +72,7 @@ export async function gateSweep(deps: GateDeps, app: Probot): Promise<void> {
     );
   }
   // Protection answers that failed, or that waited for a decision, are tried again.
-  const unanswered = gate.allUnansweredProtection(deps.db);
+  const unanswered = runStore.allUnansweredProtection(deps.db);
   for (const repo of new Set(unanswered.map((r) => r.repo))) {
     const octokit = await octokitFor(repo);
     if (!octokit) continue;
@@ -75,9 +81,9 @@ export async function gateSweep(deps: GateDeps, app: Probot): Promise<void> {
       await answerPendingProtection(deps, octokit, target, runId);
     }
   }
-  for (const row of gate.unwrittenDecisions(deps.db)) {
+  for (const row of runStore.unwrittenDecisions(deps.db)) {
     const octokit = await octokitFor(row.repo);
-    const run = gate.getRun(deps.db, row.repo, row.runId);
+    const run = runStore.getRun(deps.db, row.repo, row.runId);
     if (!octokit || !run) continue;
     const target = targetOf(deps, row.repo);
     const decision = storedDecision(row);
@@ -85,19 +91,19 @@ export async function gateSweep(deps: GateDeps, app: Probot): Promise<void> {
       deps.log.warn(`${row.repo} run ${row.runId}: decision ${row.id} has no stored decision to write`);
       continue;
     }
-    const config = store.configFor(deps.db, row.repo);
+    const config = repoStore.configFor(deps.db, row.repo);
     await publishDecision(deps, octokit, target, { ...run, attempt: row.attempt }, row, decision, config);
   }
   // A refused run whose cancel failed is still running: cancel it again.
-  for (const run of gate.refusedStillRunning(deps.db)) {
+  for (const run of runStore.refusedStillRunning(deps.db)) {
     const octokit = await octokitFor(run.repo);
-    if (!octokit || !store.configFor(deps.db, run.repo).gate.cancel_refused_runs) continue;
+    if (!octokit || !repoStore.configFor(deps.db, run.repo).gate.cancel_refused_runs) continue;
     await cancelRefused(deps, octokit, run.repo, run.runId);
   }
 }
 
 /** The decision exactly as it was stored, so a retried write says what was decided. */
-function storedDecision(row: gate.DecisionRow): Decision | null {
+function storedDecision(row: runStore.DecisionRow): Decision | null {
   const parsed = decisionSchema.safeParse(row.decision);
   return parsed.success ? parsed.data : null;
 }
@@ -123,8 +129,7 @@ export async function reconcileOperations(deps: GateDeps, octokit: Octokit, repo
       event = { kind: "run_gone" };
     }
     const cause = { by: "reconcile", event: "reconcile", actor: null, deliveryId: null };
-    if (store.transaction(deps.db, (q) => moveOperation(q, op, event, cause, deps.now().toISOString())))
-      ended += 1;
+    if (transaction(deps.db, (q) => moveOperation(q, op, event, cause, deps.now().toISOString()))) ended += 1;
   }
   return ended;
 }

@@ -1,14 +1,15 @@
-// SQL for the gate: dispatches, runs, decisions, operations, protection requests.
+// SQL for the gate's runs: dispatches, workflow runs, decisions and protection requests.
 import { and, desc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
-import type { LanePolicy } from "../../core/domain.ts";
-import type { Check, GrantFact, ProofRun } from "../../core/gate/decision.ts";
+import type { Check, ProofRun } from "../../core/gate/decision.ts";
 import type { DispatchCandidate } from "../../core/gate/join.ts";
 import { workflowFile } from "../../core/gate/request.ts";
-import type { Q } from "./lanes.ts";
+
+import type { Q } from "./db.ts";
 import { operationsForRun } from "./operations.ts";
 import * as t from "./schema.ts";
 
 export type RunRow = typeof t.workflowRuns.$inferSelect;
+
 export type DecisionRow = typeof t.decisions.$inferSelect;
 
 /** Records a dispatch; null when this delivery was already recorded. */
@@ -203,45 +204,6 @@ export function proofRuns(
     .limit(PROOF_RUNS_READ)
     .all()
     .map(({ run }) => ({ runId: run.runId, startedAt: run.createdAt, completedAt: run.updatedAt }));
-}
-
-/** The lane's grant rows that have not ended, as the decision reads them. */
-export function laneGrants(q: Q, repo: string, lane: string): GrantFact[] {
-  return q
-    .select({ grant: t.grants, url: t.approvalIssues.url })
-    .from(t.grants)
-    .leftJoin(
-      t.approvalIssues,
-      and(eq(t.approvalIssues.repo, t.grants.repo), eq(t.approvalIssues.number, t.grants.issueNumber)),
-    )
-    .where(and(eq(t.grants.repo, repo), eq(t.grants.lane, lane), isNull(t.grants.endedAt)))
-    .all()
-    .filter(({ grant }) => grant.policy !== null)
-    .map(({ grant, url }) => ({
-      issueNumber: grant.issueNumber,
-      url: url ?? `https://github.com/${repo}/issues/${grant.issueNumber}`,
-      state: grant.state,
-      reason: grant.reason,
-      policy: grant.policy as LanePolicy,
-      expiresAt: grant.expiresAt,
-      blockSha: grant.blockSha,
-    }));
-}
-
-/** Whether the config declares the lane or any approval issue has ever named it. */
-export function laneKnown(q: Q, repo: string, lane: string): boolean {
-  const declared = q
-    .select({ lane: t.declaredLanes.lane })
-    .from(t.declaredLanes)
-    .where(and(eq(t.declaredLanes.repo, repo), eq(t.declaredLanes.lane, lane)))
-    .get();
-  const named = q
-    .select({ id: t.grants.id })
-    .from(t.grants)
-    .where(and(eq(t.grants.repo, repo), eq(t.grants.lane, lane)))
-    .limit(1)
-    .get();
-  return declared !== undefined || named !== undefined;
 }
 
 /** Protection requests not answered yet, across repositories, for the sweep to retry. */

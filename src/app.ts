@@ -2,7 +2,7 @@
 import type { ApplicationFunction } from "probot";
 import type { Db } from "./adapters/store/db.ts";
 import { gateHandlers } from "./handlers/gate.ts";
-import { ISSUE_EVENTS, onIssue } from "./handlers/issues.ts";
+import { ISSUE_EVENTS, issueHandler } from "./handlers/issues.ts";
 import { readModelHandler } from "./http/routes.ts";
 import type { GateDeps } from "./pipelines/gate/context.ts";
 import { gateSweep } from "./pipelines/gate/sweep.ts";
@@ -57,7 +57,7 @@ export function lanegate(options: LanegateOptions): ApplicationFunction {
       };
     }
     const gate = gateHandlers(deps);
-    app.on([...ISSUE_EVENTS], (context) => onIssue(deps, context));
+    app.on([...ISSUE_EVENTS], issueHandler(deps));
     app.on("workflow_dispatch", gate.dispatch);
     app.on("workflow_run", gate.run);
     app.on("check_run.rerequested", gate.rerequested);

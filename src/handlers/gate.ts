@@ -1,10 +1,8 @@
 // Turns gate deliveries into plain requests for the gate pipeline. No decisions here.
 import type { Context } from "probot";
-import { transaction } from "../adapters/store/db.ts";
-import { deliverySeen, markDelivery } from "../adapters/store/deliveries.ts";
 import type { GateDeps } from "../pipelines/gate/context.ts";
 import { onCheckRerequested, onDispatch, onProtectionRule, onWorkflowRun } from "../pipelines/gate/intake.ts";
-import { repoKey } from "../pipelines/lanes/sync.ts";
+import { oncePerDelivery } from "./delivery.ts";
 
 type GateEvent =
   | "workflow_dispatch"
@@ -21,25 +19,9 @@ function target(payload: Context<GateEvent>["payload"]) {
   };
 }
 
-const eventName = (context: Context<GateEvent>) =>
-  "action" in context.payload && typeof context.payload.action === "string"
-    ? `${context.name}.${context.payload.action}`
-    : context.name;
-
-/** Runs a handler once per delivery id: a redelivery has one effect. */
-function once<E extends GateEvent>(deps: GateDeps, handle: (context: Context<E>) => Promise<void>) {
-  return async (context: Context<E>) => {
-    if (deliverySeen(deps.db, context.id)) return;
-    await handle(context);
-    transaction(deps.db, (q) =>
-      markDelivery(q, context.id, eventName(context), repoKey(target(context.payload).ref), deps.now()),
-    );
-  };
-}
-
 export function gateHandlers(deps: GateDeps) {
   return {
-    dispatch: once<"workflow_dispatch">(deps, async ({ payload, id, octokit }) => {
+    dispatch: oncePerDelivery(deps, async ({ payload, id, octokit }: Context<"workflow_dispatch">) => {
       await onDispatch(deps, octokit, target(payload), {
         deliveryId: id,
         workflowPath: payload.workflow,
@@ -48,7 +30,7 @@ export function gateHandlers(deps: GateDeps) {
         inputs: payload.inputs ?? {},
       });
     }),
-    run: once<"workflow_run">(deps, async ({ payload, octokit, id }) => {
+    run: oncePerDelivery(deps, async ({ payload, octokit, id }: Context<"workflow_run">) => {
       const r = payload.workflow_run;
       await onWorkflowRun(
         deps,
@@ -73,7 +55,7 @@ export function gateHandlers(deps: GateDeps) {
         },
       );
     }),
-    rerequested: once<"check_run.rerequested">(deps, async ({ payload, octokit }) => {
+    rerequested: oncePerDelivery(deps, async ({ payload, octokit }: Context<"check_run.rerequested">) => {
       const c = payload.check_run;
       await onCheckRerequested(deps, octokit, target(payload), {
         checkRunId: c.id,
@@ -81,11 +63,14 @@ export function gateHandlers(deps: GateDeps) {
         appId: c.app?.id ?? null,
       });
     }),
-    protection: once<"deployment_protection_rule.requested">(deps, async ({ payload, octokit }) => {
-      await onProtectionRule(deps, octokit, target(payload), {
-        callbackUrl: payload.deployment_callback_url ?? "",
-        environment: payload.environment ?? "",
-      });
-    }),
+    protection: oncePerDelivery(
+      deps,
+      async ({ payload, octokit }: Context<"deployment_protection_rule.requested">) => {
+        await onProtectionRule(deps, octokit, target(payload), {
+          callbackUrl: payload.deployment_callback_url ?? "",
+          environment: payload.environment ?? "",
+        });
+      },
+    ),
   };
 }

@@ -14,7 +14,6 @@ import {
 import * as auditStore from "../../adapters/store/audit.ts";
 import type { Db } from "../../adapters/store/db.ts";
 import { type Q, transaction } from "../../adapters/store/db.ts";
-import * as deliveryStore from "../../adapters/store/deliveries.ts";
 import * as grantStore from "../../adapters/store/grants.ts";
 import * as issueStore from "../../adapters/store/issues.ts";
 import * as repoStore from "../../adapters/store/repositories.ts";
@@ -138,8 +137,6 @@ async function syncIssueNow(
         readAt: facts.readAt,
       };
     }
-    // Applied in the same transaction as its effect: a redelivery after a failure is retried.
-    if (trigger.deliveryId) deliveryStore.markDelivery(q, trigger.deliveryId, trigger.event, repo, now);
     const known = stored !== undefined;
     const blocks = findPolicyBlocks(facts.body);
     if (!known && !facts.hasLabel && blocks.length === 0) return null; // not an approval issue

@@ -3,6 +3,7 @@ import type { ApplicationFunction } from "probot";
 import type { Db } from "./adapters/store/db.ts";
 import { gateHandlers } from "./handlers/gate.ts";
 import { ISSUE_EVENTS, issueHandler } from "./handlers/issues.ts";
+import { pushHandler } from "./handlers/push.ts";
 import { readModelHandler } from "./http/routes.ts";
 import type { GateDeps } from "./pipelines/gate/context.ts";
 import { gateSweep } from "./pipelines/gate/sweep.ts";
@@ -62,6 +63,7 @@ export function lanegate(options: LanegateOptions): ApplicationFunction {
     app.on("workflow_run", gate.run);
     app.on("check_run.rerequested", gate.rerequested);
     app.on("deployment_protection_rule.requested", gate.protection);
+    app.on("push", pushHandler(deps));
     addHandler(readModelHandler(options.db, options.apiToken));
 
     const every = (ms: number | undefined, job: () => Promise<unknown>) => {

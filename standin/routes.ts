@@ -1,6 +1,6 @@
 // The REST operations the stand-in answers, and nothing else: a call the app starts making
 // without a route here fails with 404, so it cannot go unnoticed.
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type { CheckRun, Issue, Repo } from "./model.ts";
 import {
   APP_PERMISSIONS,
@@ -36,6 +36,8 @@ export interface Ctx {
   query: URLSearchParams;
   body: unknown;
   accept: string;
+  /** The request's If-None-Match, for conditional reads. */
+  ifNoneMatch: string;
   installationId: number;
   /** Slices a list by per_page/page and sets the Link header. */
   page<T>(items: T[]): T[];
@@ -45,6 +47,7 @@ export interface Reply {
   status: number;
   json?: unknown;
   text?: string;
+  headers?: Record<string, string>;
 }
 
 export interface Route {
@@ -190,8 +193,12 @@ const handlers: [string, string, Route["auth"], (ctx: Ctx) => Reply][] = [
       const path = ctx.params.path ?? "";
       const content = repo.files.get(path);
       if (content === undefined) throw notFound();
-      if (/vnd\.github(\.v3)?\.raw/.test(ctx.accept)) return { status: 200, text: content };
-      return { status: 200, json: contentJson(ctx.s, repo, path, content) };
+      // Like GitHub: an ETag per version of the file, and 304 for a conditional read that matches.
+      const etag = `"${createHash("sha1").update(content).digest("hex")}"`;
+      if (ctx.ifNoneMatch === etag) return { status: 304, headers: { etag } };
+      if (/vnd\.github(\.v3)?\.raw/.test(ctx.accept))
+        return { status: 200, text: content, headers: { etag } };
+      return { status: 200, json: contentJson(ctx.s, repo, path, content), headers: { etag } };
     },
   ],
   [

@@ -68,11 +68,13 @@ function answer(s: Standin, req: IncomingMessage, url: URL, path: string, body: 
       query: url.searchParams,
       body,
       accept: req.headers.accept ?? "",
+      ifNoneMatch: req.headers["if-none-match"] ?? "",
       installationId: auth,
       page: (items) => paginate(url, items, headers),
     };
     try {
-      return { ...route.handle(ctx), headers };
+      const reply = route.handle(ctx);
+      return { ...reply, headers: { ...headers, ...reply.headers } };
     } catch (error) {
       if (error instanceof HttpError)
         return errorAnswer(error.status, error.message, error.headers, error.extra);

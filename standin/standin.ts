@@ -1,6 +1,7 @@
 // What humans and GitHub do to the stand-in. Each mutation changes the model, records the issue
 // event GitHub would record, and returns the webhook deliveries GitHub would send; the caller
 // decides when (and whether, and in which order) to deliver them.
+import { randomBytes } from "node:crypto";
 import type { Issue, Repo, StateReason, WorkflowRun } from "./model.ts";
 import { Model } from "./model.ts";
 import {
@@ -147,6 +148,52 @@ export class Standin extends Model {
     issue.transferredTo = { repo: target.fullName, number: moved.number };
     const changes = { new_issue: issueJson(this, target, moved), new_repository: repoJson(this, target) };
     return this.issueDelivery(repo, issue, "transferred", actor, { changes });
+  }
+
+  /**
+   * A commit by `actor` that writes (or, with null, removes) one file on a branch, and the `push`
+   * delivery GitHub sends for it. Files live on the default branch only: a push elsewhere changes
+   * no file the API serves.
+   */
+  pushFile(fullName: string, path: string, text: string | null, actor: string, branch?: string): Delivery {
+    const repo = this.repo(fullName);
+    const onto = branch ?? repo.defaultBranch;
+    const existed = repo.files.has(path);
+    if (onto === repo.defaultBranch) {
+      if (text === null) repo.files.delete(path);
+      else repo.files.set(path, text);
+    }
+    const before = this.headSha(repo, onto);
+    const after = randomBytes(20).toString("hex");
+    repo.branches.set(onto, after);
+    const who = { name: actor, email: `${actor}@users.noreply.github.com`, username: actor };
+    const commit = {
+      id: after,
+      tree_id: randomBytes(20).toString("hex"),
+      distinct: true,
+      message: `update ${path}`,
+      timestamp: iso(this.now()),
+      url: `${this.htmlUrl}/${repo.fullName}/commit/${after}`,
+      author: who,
+      committer: who,
+      added: existed || text === null ? [] : [path],
+      modified: existed && text !== null ? [path] : [],
+      removed: text === null ? [path] : [],
+    };
+    return delivery("push", {
+      ref: `refs/heads/${onto}`,
+      before,
+      after,
+      created: false,
+      deleted: false,
+      forced: false,
+      base_ref: null,
+      compare: `${this.htmlUrl}/${repo.fullName}/compare/${before.slice(0, 12)}...${after.slice(0, 12)}`,
+      commits: [commit],
+      head_commit: commit,
+      pusher: { name: actor, email: who.email },
+      ...envelope(this, repo, actor),
+    });
   }
 
   /** A run started by any event; workflow_dispatch runs come from dispatchWorkflow. */

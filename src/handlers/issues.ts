@@ -2,7 +2,8 @@
 // and what its sender may have approved; the state itself is read from GitHub.
 import type { Context } from "probot";
 import { findPolicyBlocks } from "../core/policy/fence.ts";
-import { type ApprovalClaim, type SyncDeps, syncIssue } from "../pipelines/lanes/sync.ts";
+import { type IssueSigns, issueMayMatter } from "../pipelines/lanes/relevance.ts";
+import { type ApprovalClaim, type IssueTarget, type SyncDeps, syncIssue } from "../pipelines/lanes/sync.ts";
 import { oncePerDelivery } from "./delivery.ts";
 
 export const ISSUE_EVENTS = [
@@ -16,21 +17,39 @@ export const ISSUE_EVENTS = [
   "issues.transferred",
 ] as const;
 
+type IssueContext = Context<(typeof ISSUE_EVENTS)[number]>;
+
 export function issueHandler(deps: SyncDeps) {
-  return oncePerDelivery(deps, (context: Context<(typeof ISSUE_EVENTS)[number]>) => onIssue(deps, context));
+  const sync = oncePerDelivery(deps, (context: IssueContext) => onIssue(deps, context));
+  // Unrelated deliveries stop here: no request, no write, not even the delivery mark.
+  return async (context: IssueContext) => {
+    if (await issueMayMatter(deps, context.octokit, targetOf(context.payload), signsOf(context.payload)))
+      await sync(context);
+  };
 }
 
-async function onIssue(deps: SyncDeps, context: Context<(typeof ISSUE_EVENTS)[number]>) {
+function targetOf(payload: IssueContext["payload"]): IssueTarget {
+  return {
+    ref: { owner: payload.repository.owner.login, repo: payload.repository.name },
+    installationId: payload.installation?.id ?? null,
+    number: payload.issue.number,
+  };
+}
+
+function signsOf(payload: IssueContext["payload"]): IssueSigns {
+  const labels = (payload.issue.labels ?? []).flatMap((l) => (l ? [l.name] : []));
+  const changed = "label" in payload && payload.label ? [payload.label.name] : [];
+  const before = payload.action === "edited" ? [payload.changes.body?.from ?? ""] : [];
+  return { labels: [...labels, ...changed], bodies: [payload.issue.body ?? "", ...before] };
+}
+
+async function onIssue(deps: SyncDeps, context: IssueContext) {
   const { payload } = context;
   const event = `${context.name}.${payload.action}`;
   const result = await syncIssue(
     deps,
     context.octokit,
-    {
-      ref: { owner: payload.repository.owner.login, repo: payload.repository.name },
-      installationId: payload.installation?.id ?? null,
-      number: payload.issue.number,
-    },
+    targetOf(payload),
     { deliveryId: context.id, event, actor: payload.sender.login },
     claimOf(payload),
   );
@@ -38,7 +57,7 @@ async function onIssue(deps: SyncDeps, context: Context<(typeof ISSUE_EVENTS)[nu
   if (!result.ok) throw new Error(`${event} not applied: ${result.error}`);
 }
 
-function claimOf(payload: Context<(typeof ISSUE_EVENTS)[number]>["payload"]): ApprovalClaim | undefined {
+function claimOf(payload: IssueContext["payload"]): ApprovalClaim | undefined {
   // GitHub's time for the change, not the time the delivery happened to reach the app.
   const sender = {
     sender: payload.sender.login,

@@ -78,7 +78,7 @@ describe("the gate does not allow what it should refuse", () => {
       "  syo/prod:",
       "  cm/prod:       { data_authority: authoritative }\n  syo/prod:",
     );
-    w.gh.setFile(REPO, ".github/lanegate.yml", stronger);
+    await w.send(w.gh.pushFile(REPO, ".github/lanegate.yml", stronger, "max"));
     const runId = await dispatch(w, inputs("cm/prod", "empty", "bootstrap cm prod"));
     expect(newest(w, runId)?.conclusion).toBe("failure");
     expect(newest(w, runId)?.output.summary).toContain("now declares cm/prod authoritative");
@@ -87,10 +87,13 @@ describe("the gate does not allow what it should refuse", () => {
   it("never rewrites an older decision over a newer one", async () => {
     const w = await createWorld();
     const n = await approved(w);
-    w.gh.setFile(
-      REPO,
-      ".github/lanegate.yml",
-      DEMO_CONFIG.replace("gate:\n", "gate:\n  cancel_refused_runs: false\n"),
+    await w.send(
+      w.gh.pushFile(
+        REPO,
+        ".github/lanegate.yml",
+        DEMO_CONFIG.replace("gate:\n", "gate:\n  cancel_refused_runs: false\n"),
+        "max",
+      ),
     );
     const runId = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
     const c1 = newest(w, runId);
@@ -104,10 +107,13 @@ describe("the gate does not allow what it should refuse", () => {
   it("writes a re-requested decision as the newest check run, which the wait action reads", async () => {
     const w = await createWorld();
     const n = await approved(w);
-    w.gh.setFile(
-      REPO,
-      ".github/lanegate.yml",
-      DEMO_CONFIG.replace("gate:\n", "gate:\n  cancel_refused_runs: false\n"),
+    await w.send(
+      w.gh.pushFile(
+        REPO,
+        ".github/lanegate.yml",
+        DEMO_CONFIG.replace("gate:\n", "gate:\n  cancel_refused_runs: false\n"),
+        "max",
+      ),
     );
     const runId = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
     const c1 = newest(w, runId);

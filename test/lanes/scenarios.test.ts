@@ -288,6 +288,8 @@ describe("the grant lifecycle", () => {
       "  syo/prod:\n    data_authority: resettable\n    allowed_rebuild_sources: [empty]\nexpires_at:",
     );
     const n = await approvedIssue(w, body);
+    // Past the config's bound the edit must confirm the config with GitHub, which fails.
+    w.advance(6);
     w.gh.failNext({ pathPattern: /contents/, status: 502, times: 10 });
     await expect(w.send(w.gh.editIssueBody(REPO, n, `${body}\nping`, "olivia"))).rejects.toThrow(
       /not applied/,

@@ -2,7 +2,6 @@
 // decides anything. Errors other than the ones that are themselves facts (404, 410) propagate,
 // so the caller can keep the state as it was and record the failure.
 import type { Context } from "probot";
-import { type ConfigLoad, parseConfig } from "../../core/config/load.ts";
 import type { LanegateConfig } from "../../core/config/schema.ts";
 import { type ApproverFacts, effectiveRole, judgeApprover } from "../../core/lanes/approver.ts";
 import type { ApproverVerdict, IssueFacts } from "../../core/lanes/facts.ts";
@@ -14,25 +13,11 @@ export interface RepoRef {
   repo: string;
 }
 
-export const CONFIG_PATH = ".github/lanegate.yml";
-
 export function statusOf(error: unknown): number | null {
   if (typeof error === "object" && error !== null && "status" in error && typeof error.status === "number") {
     return error.status;
   }
   return null;
-}
-
-/** "Could not load" (an API fault) and "loaded but invalid" are separate outcomes. */
-export async function loadConfig(octokit: Octokit, ref: RepoRef): Promise<ConfigLoad> {
-  try {
-    const { config, files } = await octokit.config.get({ ...ref, path: CONFIG_PATH });
-    if (files.every((f) => f.config === null)) return { status: "missing", config: null, errors: [] };
-    return parseConfig(config);
-  } catch (error) {
-    if (statusOf(error) !== null) return { status: "unreadable", errors: [describe(error)] };
-    return { status: "invalid", config: null, errors: [describe(error)] };
-  }
 }
 
 export function describe(error: unknown): string {
@@ -95,8 +80,11 @@ export async function readIssueFacts(
     (l) => (typeof l === "string" ? l : (l.name ?? "")).toLowerCase() === config.label.toLowerCase(),
   );
   const author = issue.user?.login ?? "ghost";
+  const closedSinceLabeled =
+    closed !== undefined && labeled !== undefined && events.indexOf(closed) > events.indexOf(labeled);
+  // A closed issue grants nothing whoever applied the label: its labeler's standing is not read.
   const labeler =
-    hasLabel && labeled?.actor
+    hasLabel && labeled?.actor && issue.state === "open"
       ? await verifyApprover(octokit, ref, labeled.actor.login, labeled.actor.type === "Bot", author, config)
       : null;
   return {
@@ -109,8 +97,7 @@ export async function readIssueFacts(
     hasLabel,
     lastLabeled: asLabelEvent(labeled),
     lastUnlabeled: asLabelEvent(last((e) => e.event === "unlabeled" && ours(e))),
-    closedSinceLabeled:
-      closed !== undefined && labeled !== undefined && events.indexOf(closed) > events.indexOf(labeled),
+    closedSinceLabeled,
     labeler,
     readAt: now.toISOString(),
   };

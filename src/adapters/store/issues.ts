@@ -131,3 +131,14 @@ export function saveStatusComment(q: Q, repo: string, number: number, id: number
     .where(and(eq(t.approvalIssues.repo, repo), eq(t.approvalIssues.number, number)))
     .run();
 }
+
+/** Whether lanegate keeps records of this issue: any delivery about it may change them. */
+export function isTracked(q: Q, repo: string, number: number): boolean {
+  return (
+    q
+      .select({ number: t.approvalIssues.number })
+      .from(t.approvalIssues)
+      .where(and(eq(t.approvalIssues.repo, repo), eq(t.approvalIssues.number, number)))
+      .get() !== undefined
+  );
+}

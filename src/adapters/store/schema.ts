@@ -264,3 +264,32 @@ export const protectionRequests = sqliteTable(
   },
   (t) => [index("protection_by_run").on(t.repo, t.runId)],
 );
+
+/**
+ * The files the last config load read, with their ETags, so a restart revalidates them with
+ * conditional requests instead of reading them afresh; indexed by source so a push to any of
+ * them (an org's `.github` repository, an `_extends` target) finds the repositories it affects.
+ */
+export const configFiles = sqliteTable(
+  "config_files",
+  {
+    repo: text("repo").notNull(),
+    position: integer("position").notNull(),
+    sourceOwner: text("source_owner").notNull(), // lowercased
+    sourceRepo: text("source_repo").notNull(), // lowercased
+    path: text("path").notNull(),
+    etag: text("etag"),
+    content: text("content", { mode: "json" }).$type<Record<string, unknown> | null>(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.repo, t.position] }),
+    index("config_files_by_source").on(t.sourceOwner, t.sourceRepo),
+  ],
+);
+
+/** When each repository's config was last confirmed with GitHub, and whether a push made it stale. */
+export const configChecks = sqliteTable("config_checks", {
+  repo: text("repo").primaryKey(),
+  checkedAt: text("checked_at").notNull(),
+  stale: integer("stale", { mode: "boolean" }).notNull(),
+});

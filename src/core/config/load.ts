@@ -1,4 +1,4 @@
-// Turns what Probot's config loader returned into a config lanegate runs under, or a report.
+// Turns the config files read from GitHub into a config lanegate runs under, or a report.
 import { configSchema, DEFAULT_CONFIG, type LanegateConfig } from "./schema.ts";
 
 export type ConfigLoad =
@@ -9,7 +9,30 @@ export type ConfigLoad =
   /** Could not be read (an API fault): the app cannot decide anything that depends on it. */
   | { status: "unreadable"; errors: string[] };
 
-export function parseConfig(raw: unknown): ConfigLoad {
+/** A load that yields a config (its own, or the defaults). */
+export type UsableLoad = Exclude<ConfigLoad, { status: "unreadable" }>;
+
+/**
+ * One file of the chain Probot's loader follows: the repository's own file, else the org's
+ * `.github` repository's, then each `_extends`. `config` is the parsed file, `_extends` kept, so
+ * the chain can be walked again from the cache; null when the file does not exist.
+ */
+export interface ConfigFile {
+  owner: string;
+  repo: string;
+  path: string;
+  etag: string | null;
+  config: Record<string, unknown> | null;
+}
+
+/** Merges the chain as Probot's loader does (earlier files win) and validates the result. */
+export function composeConfig(files: ConfigFile[]): UsableLoad {
+  const found = files.map((f) => f.config).filter((c): c is Record<string, unknown> => c !== null);
+  if (found.length === 0) return { status: "missing", config: null, errors: [] };
+  return parseConfig(Object.assign({}, ...found.reverse()));
+}
+
+export function parseConfig(raw: unknown): UsableLoad {
   const { _extends: _ignored, ...rest } = (typeof raw === "object" && raw !== null ? raw : {}) as Record<
     string,
     unknown

@@ -1,12 +1,11 @@
 // What every part of the gate pipeline shares: its dependencies, the repository a delivery is
 // about, and which workflows of it the gate cares about.
 
-import { loadConfig, type Octokit, type RepoRef } from "../../adapters/github/client.ts";
+import type { Octokit, RepoRef } from "../../adapters/github/client.ts";
 import { transaction } from "../../adapters/store/db.ts";
 import * as repoStore from "../../adapters/store/repositories.ts";
 import { configInForce } from "../../core/config/load.ts";
-import type { LanegateConfig } from "../../core/config/schema.ts";
-import { workflowFile } from "../../core/gate/request.ts";
+import { currentConfigLoad } from "../config.ts";
 import { repoKey, type SyncDeps } from "../lanes/sync.ts";
 
 export interface GateDeps extends SyncDeps {
@@ -39,27 +38,20 @@ export interface Target {
   defaultBranch: string;
 }
 
-/** Which workflows the gate cares about: gated ones get decisions, proof ones become proofs. */
-export function roles(config: LanegateConfig | null, path: string) {
-  const file = workflowFile(path);
-  const gated = config?.gate.workflows.includes(file) ?? false;
-  const proof = config
-    ? [config.proofs.backup?.workflow, config.proofs.restore?.workflow].includes(file)
-    : false;
-  return { file, gated, proof };
-}
-
-/** The stored config decides whether a delivery matters; a fresh load backs every decision. */
-export function storedConfig(deps: GateDeps, repo: string): LanegateConfig | null {
-  return repoStore.hasRepository(deps.db, repo) ? repoStore.configFor(deps.db, repo) : null;
-}
-
+/**
+ * The config in force, from the cache within its bound or confirmed with GitHub; `config` is null
+ * (and `error` says why) when GitHub could not confirm it, which a decision refuses.
+ */
 export async function currentConfig(deps: GateDeps, octokit: Octokit, target: Target) {
   const repo = repoKey(target.ref);
-  const load = await loadConfig(octokit, target.ref);
-  transaction(deps.db, (q) => {
-    repoStore.recordConfig(q, repo, target.installationId, load, deps.now());
-    if (target.defaultBranch) repoStore.recordDefaultBranch(q, repo, target.defaultBranch);
-  });
+  const load = await currentConfigLoad(deps, octokit, target.ref, target.installationId);
+  if (target.defaultBranch && repoStore.defaultBranchOf(deps.db, repo) !== target.defaultBranch)
+    transaction(deps.db, (q) => repoStore.recordDefaultBranch(q, repo, target.defaultBranch));
   return { config: configInForce(load), error: load.status === "unreadable" ? load.errors.join("; ") : null };
+}
+
+/** Whether a delivery concerns the gate at all: the current config, else the last one stored. */
+export async function configForIntake(deps: GateDeps, octokit: Octokit, target: Target) {
+  const { config } = await currentConfig(deps, octokit, target);
+  return config ?? repoStore.configFor(deps.db, repoKey(target.ref));
 }

@@ -12,7 +12,7 @@ import { roleOf } from "../../core/gate/roles.ts";
 import type { OperationEvent } from "../../core/operations.ts";
 import { repoKey } from "../lanes/sync.ts";
 import { moveOperation } from "../operations.ts";
-import { currentConfig, type GateDeps, type RunFacts, storedConfig, type Target } from "./context.ts";
+import { configForIntake, type GateDeps, type RunFacts, type Target } from "./context.ts";
 import { evaluate } from "./evaluate.ts";
 import { answerPendingProtection } from "./publish.ts";
 
@@ -29,7 +29,7 @@ export async function onDispatch(
   },
 ) {
   const repo = repoKey(target.ref);
-  const known = storedConfig(deps, repo) ?? (await currentConfig(deps, octokit, target)).config;
+  const known = await configForIntake(deps, octokit, target);
   const role = roleOf(known, d.workflowPath);
   if (!role) return;
   const parsed = parseRequest(d.inputs);
@@ -98,7 +98,7 @@ export async function onWorkflowRun(
   const { action } = delivery;
   const deliveryId = delivery.id;
   const repo = repoKey(target.ref);
-  const known = storedConfig(deps, repo) ?? (await currentConfig(deps, octokit, target)).config;
+  const known = await configForIntake(deps, octokit, target);
   const role = roleOf(known, r.workflowPath);
   if (!role) return;
   const now = deps.now().toISOString();

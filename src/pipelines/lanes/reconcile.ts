@@ -1,20 +1,14 @@
 // Rebuilds lane records from GitHub for everything the app can see: at start, on a timer and from
 // the CLI. It catches what deliveries missed, such as an issue closed while the app was down.
 import type { Probot } from "probot";
-import {
-  describe,
-  listLabelledIssues,
-  loadConfig,
-  type Octokit,
-  type RepoRef,
-} from "../../adapters/github/client.ts";
+import { describe, listLabelledIssues, type Octokit, type RepoRef } from "../../adapters/github/client.ts";
 import type * as auditStore from "../../adapters/store/audit.ts";
-import { transaction } from "../../adapters/store/db.ts";
 import * as grantStore from "../../adapters/store/grants.ts";
 import * as issueStore from "../../adapters/store/issues.ts";
 import { knownRepositories } from "../../adapters/store/read.ts";
 import * as repoStore from "../../adapters/store/repositories.ts";
 import { configInForce } from "../../core/config/load.ts";
+import { currentConfigLoad } from "../config.ts";
 import { reconcileOperations } from "../gate/sweep.ts";
 import { rederive, refOf, repoKey, type SyncDeps, syncIssue } from "./sync.ts";
 
@@ -59,10 +53,10 @@ export async function reconcileRepo(
   installationId: number | null,
 ): Promise<ReconcileReport> {
   const repo = repoKey(ref);
-  const load = await loadConfig(octokit, ref);
   const known = knownRepositories(deps.db).includes(repo);
+  // The reconcile is also the config's periodic confirmation: a conditional request, free when unchanged.
+  const load = await currentConfigLoad(deps, octokit, ref, installationId, 0);
   if (load.status === "missing" && !known) return { repositories: 0, issues: 0, failures: [] };
-  transaction(deps.db, (q) => repoStore.recordConfig(q, repo, installationId, load, deps.now()));
   const config = configInForce(load);
   const labelled = config ? await listLabelledIssues(octokit, ref, config.label) : [];
   const live = issueStore.liveIssues(deps.db, repo).map((i) => i.facts.number);

@@ -4,7 +4,6 @@
 
 import {
   describe,
-  loadConfig,
   type Octokit,
   type RepoRef,
   readIssueFacts,
@@ -25,6 +24,7 @@ import { deriveIssue, type IssueOutcome, resolveConflicts } from "../../core/lan
 import { digest, renderStatusComment } from "../../core/lanes/status-comment.ts";
 import { readPolicyBlock } from "../../core/policy/block.ts";
 import { findPolicyBlocks } from "../../core/policy/fence.ts";
+import { currentConfigLoad } from "../config.ts";
 
 export interface SyncDeps {
   db: Db;
@@ -108,14 +108,9 @@ async function syncIssueNow(
     return { ok: false, error: message };
   };
 
-  const load = await loadConfig(octokit, target.ref);
-  if (load.status === "invalid")
-    deps.log.warn(`${repo}: .github/lanegate.yml is invalid, the defaults apply: ${load.errors.join("; ")}`);
+  const load = await currentConfigLoad(deps, octokit, target.ref, target.installationId);
   const config = configInForce(load);
-  if (!config) {
-    transaction(deps.db, (q) => repoStore.recordConfig(q, repo, target.installationId, load, now));
-    return fail("could not load .github/lanegate.yml", load.errors.join("; "));
-  }
+  if (!config) return fail("could not load .github/lanegate.yml", load.errors.join("; "));
   let facts: IssueFacts;
   let approval: BlockApproval | null;
   try {
@@ -126,7 +121,6 @@ async function syncIssueNow(
   }
 
   const outcomes = transaction(deps.db, (q) => {
-    repoStore.recordConfig(q, repo, target.installationId, load, now);
     const stored = issueStore.storedIssue(q, repo, facts.number);
     if (stored && (facts.presence === "deleted" || facts.presence === "transferred")) {
       // GitHub no longer shows the issue here: keep what it said, so the retirement names its lanes.

@@ -1,0 +1,167 @@
+// The config in force for a repository, kept in memory and in the store and confirmed with
+// GitHub by conditional requests: when a push touches one of its files, when it is older than
+// CONFIG_MAX_AGE_MS (the safety net for a missed push), or when the last refresh failed. No
+// decision uses a config older than that bound: if GitHub cannot confirm it, the load is
+// `unreadable`, which the gate refuses as github_unavailable and a sync records as a failure.
+import { describe, type Octokit, type RepoRef, statusOf } from "../adapters/github/client.ts";
+import { fetchConfigFiles } from "../adapters/github/config.ts";
+import * as cacheStore from "../adapters/store/config-cache.ts";
+import { type Db, transaction } from "../adapters/store/db.ts";
+import * as repoStore from "../adapters/store/repositories.ts";
+import { type ConfigFile, type ConfigLoad, composeConfig, type UsableLoad } from "../core/config/load.ts";
+import { refOf, repoKey, type SyncDeps } from "./lanes/sync.ts";
+
+/** How long a config is used without asking GitHub whether it changed. */
+export const CONFIG_MAX_AGE_MS = 5 * 60_000;
+
+interface Entry {
+  load: UsableLoad;
+  files: ConfigFile[];
+  checkedAt: number;
+  stale: boolean;
+}
+
+// Per database, so two apps in one process (tests, the benchmark) never share a cache.
+const memory = new WeakMap<Db, Map<string, Entry>>();
+const inFlight = new WeakMap<Db, Map<string, Promise<ConfigLoad>>>();
+const mapOf = <V>(m: WeakMap<Db, Map<string, V>>, db: Db) => {
+  const map = m.get(db) ?? new Map<string, V>();
+  m.set(db, map);
+  return map;
+};
+
+function cached(db: Db, repo: string): Entry | undefined {
+  const hit = mapOf(memory, db).get(repo);
+  if (hit) return hit;
+  const row = cacheStore.readConfigCache(db, repo);
+  if (!row) return undefined;
+  const entry = {
+    load: composeConfig(row.files),
+    files: row.files,
+    checkedAt: Date.parse(row.checkedAt),
+    stale: row.stale,
+  };
+  mapOf(memory, db).set(repo, entry);
+  return entry;
+}
+
+const fresh = (deps: SyncDeps, entry: Entry | undefined, maxAgeMs = CONFIG_MAX_AGE_MS): entry is Entry =>
+  entry !== undefined && !entry.stale && deps.now().getTime() - entry.checkedAt < maxAgeMs;
+
+/** The approval label, when a config within the bound says it; null means "read the config first". */
+export function freshLabel(deps: SyncDeps, ref: RepoRef): string | null {
+  const entry = cached(deps.db, repoKey(ref));
+  if (!fresh(deps, entry)) return null;
+  return entry.load.status === "ok" ? entry.load.config.label : "lane-policy";
+}
+
+/** The config to decide under: from the cache within the bound, else confirmed with GitHub. */
+export function currentConfigLoad(
+  deps: SyncDeps,
+  octokit: Octokit,
+  ref: RepoRef,
+  installationId: number | null,
+  maxAgeMs = CONFIG_MAX_AGE_MS,
+): Promise<ConfigLoad> {
+  const repo = repoKey(ref);
+  const entry = cached(deps.db, repo);
+  if (fresh(deps, entry, maxAgeMs)) return Promise.resolve(entry.load);
+  // Deliveries that arrive together share one refresh.
+  const pending = mapOf(inFlight, deps.db);
+  const running = pending.get(repo);
+  if (running) return running;
+  const refresh = refreshConfig(deps, octokit, ref, installationId, entry).finally(() =>
+    pending.delete(repo),
+  );
+  pending.set(repo, refresh);
+  return refresh;
+}
+
+async function refreshConfig(
+  deps: SyncDeps,
+  octokit: Octokit,
+  ref: RepoRef,
+  installationId: number | null,
+  entry: Entry | undefined,
+): Promise<ConfigLoad> {
+  const repo = repoKey(ref);
+  const now = deps.now();
+  let next: Entry;
+  try {
+    const fetched = await fetchConfigFiles(octokit, ref, entry?.files ?? []);
+    const load = fetched.unchanged && entry ? entry.load : composeConfig(fetched.files);
+    next = { load, files: fetched.files, checkedAt: now.getTime(), stale: false };
+    const changed = !(fetched.unchanged && entry);
+    transaction(deps.db, (q) => {
+      cacheStore.saveConfigCache(q, repo, changed ? fetched.files : null, now.toISOString());
+      if (changed) repoStore.recordConfig(q, repo, installationId, load, now);
+    });
+  } catch (error) {
+    if (statusOf(error) !== null) return failed(deps, repo, installationId, entry, error);
+    // Not YAML, a bad `_extends`: the config is invalid, and nothing of it is cached in the store.
+    const load: UsableLoad = { status: "invalid", config: null, errors: [describe(error)] };
+    next = { load, files: [], checkedAt: now.getTime(), stale: false };
+    transaction(deps.db, (q) => repoStore.recordConfig(q, repo, installationId, load, now));
+  }
+  mapOf(memory, deps.db).set(repo, next);
+  if (next.load.status === "invalid")
+    deps.log.warn(
+      `${repo}: .github/lanegate.yml is invalid, the defaults apply: ${next.load.errors.join("; ")}`,
+    );
+  return next.load;
+}
+
+/** A refresh GitHub did not answer: the last good config is kept for later, but not decided under. */
+function failed(
+  deps: SyncDeps,
+  repo: string,
+  installationId: number | null,
+  entry: Entry | undefined,
+  error: unknown,
+): ConfigLoad {
+  const load: ConfigLoad = { status: "unreadable", errors: [describe(error)] };
+  if (entry) entry.stale = true;
+  transaction(deps.db, (q) => {
+    cacheStore.markConfigStale(q, [repo]);
+    repoStore.recordConfig(q, repo, installationId, load, deps.now());
+  });
+  const kept = entry
+    ? `the last good config (confirmed ${new Date(entry.checkedAt).toISOString()}) is kept`
+    : "";
+  deps.log.warn(
+    `${repo}: the config could not be refreshed: ${describe(error)}; ${kept || "none is cached"}`,
+  );
+  return load;
+}
+
+export interface Push {
+  ref: RepoRef;
+  installationId: number | null;
+  branch: string;
+  defaultBranch: string;
+  /** Files the push added, changed or removed; null when the payload cannot say (truncated). */
+  paths: string[] | null;
+}
+
+/**
+ * A push to a default branch that touches a file some repository's config was read from marks
+ * those configs stale and refreshes the ones this installation can read; any other waits for
+ * its next use. Returns the repositories affected.
+ */
+export async function refreshOnPush(deps: SyncDeps, octokit: Octokit, push: Push): Promise<string[]> {
+  if (push.branch !== push.defaultBranch) return [];
+  const yaml = push.paths?.filter((p) => /\.ya?ml$/i.test(p)) ?? null;
+  if (yaml?.length === 0) return [];
+  const repos = cacheStore.reposReading(deps.db, push.ref.owner, push.ref.repo, yaml);
+  if (repos.length === 0) return [];
+  transaction(deps.db, (q) => cacheStore.markConfigStale(q, repos));
+  for (const repo of repos) {
+    const entry = mapOf(memory, deps.db).get(repo);
+    if (entry) entry.stale = true;
+  }
+  for (const repo of repos) {
+    if (repoStore.installationOf(deps.db, repo) !== push.installationId) continue;
+    await currentConfigLoad(deps, octokit, refOf(repo), push.installationId);
+  }
+  return repos;
+}

@@ -1,0 +1,102 @@
+// The config cache: pushes refresh it, the bound catches a missed push, unchanged files cost a
+// 304, and a refresh GitHub does not answer keeps the last good config without deciding under it.
+import { describe, expect, it } from "vitest";
+import { auditLog, configFiles } from "../../src/adapters/store/schema.ts";
+import { DEMO_CONFIG } from "../../standin/world.ts";
+import { approved, dispatch, inputs, newest, reasonOf } from "../support/gate.ts";
+import { configReads, requestsDuring } from "../support/requests.ts";
+import { createWorld, REPO } from "../support/world.ts";
+
+const CONFIG = ".github/lanegate.yml";
+// cm/testing declared authoritative: an empty bootstrap of it is refused from then on.
+const STRICTER = DEMO_CONFIG.replace(
+  "  syo/prod:",
+  "  cm/testing:    { data_authority: authoritative }\n  syo/prod:",
+);
+const cmBootstrap = inputs("cm/testing", "empty", "bootstrap cm testing");
+
+describe("the config cache", () => {
+  it("reads the config once, then decides from the cache within its bound", async () => {
+    const w = await createWorld();
+    await approved(w);
+    const requests = await requestsDuring(w, () => dispatch(w, cmBootstrap));
+    expect(configReads(requests)).toEqual([]);
+    expect(configReads(w.gh.requests)).toHaveLength(1);
+  });
+
+  it("uses a config changed by a push to the default branch for the next decision", async () => {
+    const w = await createWorld();
+    await approved(w);
+    const push = await requestsDuring(w, () => w.send(w.gh.pushFile(REPO, CONFIG, STRICTER, "max")));
+    expect(configReads(push)).toMatchObject([{ status: 200 }]);
+    const runId = await dispatch(w, cmBootstrap);
+    expect(newest(w, runId)?.conclusion).toBe("failure");
+    expect(newest(w, runId)?.output.summary).toContain("authoritative");
+  });
+
+  it("ignores pushes to other branches and pushes that touch no config file", async () => {
+    const w = await createWorld();
+    await approved(w);
+    const requests = await requestsDuring(w, async () => {
+      await w.send(w.gh.pushFile(REPO, CONFIG, STRICTER, "max", "feature"));
+      await w.send(w.gh.pushFile(REPO, "README.md", "hello", "max"));
+    });
+    expect(requests).toEqual([]);
+  });
+
+  it("catches a missed push once the cached config is older than its bound", async () => {
+    const w = await createWorld();
+    await approved(w);
+    w.gh.setFile(REPO, CONFIG, STRICTER); // merged, but the push never reached the app
+    const early = await dispatch(w, cmBootstrap);
+    expect(newest(w, early)?.conclusion).toBe("success");
+    await w.send(w.gh.completeRun(REPO, early, "success"));
+    w.advance(6);
+    const late = await dispatch(w, cmBootstrap);
+    expect(newest(w, late)?.conclusion).toBe("failure");
+  });
+
+  it("serves an unchanged config from the cache on GitHub's 304", async () => {
+    const w = await createWorld();
+    await approved(w);
+    w.advance(6);
+    let runId = 0;
+    const requests = await requestsDuring(w, async () => {
+      runId = await dispatch(w, cmBootstrap);
+    });
+    expect(configReads(requests)).toMatchObject([{ status: 304 }]);
+    expect(newest(w, runId)?.conclusion).toBe("success");
+  });
+
+  it("keeps the last good config when a refresh fails, says so, and decides nothing under it", async () => {
+    const w = await createWorld();
+    await approved(w);
+    w.advance(6);
+    w.gh.failNext({ pathPattern: /contents/, status: 502, times: 3 }); // both halves of the pair try
+    const refused = await dispatch(w, cmBootstrap);
+    expect(reasonOf(w, refused)).toBe("github_unavailable");
+    const said = w.db
+      .select()
+      .from(auditLog)
+      .all()
+      .map((a) => a.change);
+    expect(said).toContainEqual(expect.stringMatching(/ok -> unreadable/));
+    expect(w.db.select().from(configFiles).all()).toHaveLength(1);
+    // The kept files still carry their ETag: once GitHub answers, the refresh is a 304.
+    const requests = await requestsDuring(w, () => dispatch(w, cmBootstrap));
+    expect(configReads(requests)).toMatchObject([{ status: 304 }]);
+  });
+
+  it("refreshes a repository's config when a push changes the org's .github file it extends", async () => {
+    const w = await createWorld({ config: "_extends: .github\n" });
+    w.gh.addRepo("acme/.github");
+    w.gh.setFile("acme/.github", CONFIG, DEMO_CONFIG);
+    await approved(w);
+    const early = await dispatch(w, cmBootstrap);
+    expect(newest(w, early)?.conclusion).toBe("success");
+    await w.send(w.gh.completeRun(REPO, early, "success"));
+    await w.send(w.gh.pushFile("acme/.github", CONFIG, STRICTER, "max"));
+    const late = await dispatch(w, cmBootstrap);
+    expect(newest(w, late)?.conclusion).toBe("failure");
+  });
+});

@@ -1,5 +1,6 @@
 // The Probot app: wires events and routes to handlers, and starts the timers. No logic here.
 import type { ApplicationFunction } from "probot";
+import { statusCommentClient } from "./adapters/github/comment-client.ts";
 import type { Db } from "./adapters/store/db.ts";
 import { gateHandlers } from "./handlers/gate.ts";
 import { ISSUE_EVENTS, issueHandler } from "./handlers/issues.ts";
@@ -36,6 +37,7 @@ export function lanegate(options: LanegateOptions): ApplicationFunction {
       log: { info: (m) => app.log.info(m), warn: (m) => app.log.warn(m) },
       publicUrl: options.publicUrl,
       onDecided: batchedCommentRefresh(app, options.commentBatchMs ?? 2000),
+      commentClient: commentClients(app),
     };
     // The status comments list recent gated runs; refreshing them per decision would cost a
     // write per run, so decisions of one repository share one refresh a moment later.
@@ -55,6 +57,19 @@ export function lanegate(options: LanegateOptions): ApplicationFunction {
         }, delayMs);
         timer.unref();
         pending.set(key, timer);
+      };
+    }
+    // One status-comment client per installation: its write queue outlives any one delivery.
+    function commentClients(probot: typeof app): GateDeps["commentClient"] {
+      const clients = new Map<number, ReturnType<typeof statusCommentClient>>();
+      return (installationId) => {
+        const client =
+          clients.get(installationId) ??
+          probot.auth().then((appClient) => statusCommentClient(appClient, installationId));
+        clients.set(installationId, client);
+        // A failed authentication is not kept: the next comment tries again.
+        client.catch(() => clients.delete(installationId));
+        return client;
       };
     }
     const gate = gateHandlers(deps);

@@ -38,7 +38,14 @@ export interface TestApp {
   clock: { now: Date };
 }
 
-export async function createTestApp(options: { baseUrl?: string; db?: Db } = {}): Promise<TestApp> {
+export interface TestAppOptions {
+  baseUrl?: string;
+  db?: Db;
+  /** Keep Octokit's throttling on: writes of an installation paced a second apart, as in production. */
+  paced?: boolean;
+}
+
+export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const db = options.db ?? openDatabase(":memory:");
   const problems = watchedRequests();
   const clock = { now: new Date("2026-11-23T10:00:00Z") };
@@ -58,7 +65,7 @@ export async function createTestApp(options: { baseUrl?: string; db?: Db } = {})
     Octokit: ProbotOctokit.defaults((o: ConstructorParameters<typeof ProbotOctokit>[0]) => ({
       ...o,
       retry: { enabled: false },
-      throttle: { ...o?.throttle, enabled: false },
+      throttle: { ...o?.throttle, enabled: options.paced === true },
     })),
   });
   // Read-model routes are tested through a real server elsewhere; here nothing serves them.

@@ -30,7 +30,9 @@ afterEach(async () => {
   for (const r of open.splice(0)) await r.close();
 });
 
-export async function createWorld(options: { config?: string; db?: Db } = {}): Promise<World> {
+export async function createWorld(
+  options: { config?: string; db?: Db; paced?: boolean } = {},
+): Promise<World> {
   const gh = new Standin({ appId: APP_ID });
   const running = await startStandin({ standin: gh });
   open.push(running);
@@ -40,7 +42,7 @@ export async function createWorld(options: { config?: string; db?: Db } = {}): P
   gh.setCollaborator(DEMO_REPO, "mia", "maintain");
   gh.setCollaborator(DEMO_REPO, "max", "admin");
   gh.setCollaborator(DEMO_REPO, "tara", "triage");
-  const t = await createTestApp({ baseUrl: `${running.url}/api/v3`, db: options.db });
+  const t = await createTestApp({ baseUrl: `${running.url}/api/v3`, db: options.db, paced: options.paced });
   gh.clock = () => t.clock.now;
   const problems = t.problems;
   const deps: SyncDeps = {

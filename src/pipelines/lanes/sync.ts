@@ -25,12 +25,15 @@ import { digest, renderStatusComment } from "../../core/lanes/status-comment.ts"
 import { readPolicyBlock } from "../../core/policy/block.ts";
 import { findPolicyBlocks } from "../../core/policy/fence.ts";
 import { currentConfigLoad } from "../config.ts";
+import { afterDecisions } from "../decisions-first.ts";
 
 export interface SyncDeps {
   db: Db;
   appId: number;
   now: () => Date;
   log: { info: (msg: string) => void; warn: (msg: string) => void };
+  /** The installation's client for status comments, whose writes never hold up a decision's. */
+  commentClient?: (installationId: number) => Promise<Octokit>;
 }
 
 /** What the delivery itself says an approver may have approved: the body they labelled or wrote. */
@@ -218,6 +221,9 @@ async function publish(
   numbers: number[],
 ) {
   const repo = repoKey(ref);
+  const installationId = repoStore.installationOf(deps.db, repo);
+  const writer =
+    installationId !== null && deps.commentClient ? await deps.commentClient(installationId) : octokit;
   for (const number of new Set(numbers)) {
     const outcome = outcomes.find((o) => o.number === number);
     const issue = issueStore.storedIssue(deps.db, repo, number);
@@ -227,7 +233,8 @@ async function publish(
     const hash = digest(body);
     if (hash === issue.statusCommentDigest) continue;
     try {
-      const id = await upsertStatusComment(octokit, ref, number, issue.statusCommentId, body, deps.appId);
+      await afterDecisions(installationId);
+      const id = await upsertStatusComment(writer, ref, number, issue.statusCommentId, body, deps.appId);
       issueStore.saveStatusComment(deps.db, repo, number, id, hash);
     } catch (error) {
       // The records are already right; the next sync of this repository writes the comment.

@@ -13,18 +13,52 @@ import { judge, type MemoryPoint, type Results, render, row, type Sample } from 
 import type { Memory } from "./server.ts";
 import { KINDS, workload } from "./workload.ts";
 
-const { values: opts } = parseArgs({
-  options: {
-    quick: { type: "boolean", default: false },
-    json: { type: "boolean", default: false },
-    deliveries: { type: "string" },
-    "max-seconds": { type: "string", default: "150" },
-  },
-});
+const USAGE = `npm run bench [-- options]   (or: npx tsx bench/run.ts [options])
+
+lanegate's cost per delivery through the real webhook path, next to a no-op Probot app
+measured in the same run. See docs/performance.md.
+
+  --quick              500 deliveries and a short gate run (under a minute)
+  --deliveries <n>     issues deliveries to measure (default 5000; 500 with --quick)
+  --max-seconds <s>    stop sending issues deliveries after this long (default 150)
+  --json               the figures as JSON instead of tables
+  --help               this text
+
+Environment: BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each server,
+BENCH_HEAP_SNAPSHOT=<dir> a heap snapshot at every checkpoint.
+`;
+
+let parsed: ReturnType<typeof parseOptions>;
+function parseOptions() {
+  return parseArgs({
+    options: {
+      quick: { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+      deliveries: { type: "string" },
+      "max-seconds": { type: "string", default: "150" },
+    },
+  });
+}
+try {
+  parsed = parseOptions();
+} catch (error) {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+  process.exit(2);
+}
+const opts = parsed.values;
+if (opts.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
 const DELIVERIES = Number(opts.deliveries ?? (opts.quick ? 500 : 5000));
 const MAX_MS = Number(opts["max-seconds"]) * 1000;
-if (!Number.isInteger(DELIVERIES) || DELIVERIES < 5 || !(MAX_MS > 0))
-  throw new Error("--deliveries takes a whole number of at least 5, --max-seconds a positive number");
+if (!Number.isInteger(DELIVERIES) || DELIVERIES < 5 || !(MAX_MS > 0)) {
+  process.stderr.write(
+    `--deliveries takes a whole number of at least 5, --max-seconds a positive number\n\n${USAGE}`,
+  );
+  process.exit(2);
+}
 const CHECKPOINTS = (opts.quick ? [100, 250, 500] : [500, 1000, 2500, 5000]).filter((c) => c < DELIVERIES);
 CHECKPOINTS.push(DELIVERIES);
 // The per-kind figures come from the first deliveries only, so they describe the same history

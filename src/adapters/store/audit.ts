@@ -11,3 +11,8 @@ export interface Trigger {
 export function appendAudit(q: Q, entry: Omit<typeof t.auditLog.$inferInsert, "id">) {
   q.insert(t.auditLog).values(entry).run();
 }
+
+/** Many entries in one statement: a sync of a 50-lane block writes one line per lane. */
+export function appendAudits(q: Q, entries: Omit<typeof t.auditLog.$inferInsert, "id">[]) {
+  if (entries.length > 0) q.insert(t.auditLog).values(entries).run();
+}

@@ -3,7 +3,7 @@ import { and, eq, inArray, isNull, or } from "drizzle-orm";
 import type { LanePolicy } from "../../core/domain.ts";
 import type { GrantFact } from "../../core/gate/decision.ts";
 import { ENDED_STATES, type IssueOutcome, type LaneOutcome } from "../../core/lanes/lifecycle.ts";
-import { appendAudit, type Trigger } from "./audit.ts";
+import { appendAudits, type Trigger } from "./audit.ts";
 import type { Q } from "./db.ts";
 import * as t from "./schema.ts";
 
@@ -40,9 +40,12 @@ export function applyOutcomes(
     .all();
   const sameGrant = (row: GrantRow, l: LaneOutcome) =>
     row.lane === l.lane && row.blockSha === l.blockSha && row.labelEventId === l.labelEventId;
+  // New rows and audit lines are written at the end, each in one statement.
+  const audits: Parameters<typeof appendAudits>[1] = [];
+  const inserts: (typeof t.grants.$inferInsert)[] = [];
   const audit = (number: number, lane: string, change: string) => {
     changed.add(number);
-    appendAudit(q, { repo, ...trigger, subject: `#${number} ${lane}`, change, at });
+    audits.push({ repo, ...trigger, subject: `#${number} ${lane}`, change, at });
   };
   for (const issue of outcomes) {
     const rows = open.filter((r) => r.issueNumber === issue.number);
@@ -91,21 +94,21 @@ export function applyOutcomes(
       ) {
         // A retired outcome with no open row means the grant is over or never started: nothing
         // to end. An expiry first seen after the fact is still worth one row of history.
-        q.insert(t.grants)
-          .values({
-            repo,
-            lane: l.lane,
-            issueNumber: issue.number,
-            ...grantFields(l),
-            createdAt: at,
-            updatedAt: at,
-            ...endedFields,
-          })
-          .run();
+        inserts.push({
+          repo,
+          lane: l.lane,
+          issueNumber: issue.number,
+          ...grantFields(l),
+          createdAt: at,
+          updatedAt: at,
+          ...endedFields,
+        });
         audit(issue.number, l.lane, `new ${l.state}: ${l.reason}`);
       }
     }
   }
+  if (inserts.length > 0) q.insert(t.grants).values(inserts).run();
+  appendAudits(q, audits);
   return [...changed];
 }
 

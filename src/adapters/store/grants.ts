@@ -1,5 +1,5 @@
 // SQL for grants: the rows an issue's claims on lanes become, ended and never deleted.
-import { and, eq, inArray, isNull, or } from "drizzle-orm";
+import { and, eq, getTableColumns, inArray, isNull, or, sql } from "drizzle-orm";
 import type { LanePolicy } from "../../core/domain.ts";
 import type { GrantFact } from "../../core/gate/decision.ts";
 import { ENDED_STATES, type IssueOutcome, type LaneOutcome } from "../../core/lanes/lifecycle.ts";
@@ -40,9 +40,12 @@ export function applyOutcomes(
     .all();
   const sameGrant = (row: GrantRow, l: LaneOutcome) =>
     row.lane === l.lane && row.blockSha === l.blockSha && row.labelEventId === l.labelEventId;
-  // New rows and audit lines are written at the end, each in one statement.
+  // Changed rows, new rows and audit lines are written at the end, each in one statement.
   const audits: Parameters<typeof appendAudits>[1] = [];
   const inserts: (typeof t.grants.$inferInsert)[] = [];
+  const updates = new Map<number, GrantRow>();
+  const update = (row: GrantRow, set: Partial<GrantRow>) =>
+    updates.set(row.id, { ...(updates.get(row.id) ?? row), ...set });
   const audit = (number: number, lane: string, change: string) => {
     changed.add(number);
     audits.push({ repo, ...trigger, subject: `#${number} ${lane}`, change, at });
@@ -56,10 +59,7 @@ export function applyOutcomes(
       // the history keeps grants, and a pending row per edit would only bury them.
       const successor = issue.lanes.find((l) => l.lane === row.lane && !rows.some((r) => sameGrant(r, l)));
       if (successor && !row.wasActive && !ENDED_STATES.includes(successor.state)) {
-        q.update(t.grants)
-          .set({ ...grantFields(successor), updatedAt: at })
-          .where(eq(t.grants.id, row.id))
-          .run();
+        update(row, { ...grantFields(successor), updatedAt: at });
         row.blockSha = successor.blockSha;
         row.labelEventId = successor.labelEventId;
         audit(issue.number, row.lane, `${row.state} -> ${successor.state}: ${successor.reason}`);
@@ -71,10 +71,7 @@ export function applyOutcomes(
       const reason = stillNamed
         ? "replaced by a newer version of the block or a new approval"
         : "no longer in the block";
-      q.update(t.grants)
-        .set({ state: "retired", reason, endedAt: at, endedBy: trigger.actor, updatedAt: at })
-        .where(eq(t.grants.id, row.id))
-        .run();
+      update(row, { state: "retired", reason, endedAt: at, endedBy: trigger.actor, updatedAt: at });
       audit(issue.number, row.lane, `${row.state} -> retired: ${reason}`);
     }
     for (const l of issue.lanes) {
@@ -83,10 +80,7 @@ export function applyOutcomes(
       const endedFields = ended ? { endedAt: at, endedBy: l.endedBy ?? trigger.actor } : {};
       if (row) {
         if (row.state === l.state && row.reason === l.reason) continue;
-        q.update(t.grants)
-          .set({ ...grantFields(l), updatedAt: at, ...endedFields })
-          .where(eq(t.grants.id, row.id))
-          .run();
+        update(row, { ...grantFields(l), updatedAt: at, ...endedFields });
         audit(issue.number, l.lane, `${row.state} -> ${l.state}: ${l.reason}`);
       } else if (
         !ended ||
@@ -107,10 +101,22 @@ export function applyOutcomes(
       }
     }
   }
+  if (updates.size > 0)
+    q.insert(t.grants)
+      .values([...updates.values()])
+      .onConflictDoUpdate({ target: t.grants.id, set: EVERY_COLUMN_BUT_ID })
+      .run();
   if (inserts.length > 0) q.insert(t.grants).values(inserts).run();
   appendAudits(q, audits);
   return [...changed];
 }
+
+/** An upsert of whole rows by id is how many rows are updated in one statement. */
+const EVERY_COLUMN_BUT_ID = Object.fromEntries(
+  Object.entries(getTableColumns(t.grants))
+    .filter(([key]) => key !== "id")
+    .map(([key, column]) => [key, sql.raw(`excluded.${column.name}`)]),
+);
 
 function grantFields(l: LaneOutcome) {
   return {

@@ -6,6 +6,7 @@ import { Probot } from "probot";
 import { type Db, DEFAULT_DATABASE_URL, openDatabase, transaction } from "../adapters/store/db.ts";
 import { auditPage, laneViews, oneLaneView, operationsList, repositoryView } from "../adapters/store/read.ts";
 import { parseLaneId } from "../core/domain.ts";
+import { describeChange } from "../core/lanes/grant-plan.ts";
 import { simulate } from "../pipelines/gate/simulate.ts";
 import { reconcileAll } from "../pipelines/lanes/reconcile.ts";
 import { clearOperation } from "../pipelines/operations.ts";
@@ -141,8 +142,8 @@ const reconcile: Command = {
   name: "reconcile",
   args: [],
   summary: "rebuild every repository's lanes from GitHub now",
-  help: `Usage: lanegate reconcile [--json]\n\nReads every approval issue of every repository of every installation that has a config,\nand brings the lane records in line with GitHub. Needs the app's credentials:\nAPP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, and GHE_HOST/GHE_PROTOCOL for GitHub Enterprise.\n\n${COMMON}`,
-  options: {},
+  help: `Usage: lanegate reconcile [--dry-run] [--json]\n\nReads every approval issue of every repository of every installation that has a config,\nand brings the lane records in line with GitHub. Needs the app's credentials:\nAPP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, and GHE_HOST/GHE_PROTOCOL for GitHub Enterprise.\n\n  --dry-run   read GitHub and print the grant changes, but change nothing\n\n${COMMON}`,
+  options: { "dry-run": { type: "boolean" } },
   async run(_args, values) {
     const appId = Number(process.env.APP_ID);
     const privateKey = getPrivateKey() ?? undefined;
@@ -155,13 +156,16 @@ const reconcile: Command = {
       info: (m: string) => !values.json && console.error(m),
       warn: (m: string) => console.error(m),
     };
-    const report = await reconcileAll({ db, appId, now: () => new Date(), log }, probot);
-    print(
-      values,
-      report,
-      () =>
-        `reconciled ${report.repositories} repositories, ${report.issues} issues; ${report.failures.length} failures`,
-    );
+    const dryRun = values["dry-run"] === true;
+    const report = await reconcileAll({ db, appId, now: () => new Date(), log }, probot, { dryRun });
+    print(values, report, () => {
+      const verb = dryRun ? "would change" : "changed";
+      const lines = report.plans.flatMap(({ repo, changes }) =>
+        changes.map((c) => `${repo}#${c.issue} ${c.lane}: ${describeChange(c)}`),
+      );
+      const summary = `${dryRun ? "planned" : "reconciled"} ${report.repositories} repositories, ${report.issues} issues; ${lines.length} grant changes ${verb}; ${report.failures.length} failures`;
+      return [...lines, summary].join("\n");
+    });
     return report.failures.length ? 1 : 0;
   },
 };

@@ -32,7 +32,7 @@ async function onIssue(deps: SyncDeps, context: Context<(typeof ISSUE_EVENTS)[nu
       number: payload.issue.number,
     },
     { deliveryId: context.id, event, actor: payload.sender.login },
-    claimOf(payload),
+    { claim: claimOf(payload) },
   );
   // Not applied: the delivery fails, so GitHub's log shows it and a redelivery retries it.
   if (!result.ok) throw new Error(`${event} not applied: ${result.error}`);

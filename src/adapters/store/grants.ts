@@ -2,7 +2,8 @@
 import { and, eq, inArray, isNull, or } from "drizzle-orm";
 import type { LanePolicy } from "../../core/domain.ts";
 import type { GrantFact } from "../../core/gate/decision.ts";
-import { ENDED_STATES, type IssueOutcome, type LaneOutcome } from "../../core/lanes/lifecycle.ts";
+import { describeChange, type ExistingGrant, type GrantChange } from "../../core/lanes/grant-plan.ts";
+import type { LaneOutcome } from "../../core/lanes/lifecycle.ts";
 import { appendAudit, type Trigger } from "./audit.ts";
 import type { Q } from "./db.ts";
 import * as t from "./schema.ts";
@@ -17,96 +18,56 @@ export function openGrants(q: Q, repo: string): GrantRow[] {
     .all();
 }
 
-/**
- * Brings the grant rows in line with the derived outcomes (find, compare, then add, update or
- * end), auditing every change. Returns the issues whose rows changed.
- */
-export function applyOutcomes(
+/** The rows the grant plan starts from: open rows, and every row the issues ever had. */
+export function grantsForPlan(
   q: Q,
   repo: string,
-  outcomes: IssueOutcome[],
+  numbers: number[],
+): { open: ExistingGrant[]; history: ExistingGrant[] } {
+  // Ended rows matter only for the issues being planned; the rest of the history stays on disk.
+  const history = numbers.length
+    ? q
+        .select()
+        .from(t.grants)
+        .where(and(eq(t.grants.repo, repo), inArray(t.grants.issueNumber, numbers)))
+        .all()
+    : [];
+  return { open: openGrants(q, repo), history };
+}
+
+/** Applies a grant plan, auditing every change. Returns the issues whose rows changed. */
+export function applyGrantChanges(
+  q: Q,
+  repo: string,
+  changes: GrantChange[],
   trigger: Trigger,
   now: Date,
 ): number[] {
   const at = now.toISOString();
-  const changed = new Set<number>();
-  const open = openGrants(q, repo);
-  // Ended rows matter only for the issues being applied; the rest of the history stays on disk.
-  const numbers = outcomes.map((o) => o.number);
-  const everRows = q
-    .select()
-    .from(t.grants)
-    .where(and(eq(t.grants.repo, repo), inArray(t.grants.issueNumber, numbers)))
-    .all();
-  const sameGrant = (row: GrantRow, l: LaneOutcome) =>
-    row.lane === l.lane && row.blockSha === l.blockSha && row.labelEventId === l.labelEventId;
-  const audit = (number: number, lane: string, change: string) => {
-    changed.add(number);
-    appendAudit(q, { repo, ...trigger, subject: `#${number} ${lane}`, change, at });
-  };
-  for (const issue of outcomes) {
-    const rows = open.filter((r) => r.issueNumber === issue.number);
-    for (const row of rows) {
-      const next = issue.lanes.find((l) => sameGrant(row, l));
-      if (next) continue;
-      // A claim that never became a grant (pending, invalid, ...) is carried forward, not ended:
-      // the history keeps grants, and a pending row per edit would only bury them.
-      const successor = issue.lanes.find((l) => l.lane === row.lane && !rows.some((r) => sameGrant(r, l)));
-      if (successor && !row.wasActive && !ENDED_STATES.includes(successor.state)) {
-        q.update(t.grants)
-          .set({ ...grantFields(successor), updatedAt: at })
-          .where(eq(t.grants.id, row.id))
-          .run();
-        row.blockSha = successor.blockSha;
-        row.labelEventId = successor.labelEventId;
-        audit(issue.number, row.lane, `${row.state} -> ${successor.state}: ${successor.reason}`);
-        row.state = successor.state;
-        row.reason = successor.reason;
-        continue;
-      }
-      const stillNamed = issue.lanes.some((l) => l.lane === row.lane);
-      const reason = stillNamed
-        ? "replaced by a newer version of the block or a new approval"
-        : "no longer in the block";
+  for (const change of changes) {
+    if (change.kind === "retire") {
       q.update(t.grants)
-        .set({ state: "retired", reason, endedAt: at, endedBy: trigger.actor, updatedAt: at })
-        .where(eq(t.grants.id, row.id))
+        .set({ state: "retired", reason: change.reason, endedAt: at, endedBy: trigger.actor, updatedAt: at })
+        .where(eq(t.grants.id, change.id))
         .run();
-      audit(issue.number, row.lane, `${row.state} -> retired: ${reason}`);
-    }
-    for (const l of issue.lanes) {
-      const ended = ENDED_STATES.includes(l.state);
-      const row = rows.find((r) => sameGrant(r, l));
-      const endedFields = ended ? { endedAt: at, endedBy: l.endedBy ?? trigger.actor } : {};
-      if (row) {
-        if (row.state === l.state && row.reason === l.reason) continue;
-        q.update(t.grants)
-          .set({ ...grantFields(l), updatedAt: at, ...endedFields })
-          .where(eq(t.grants.id, row.id))
-          .run();
-        audit(issue.number, l.lane, `${row.state} -> ${l.state}: ${l.reason}`);
-      } else if (
-        !ended ||
-        (l.state === "expired" && !everRows.some((r) => r.issueNumber === issue.number && sameGrant(r, l)))
-      ) {
-        // A retired outcome with no open row means the grant is over or never started: nothing
-        // to end. An expiry first seen after the fact is still worth one row of history.
+    } else {
+      const endedFields = change.ends ? { endedAt: at, endedBy: change.to.endedBy ?? trigger.actor } : {};
+      const fields = { ...grantFields(change.to), updatedAt: at, ...endedFields };
+      if (change.kind === "update") q.update(t.grants).set(fields).where(eq(t.grants.id, change.id)).run();
+      else
         q.insert(t.grants)
-          .values({
-            repo,
-            lane: l.lane,
-            issueNumber: issue.number,
-            ...grantFields(l),
-            createdAt: at,
-            updatedAt: at,
-            ...endedFields,
-          })
+          .values({ repo, lane: change.lane, issueNumber: change.issue, createdAt: at, ...fields })
           .run();
-        audit(issue.number, l.lane, `new ${l.state}: ${l.reason}`);
-      }
     }
+    appendAudit(q, {
+      repo,
+      ...trigger,
+      subject: `#${change.issue} ${change.lane}`,
+      change: describeChange(change),
+      at,
+    });
   }
-  return [...changed];
+  return [...new Set(changes.map((c) => c.issue))];
 }
 
 function grantFields(l: LaneOutcome) {

@@ -1,6 +1,6 @@
 // SQL for grants: the rows an issue's claims on lanes become, ended and never deleted.
 import { and, eq, inArray, isNull, or } from "drizzle-orm";
-import type { LanePolicy } from "../../core/domain.ts";
+import { lanePolicySchema } from "../../core/domain.ts";
 import type { GrantFact } from "../../core/gate/decision.ts";
 import { describeChange, type ExistingGrant, type GrantChange } from "../../core/lanes/grant-plan.ts";
 import type { LaneOutcome } from "../../core/lanes/lifecycle.ts";
@@ -100,25 +100,23 @@ export function reposWithExpiringGrants(q: Q, now: Date): string[] {
 
 /** The lane's grant rows that have not ended, as the decision reads them. */
 export function laneGrants(q: Q, repo: string, lane: string): GrantFact[] {
+  // Every grant row's issue is stored first (a sync saves the issue, then derives), so the
+  // inner join loses nothing; a policy that does not read back is no grant at all.
   return q
     .select({ grant: t.grants, url: t.approvalIssues.url })
     .from(t.grants)
-    .leftJoin(
+    .innerJoin(
       t.approvalIssues,
       and(eq(t.approvalIssues.repo, t.grants.repo), eq(t.approvalIssues.number, t.grants.issueNumber)),
     )
     .where(and(eq(t.grants.repo, repo), eq(t.grants.lane, lane), isNull(t.grants.endedAt)))
     .all()
-    .filter(({ grant }) => grant.policy !== null)
-    .map(({ grant, url }) => ({
-      issueNumber: grant.issueNumber,
-      url: url ?? `https://github.com/${repo}/issues/${grant.issueNumber}`,
-      state: grant.state,
-      reason: grant.reason,
-      policy: grant.policy as LanePolicy,
-      expiresAt: grant.expiresAt,
-      blockSha: grant.blockSha,
-    }));
+    .flatMap(({ grant, url }) => {
+      const policy = lanePolicySchema.safeParse(grant.policy);
+      if (!policy.success) return [];
+      const { issueNumber, state, reason, expiresAt, blockSha } = grant;
+      return [{ issueNumber, url, state, reason, policy: policy.data, expiresAt, blockSha }];
+    });
 }
 
 /** Whether the config declares the lane or any approval issue has ever named it. */

@@ -1,8 +1,9 @@
 // SQL for the gate's runs: dispatches, workflow runs, decisions and protection requests.
 import { and, desc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
-import type { Check, ProofRun } from "../../core/gate/decision.ts";
+import { decisionSchema, type ProofRun } from "../../core/gate/decision.ts";
 import type { DispatchCandidate } from "../../core/gate/join.ts";
 import { workflowFile } from "../../core/gate/request.ts";
+import type { RecentRunFact } from "../../core/lanes/status-comment.ts";
 
 import type { Q } from "./db.ts";
 import { operationsForRun } from "./operations.ts";
@@ -272,25 +273,17 @@ export function recentDecisions(q: Q, repo: string, lanes: string[], limit: numb
     .all();
 }
 
-/** The recent gated runs of some lanes, as the status comment lists them. */
-export function recentRuns(q: Q, repo: string, lanes: string[], limit = 10) {
+/** The recent gated runs of some lanes: the facts the status comment describes. */
+export function recentRuns(q: Q, repo: string, lanes: string[], limit = 10): RecentRunFact[] {
   return recentDecisions(q, repo, lanes, limit).map((d) => {
-    const run = getRun(q, repo, d.runId);
     const op = operationsForRun(q, repo, d.runId).find((o) => o.attempt === d.attempt);
-    const request = d.request as { inputs?: { source?: string } | null };
-    const failed = (d.checks as Check[]).find((c) => !c.ok);
+    const decision = decisionSchema.safeParse(d.decision);
     return {
       lane: d.lane ?? "",
-      runUrl: run?.htmlUrl ?? "",
-      source: request.inputs?.source ?? "-",
-      decision: d.allowed ? "allowed" : `refused: ${failed?.message ?? ""}`,
-      outcome: op
-        ? op.state === "completed"
-          ? (op.conclusion ?? "completed")
-          : op.state
-        : d.allowed
-          ? "-"
-          : "cancelled or not run",
+      runUrl: getRun(q, repo, d.runId)?.htmlUrl ?? "",
+      allowed: d.allowed,
+      decision: decision.success ? decision.data : null,
+      operation: op ? { state: op.state, conclusion: op.conclusion } : null,
     };
   });
 }

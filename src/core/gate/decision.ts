@@ -2,9 +2,9 @@
 // refused, carrying every check of the contract in order. Refusals are data, never exceptions.
 import { z } from "zod";
 import {
-  DATA_AUTHORITIES,
   defaultConfirmation,
   type LanePolicy,
+  lanePolicySchema,
   normalizePhrase,
   rebuildSourceSchema,
 } from "../domain.ts";
@@ -83,17 +83,6 @@ export interface Decision {
   title: string;
 }
 
-const laneSchema = z.object({
-  requires_backup_before_destroy: z.boolean(),
-  requires_restore_proof: z.boolean(),
-  requires_runtime_identity: z.boolean(),
-  lane: z.string(),
-  data_authority: z.enum(DATA_AUTHORITIES),
-  allowed_rebuild_sources: z.array(rebuildSourceSchema),
-  upstream_source: z.string().nullable(),
-  confirmation: z.string().nullable(),
-});
-
 /** A decision as stored: read back with this schema, so a stored row is never trusted blindly. */
 export const decisionSchema: z.ZodType<Decision> = z.object({
   allowed: z.boolean(),
@@ -114,7 +103,7 @@ export const decisionSchema: z.ZodType<Decision> = z.object({
       url: z.string(),
       state: z.string(),
       reason: z.string(),
-      policy: laneSchema,
+      policy: lanePolicySchema,
       expiresAt: z.string().nullable(),
       blockSha: z.string().nullable(),
     })

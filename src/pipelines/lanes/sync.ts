@@ -23,7 +23,7 @@ import { baselineOf, type LanegateConfig } from "../../core/config/schema.ts";
 import type { BlockApproval, IssueFacts } from "../../core/lanes/facts.ts";
 import { type GrantChange, planGrants } from "../../core/lanes/grant-plan.ts";
 import { deriveIssue, type IssueOutcome, resolveConflicts } from "../../core/lanes/lifecycle.ts";
-import { digest, renderStatusComment } from "../../core/lanes/status-comment.ts";
+import { describeRecentRun, digest, renderStatusComment } from "../../core/lanes/status-comment.ts";
 import { readPolicyBlock } from "../../core/policy/block.ts";
 import { findPolicyBlocks } from "../../core/policy/fence.ts";
 
@@ -262,7 +262,11 @@ async function publish(
     const issue = issueStore.storedIssue(deps.db, repo, number);
     if (!outcome || !issue) continue;
     const lanes = outcome.lanes.map((l) => l.lane);
-    const body = renderStatusComment(outcome, config.label, recentRuns(deps.db, repo, lanes));
+    const body = renderStatusComment(
+      outcome,
+      config.label,
+      recentRuns(deps.db, repo, lanes).map(describeRecentRun),
+    );
     const hash = digest(body);
     if (hash === issue.statusCommentDigest) continue;
     try {

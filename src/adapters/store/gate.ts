@@ -382,6 +382,8 @@ export function recentRuns(q: Q, repo: string, lanes: string[], limit = 10) {
     const request = d.request as { inputs?: { source?: string } | null };
     const failed = (d.checks as Check[]).find((c) => !c.ok);
     return {
+      runId: d.runId,
+      attempt: d.attempt,
       lane: d.lane ?? "",
       runUrl: run?.htmlUrl ?? "",
       source: request.inputs?.source ?? "-",

@@ -1,6 +1,7 @@
 // SQL for the read models: what the HTTP routes and the CLI show. Read-only.
 import { and, desc, eq, lt } from "drizzle-orm";
 import type { DataAuthority, LanePolicy, LaneState } from "../../core/domain.ts";
+import { inventoryView, operationEvidenceView } from "./evidence.ts";
 import type { Q } from "./lanes.ts";
 import * as t from "./schema.ts";
 
@@ -21,6 +22,8 @@ export interface LaneView {
     expires_at: string | null;
     block_sha256: string | null;
   } | null;
+  /** (v2) What the evidence of the lane's runs says: its state, current deployment and last bootstrap. */
+  inventory: ReturnType<typeof inventoryView>;
   /** Where each part of the answer comes from: the reviewed config, an approval issue, or nowhere. */
   from: Record<
     "data_authority" | "allowed_rebuild_sources" | "expires_at" | "approval_issue",
@@ -117,6 +120,7 @@ export function operationView(q: Q, repo: string, id: number) {
     ...operationSummary(op),
     decision: decision ? decisionSummary(decision) : null,
     run: runSummary(q, repo, op.runId),
+    ...operationEvidenceView(q, repo, op.runId, op.attempt),
   };
 }
 
@@ -225,6 +229,7 @@ function laneView(
           block_sha256: row.blockSha,
         }
       : null,
+    inventory: inventoryView(q, repo, lane),
     from: {
       data_authority: policy && fromIssue ? "issue" : declared ? "config" : "none",
       allowed_rebuild_sources: fromIssue && policy ? "issue" : "none",

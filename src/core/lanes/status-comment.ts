@@ -28,6 +28,8 @@ export interface RecentRun {
   source: string;
   decision: string;
   outcome: string;
+  /** The lane's inventory state after the run's evidence, or `-` before it is in. */
+  laneState: string;
 }
 
 /**
@@ -94,12 +96,12 @@ export function renderStatusComment(
       "",
       "#### Recent gated runs",
       "",
-      "| Lane | Run | Source | Decision | Outcome |",
-      "|---|---|---|---|---|",
+      "| Lane | Run | Source | Decision | Outcome | Lane state |",
+      "|---|---|---|---|---|---|",
     );
     for (const r of runs) {
       lines.push(
-        `| \`${r.lane}\` | [run](${r.runUrl}) | ${r.source} | ${escapeCell(r.decision)} | ${escapeCell(r.outcome)} |`,
+        `| \`${r.lane}\` | [run](${r.runUrl}) | ${r.source} | ${escapeCell(r.decision)} | ${escapeCell(r.outcome)} | ${escapeCell(r.laneState)} |`,
       );
     }
   }

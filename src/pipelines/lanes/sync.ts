@@ -12,6 +12,7 @@ import {
   verifyApprover,
 } from "../../adapters/github/client.ts";
 import type { Db } from "../../adapters/store/db.ts";
+import { laneStatesOfRuns } from "../../adapters/store/evidence.ts";
 import { recentRuns } from "../../adapters/store/gate.ts";
 import * as store from "../../adapters/store/lanes.ts";
 import { configInForce } from "../../core/config/load.ts";
@@ -213,6 +214,17 @@ export function rederive(
   });
 }
 
+/** The recent gated runs, each with the lane state its evidence left behind. */
+function runsWithLaneState(db: Db, repo: string, lanes: string[]) {
+  const runs = recentRuns(db, repo, lanes);
+  const states = laneStatesOfRuns(
+    db,
+    repo,
+    runs.map((r) => r.runId),
+  );
+  return runs.map((r) => ({ ...r, laneState: states.get(`${r.runId}:${r.attempt}`) ?? "-" }));
+}
+
 async function publish(
   deps: SyncDeps,
   octokit: Octokit,
@@ -227,7 +239,7 @@ async function publish(
     const issue = store.storedIssue(deps.db, repo, number);
     if (!outcome || !issue) continue;
     const lanes = outcome.lanes.map((l) => l.lane);
-    const body = renderStatusComment(outcome, config.label, recentRuns(deps.db, repo, lanes));
+    const body = renderStatusComment(outcome, config.label, runsWithLaneState(deps.db, repo, lanes));
     const hash = digest(body);
     if (hash === issue.statusCommentDigest) continue;
     try {

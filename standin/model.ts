@@ -118,7 +118,7 @@ export interface WorkflowRun {
   protectionReviews: ProtectionReview[];
   artifacts: Artifact[];
   /** Job ids by name, so a job's deliveries keep one id. */
-  jobs: Map<string, { id: number; startedAt: Date }>;
+  jobs: Map<string, { id: number; startedAt: Date; started: boolean }>;
 }
 
 export interface Repo {

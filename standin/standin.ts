@@ -293,7 +293,10 @@ export class Standin extends Model {
     conclusion: string | null = null,
   ): Delivery {
     const { repo, run } = this.findRun(fullName, runId);
-    const known = run.jobs.get(name) ?? { id: this.nextId(), startedAt: this.now() };
+    const known = run.jobs.get(name) ?? { id: this.nextId(), startedAt: this.now(), started: false };
+    // GitHub fills started_at in for a queued job too; it becomes the real start when a runner takes it.
+    if (status !== "queued" && status !== "waiting" && !known.started)
+      Object.assign(known, { startedAt: this.now(), started: true });
     run.jobs.set(name, known);
     const completedAt = status === "completed" ? this.now() : null;
     return jobDelivery(this, repo, run, { ...known, name, status, conclusion, completedAt });

@@ -3,7 +3,7 @@ import type { ApplicationFunction } from "probot";
 import type { Db } from "./adapters/store/db.ts";
 import { evidenceHandlers } from "./handlers/evidence.ts";
 import { gateHandlers } from "./handlers/gate.ts";
-import { ISSUE_EVENTS, onIssue } from "./handlers/issues.ts";
+import { ISSUE_EVENTS, issueHandler } from "./handlers/issues.ts";
 import { readModelHandler } from "./http/routes.ts";
 import { evidenceSweep } from "./pipelines/evidence/sweep.ts";
 import type { GateDeps } from "./pipelines/gate/context.ts";
@@ -59,7 +59,7 @@ export function lanegate(options: LanegateOptions): ApplicationFunction {
       };
     }
     const gate = gateHandlers(deps);
-    app.on([...ISSUE_EVENTS], (context) => onIssue(deps, context));
+    app.on([...ISSUE_EVENTS], issueHandler(deps));
     app.on("workflow_dispatch", gate.dispatch);
     app.on("workflow_run", gate.run);
     app.on("check_run.rerequested", gate.rerequested);

@@ -3,9 +3,7 @@
 
 import { getPrivateKey } from "@probot/get-private-key";
 import { Probot } from "probot";
-import { type Db, DEFAULT_DATABASE_URL, openDatabase } from "../adapters/store/db.ts";
-import { clearOperation } from "../adapters/store/gate.ts";
-import { transaction } from "../adapters/store/lanes.ts";
+import { type Db, DEFAULT_DATABASE_URL, openDatabase, transaction } from "../adapters/store/db.ts";
 import {
   auditPage,
   laneViews,
@@ -17,6 +15,7 @@ import {
 import { parseLaneId } from "../core/domain.ts";
 import { simulate } from "../pipelines/gate/simulate.ts";
 import { reconcileAll } from "../pipelines/lanes/reconcile.ts";
+import { clearOperation } from "../pipelines/operations.ts";
 import { inventoryText, operationText } from "./evidence.ts";
 import { table } from "./table.ts";
 
@@ -204,7 +203,7 @@ ${COMMON}`,
       if (!Number.isInteger(id)) throw new Error("--clear takes an operation id");
       if (!reason) throw new Error("--clear needs --reason: the audit log records why the lane was freed");
       const by = process.env.USER ?? "cli";
-      const op = transaction(db, (q) => clearOperation(q, repo, id, by, reason, new Date()));
+      const op = transaction(db, (q) => clearOperation(q, repo, id, by, reason, new Date().toISOString()));
       print(values, op, () => `operation ${id} on ${op.lane} cleared by ${by}: ${reason}`);
       return 0;
     }
@@ -249,7 +248,13 @@ ${COMMON}`,
     if (typeof values.confirmation !== "string")
       throw new Error("--confirmation is required, as the operator would type it");
     const source = typeof values.source === "string" ? values.source : "empty";
-    const decision = simulate(database(values), repo, id.id, source, values.confirmation, new Date());
+    const deps = {
+      db: database(values),
+      appId: 0,
+      now: () => new Date(),
+      log: { info: () => undefined, warn: (m: string) => console.error(m) },
+    };
+    const decision = await simulate(deps, repo, id.id, source, values.confirmation);
     print(values, decision, () => {
       const rows = decision.checks.map((c, i) => [
         String(i + 1),

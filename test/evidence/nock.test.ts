@@ -3,8 +3,9 @@
 import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { recordConfig, transaction } from "../../src/adapters/store/lanes.ts";
+import { transaction } from "../../src/adapters/store/db.ts";
 import { operationView } from "../../src/adapters/store/read.ts";
+import { recordConfig } from "../../src/adapters/store/repositories.ts";
 import { operations } from "../../src/adapters/store/schema.ts";
 import { parseConfig } from "../../src/core/config/load.ts";
 import { DEMO_CONFIG } from "../../standin/world.ts";

@@ -289,7 +289,9 @@ describe("the grant lifecycle", () => {
     );
     const n = await approvedIssue(w, body);
     w.gh.failNext({ pathPattern: /contents/, status: 502, times: 10 });
-    await w.send(w.gh.editIssueBody(REPO, n, `${body}\nping`, "olivia"));
+    await expect(w.send(w.gh.editIssueBody(REPO, n, `${body}\nping`, "olivia"))).rejects.toThrow(
+      /not applied/,
+    );
     await rederive(w.deps, await w.probot.auth(w.gh.repo(REPO).installationId), REF, {
       deliveryId: null,
       event: "expiry sweep",

@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { afterEach } from "vitest";
 import { type RunningLanegate, startLanegate } from "../../src/server.ts";
 import type { LocalGitHub } from "../../standin/world.ts";
+import { watchedRequests } from "./app.ts";
+import { checkRequest } from "./openapi.ts";
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -48,6 +50,10 @@ export async function boot(
     DATABASE_URL: databaseUrl,
     LOG_LEVEL: "fatal",
     ...options.env,
+  };
+  const problems = watchedRequests();
+  local.standin.onRequest = (method, url, body) => {
+    problems.push(...checkRequest(method, `https://api.github.com${url}`, body));
   };
   const app = await startLanegate({
     env,

@@ -11,7 +11,8 @@ import {
   UNKNOWN_INVENTORY,
 } from "../../core/evidence/inventory.ts";
 import type { PhaseRecord } from "../../core/evidence/phases.ts";
-import { appendAudit, type Q } from "./lanes.ts";
+import { appendAudit } from "./audit.ts";
+import type { Q } from "./db.ts";
 import * as t from "./schema.ts";
 
 export type EvidenceRow = typeof t.runEvidence.$inferSelect;

@@ -1,8 +1,8 @@
 // SQL for the read models: what the HTTP routes and the CLI show. Read-only.
 import { and, desc, eq, lt } from "drizzle-orm";
 import type { DataAuthority, LanePolicy, LaneState } from "../../core/domain.ts";
+import type { Q } from "./db.ts";
 import { inventoryView, operationEvidenceView } from "./evidence.ts";
-import type { Q } from "./lanes.ts";
 import * as t from "./schema.ts";
 
 type GrantRow = typeof t.grants.$inferSelect;

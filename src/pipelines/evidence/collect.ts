@@ -2,9 +2,12 @@
 // validate it, move the lane's inventory by the contract's table in one transaction, then publish.
 import { fetchResultArtifact } from "../../adapters/github/artifacts.ts";
 import type { Octokit } from "../../adapters/github/client.ts";
+import { type Q, transaction } from "../../adapters/store/db.ts";
 import * as evidence from "../../adapters/store/evidence.ts";
-import { decisionsForRun, laneGrants, operationsForRun } from "../../adapters/store/gate.ts";
-import { configFor, type Q, transaction } from "../../adapters/store/lanes.ts";
+import { laneGrants } from "../../adapters/store/grants.ts";
+import { operationsForRun } from "../../adapters/store/operations.ts";
+import { configFor } from "../../adapters/store/repositories.ts";
+import { decisionsForRun } from "../../adapters/store/runs.ts";
 import { baselineOf, type LanegateConfig } from "../../core/config/schema.ts";
 import {
   ARTIFACT_NAME,

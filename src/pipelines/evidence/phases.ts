@@ -1,9 +1,10 @@
 // Phases while a run goes: a workflow_job delivery updates its phase of an allowed run. A job of a
 // run lanegate never allowed changes nothing and is recorded as an evidence error.
 import type { Octokit } from "../../adapters/github/client.ts";
+import { appendAudit } from "../../adapters/store/audit.ts";
+import { transaction } from "../../adapters/store/db.ts";
 import * as evidence from "../../adapters/store/evidence.ts";
-import { operationsForRun } from "../../adapters/store/gate.ts";
-import { appendAudit, transaction } from "../../adapters/store/lanes.ts";
+import { operationsForRun } from "../../adapters/store/operations.ts";
 import { mergePhase, type PhaseRecord, phaseOfJob, samePhase } from "../../core/evidence/phases.ts";
 import { currentConfig, type GateDeps, storedConfig, type Target } from "../gate/context.ts";
 import { repoKey } from "../lanes/sync.ts";

@@ -2,8 +2,9 @@
 // refresh of the status comments that list the run. A failed write is retried by the sweep.
 import { writeEvidenceCheck } from "../../adapters/github/artifacts.ts";
 import { describe, type Octokit } from "../../adapters/github/client.ts";
+import { transaction } from "../../adapters/store/db.ts";
 import * as evidence from "../../adapters/store/evidence.ts";
-import { installationOf, transaction } from "../../adapters/store/lanes.ts";
+import { installationOf } from "../../adapters/store/repositories.ts";
 import { resultArtifactSchema } from "../../core/evidence/artifact.ts";
 import { INVENTORY_STATES } from "../../core/evidence/inventory.ts";
 import { evidenceCheckName, renderEvidenceCheck } from "../../core/evidence/render.ts";

@@ -8,8 +8,12 @@ import {
   type Octokit,
   type RepoRef,
 } from "../../adapters/github/client.ts";
-import * as store from "../../adapters/store/lanes.ts";
+import type * as auditStore from "../../adapters/store/audit.ts";
+import { transaction } from "../../adapters/store/db.ts";
+import * as grantStore from "../../adapters/store/grants.ts";
+import * as issueStore from "../../adapters/store/issues.ts";
 import { knownRepositories } from "../../adapters/store/read.ts";
+import * as repoStore from "../../adapters/store/repositories.ts";
 import { configInForce } from "../../core/config/load.ts";
 import { reconcileOperations } from "../gate/sweep.ts";
 import { rederive, refOf, repoKey, type SyncDeps, syncIssue } from "./sync.ts";
@@ -20,7 +24,7 @@ export interface ReconcileReport {
   failures: string[];
 }
 
-const TRIGGER: store.Trigger = { deliveryId: null, event: "reconcile", actor: null };
+const TRIGGER: auditStore.Trigger = { deliveryId: null, event: "reconcile", actor: null };
 
 export async function reconcileAll(deps: SyncDeps, app: Probot): Promise<ReconcileReport> {
   const started = Date.now();
@@ -58,10 +62,10 @@ export async function reconcileRepo(
   const load = await loadConfig(octokit, ref);
   const known = knownRepositories(deps.db).includes(repo);
   if (load.status === "missing" && !known) return { repositories: 0, issues: 0, failures: [] };
-  store.transaction(deps.db, (q) => store.recordConfig(q, repo, installationId, load, deps.now()));
+  transaction(deps.db, (q) => repoStore.recordConfig(q, repo, installationId, load, deps.now()));
   const config = configInForce(load);
   const labelled = config ? await listLabelledIssues(octokit, ref, config.label) : [];
-  const live = store.liveIssues(deps.db, repo).map((i) => i.facts.number);
+  const live = issueStore.liveIssues(deps.db, repo).map((i) => i.facts.number);
   const numbers = [...new Set([...labelled, ...live])].sort((a, b) => a - b);
   const failures: string[] = [];
   for (const number of numbers) {
@@ -78,9 +82,9 @@ export async function reconcileRepo(
 
 /** Marks grants whose expiry has passed and updates their status comments; no GitHub reads. */
 export async function sweepExpired(deps: SyncDeps, app: Probot): Promise<string[]> {
-  const repos = store.reposWithExpiringGrants(deps.db, deps.now());
+  const repos = grantStore.reposWithExpiringGrants(deps.db, deps.now());
   for (const repo of repos) {
-    const installationId = store.installationOf(deps.db, repo);
+    const installationId = repoStore.installationOf(deps.db, repo);
     if (installationId === null) continue;
     const octokit = await app.auth(installationId);
     await rederive(deps, octokit, refOf(repo), { deliveryId: null, event: "expiry sweep", actor: null });

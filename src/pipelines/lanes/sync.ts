@@ -11,10 +11,14 @@ import {
   upsertStatusComment,
   verifyApprover,
 } from "../../adapters/github/client.ts";
+import * as auditStore from "../../adapters/store/audit.ts";
 import type { Db } from "../../adapters/store/db.ts";
+import { type Q, transaction } from "../../adapters/store/db.ts";
 import { laneStatesOfRuns } from "../../adapters/store/evidence.ts";
-import { recentRuns } from "../../adapters/store/gate.ts";
-import * as store from "../../adapters/store/lanes.ts";
+import * as grantStore from "../../adapters/store/grants.ts";
+import * as issueStore from "../../adapters/store/issues.ts";
+import * as repoStore from "../../adapters/store/repositories.ts";
+import { recentRuns } from "../../adapters/store/runs.ts";
 import { configInForce } from "../../core/config/load.ts";
 import { baselineOf, type LanegateConfig } from "../../core/config/schema.ts";
 import type { BlockApproval, IssueFacts } from "../../core/lanes/facts.ts";
@@ -74,7 +78,7 @@ export function syncIssue(
   deps: SyncDeps,
   octokit: Octokit,
   target: IssueTarget,
-  trigger: store.Trigger,
+  trigger: auditStore.Trigger,
   claim?: ApprovalClaim,
 ): Promise<SyncResult> {
   return serialized(repoKey(target.ref), () => syncIssueNow(deps, octokit, target, trigger, claim));
@@ -84,22 +88,22 @@ async function syncIssueNow(
   deps: SyncDeps,
   octokit: Octokit,
   target: IssueTarget,
-  trigger: store.Trigger,
+  trigger: auditStore.Trigger,
   claim: ApprovalClaim | undefined,
 ): Promise<SyncResult> {
   const repo = repoKey(target.ref);
   const now = deps.now();
   const fail = (stage: string, error: unknown): SyncResult => {
     const message = `${stage}: ${describe(error)}; the lane state was left as it was`;
-    store.transaction(deps.db, (q) => {
-      store.appendAudit(q, {
+    transaction(deps.db, (q) => {
+      auditStore.appendAudit(q, {
         repo,
         ...trigger,
         subject: `#${target.number}`,
         change: message,
         at: now.toISOString(),
       });
-      store.recordIssueError(q, repo, target.number, message);
+      issueStore.recordIssueError(q, repo, target.number, message);
     });
     deps.log.warn(`${repo}#${target.number} ${message}`);
     return { ok: false, error: message };
@@ -110,7 +114,7 @@ async function syncIssueNow(
     deps.log.warn(`${repo}: .github/lanegate.yml is invalid, the defaults apply: ${load.errors.join("; ")}`);
   const config = configInForce(load);
   if (!config) {
-    store.transaction(deps.db, (q) => store.recordConfig(q, repo, target.installationId, load, now));
+    transaction(deps.db, (q) => repoStore.recordConfig(q, repo, target.installationId, load, now));
     return fail("could not load .github/lanegate.yml", load.errors.join("; "));
   }
   let facts: IssueFacts;
@@ -122,9 +126,9 @@ async function syncIssueNow(
     return fail("could not read the issue or verify its approver", error);
   }
 
-  const outcomes = store.transaction(deps.db, (q) => {
-    store.recordConfig(q, repo, target.installationId, load, now);
-    const stored = store.storedIssue(q, repo, facts.number);
+  const outcomes = transaction(deps.db, (q) => {
+    repoStore.recordConfig(q, repo, target.installationId, load, now);
+    const stored = issueStore.storedIssue(q, repo, facts.number);
     if (stored && (facts.presence === "deleted" || facts.presence === "transferred")) {
       // GitHub no longer shows the issue here: keep what it said, so the retirement names its lanes.
       facts = {
@@ -134,18 +138,16 @@ async function syncIssueNow(
         readAt: facts.readAt,
       };
     }
-    // Applied in the same transaction as its effect: a redelivery after a failure is retried.
-    if (trigger.deliveryId) store.markDelivery(q, trigger.deliveryId, trigger.event, repo, now);
     const known = stored !== undefined;
     const blocks = findPolicyBlocks(facts.body);
     if (!known && !facts.hasLabel && blocks.length === 0) return null; // not an approval issue
     const sha = readPolicyBlock(facts.body, baselineOf(config)).sha256;
-    store.saveIssueFacts(q, repo, facts, sha, now);
+    issueStore.saveIssueFacts(q, repo, facts, sha, now);
     if (sha && blocks.length === 1)
-      store.recordBlockVersion(q, repo, facts.number, sha, blocks[0]?.text ?? "", now);
+      issueStore.recordBlockVersion(q, repo, facts.number, sha, blocks[0]?.text ?? "", now);
     if (approval && claim) {
-      store.recordApproval(q, repo, facts.number, approval, claim.via, trigger.deliveryId);
-      store.appendAudit(q, {
+      issueStore.recordApproval(q, repo, facts.number, approval, claim.via, trigger.deliveryId);
+      auditStore.appendAudit(q, {
         repo,
         ...trigger,
         subject: `#${facts.number}`,
@@ -182,13 +184,13 @@ async function approvalFromClaim(
   return verdict.approver ? { sha256: sha, approver: claim.sender, approvedAt: claim.at } : null;
 }
 
-function deriveAndApply(q: store.Q, repo: string, config: LanegateConfig, trigger: store.Trigger, now: Date) {
-  const issues = store.liveIssues(q, repo);
+function deriveAndApply(q: Q, repo: string, config: LanegateConfig, trigger: auditStore.Trigger, now: Date) {
+  const issues = issueStore.liveIssues(q, repo);
   const baseline = baselineOf(config);
   const all = resolveConflicts(
     issues.map((i) => deriveIssue(i.facts, i.approvals, baseline, config.label, now)),
   );
-  const changed = store.applyOutcomes(q, repo, all, trigger, now);
+  const changed = grantStore.applyOutcomes(q, repo, all, trigger, now);
   return { all, changed };
 }
 
@@ -197,15 +199,15 @@ export function rederive(
   deps: SyncDeps,
   octokit: Octokit,
   ref: RepoRef,
-  trigger: store.Trigger,
+  trigger: auditStore.Trigger,
   /** Also re-render issues whose grants did not change (their recent runs may have). */
   publishAll = false,
 ): Promise<number[]> {
   const repo = repoKey(ref);
   return serialized(repo, async () => {
     const now = deps.now();
-    const result = store.transaction(deps.db, (q) => {
-      const config = store.configFor(q, repo);
+    const result = transaction(deps.db, (q) => {
+      const config = repoStore.configFor(q, repo);
       return { config, ...deriveAndApply(q, repo, config, trigger, now) };
     });
     const numbers = publishAll ? result.all.map((o) => o.number) : result.changed;
@@ -236,7 +238,7 @@ async function publish(
   const repo = repoKey(ref);
   for (const number of new Set(numbers)) {
     const outcome = outcomes.find((o) => o.number === number);
-    const issue = store.storedIssue(deps.db, repo, number);
+    const issue = issueStore.storedIssue(deps.db, repo, number);
     if (!outcome || !issue) continue;
     const lanes = outcome.lanes.map((l) => l.lane);
     const body = renderStatusComment(outcome, config.label, runsWithLaneState(deps.db, repo, lanes));
@@ -244,7 +246,7 @@ async function publish(
     if (hash === issue.statusCommentDigest) continue;
     try {
       const id = await upsertStatusComment(octokit, ref, number, issue.statusCommentId, body, deps.appId);
-      store.saveStatusComment(deps.db, repo, number, id, hash);
+      issueStore.saveStatusComment(deps.db, repo, number, id, hash);
     } catch (error) {
       // The records are already right; the next sync of this repository writes the comment.
       deps.log.warn(`${repo}#${number} status comment not written: ${describe(error)}`);

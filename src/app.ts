@@ -1,9 +1,11 @@
 // The Probot app: wires events and routes to handlers, and starts the timers. No logic here.
 import type { ApplicationFunction } from "probot";
 import type { Db } from "./adapters/store/db.ts";
+import { evidenceHandlers } from "./handlers/evidence.ts";
 import { gateHandlers } from "./handlers/gate.ts";
 import { ISSUE_EVENTS, issueHandler } from "./handlers/issues.ts";
 import { readModelHandler } from "./http/routes.ts";
+import { evidenceSweep } from "./pipelines/evidence/sweep.ts";
 import type { GateDeps } from "./pipelines/gate/context.ts";
 import { gateSweep } from "./pipelines/gate/sweep.ts";
 import { reconcileAll, sweepExpired } from "./pipelines/lanes/reconcile.ts";
@@ -62,6 +64,10 @@ export function lanegate(options: LanegateOptions): ApplicationFunction {
     app.on("workflow_run", gate.run);
     app.on("check_run.rerequested", gate.rerequested);
     app.on("deployment_protection_rule.requested", gate.protection);
+    // Evidence listens to completions beside the gate; neither depends on the other running first.
+    const evidence = evidenceHandlers(deps);
+    app.on("workflow_run.completed", evidence.completed);
+    app.on("workflow_job", evidence.job);
     addHandler(readModelHandler(options.db, options.apiToken));
 
     const every = (ms: number | undefined, job: () => Promise<unknown>) => {
@@ -72,6 +78,7 @@ export function lanegate(options: LanegateOptions): ApplicationFunction {
     every(options.sweepEveryMs, async () => {
       await sweepExpired(deps, app);
       await gateSweep(deps, app);
+      await evidenceSweep(deps, app);
     });
     every(options.reconcileEveryMs, () => reconcileAll(deps, app));
     if (options.reconcileOnStart)

@@ -1,13 +1,15 @@
 // SQL for the read models: what the HTTP routes and the CLI show. Read-only.
 import { and, desc, eq, lt } from "drizzle-orm";
 import { dataAuthoritySchema, type LanePolicy, lanePolicySchema } from "../../core/domain.ts";
-import { type LaneView, viewLane } from "../../core/lanes/lane-view.ts";
+import { type LaneView as CoreLaneView, viewLane } from "../../core/lanes/lane-view.ts";
 import type { Q } from "./db.ts";
+import { inventoryView, operationEvidenceView } from "./evidence.ts";
 import * as t from "./schema.ts";
 
 type GrantRow = typeof t.grants.$inferSelect;
 
-export type { LaneView };
+/** A lane as the read models show it: the core's view, plus (v2) what the evidence says. */
+export type LaneView = CoreLaneView & { inventory: ReturnType<typeof inventoryView> };
 
 export function laneViews(q: Q, repo: string): LaneView[] {
   const declared = q.select().from(t.declaredLanes).where(eq(t.declaredLanes.repo, repo)).all();
@@ -95,6 +97,7 @@ export function operationView(q: Q, repo: string, id: number) {
     ...operationSummary(op),
     decision: decision ? decisionSummary(decision) : null,
     run: runSummary(q, repo, op.runId),
+    ...operationEvidenceView(q, repo, op.runId, op.attempt),
   };
 }
 
@@ -178,7 +181,7 @@ function laneView(
     .filter((r) => r.lane === lane)
     .map((r) => ({ ...r, url: issueUrl(q, repo, r.issueNumber), policy: lanePolicy(r.policy) }));
   const authority = declared ? dataAuthoritySchema.parse(declared.dataAuthority) : null;
-  return viewLane(lane, authority, rows);
+  return { ...viewLane(lane, authority, rows), inventory: inventoryView(q, repo, lane) };
 }
 
 /** The policy a grant row holds, read back through the block's own schema. */

@@ -279,6 +279,8 @@ export function recentRuns(q: Q, repo: string, lanes: string[], limit = 10): Rec
     const op = operationsForRun(q, repo, d.runId).find((o) => o.attempt === d.attempt);
     const decision = decisionSchema.safeParse(d.decision);
     return {
+      runId: d.runId,
+      attempt: d.attempt,
       lane: d.lane ?? "",
       runUrl: getRun(q, repo, d.runId)?.htmlUrl ?? "",
       allowed: d.allowed,

@@ -25,6 +25,8 @@ const MAX_ERRORS = 50;
 
 /** A recent gated run for one of the issue's lanes, as the gate recorded it. */
 export interface RecentRunFact {
+  runId: number;
+  attempt: number;
   lane: string;
   runUrl: string;
   allowed: boolean;
@@ -40,9 +42,12 @@ export interface RecentRun {
   source: string;
   decision: string;
   outcome: string;
+  /** The lane's inventory state after the run's evidence, or `-` before it is in. */
+  laneState: string;
 }
 
-export function describeRecentRun(run: RecentRunFact): RecentRun {
+/** `laneState` is the lane's inventory state after the run's evidence, or `-` before it is in. */
+export function describeRecentRun(run: RecentRunFact, laneState: string): RecentRun {
   const failed = run.decision?.checks.find((c) => !c.ok);
   const op = run.operation;
   const outcome = op
@@ -58,6 +63,7 @@ export function describeRecentRun(run: RecentRunFact): RecentRun {
     source: run.decision?.request?.source ?? "-",
     decision: run.allowed ? "allowed" : `refused: ${failed?.message ?? "see the check run"}`,
     outcome,
+    laneState,
   };
 }
 
@@ -125,12 +131,12 @@ export function renderStatusComment(
       "",
       "#### Recent gated runs",
       "",
-      "| Lane | Run | Source | Decision | Outcome |",
-      "|---|---|---|---|---|",
+      "| Lane | Run | Source | Decision | Outcome | Lane state |",
+      "|---|---|---|---|---|---|",
     );
     for (const r of runs) {
       lines.push(
-        `| \`${r.lane}\` | [run](${r.runUrl}) | ${r.source} | ${escapeCell(r.decision)} | ${escapeCell(r.outcome)} |`,
+        `| \`${r.lane}\` | [run](${r.runUrl}) | ${r.source} | ${escapeCell(r.decision)} | ${escapeCell(r.outcome)} | ${escapeCell(r.laneState)} |`,
       );
     }
   }

@@ -14,6 +14,7 @@ import {
 import * as auditStore from "../../adapters/store/audit.ts";
 import type { Db } from "../../adapters/store/db.ts";
 import { type Q, transaction } from "../../adapters/store/db.ts";
+import { laneStatesOfRuns } from "../../adapters/store/evidence.ts";
 import * as grantStore from "../../adapters/store/grants.ts";
 import * as issueStore from "../../adapters/store/issues.ts";
 import * as repoStore from "../../adapters/store/repositories.ts";
@@ -248,6 +249,17 @@ export function rederive(
   });
 }
 
+/** The recent gated runs, each with the lane state its evidence left behind. */
+function runsWithLaneState(db: Db, repo: string, lanes: string[]) {
+  const runs = recentRuns(db, repo, lanes);
+  const states = laneStatesOfRuns(
+    db,
+    repo,
+    runs.map((r) => r.runId),
+  );
+  return runs.map((r) => describeRecentRun(r, states.get(`${r.runId}:${r.attempt}`) ?? "-"));
+}
+
 async function publish(
   deps: SyncDeps,
   octokit: Octokit,
@@ -262,11 +274,7 @@ async function publish(
     const issue = issueStore.storedIssue(deps.db, repo, number);
     if (!outcome || !issue) continue;
     const lanes = outcome.lanes.map((l) => l.lane);
-    const body = renderStatusComment(
-      outcome,
-      config.label,
-      recentRuns(deps.db, repo, lanes).map(describeRecentRun),
-    );
+    const body = renderStatusComment(outcome, config.label, runsWithLaneState(deps.db, repo, lanes));
     const hash = digest(body);
     if (hash === issue.statusCommentDigest) continue;
     try {

@@ -1,6 +1,6 @@
 // SQL for the gate's runs: dispatches, workflow runs, decisions and protection requests.
 import { and, desc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
-import { decisionSchema, type ProofRun } from "../../core/gate/decision.ts";
+import { type Decision, decisionSchema, type ProofRun } from "../../core/gate/decision.ts";
 import type { DispatchCandidate } from "../../core/gate/join.ts";
 import { workflowFile } from "../../core/gate/request.ts";
 import type { RecentRunFact } from "../../core/lanes/status-comment.ts";
@@ -134,7 +134,7 @@ export function markWriteError(q: Q, decisionId: number, error: string) {
 }
 
 /** Decisions whose check run has not landed yet and that no newer decision of the attempt replaced. */
-export function unwrittenDecisions(q: Q): DecisionRow[] {
+export function unwrittenDecisions(q: Q): (DecisionRow & { stored: Decision | null })[] {
   return q
     .select()
     .from(t.decisions)
@@ -144,7 +144,14 @@ export function unwrittenDecisions(q: Q): DecisionRow[] {
         sql`not exists (select 1 from ${t.decisions} n where n.repo = ${t.decisions.repo} and n.run_id = ${t.decisions.runId} and n.attempt = ${t.decisions.attempt} and n.id > ${t.decisions.id})`,
       ),
     )
-    .all();
+    .all()
+    .map((row) => ({ ...row, stored: storedDecision(row) }));
+}
+
+/** The decision exactly as it was stored, read back through its schema; null if it does not read. */
+export function storedDecision(row: DecisionRow): Decision | null {
+  const parsed = decisionSchema.safeParse(row.decision);
+  return parsed.success ? parsed.data : null;
 }
 
 /** Runs whose newest decision refused them but which have not finished: the cancel to retry. */
@@ -277,14 +284,14 @@ export function recentDecisions(q: Q, repo: string, lanes: string[], limit: numb
 export function recentRuns(q: Q, repo: string, lanes: string[], limit = 10): RecentRunFact[] {
   return recentDecisions(q, repo, lanes, limit).map((d) => {
     const op = operationsForRun(q, repo, d.runId).find((o) => o.attempt === d.attempt);
-    const decision = decisionSchema.safeParse(d.decision);
+    const decision = storedDecision(d);
     return {
       runId: d.runId,
       attempt: d.attempt,
       lane: d.lane ?? "",
       runUrl: getRun(q, repo, d.runId)?.htmlUrl ?? "",
       allowed: d.allowed,
-      decision: decision.success ? decision.data : null,
+      decision,
       operation: op ? { state: op.state, conclusion: op.conclusion } : null,
     };
   });

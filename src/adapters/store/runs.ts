@@ -133,17 +133,15 @@ export function markWriteError(q: Q, decisionId: number, error: string) {
   q.update(t.decisions).set({ writeError: error }).where(eq(t.decisions.id, decisionId)).run();
 }
 
+/** A decision row that no newer decision of the same attempt replaced: the attempt's decision. */
+const newestOfAttempt = sql`not exists (select 1 from ${t.decisions} n where n.repo = ${t.decisions.repo} and n.run_id = ${t.decisions.runId} and n.attempt = ${t.decisions.attempt} and n.id > ${t.decisions.id})`;
+
 /** Decisions whose check run has not landed yet and that no newer decision of the attempt replaced. */
 export function unwrittenDecisions(q: Q): (DecisionRow & { stored: Decision | null })[] {
   return q
     .select()
     .from(t.decisions)
-    .where(
-      and(
-        isNull(t.decisions.checkWrittenAt),
-        sql`not exists (select 1 from ${t.decisions} n where n.repo = ${t.decisions.repo} and n.run_id = ${t.decisions.runId} and n.attempt = ${t.decisions.attempt} and n.id > ${t.decisions.id})`,
-      ),
-    )
+    .where(and(isNull(t.decisions.checkWrittenAt), newestOfAttempt))
     .all()
     .map((row) => ({ ...row, stored: storedDecision(row) }));
 }
@@ -168,7 +166,7 @@ export function refusedStillRunning(q: Q): RunRow[] {
         sql`${t.workflowRuns.status} != 'completed'`,
         eq(t.decisions.attempt, t.workflowRuns.attempt),
         eq(t.decisions.allowed, false),
-        sql`not exists (select 1 from ${t.decisions} n where n.repo = ${t.decisions.repo} and n.run_id = ${t.decisions.runId} and n.attempt = ${t.decisions.attempt} and n.id > ${t.decisions.id})`,
+        newestOfAttempt,
       ),
     )
     .all()

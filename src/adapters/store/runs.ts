@@ -1,9 +1,10 @@
 // SQL for the gate's runs: dispatches, workflow runs, decisions and protection requests.
-import { and, desc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull, like, lt, notExists, or, sql } from "drizzle-orm";
 import { type Decision, decisionSchema, type ProofRun } from "../../core/gate/decision.ts";
 import type { DispatchCandidate } from "../../core/gate/join.ts";
 import { workflowFile } from "../../core/gate/request.ts";
 import type { RecentRunFact } from "../../core/lanes/status-comment.ts";
+import { HOLDING_STATES } from "../../core/operations.ts";
 
 import type { Q } from "./db.ts";
 import { operationsForRun } from "./operations.ts";
@@ -167,6 +168,20 @@ export function refusedStillRunning(q: Q): RunRow[] {
         eq(t.decisions.attempt, t.workflowRuns.attempt),
         eq(t.decisions.allowed, false),
         newestOfAttempt,
+        // An attempt allowed earlier and still holding its lane is never cancelled.
+        notExists(
+          q
+            .select({ id: t.operations.id })
+            .from(t.operations)
+            .where(
+              and(
+                eq(t.operations.repo, t.decisions.repo),
+                eq(t.operations.runId, t.decisions.runId),
+                eq(t.operations.attempt, t.decisions.attempt),
+                inArray(t.operations.state, HOLDING_STATES),
+              ),
+            ),
+        ),
       ),
     )
     .all()
@@ -184,10 +199,12 @@ const PROOF_RUNS_READ = 50;
 export function proofRuns(
   q: Q,
   repo: string,
-  role: "backup_proof" | "restore_proof",
+  proof: { role: "backup_proof" | "restore_proof"; workflow: string },
   lane: string,
   branches: string[],
 ): ProofRun[] {
+  // The workflow the config names now: repointing proofs.*.workflow retires the old one's runs.
+  const path = `.github/workflows/${proof.workflow}`;
   return q
     .select({ run: t.workflowRuns })
     .from(t.dispatches)
@@ -198,7 +215,8 @@ export function proofRuns(
     .where(
       and(
         eq(t.dispatches.repo, repo),
-        eq(t.dispatches.role, role),
+        eq(t.dispatches.role, proof.role),
+        or(eq(t.dispatches.workflowPath, path), like(t.dispatches.workflowPath, `${path}@%`)),
         eq(t.dispatches.lane, lane),
         eq(t.workflowRuns.status, "completed"),
         eq(t.workflowRuns.conclusion, "success"),

@@ -1,6 +1,6 @@
 // SQL for the gate's runs: dispatches, workflow runs, decisions and protection requests.
 import { and, desc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
-import { decisionSchema, type ProofRun } from "../../core/gate/decision.ts";
+import { type Decision, decisionSchema, type ProofRun } from "../../core/gate/decision.ts";
 import type { DispatchCandidate } from "../../core/gate/join.ts";
 import { workflowFile } from "../../core/gate/request.ts";
 import type { RecentRunFact } from "../../core/lanes/status-comment.ts";
@@ -133,18 +133,23 @@ export function markWriteError(q: Q, decisionId: number, error: string) {
   q.update(t.decisions).set({ writeError: error }).where(eq(t.decisions.id, decisionId)).run();
 }
 
+/** A decision row that no newer decision of the same attempt replaced: the attempt's decision. */
+const newestOfAttempt = sql`not exists (select 1 from ${t.decisions} n where n.repo = ${t.decisions.repo} and n.run_id = ${t.decisions.runId} and n.attempt = ${t.decisions.attempt} and n.id > ${t.decisions.id})`;
+
 /** Decisions whose check run has not landed yet and that no newer decision of the attempt replaced. */
-export function unwrittenDecisions(q: Q): DecisionRow[] {
+export function unwrittenDecisions(q: Q): (DecisionRow & { stored: Decision | null })[] {
   return q
     .select()
     .from(t.decisions)
-    .where(
-      and(
-        isNull(t.decisions.checkWrittenAt),
-        sql`not exists (select 1 from ${t.decisions} n where n.repo = ${t.decisions.repo} and n.run_id = ${t.decisions.runId} and n.attempt = ${t.decisions.attempt} and n.id > ${t.decisions.id})`,
-      ),
-    )
-    .all();
+    .where(and(isNull(t.decisions.checkWrittenAt), newestOfAttempt))
+    .all()
+    .map((row) => ({ ...row, stored: storedDecision(row) }));
+}
+
+/** The decision exactly as it was stored, read back through its schema; null if it does not read. */
+export function storedDecision(row: DecisionRow): Decision | null {
+  const parsed = decisionSchema.safeParse(row.decision);
+  return parsed.success ? parsed.data : null;
 }
 
 /** Runs whose newest decision refused them but which have not finished: the cancel to retry. */
@@ -161,7 +166,7 @@ export function refusedStillRunning(q: Q): RunRow[] {
         sql`${t.workflowRuns.status} != 'completed'`,
         eq(t.decisions.attempt, t.workflowRuns.attempt),
         eq(t.decisions.allowed, false),
-        sql`not exists (select 1 from ${t.decisions} n where n.repo = ${t.decisions.repo} and n.run_id = ${t.decisions.runId} and n.attempt = ${t.decisions.attempt} and n.id > ${t.decisions.id})`,
+        newestOfAttempt,
       ),
     )
     .all()
@@ -277,14 +282,14 @@ export function recentDecisions(q: Q, repo: string, lanes: string[], limit: numb
 export function recentRuns(q: Q, repo: string, lanes: string[], limit = 10): RecentRunFact[] {
   return recentDecisions(q, repo, lanes, limit).map((d) => {
     const op = operationsForRun(q, repo, d.runId).find((o) => o.attempt === d.attempt);
-    const decision = decisionSchema.safeParse(d.decision);
+    const decision = storedDecision(d);
     return {
       runId: d.runId,
       attempt: d.attempt,
       lane: d.lane ?? "",
       runUrl: getRun(q, repo, d.runId)?.htmlUrl ?? "",
       allowed: d.allowed,
-      decision: decision.success ? decision.data : null,
+      decision,
       operation: op ? { state: op.state, conclusion: op.conclusion } : null,
     };
   });

@@ -10,7 +10,6 @@ import { transaction } from "../../adapters/store/db.ts";
 import { holdingOperations, pastLease } from "../../adapters/store/operations.ts";
 import * as repoStore from "../../adapters/store/repositories.ts";
 import * as runStore from "../../adapters/store/runs.ts";
-import { type Decision, decisionSchema } from "../../core/gate/decision.ts";
 import { JOIN_WINDOW_MS } from "../../core/gate/join.ts";
 import type { OperationEvent } from "../../core/operations.ts";
 import { refOf } from "../lanes/sync.ts";
@@ -86,7 +85,7 @@ export async function gateSweep(deps: GateDeps, app: Probot): Promise<void> {
     const run = runStore.getRun(deps.db, row.repo, row.runId);
     if (!octokit || !run) continue;
     const target = targetOf(deps, row.repo);
-    const decision = storedDecision(row);
+    const decision = row.stored;
     if (!decision) {
       deps.log.warn(`${row.repo} run ${row.runId}: decision ${row.id} has no stored decision to write`);
       continue;
@@ -100,12 +99,6 @@ export async function gateSweep(deps: GateDeps, app: Probot): Promise<void> {
     if (!octokit || !repoStore.configFor(deps.db, run.repo).gate.cancel_refused_runs) continue;
     await cancelRefused(deps, octokit, run.repo, run.runId);
   }
-}
-
-/** The decision exactly as it was stored, so a retried write says what was decided. */
-function storedDecision(row: runStore.DecisionRow): Decision | null {
-  const parsed = decisionSchema.safeParse(row.decision);
-  return parsed.success ? parsed.data : null;
 }
 
 /**

@@ -8,6 +8,7 @@ import { parseArgs } from "node:util";
 import { deliver } from "../standin/index.ts";
 import { DEMO_REPO, LOCAL_SECRET, startLocalGitHub } from "../standin/world.ts";
 import { Child } from "./child.ts";
+import { evidenceSection } from "./evidence.ts";
 import { gateBench, judgeGate, renderGate } from "./gate.ts";
 import { judge, type MemoryPoint, type Results, render, row, type Sample } from "./report.ts";
 import type { Memory } from "./server.ts";
@@ -22,6 +23,7 @@ measured in the same run. See docs/performance.md.
   --deliveries <n>     issues deliveries to measure (default 5000; 500 with --quick)
   --max-seconds <s>    stop sending issues deliveries after this long (default 150)
   --json               the figures as JSON instead of tables
+  --only evidence      the evidence path alone, without the issue and gate workloads
   --help               this text
 
 Environment: BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each server,
@@ -37,6 +39,7 @@ function parseOptions() {
       help: { type: "boolean", short: "h", default: false },
       deliveries: { type: "string" },
       "max-seconds": { type: "string", default: "150" },
+      only: { type: "string" },
     },
   });
 }
@@ -49,6 +52,16 @@ try {
 const opts = parsed.values;
 if (opts.help) {
   process.stdout.write(USAGE);
+  process.exit(0);
+}
+// `--only evidence`: the evidence path alone (bench/evidence.ts), without the issue and gate workloads.
+if (opts.only !== undefined) {
+  if (opts.only !== "evidence") {
+    process.stderr.write(`--only takes one section: evidence\n\n${USAGE}`);
+    process.exit(2);
+  }
+  const section = await evidenceSection(opts.quick);
+  console.log(opts.json ? JSON.stringify(section.json, null, 2) : section.text);
   process.exit(0);
 }
 const DELIVERIES = Number(opts.deliveries ?? (opts.quick ? 500 : 5000));
@@ -208,10 +221,12 @@ const partial = {
 };
 const results: Results = { ...partial, targets: judge(partial) };
 const gateTargets = judgeGate(gate);
+const evidence = await evidenceSection(opts.quick);
 if (opts.json) {
-  console.log(JSON.stringify({ ...results, gate, gateTargets }, null, 2));
+  console.log(JSON.stringify({ ...results, gate, gateTargets, ...evidence.json }, null, 2));
 } else {
   console.log(`${render(results)}\n\n${renderGate(gate)}\n\nGate targets:`);
   for (const t of gateTargets)
     console.log(`  [${t.met ? "met" : "NOT MET"}] ${t.target}\n        ${t.detail}`);
+  console.log(`\n${evidence.text}`);
 }

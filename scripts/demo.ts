@@ -8,6 +8,7 @@ import { table } from "../src/cli/table.ts";
 import { startLanegate } from "../src/server.ts";
 import { type Delivery, deliver } from "../standin/index.ts";
 import { cmOpwApprovalBody, DEMO_REPO, startLocalGitHub } from "../standin/world.ts";
+import { deployCmTesting, evidenceStory } from "./demo-evidence.ts";
 
 const { values } = parseArgs({
   options: {
@@ -102,6 +103,15 @@ const forged = await deliver(`${base}/api/github/webhooks`, "not-the-secret", {
 });
 console.log(`\n== a forged 'closed' delivery with a bad signature: answered ${forged}, nothing changed`);
 
+const world = {
+  gh,
+  base,
+  async send(...deliveries: Delivery[]) {
+    for (const d of deliveries) await deliver(`${base}/api/github/webhooks`, secret, d);
+  },
+};
+await deployCmTesting(world);
+
 console.log("\n== the gate: olivia dispatches odoo-stable-bootstrap.yml runs\n");
 const decisions: string[][] = [];
 async function gated(what: string, lane: string, source: string, confirmation: string, complete = false) {
@@ -126,7 +136,7 @@ async function gated(what: string, lane: string, source: string, confirmation: s
     await deliver(`${base}/api/github/webhooks`, secret, gh.completeRun(DEMO_REPO, d.runId, "success"));
   return d.runId;
 }
-await gated("CM bootstrap, right phrase", "cm/testing", "empty", "bootstrap cm testing");
+const cmTesting = await gated("CM bootstrap, right phrase", "cm/testing", "empty", "bootstrap cm testing");
 await gated("CM bootstrap, wrong phrase", "cm/prod", "empty", "bootstrap cm testing");
 await gated("unknown lane", "zz/prod", "empty", "bootstrap zz prod");
 await gated("second run while the first is in flight", "cm/testing", "empty", "bootstrap cm testing");
@@ -144,11 +154,22 @@ console.log(
   `\n== the status comment on #${n} (one comment, edited in place ${gh.issue(DEMO_REPO, n).comments.length === 1 ? "" : "- MORE THAN ONE! "}):\n`,
 );
 console.log(comment?.body ?? "(none)");
+
+console.log("\n== operation evidence: what CM testing's runs really did");
+await evidenceStory(world, cmTesting, async () => {
+  // Reopening grants nothing by itself: an approver applies the label again.
+  console.log("\n== the logo is fixed; mia reopens #1 and applies the label again, olivia dispatches again");
+  await world.send(gh.reopenIssue(DEMO_REPO, n, "mia"), gh.removeLabel(DEMO_REPO, n, "lane-policy", "mia"));
+  await world.send(gh.addLabel(DEMO_REPO, n, "lane-policy", "mia"));
+  return gated("CM bootstrap after the logo fix", "cm/testing", "empty", "bootstrap cm testing");
+});
 console.log(`\nThe database is in ${DB_FILE}. Read it with the CLI:
   npx lanegate lanes ${DEMO_REPO} --db file:${DB_FILE}
   npx lanegate lane ${DEMO_REPO} cm/prod --db file:${DB_FILE}
   npx lanegate audit ${DEMO_REPO} --db file:${DB_FILE}
+  npx lanegate lane ${DEMO_REPO} cm/testing --db file:${DB_FILE}
   npx lanegate operations ${DEMO_REPO} --db file:${DB_FILE}
+  npx lanegate operations ${DEMO_REPO} 1 --db file:${DB_FILE}
   npx lanegate simulate ${DEMO_REPO} cm/testing --confirmation "bootstrap cm testing" --db file:${DB_FILE}`);
 
 if (values.serve) {

@@ -2,10 +2,12 @@
 import type { ApplicationFunction } from "probot";
 import { statusCommentClient } from "./adapters/github/comment-client.ts";
 import type { Db } from "./adapters/store/db.ts";
+import { evidenceHandlers } from "./handlers/evidence.ts";
 import { gateHandlers } from "./handlers/gate.ts";
 import { ISSUE_EVENTS, issueHandler } from "./handlers/issues.ts";
 import { pushHandler } from "./handlers/push.ts";
 import { readModelHandler } from "./http/routes.ts";
+import { evidenceSweep } from "./pipelines/evidence/sweep.ts";
 import type { GateDeps } from "./pipelines/gate/context.ts";
 import { gateSweep } from "./pipelines/gate/sweep.ts";
 import { reconcileAll, sweepExpired } from "./pipelines/lanes/reconcile.ts";
@@ -79,6 +81,10 @@ export function lanegate(options: LanegateOptions): ApplicationFunction {
     app.on("check_run.rerequested", gate.rerequested);
     app.on("deployment_protection_rule.requested", gate.protection);
     app.on("push", pushHandler(deps));
+    // Evidence listens to completions beside the gate; neither depends on the other running first.
+    const evidence = evidenceHandlers(deps);
+    app.on("workflow_run.completed", evidence.completed);
+    app.on("workflow_job", evidence.job);
     addHandler(readModelHandler(options.db, options.apiToken));
 
     const every = (ms: number | undefined, job: () => Promise<unknown>) => {
@@ -89,6 +95,7 @@ export function lanegate(options: LanegateOptions): ApplicationFunction {
     every(options.sweepEveryMs, async () => {
       await sweepExpired(deps, app);
       await gateSweep(deps, app);
+      await evidenceSweep(deps, app);
     });
     every(options.reconcileEveryMs, () => reconcileAll(deps, app));
     if (options.reconcileOnStart)

@@ -4,11 +4,20 @@
 import { getPrivateKey } from "@probot/get-private-key";
 import { Probot } from "probot";
 import { type Db, DEFAULT_DATABASE_URL, openDatabase, transaction } from "../adapters/store/db.ts";
-import { auditPage, laneViews, oneLaneView, operationsList, repositoryView } from "../adapters/store/read.ts";
+import {
+  auditPage,
+  laneViews,
+  oneLaneView,
+  operationsList,
+  operationView,
+  repositoryView,
+} from "../adapters/store/read.ts";
 import { parseLaneId } from "../core/domain.ts";
+import { describeChange } from "../core/lanes/grant-plan.ts";
 import { simulate } from "../pipelines/gate/simulate.ts";
 import { reconcileAll } from "../pipelines/lanes/reconcile.ts";
 import { clearOperation } from "../pipelines/operations.ts";
+import { inventoryText, operationText } from "./evidence.ts";
 import { table } from "./table.ts";
 
 type Values = Record<string, string | boolean | undefined>;
@@ -100,6 +109,7 @@ const lane: Command = {
         `${view.lane}: ${view.state} (${view.reason})`,
         `authority ${view.data_authority}; sources ${view.allowed_rebuild_sources.join(", ") || "none"}; upstream ${view.upstream_source ?? "none"}`,
         from,
+        inventoryText(view.inventory),
         "",
         history.length
           ? table(["ISSUE", "STATE", "APPROVER", "BLOCK", "STARTED", "ENDED", "WHY"], history)
@@ -141,8 +151,8 @@ const reconcile: Command = {
   name: "reconcile",
   args: [],
   summary: "rebuild every repository's lanes from GitHub now",
-  help: `Usage: lanegate reconcile [--json]\n\nReads every approval issue of every repository of every installation that has a config,\nand brings the lane records in line with GitHub. Needs the app's credentials:\nAPP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, and GHE_HOST/GHE_PROTOCOL for GitHub Enterprise.\n\n${COMMON}`,
-  options: {},
+  help: `Usage: lanegate reconcile [--dry-run] [--json]\n\nReads every approval issue of every repository of every installation that has a config,\nand brings the lane records in line with GitHub. Needs the app's credentials:\nAPP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, and GHE_HOST/GHE_PROTOCOL for GitHub Enterprise.\n\n  --dry-run   read GitHub and print the grant changes, but change nothing\n\n${COMMON}`,
+  options: { "dry-run": { type: "boolean" } },
   async run(_args, values) {
     const appId = Number(process.env.APP_ID);
     const privateKey = getPrivateKey() ?? undefined;
@@ -155,32 +165,42 @@ const reconcile: Command = {
       info: (m: string) => !values.json && console.error(m),
       warn: (m: string) => console.error(m),
     };
-    const report = await reconcileAll({ db, appId, now: () => new Date(), log }, probot);
-    print(
-      values,
-      report,
-      () =>
-        `reconciled ${report.repositories} repositories, ${report.issues} issues; ${report.failures.length} failures`,
-    );
+    const dryRun = values["dry-run"] === true;
+    const report = await reconcileAll({ db, appId, now: () => new Date(), log }, probot, { dryRun });
+    print(values, report, () => {
+      const verb = dryRun ? "would change" : "changed";
+      const lines = report.plans.flatMap(({ repo, changes }) =>
+        changes.map((c) => `${repo}#${c.issue} ${c.lane}: ${describeChange(c)}`),
+      );
+      const summary = `${dryRun ? "planned" : "reconciled"} ${report.repositories} repositories, ${report.issues} issues; ${lines.length} grant changes ${verb}; ${report.failures.length} failures`;
+      return [...lines, summary].join("\n");
+    });
     return report.failures.length ? 1 : 0;
   },
 };
 
 const operations: Command = {
   name: "operations",
-  args: ["owner/repo"],
-  summary: "gated operations, newest first; --clear ends a stuck one",
-  help: `Usage: lanegate operations <owner/repo> [--limit N] [--clear ID --reason TEXT] [--json]
+  args: ["owner/repo", "[id]"],
+  summary: "gated operations, newest first, or one with its phases and probes; --clear ends a stuck one",
+  help: `Usage: lanegate operations <owner/repo> [id] [--limit N] [--clear ID --reason TEXT] [--json]
 
-Lists the repository's operations (allowed runs) newest first. An operation whose run never
+Lists the repository's operations (allowed runs) newest first. With an id, shows that operation:
+its decision, its run's phases, and the evidence of its result artifact with every probe. An operation whose run never
 reported back goes stale and keeps its lane blocked; once you have checked the run yourself,
 --clear ID ends it, with --reason recorded in the audit log.
 
 ${COMMON}`,
   options: { limit: { type: "string" }, clear: { type: "string" }, reason: { type: "string" } },
-  async run([raw = ""], values) {
+  async run([raw = "", rawId], values) {
     const repo = repoArg(raw);
     const db = database(values);
+    if (rawId !== undefined) {
+      const view = operationView(db, repo, Number(rawId));
+      if (!view) throw new Error(`no operation ${rawId} in ${repo}`);
+      print(values, view, () => operationText(view));
+      return 0;
+    }
     if (values.clear !== undefined) {
       const id = Number(values.clear);
       const reason = typeof values.reason === "string" ? values.reason.trim() : "";

@@ -32,7 +32,9 @@ if (values.help) {
   console.log(command.help);
   process.exit(0);
 }
-if (positionals.length !== command.args.length) {
+// An argument written `[id]` may be left out.
+const required = command.args.filter((a) => !a.startsWith("[")).length;
+if (positionals.length < required || positionals.length > command.args.length) {
   console.error(
     `lanegate ${command.name}: expected ${command.args.join(" ") || "no arguments"}\n\n${command.help}`,
   );

@@ -51,7 +51,7 @@ async function onIssue(deps: SyncDeps, context: IssueContext) {
     context.octokit,
     targetOf(payload),
     { deliveryId: context.id, event, actor: payload.sender.login },
-    claimOf(payload),
+    { claim: claimOf(payload) },
   );
   // Not applied: the delivery fails, so GitHub's log shows it and a redelivery retries it.
   if (!result.ok) throw new Error(`${event} not applied: ${result.error}`);

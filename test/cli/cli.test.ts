@@ -3,6 +3,8 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { openDatabase } from "../../src/adapters/store/db.ts";
+import { logo404 } from "../evidence/artifacts.ts";
+import { allowedRun, complete, upload } from "../support/evidence.ts";
 import { tempDatabase } from "../support/http.ts";
 import { CM_OPW_BODY, createWorld, REPO } from "../support/world.ts";
 
@@ -47,6 +49,23 @@ describe("the lanegate CLI", () => {
     const refused = await cli("simulate", REPO, "cm/prod", "--confirmation", "nope", "--db", url);
     expect(refused.code).toBe(1);
     expect(refused.stdout).toMatch(/confirmation\s+FAIL\s+wrong_confirmation/);
+  });
+
+  it("shows a lane's inventory, and one operation with its phases and probes", async () => {
+    const url = tempDatabase();
+    const w = await createWorld({ db: openDatabase(url) });
+    const runId = await allowedRun(w);
+    await w.send(w.gh.jobEvent(REPO, runId, "verify", "completed", "failure"));
+    upload(w, runId, logo404());
+    await complete(w, runId);
+    const lane = (await cli("lane", REPO, "cm/testing", "--db", url)).stdout;
+    expect(lane).toContain("inventory: verification_failed (readiness verification_failed: logo 404)");
+    expect(lane).toContain(`last bootstrap: run ${runId}, verification_failed`);
+    const op = (await cli("operations", REPO, "1", "--db", url)).stdout;
+    expect(op).toMatch(/verification\s+verify\s+completed\s+failure/);
+    expect(op).toMatch(/logo\s+fail\s+404\s+https:\/\/cm.example/);
+    const json = JSON.parse((await cli("operations", REPO, "1", "--db", url, "--json")).stdout);
+    expect(json.evidence).toMatchObject({ lane_state: "verification_failed" });
   });
 
   it("explains its usage on --help and refuses bad arguments with exit code 2", async () => {

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 
 const ROOT = join(import.meta.dirname, "../..");
-const EXAMPLES = ["odoo-stable-bootstrap.yml", "backup.yml", "restore-verify.yml"];
+const EXAMPLES = ["odoo-stable-bootstrap.yml", "backup.yml", "restore-verify.yml", "deploy.yml"];
 const BOOTSTRAP = "odoo-stable-bootstrap.yml";
 
 let lint: RunActionlint;
@@ -140,6 +140,22 @@ describe("the example gated workflow", () => {
     });
     expect(field(jobs, "bootstrap", "needs")).toBe("gate");
     expect(field(jobs, "bootstrap", "environment")).toBe(`\${{ inputs.context }}/\${{ inputs.instance }}`);
+  });
+});
+
+describe("the example workflows report their result to lanegate", () => {
+  it.each([
+    [BOOTSTRAP, "bootstrap", "bootstrap"],
+    ["deploy.yml", "deploy", "deployment"],
+  ])("%s writes and uploads lanegate-result even when a step failed", (name, job, kind) => {
+    const steps = list(field(parse(example(name)), "jobs", job, "steps"));
+    const [write, upload] = steps.slice(-2);
+    expect(field(write, "if")).toBe("always()");
+    expect(String(field(write, "run"))).toContain(`kind: "${kind}"`);
+    expect(String(field(write, "run"))).toContain("> lanegate-result.json");
+    expect(field(upload, "if")).toBe("always()");
+    expect(field(upload, "uses")).toBe("actions/upload-artifact@v4");
+    expect(field(upload, "with")).toMatchObject({ name: "lanegate-result", path: "lanegate-result.json" });
   });
 });
 

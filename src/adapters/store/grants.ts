@@ -1,8 +1,9 @@
 // SQL for grants: the rows an issue's claims on lanes become, ended and never deleted.
-import { and, eq, getTableColumns, inArray, isNull, or, sql } from "drizzle-orm";
-import type { LanePolicy } from "../../core/domain.ts";
+import { and, eq, inArray, isNull, or } from "drizzle-orm";
+import { lanePolicySchema } from "../../core/domain.ts";
 import type { GrantFact } from "../../core/gate/decision.ts";
-import { ENDED_STATES, type IssueOutcome, type LaneOutcome } from "../../core/lanes/lifecycle.ts";
+import { describeChange, type ExistingGrant, type GrantChange } from "../../core/lanes/grant-plan.ts";
+import type { LaneOutcome } from "../../core/lanes/lifecycle.ts";
 import { appendAudits, type Trigger } from "./audit.ts";
 import type { Q } from "./db.ts";
 import * as t from "./schema.ts";
@@ -17,106 +18,59 @@ export function openGrants(q: Q, repo: string): GrantRow[] {
     .all();
 }
 
-/**
- * Brings the grant rows in line with the derived outcomes (find, compare, then add, update or
- * end), auditing every change. Returns the issues whose rows changed.
- */
-export function applyOutcomes(
+/** The rows the grant plan starts from: open rows, and every row the issues ever had. */
+export function grantsForPlan(
   q: Q,
   repo: string,
-  outcomes: IssueOutcome[],
+  numbers: number[],
+): { open: ExistingGrant[]; history: ExistingGrant[] } {
+  // Ended rows matter only for the issues being planned; the rest of the history stays on disk.
+  const history = numbers.length
+    ? q
+        .select()
+        .from(t.grants)
+        .where(and(eq(t.grants.repo, repo), inArray(t.grants.issueNumber, numbers)))
+        .all()
+    : [];
+  return { open: openGrants(q, repo), history };
+}
+
+/** Applies a grant plan, auditing every change. Returns the issues whose rows changed. */
+export function applyGrantChanges(
+  q: Q,
+  repo: string,
+  changes: GrantChange[],
   trigger: Trigger,
   now: Date,
 ): number[] {
   const at = now.toISOString();
-  const changed = new Set<number>();
-  const open = openGrants(q, repo);
-  // Ended rows matter only for the issues being applied; the rest of the history stays on disk.
-  const numbers = outcomes.map((o) => o.number);
-  const everRows = q
-    .select()
-    .from(t.grants)
-    .where(and(eq(t.grants.repo, repo), inArray(t.grants.issueNumber, numbers)))
-    .all();
-  const sameGrant = (row: GrantRow, l: LaneOutcome) =>
-    row.lane === l.lane && row.blockSha === l.blockSha && row.labelEventId === l.labelEventId;
-  // Changed rows, new rows and audit lines are written at the end, each in one statement.
-  const audits: Parameters<typeof appendAudits>[1] = [];
+  // New rows and audit lines go in one statement each: a 50-lane block is 50 of each.
   const inserts: (typeof t.grants.$inferInsert)[] = [];
-  const updates = new Map<number, GrantRow>();
-  const update = (row: GrantRow, set: Partial<GrantRow>) =>
-    updates.set(row.id, { ...(updates.get(row.id) ?? row), ...set });
-  const audit = (number: number, lane: string, change: string) => {
-    changed.add(number);
-    audits.push({ repo, ...trigger, subject: `#${number} ${lane}`, change, at });
-  };
-  for (const issue of outcomes) {
-    const rows = open.filter((r) => r.issueNumber === issue.number);
-    for (const row of rows) {
-      const next = issue.lanes.find((l) => sameGrant(row, l));
-      if (next) continue;
-      // A claim that never became a grant (pending, invalid, ...) is carried forward, not ended:
-      // the history keeps grants, and a pending row per edit would only bury them.
-      const successor = issue.lanes.find((l) => l.lane === row.lane && !rows.some((r) => sameGrant(r, l)));
-      if (successor && !row.wasActive && !ENDED_STATES.includes(successor.state)) {
-        update(row, { ...grantFields(successor), updatedAt: at });
-        row.blockSha = successor.blockSha;
-        row.labelEventId = successor.labelEventId;
-        audit(issue.number, row.lane, `${row.state} -> ${successor.state}: ${successor.reason}`);
-        row.state = successor.state;
-        row.reason = successor.reason;
-        continue;
-      }
-      const stillNamed = issue.lanes.some((l) => l.lane === row.lane);
-      const reason = stillNamed
-        ? "replaced by a newer version of the block or a new approval"
-        : "no longer in the block";
-      update(row, { state: "retired", reason, endedAt: at, endedBy: trigger.actor, updatedAt: at });
-      audit(issue.number, row.lane, `${row.state} -> retired: ${reason}`);
+  const audits: Parameters<typeof appendAudits>[1] = [];
+  for (const change of changes) {
+    if (change.kind === "retire") {
+      q.update(t.grants)
+        .set({ state: "retired", reason: change.reason, endedAt: at, endedBy: trigger.actor, updatedAt: at })
+        .where(eq(t.grants.id, change.id))
+        .run();
+    } else {
+      const endedFields = change.ends ? { endedAt: at, endedBy: change.to.endedBy ?? trigger.actor } : {};
+      const fields = { ...grantFields(change.to), updatedAt: at, ...endedFields };
+      if (change.kind === "update") q.update(t.grants).set(fields).where(eq(t.grants.id, change.id)).run();
+      else inserts.push({ repo, lane: change.lane, issueNumber: change.issue, createdAt: at, ...fields });
     }
-    for (const l of issue.lanes) {
-      const ended = ENDED_STATES.includes(l.state);
-      const row = rows.find((r) => sameGrant(r, l));
-      const endedFields = ended ? { endedAt: at, endedBy: l.endedBy ?? trigger.actor } : {};
-      if (row) {
-        if (row.state === l.state && row.reason === l.reason) continue;
-        update(row, { ...grantFields(l), updatedAt: at, ...endedFields });
-        audit(issue.number, l.lane, `${row.state} -> ${l.state}: ${l.reason}`);
-      } else if (
-        !ended ||
-        (l.state === "expired" && !everRows.some((r) => r.issueNumber === issue.number && sameGrant(r, l)))
-      ) {
-        // A retired outcome with no open row means the grant is over or never started: nothing
-        // to end. An expiry first seen after the fact is still worth one row of history.
-        inserts.push({
-          repo,
-          lane: l.lane,
-          issueNumber: issue.number,
-          ...grantFields(l),
-          createdAt: at,
-          updatedAt: at,
-          ...endedFields,
-        });
-        audit(issue.number, l.lane, `new ${l.state}: ${l.reason}`);
-      }
-    }
+    audits.push({
+      repo,
+      ...trigger,
+      subject: `#${change.issue} ${change.lane}`,
+      change: describeChange(change),
+      at,
+    });
   }
-  if (updates.size > 0)
-    q.insert(t.grants)
-      .values([...updates.values()])
-      .onConflictDoUpdate({ target: t.grants.id, set: EVERY_COLUMN_BUT_ID })
-      .run();
   if (inserts.length > 0) q.insert(t.grants).values(inserts).run();
   appendAudits(q, audits);
-  return [...changed];
+  return [...new Set(changes.map((c) => c.issue))];
 }
-
-/** An upsert of whole rows by id is how many rows are updated in one statement. */
-const EVERY_COLUMN_BUT_ID = Object.fromEntries(
-  Object.entries(getTableColumns(t.grants))
-    .filter(([key]) => key !== "id")
-    .map(([key, column]) => [key, sql.raw(`excluded.${column.name}`)]),
-);
 
 function grantFields(l: LaneOutcome) {
   return {
@@ -148,25 +102,23 @@ export function reposWithExpiringGrants(q: Q, now: Date): string[] {
 
 /** The lane's grant rows that have not ended, as the decision reads them. */
 export function laneGrants(q: Q, repo: string, lane: string): GrantFact[] {
+  // Every grant row's issue is stored first (a sync saves the issue, then derives), so the
+  // inner join loses nothing; a policy that does not read back is no grant at all.
   return q
     .select({ grant: t.grants, url: t.approvalIssues.url })
     .from(t.grants)
-    .leftJoin(
+    .innerJoin(
       t.approvalIssues,
       and(eq(t.approvalIssues.repo, t.grants.repo), eq(t.approvalIssues.number, t.grants.issueNumber)),
     )
     .where(and(eq(t.grants.repo, repo), eq(t.grants.lane, lane), isNull(t.grants.endedAt)))
     .all()
-    .filter(({ grant }) => grant.policy !== null)
-    .map(({ grant, url }) => ({
-      issueNumber: grant.issueNumber,
-      url: url ?? `https://github.com/${repo}/issues/${grant.issueNumber}`,
-      state: grant.state,
-      reason: grant.reason,
-      policy: grant.policy as LanePolicy,
-      expiresAt: grant.expiresAt,
-      blockSha: grant.blockSha,
-    }));
+    .flatMap(({ grant, url }) => {
+      const policy = lanePolicySchema.safeParse(grant.policy);
+      if (!policy.success) return [];
+      const { issueNumber, state, reason, expiresAt, blockSha } = grant;
+      return [{ issueNumber, url, state, reason, policy: policy.data, expiresAt, blockSha }];
+    });
 }
 
 /** Whether the config declares the lane or any approval issue has ever named it. */

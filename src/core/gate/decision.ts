@@ -2,9 +2,9 @@
 // refused, carrying every check of the contract in order. Refusals are data, never exceptions.
 import { z } from "zod";
 import {
-  DATA_AUTHORITIES,
   defaultConfirmation,
   type LanePolicy,
+  lanePolicySchema,
   normalizePhrase,
   rebuildSourceSchema,
 } from "../domain.ts";
@@ -83,17 +83,6 @@ export interface Decision {
   title: string;
 }
 
-const laneSchema = z.object({
-  requires_backup_before_destroy: z.boolean(),
-  requires_restore_proof: z.boolean(),
-  requires_runtime_identity: z.boolean(),
-  lane: z.string(),
-  data_authority: z.enum(DATA_AUTHORITIES),
-  allowed_rebuild_sources: z.array(rebuildSourceSchema),
-  upstream_source: z.string().nullable(),
-  confirmation: z.string().nullable(),
-});
-
 /** A decision as stored: read back with this schema, so a stored row is never trusted blindly. */
 export const decisionSchema: z.ZodType<Decision> = z.object({
   allowed: z.boolean(),
@@ -114,7 +103,7 @@ export const decisionSchema: z.ZodType<Decision> = z.object({
       url: z.string(),
       state: z.string(),
       reason: z.string(),
-      policy: laneSchema,
+      policy: lanePolicySchema,
       expiresAt: z.string().nullable(),
       blockSha: z.string().nullable(),
     })
@@ -243,9 +232,12 @@ function checkGrant(request: GateRequest, grants: GrantFact[], grant: GrantFact 
     );
   }
   const held = grants.map((g) => `#${g.issueNumber} is ${g.state}: ${g.reason}`).join("; ");
+  // A grant for this source that is held back (invalid under the baseline, pending, in conflict)
+  // names its state; with none at all, there is no grant.
+  const heldBack = grants.find((g) => g.policy.allowed_rebuild_sources.includes(request.source));
   return fail(
     "grant",
-    "no_grant",
+    heldBack ? grantStateReason(heldBack.state) : "no_grant",
     `no active approval issue grants ${request.lane}${held ? ` (${held})` : ""}`,
   );
 }

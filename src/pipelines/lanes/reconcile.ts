@@ -8,6 +8,7 @@ import * as issueStore from "../../adapters/store/issues.ts";
 import { knownRepositories } from "../../adapters/store/read.ts";
 import * as repoStore from "../../adapters/store/repositories.ts";
 import { configInForce } from "../../core/config/load.ts";
+import type { GrantChange } from "../../core/lanes/grant-plan.ts";
 import { currentConfigLoad } from "../config.ts";
 import { reconcileOperations } from "../gate/sweep.ts";
 import { rederive, refOf, repoKey, type SyncDeps, syncIssue } from "./sync.ts";
@@ -16,25 +17,44 @@ export interface ReconcileReport {
   repositories: number;
   issues: number;
   failures: string[];
+  /** Grant changes per repository: applied, or in a dry run only planned. */
+  plans: { repo: string; changes: GrantChange[] }[];
+}
+
+export interface ReconcileOptions {
+  /** Read GitHub and plan the grant changes, but write nothing to the store or to GitHub. */
+  dryRun?: boolean;
 }
 
 const TRIGGER: auditStore.Trigger = { deliveryId: null, event: "reconcile", actor: null };
 
-export async function reconcileAll(deps: SyncDeps, app: Probot): Promise<ReconcileReport> {
+export async function reconcileAll(
+  deps: SyncDeps,
+  app: Probot,
+  options: ReconcileOptions = {},
+): Promise<ReconcileReport> {
   const started = Date.now();
-  const report: ReconcileReport = { repositories: 0, issues: 0, failures: [] };
+  const report: ReconcileReport = { repositories: 0, issues: 0, failures: [], plans: [] };
   const appOctokit = await app.auth();
   const installations = await appOctokit.paginate(appOctokit.rest.apps.listInstallations, { per_page: 100 });
+  // One installation or repository that fails (suspended, issues turned off) must not keep the
+  // others, and their lanes, from being reconciled: failures are collected, never thrown.
   for (const installation of installations) {
-    const octokit = await app.auth(installation.id);
-    const repos = await octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, {
-      per_page: 100,
-    });
-    for (const r of repos) {
-      const one = await reconcileRepo(deps, octokit, { owner: r.owner.login, repo: r.name }, installation.id);
-      report.repositories += one.repositories;
-      report.issues += one.issues;
-      report.failures.push(...one.failures);
+    try {
+      const octokit = await app.auth(installation.id);
+      const repos = await octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, {
+        per_page: 100,
+      });
+      for (const r of repos) {
+        const ref = { owner: r.owner.login, repo: r.name };
+        const one = await reconcileRepo(deps, octokit, ref, installation.id, options);
+        report.repositories += one.repositories;
+        report.issues += one.issues;
+        report.failures.push(...one.failures);
+        report.plans.push(...one.plans);
+      }
+    } catch (error) {
+      report.failures.push(`installation ${installation.id}: ${describe(error)}`);
     }
   }
   const took = Date.now() - started;
@@ -51,27 +71,36 @@ export async function reconcileRepo(
   octokit: Octokit,
   ref: RepoRef,
   installationId: number | null,
+  { dryRun = false }: ReconcileOptions = {},
 ): Promise<ReconcileReport> {
   const repo = repoKey(ref);
-  const known = knownRepositories(deps.db).includes(repo);
-  // The reconcile is also the config's periodic confirmation: a conditional request, free when unchanged.
-  const load = await currentConfigLoad(deps, octokit, ref, installationId, 0);
-  if (load.status === "missing" && !known) return { repositories: 0, issues: 0, failures: [] };
-  const config = configInForce(load);
-  const labelled = config ? await listLabelledIssues(octokit, ref, config.label) : [];
-  const live = issueStore.liveIssues(deps.db, repo).map((i) => i.facts.number);
-  const numbers = [...new Set([...labelled, ...live])].sort((a, b) => a - b);
   const failures: string[] = [];
-  for (const number of numbers) {
-    const result = await syncIssue(deps, octokit, { ref, installationId, number }, TRIGGER);
-    if (!result.ok) failures.push(`${repo}#${number}: ${result.error}`);
-  }
+  const changes: GrantChange[] = [];
+  let numbers: number[] = [];
   try {
-    await reconcileOperations(deps, octokit, repo);
+    const known = knownRepositories(deps.db).includes(repo);
+    // The reconcile is also the config's periodic confirmation (a conditional request, free when
+    // unchanged); a dry run takes the cached config while it is within its bound.
+    const load = await currentConfigLoad(deps, octokit, ref, installationId, dryRun ? undefined : 0);
+    if (load.status === "missing" && !known) return { repositories: 0, issues: 0, failures: [], plans: [] };
+    const config = configInForce(load);
+    const labelled = config ? await listLabelledIssues(octokit, ref, config.label) : [];
+    const live = issueStore.liveIssues(deps.db, repo).map((i) => i.facts.number);
+    numbers = [...new Set([...labelled, ...live])].sort((a, b) => a - b);
   } catch (error) {
-    failures.push(`${repo}: operations not reconciled: ${describe(error)}`);
+    failures.push(`${repo}: issues not reconciled: ${describe(error)}`);
   }
-  return { repositories: 1, issues: numbers.length, failures };
+  for (const number of numbers) {
+    const result = await syncIssue(deps, octokit, { ref, installationId, number }, TRIGGER, { dryRun });
+    if (result.ok) changes.push(...result.plan);
+    else failures.push(`${repo}#${number}: ${result.error}`);
+  }
+  const plans = changes.length > 0 ? [{ repo, changes }] : [];
+  if (dryRun) return { repositories: 1, issues: numbers.length, failures, plans };
+  // Operations are reconciled whatever happened to the issues: a lane must not stay blocked
+  // because its repository's issues could not be read.
+  failures.push(...(await reconcileOperations(deps, octokit, repo)));
+  return { repositories: 1, issues: numbers.length, failures, plans };
 }
 
 /** Marks grants whose expiry has passed and updates their status comments; no GitHub reads. */

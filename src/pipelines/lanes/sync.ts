@@ -13,6 +13,7 @@ import {
 import * as auditStore from "../../adapters/store/audit.ts";
 import type { Db } from "../../adapters/store/db.ts";
 import { type Q, transaction } from "../../adapters/store/db.ts";
+import { laneStatesOfRuns } from "../../adapters/store/evidence.ts";
 import * as grantStore from "../../adapters/store/grants.ts";
 import * as issueStore from "../../adapters/store/issues.ts";
 import * as repoStore from "../../adapters/store/repositories.ts";
@@ -20,8 +21,9 @@ import { recentRuns } from "../../adapters/store/runs.ts";
 import { configInForce } from "../../core/config/load.ts";
 import { baselineOf, type LanegateConfig } from "../../core/config/schema.ts";
 import type { BlockApproval, IssueFacts } from "../../core/lanes/facts.ts";
+import { type GrantChange, planGrants } from "../../core/lanes/grant-plan.ts";
 import { deriveIssue, type IssueOutcome, resolveConflicts } from "../../core/lanes/lifecycle.ts";
-import { digest, renderStatusComment } from "../../core/lanes/status-comment.ts";
+import { describeRecentRun, digest, renderStatusComment } from "../../core/lanes/status-comment.ts";
 import { readPolicyBlock } from "../../core/policy/block.ts";
 import { findPolicyBlocks } from "../../core/policy/fence.ts";
 import { currentConfigLoad } from "../config.ts";
@@ -54,7 +56,21 @@ export interface IssueTarget {
   number: number;
 }
 
-export type SyncResult = { ok: true; changed: number[] } | { ok: false; error: string };
+/** `plan` lists the grant changes the sync applied (or, in a dry run, would apply). */
+export type SyncResult = { ok: true; changed: number[]; plan: GrantChange[] } | { ok: false; error: string };
+
+export interface SyncOptions {
+  claim?: ApprovalClaim;
+  /** Read GitHub and plan, but write nothing: the transaction is rolled back, no comment is written. */
+  dryRun?: boolean;
+}
+
+/** Thrown inside a dry run's transaction to roll it back with the plan in hand. */
+class PlanOnly extends Error {
+  constructor(readonly plan: GrantChange[]) {
+    super("dry run");
+  }
+}
 
 export const repoKey = (ref: RepoRef) => `${ref.owner}/${ref.repo}`.toLowerCase();
 
@@ -81,9 +97,9 @@ export function syncIssue(
   octokit: Octokit,
   target: IssueTarget,
   trigger: auditStore.Trigger,
-  claim?: ApprovalClaim,
+  options: SyncOptions = {},
 ): Promise<SyncResult> {
-  return serialized(repoKey(target.ref), () => syncIssueNow(deps, octokit, target, trigger, claim));
+  return serialized(repoKey(target.ref), () => syncIssueNow(deps, octokit, target, trigger, options));
 }
 
 async function syncIssueNow(
@@ -91,12 +107,13 @@ async function syncIssueNow(
   octokit: Octokit,
   target: IssueTarget,
   trigger: auditStore.Trigger,
-  claim: ApprovalClaim | undefined,
+  { claim, dryRun = false }: SyncOptions,
 ): Promise<SyncResult> {
   const repo = repoKey(target.ref);
   const now = deps.now();
   const fail = (stage: string, error: unknown): SyncResult => {
     const message = `${stage}: ${describe(error)}; the lane state was left as it was`;
+    if (dryRun) return { ok: false, error: message };
     transaction(deps.db, (q) => {
       auditStore.appendAudit(q, {
         repo,
@@ -123,39 +140,49 @@ async function syncIssueNow(
     return fail("could not read the issue or verify its approver", error);
   }
 
-  const outcomes = transaction(deps.db, (q) => {
-    const stored = issueStore.storedIssue(q, repo, facts.number);
-    if (stored && (facts.presence === "deleted" || facts.presence === "transferred")) {
-      // GitHub no longer shows the issue here: keep what it said, so the retirement names its lanes.
-      facts = {
-        ...stored.facts,
-        presence: facts.presence,
-        presenceActor: trigger.actor,
-        readAt: facts.readAt,
-      };
-    }
-    const known = stored !== undefined;
-    const blocks = findPolicyBlocks(facts.body);
-    if (!known && !facts.hasLabel && blocks.length === 0) return null; // not an approval issue
-    const sha = readPolicyBlock(facts.body, baselineOf(config)).sha256;
-    issueStore.saveIssueFacts(q, repo, facts, sha, now);
-    if (sha && blocks.length === 1)
-      issueStore.recordBlockVersion(q, repo, facts.number, sha, blocks[0]?.text ?? "", now);
-    if (approval && claim) {
-      issueStore.recordApproval(q, repo, facts.number, approval, claim.via, trigger.deliveryId);
-      auditStore.appendAudit(q, {
-        repo,
-        ...trigger,
-        subject: `#${facts.number}`,
-        change: `block ${approval.sha256.slice(0, 12)} approved by ${approval.approver} (${claim.via})`,
-        at: now.toISOString(),
-      });
-    }
-    return deriveAndApply(q, repo, config, trigger, now);
-  });
-  if (!outcomes) return { ok: true, changed: [] };
+  const apply = () =>
+    transaction(deps.db, (q) => {
+      const stored = issueStore.storedIssue(q, repo, facts.number);
+      if (stored && (facts.presence === "deleted" || facts.presence === "transferred")) {
+        // GitHub no longer shows the issue here: keep what it said, so the retirement names its lanes.
+        facts = {
+          ...stored.facts,
+          presence: facts.presence,
+          presenceActor: trigger.actor,
+          readAt: facts.readAt,
+        };
+      }
+      const known = stored !== undefined;
+      const blocks = findPolicyBlocks(facts.body);
+      if (!known && !facts.hasLabel && blocks.length === 0) return null; // not an approval issue
+      const sha = readPolicyBlock(facts.body, baselineOf(config)).sha256;
+      issueStore.saveIssueFacts(q, repo, facts, sha, now);
+      if (sha && blocks.length === 1)
+        issueStore.recordBlockVersion(q, repo, facts.number, sha, blocks[0]?.text ?? "", now);
+      if (approval && claim) {
+        issueStore.recordApproval(q, repo, facts.number, approval, claim.via, trigger.deliveryId);
+        auditStore.appendAudit(q, {
+          repo,
+          ...trigger,
+          subject: `#${facts.number}`,
+          change: `block ${approval.sha256.slice(0, 12)} approved by ${approval.approver} (${claim.via})`,
+          at: now.toISOString(),
+        });
+      }
+      const result = deriveAndApply(q, repo, config, trigger, now);
+      if (dryRun) throw new PlanOnly(result.plan);
+      return result;
+    });
+  let outcomes: ReturnType<typeof apply>;
+  try {
+    outcomes = apply();
+  } catch (error) {
+    if (error instanceof PlanOnly) return { ok: true, changed: [], plan: error.plan };
+    throw error;
+  }
+  if (!outcomes) return { ok: true, changed: [], plan: [] };
   await publish(deps, octokit, target.ref, config, outcomes.all, [target.number, ...outcomes.changed]);
-  return { ok: true, changed: outcomes.changed };
+  return { ok: true, changed: outcomes.changed, plan: outcomes.plan };
 }
 
 /**
@@ -186,8 +213,14 @@ function deriveAndApply(q: Q, repo: string, config: LanegateConfig, trigger: aud
   const all = resolveConflicts(
     issues.map((i) => deriveIssue(i.facts, i.approvals, baseline, config.label, now)),
   );
-  const changed = grantStore.applyOutcomes(q, repo, all, trigger, now);
-  return { all, changed };
+  const { open, history } = grantStore.grantsForPlan(
+    q,
+    repo,
+    all.map((o) => o.number),
+  );
+  const plan = planGrants(open, history, all);
+  const changed = grantStore.applyGrantChanges(q, repo, plan, trigger, now);
+  return { all, changed, plan };
 }
 
 /** Re-derives a repository from stored facts alone: the expiry sweep, which needs no GitHub read. */
@@ -212,6 +245,17 @@ export function rederive(
   });
 }
 
+/** The recent gated runs, each with the lane state its evidence left behind. */
+function runsWithLaneState(db: Db, repo: string, lanes: string[]) {
+  const runs = recentRuns(db, repo, lanes);
+  const states = laneStatesOfRuns(
+    db,
+    repo,
+    runs.map((r) => r.runId),
+  );
+  return runs.map((r) => describeRecentRun(r, states.get(`${r.runId}:${r.attempt}`) ?? "-"));
+}
+
 async function publish(
   deps: SyncDeps,
   octokit: Octokit,
@@ -229,7 +273,7 @@ async function publish(
     const issue = issueStore.storedIssue(deps.db, repo, number);
     if (!outcome || !issue) continue;
     const lanes = outcome.lanes.map((l) => l.lane);
-    const body = renderStatusComment(outcome, config.label, recentRuns(deps.db, repo, lanes));
+    const body = renderStatusComment(outcome, config.label, runsWithLaneState(deps.db, repo, lanes));
     const hash = digest(body);
     if (hash === issue.statusCommentDigest) continue;
     try {

@@ -1,5 +1,5 @@
 // Decisions first: while a gate delivery of an installation is being decided and published,
-// status-comment writes of that installation wait. Comments have a write queue of their own
+// batched status-comment refreshes of that installation wait. Comments have a write queue of their own
 // (statusCommentClient), so a decision never waits behind one; waiting here keeps the two queues
 // from writing at twice GitHub's pace during a burst. A comment waits at most MAX_WAIT_MS.
 const deciding = new Map<number, number>();

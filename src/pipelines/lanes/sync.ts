@@ -181,7 +181,9 @@ async function syncIssueNow(
     throw error;
   }
   if (!outcomes) return { ok: true, changed: [], plan: [] };
-  await publish(deps, octokit, target.ref, config, outcomes.all, [target.number, ...outcomes.changed]);
+  // A delivery is answered after its comment: it does not wait for decisions (GitHub gives a
+  // delivery 10 s), and its comment's own write queue holds up no check run anyway.
+  await publish(deps, octokit, target.ref, config, outcomes.all, [target.number, ...outcomes.changed], false);
   return { ok: true, changed: outcomes.changed, plan: outcomes.plan };
 }
 
@@ -240,7 +242,7 @@ export function rederive(
       return { config, ...deriveAndApply(q, repo, config, trigger, now) };
     });
     const numbers = publishAll ? result.all.map((o) => o.number) : result.changed;
-    await publish(deps, octokit, ref, result.config, result.all, numbers);
+    await publish(deps, octokit, ref, result.config, result.all, numbers, true);
     return result.changed;
   });
 }
@@ -263,6 +265,8 @@ async function publish(
   config: LanegateConfig,
   outcomes: IssueOutcome[],
   numbers: number[],
+  /** Let the installation's gate deliveries finish first (batched refreshes, the sweep). */
+  yieldToDecisions: boolean,
 ) {
   const repo = repoKey(ref);
   const installationId = repoStore.installationOf(deps.db, repo);
@@ -277,7 +281,7 @@ async function publish(
     const hash = digest(body);
     if (hash === issue.statusCommentDigest) continue;
     try {
-      await afterDecisions(installationId);
+      if (yieldToDecisions) await afterDecisions(installationId);
       const id = await upsertStatusComment(writer, ref, number, issue.statusCommentId, body, deps.appId);
       issueStore.saveStatusComment(deps.db, repo, number, id, hash);
     } catch (error) {

@@ -94,7 +94,8 @@ async function refreshConfig(
     const changed = !(fetched.unchanged && entry);
     transaction(deps.db, (q) => {
       cacheStore.saveConfigCache(q, repo, changed ? fetched.files : null, now.toISOString());
-      if (changed) repoStore.recordConfig(q, repo, installationId, load, now);
+      // Also after a 304: a status left `unreadable` by a failed refresh goes back to the load's.
+      repoStore.recordConfig(q, repo, installationId, load, now);
     });
   } catch (error) {
     if (statusOf(error) !== null) return failed(deps, repo, installationId, entry, error);

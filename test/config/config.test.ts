@@ -85,6 +85,12 @@ describe("the config cache", () => {
     // The kept files still carry their ETag: once GitHub answers, the refresh is a 304.
     const requests = await requestsDuring(w, () => dispatch(w, cmBootstrap));
     expect(configReads(requests)).toMatchObject([{ status: 304 }]);
+    const after = w.db
+      .select()
+      .from(auditLog)
+      .all()
+      .map((a) => a.change);
+    expect(after).toContainEqual(expect.stringMatching(/unreadable -> ok/));
   });
 
   it("refreshes a repository's config when a push changes the org's .github file it extends", async () => {

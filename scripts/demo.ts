@@ -40,6 +40,8 @@ const app = await startLanegate({
   commentBatchMs: 1,
   reconcileEveryMs: 0,
   reconcileOnStart: false,
+  redeliverEveryMs: 0,
+  access: { kind: "public" },
 });
 const base = `http://localhost:${app.port}`;
 const secret = local.env.WEBHOOK_SECRET ?? "";

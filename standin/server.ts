@@ -118,6 +118,7 @@ async function handle(s: Standin, req: IncomingMessage, res: ServerResponse): Pr
   const method = req.method ?? "GET";
   const { body, bad } = await readBody(req);
   s.onRequest?.(method, `${path}${url.search}`, body);
+  await s.holdAnswer?.(method, path);
   const reply = bad ? errorAnswer(400) : answer(s, req, url, path, body);
   const query = Object.fromEntries(url.searchParams);
   s.requests.push({ method, path, query, status: reply.status, body });

@@ -50,6 +50,8 @@ export class Standin extends Model {
   /** Installation tokens handed out, to the installation they act for. */
   readonly tokens = new Map<string, number>();
   onRequest?: (method: string, url: string, body: unknown) => void;
+  /** Holds the answer to a request until the promise settles: a GitHub that is slow to answer. */
+  holdAnswer?: (method: string, path: string) => Promise<void> | undefined;
   /** Deliveries caused by API calls (a cancelled run completes), for whoever plays GitHub. */
   onDelivery?: (d: Delivery) => void;
   private failures: { method?: string; pathPattern: RegExp; status: number; left: number }[] = [];

@@ -1,16 +1,17 @@
 // `npm start`: runs lanegate. With a GitHub App's credentials in the environment it serves that
 // app (src/main.ts); without them it starts against a local stand-in for GitHub (the embedded
 // default), so a newcomer can run it with no setup.
+import { namesAnApp, withDotenv } from "../src/env.ts";
 import { startLanegate } from "../src/server.ts";
 import { DEMO_REPO, startLocalGitHub } from "./world.ts";
 
-const hasCredentials = Boolean(process.env.APP_ID || process.env.PRIVATE_KEY || process.env.PRIVATE_KEY_PATH);
-if (hasCredentials) {
+// `.env` counts: an App configured there is served, as `node dist/main.js` would serve it.
+if (namesAnApp(withDotenv(process.env))) {
   await import("../src/main.ts");
 } else {
   const local = await startLocalGitHub(Number(process.env.STANDIN_PORT) || 0);
   const env = { ...process.env, ...local.env };
-  const app = await startLanegate({ env, throttle: false });
+  const app = await startLanegate({ env, throttle: false, access: { kind: "public" }, redeliverEveryMs: 0 });
   const base = `http://localhost:${app.port}`;
   console.log(
     [

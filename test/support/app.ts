@@ -5,6 +5,8 @@ import { generateKeyPairSync } from "node:crypto";
 import { Probot, ProbotOctokit } from "probot";
 import { type Db, openDatabase } from "../../src/adapters/store/db.ts";
 import { lanegate } from "../../src/app.ts";
+import { Lifecycle } from "../../src/service/lifecycle.ts";
+import { createMetrics } from "../../src/service/metrics.ts";
 import { checkRequest } from "./openapi.ts";
 
 export const APP_ID = 4242;
@@ -46,7 +48,9 @@ export async function createTestApp(options: { baseUrl?: string; db?: Db } = {})
     })),
   });
   // Read-model routes are tested through a real server elsewhere; here nothing serves them.
-  await probot.load(lanegate({ db, appId: APP_ID, now: () => clock.now, commentBatchMs: 5 }), {
+  const lifecycle = new Lifecycle(createMetrics(db), () => clock.now);
+  const app = lanegate({ db, appId: APP_ID, lifecycle, access: { kind: "public" }, commentBatchMs: 5 });
+  await probot.load(app, {
     cwd: process.cwd(),
     addHandler: () => undefined,
   });

@@ -47,6 +47,8 @@ export async function boot(
     PORT: String(port),
     DATABASE_URL: databaseUrl,
     LOG_LEVEL: "fatal",
+    // The read models are closed by default when serving an App; these tests read them openly.
+    LANEGATE_API_PUBLIC: "true",
     ...options.env,
   };
   const app = await startLanegate({
@@ -55,6 +57,7 @@ export async function boot(
     sweepEveryMs: 0,
     reconcileEveryMs: 0,
     reconcileOnStart: options.reconcileOnStart ?? false,
+    redeliverEveryMs: 0,
   });
   onCleanup(() => app.stop());
   const base = `http://localhost:${port}`;

@@ -13,7 +13,7 @@ export interface ApiCall {
 export function telemetryPlugin(report: (call: ApiCall) => void) {
   return (octokit: Pick<Octokit, "hook">) => {
     octokit.hook.wrap("request", async (request, options) => {
-      const route = `${options.method} ${options.url}`;
+      const route = `${options.method} ${template(options.url)}`;
       try {
         const response = await request(options);
         report({ route, status: response.status, rateLimit: rateLimitOf(response.headers) });
@@ -25,6 +25,16 @@ export function telemetryPlugin(report: (call: ApiCall) => void) {
       }
     });
   };
+}
+
+/**
+ * Octokit passes the route template, except for pagination's follow-ups, which use the full URL
+ * from the Link header: those lose host, API prefix and query, and their numbers become `{id}`,
+ * so a label never holds an id.
+ */
+function template(url: string): string {
+  if (!/^https?:\/\//.test(url)) return url.split("?")[0] ?? url;
+  return new URL(url).pathname.replace(/^\/api\/v3/, "").replace(/\/\d+(?=\/|$)/g, "/{id}");
 }
 
 function rateLimitOf(headers: Record<string, string | number | undefined>) {

@@ -59,7 +59,7 @@ export async function playStory({ dbFile, port, standinPort = 0 }: StoryOptions)
       l.grant ? `#${l.grant.issue}` : "-",
       l.reason,
     ]);
-    console.log(table(["LANE", "STATE", "AUTHORITY", "SOURCES", "ISSUE", "WHY"], rows));
+    console.log(table(["LANE", "STATE", "AUTHORITY", "SOURCES", "ISSUE", "WHY"], rows, { wide: false }));
   }
 
   console.log(
@@ -127,12 +127,12 @@ export async function playStory({ dbFile, port, standinPort = 0 }: StoryOptions)
   await gated("second run while the first is in flight", "cm/testing", "empty", "bootstrap cm testing");
   await gated("SYO prod restore without proofs", "syo/prod", "backup_restore", "restore syo prod");
   await gated("OPW upstream restore", "opw/prod", "upstream_restore", "restore opw prod", true);
-  console.log(table(["REQUEST", "RUN", "CHECK", "RUN STATE", "DECISION"], decisions));
+  console.log(table(["REQUEST", "RUN", "CHECK", "RUN STATE", "DECISION"], decisions, { wide: false }));
   decisions.length = 0;
 
   await step("olivia closes the issue: every grant retires", gh.closeIssue(DEMO_REPO, n, "olivia"));
   await gated("CM bootstrap after the issue closed", "cm/prod", "empty", "bootstrap cm prod");
-  console.log(`\n${table(["REQUEST", "RUN", "CHECK", "RUN STATE", "DECISION"], decisions)}`);
+  console.log(`\n${table(["REQUEST", "RUN", "CHECK", "RUN STATE", "DECISION"], decisions, { wide: false })}`);
 
   const comment = gh.issue(DEMO_REPO, n).comments.find((c) => c.body.includes("<!-- lanegate:status -->"));
   console.log(

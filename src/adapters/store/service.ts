@@ -29,6 +29,10 @@ export function writeState(q: Q, key: string, value: string, now: Date) {
 /** The migrations shipped with this build that the database has not applied. */
 export function pendingMigrations(db: Db): number {
   const shipped = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER });
+  const tracked = db.$client
+    .prepare("select 1 from sqlite_master where type = 'table' and name = '__drizzle_migrations'")
+    .get();
+  if (!tracked) return shipped.length;
   const applied = db.$client.prepare("select max(created_at) as last from __drizzle_migrations").get() as
     | { last: number | null }
     | undefined;

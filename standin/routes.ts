@@ -1,6 +1,7 @@
 // The REST operations the stand-in answers, and nothing else: a call the app starts making
 // without a route here fails with 404, so it cannot go unnoticed.
 import { randomBytes } from "node:crypto";
+import { hookRoutes } from "./hooks.ts";
 import type { CheckRun, Issue, Repo } from "./model.ts";
 import {
   APP_PERMISSIONS,
@@ -45,6 +46,7 @@ export interface Reply {
   status: number;
   json?: unknown;
   text?: string;
+  headers?: Record<string, string>;
 }
 
 export interface Route {
@@ -411,11 +413,13 @@ const handlers: [string, string, Route["auth"], (ctx: Ctx) => Reply][] = [
   ],
 ];
 
-export const ROUTES: Route[] = handlers.map(([method, template, auth, handle]) => {
-  const names: string[] = [];
-  const source = template.replace(/\{(\w+)(\+?)\}/g, (_, name: string, multi: string) => {
-    names.push(name);
-    return multi ? "(.+)" : "([^/]+)";
-  });
-  return { method, pattern: new RegExp(`^${source}$`), names, auth, handle };
-});
+export const ROUTES: Route[] = [...handlers, ...hookRoutes(notFound)].map(
+  ([method, template, auth, handle]) => {
+    const names: string[] = [];
+    const source = template.replace(/\{(\w+)(\+?)\}/g, (_, name: string, multi: string) => {
+      names.push(name);
+      return multi ? "(.+)" : "([^/]+)";
+    });
+    return { method, pattern: new RegExp(`^${source}$`), names, auth, handle };
+  },
+);

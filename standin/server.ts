@@ -72,7 +72,8 @@ function answer(s: Standin, req: IncomingMessage, url: URL, path: string, body: 
       page: (items) => paginate(url, items, headers),
     };
     try {
-      return { ...route.handle(ctx), headers };
+      const reply = route.handle(ctx);
+      return { ...reply, headers: { ...headers, ...reply.headers } };
     } catch (error) {
       if (error instanceof HttpError)
         return errorAnswer(error.status, error.message, error.headers, error.extra);

@@ -39,7 +39,7 @@ export interface BootedApp extends RunningLanegate {
 export async function boot(
   local: LocalGitHub,
   databaseUrl: string,
-  options: { reconcileOnStart?: boolean; env?: Record<string, string> } = {},
+  options: { reconcileOnStart?: boolean; redeliverEveryMs?: number; env?: Record<string, string> } = {},
 ): Promise<BootedApp> {
   const port = await freePort();
   const env = {
@@ -57,7 +57,7 @@ export async function boot(
     sweepEveryMs: 0,
     reconcileEveryMs: 0,
     reconcileOnStart: options.reconcileOnStart ?? false,
-    redeliverEveryMs: 0,
+    redeliverEveryMs: options.redeliverEveryMs ?? 0,
   });
   onCleanup(() => app.stop());
   const base = `http://localhost:${port}`;

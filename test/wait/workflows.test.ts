@@ -96,9 +96,9 @@ describe("the wait action's use", () => {
     expect(waitUsageProblems(broken)).toEqual(["gate: unknown input lanes", "gate: missing input lane"]);
   });
 
-  it("declares a node20 action whose entry point exists", () => {
+  it("declares a node24 action whose entry point exists", () => {
     const action: unknown = parse(read("wait/action.yml"));
-    expect(field(action, "runs")).toEqual({ using: "node20", main: "index.js" });
+    expect(field(action, "runs")).toEqual({ using: "node24", main: "index.js" });
     expect(read("wait/index.js")).toContain("export async function wait(");
     expect(keys(field(action, "outputs"))).toEqual(["conclusion", "check-run-url"]);
     expect(field(action, "inputs", "token", "default")).toBe(`\${{ github.token }}`);
@@ -110,7 +110,7 @@ describe("the example gated workflow", () => {
 
   it("is dispatched by hand with the lane, source and confirmation inputs", () => {
     const inputs = field(workflow(), "on", "workflow_dispatch", "inputs");
-    expect(keys(inputs)).toEqual(["context", "instance", "source", "confirmation"]);
+    expect(keys(inputs)).toEqual(["context", "instance", "source", "confirmation", "odoo_version"]);
     expect(field(inputs, "source", "options")).toEqual(["empty", "upstream_restore", "backup_restore"]);
     expect(field(inputs, "source", "default")).toBe("empty");
     expect(field(workflow(), "run-name")).toBe(
@@ -141,6 +141,21 @@ describe("the example gated workflow", () => {
     expect(field(jobs, "bootstrap", "needs")).toBe("gate");
     expect(field(jobs, "bootstrap", "environment")).toBe(`\${{ inputs.context }}/\${{ inputs.instance }}`);
   });
+});
+
+describe("the example workflows' actions", () => {
+  // GitHub's own actions at their current major versions, all on Node 24 (Node 20 actions were
+  // forced onto Node 24 in June 2026). Update this table when a new major ships.
+  const CURRENT: Record<string, string> = { "actions/checkout": "v6" };
+
+  it.each([BOOTSTRAP, "backup.yml", "restore-verify.yml"])(
+    "%s uses current majors of GitHub's actions",
+    (name) => {
+      const uses = [...example(name).matchAll(/uses: (actions\/[\w-]+)@(\S+)/g)].map((m) => [m[1], m[2]]);
+      expect(uses.length).toBeGreaterThan(0);
+      for (const [action = "", version] of uses) expect(version, action).toBe(CURRENT[action]);
+    },
+  );
 });
 
 describe("the example proof workflows", () => {

@@ -1,7 +1,7 @@
 // The App's webhook delivery log, as GitHub keeps it for three days: what the receiver answered
 // to each delivery, listed newest first by cursor, and a redelivery asked through the API.
 import type { Ctx, HttpError, Reply, Route } from "./routes.ts";
-import { iso, type Json } from "./shapes.ts";
+import { appJson, iso, type Json } from "./shapes.ts";
 import { type Delivery, deliver } from "./webhooks.ts";
 
 export interface LoggedDelivery {
@@ -83,6 +83,12 @@ function itemJson(d: LoggedDelivery): Json {
   };
 }
 
+/** The App a manifest created, waiting for its code to be converted. */
+export interface ManifestGrant {
+  pem: string;
+  webhookSecret: string;
+}
+
 export function hookRoutes(
   notFound: () => HttpError,
 ): [string, string, Route["auth"], (ctx: Ctx) => Reply][] {
@@ -106,6 +112,27 @@ export function hookRoutes(
           headers.link = `<${url}>; rel="next"`;
         }
         return { status: 200, json: page.map(itemJson), headers };
+      },
+    ],
+    [
+      // The manifest flow's last step: GitHub trades the one-time code for the new App's
+      // credentials. No authentication: the code is the secret.
+      "POST",
+      "/app-manifests/{code}/conversions",
+      "none",
+      (ctx) => {
+        const manifest = ctx.s.manifestCodes.get(ctx.params.code ?? "");
+        if (!manifest) throw notFound();
+        ctx.s.manifestCodes.delete(ctx.params.code ?? "");
+        return {
+          status: 201,
+          json: {
+            ...appJson(ctx.s),
+            client_secret: "standin-client-secret",
+            webhook_secret: manifest.webhookSecret,
+            pem: manifest.pem,
+          },
+        };
       },
     ],
     [

@@ -53,7 +53,7 @@ export interface Route {
   method: string;
   pattern: RegExp;
   names: string[];
-  auth: "app" | "installation";
+  auth: "app" | "installation" | "none";
   handle(ctx: Ctx): Reply;
 }
 

@@ -37,6 +37,7 @@ const errorAnswer = (
 });
 
 function authorize(s: Standin, route: (typeof ROUTES)[number], header: string | undefined): number | Answer {
+  if (route.auth === "none") return 0;
   const match = /^(?:token|bearer)\s+(\S+)$/i.exec(header ?? "");
   const credential = match?.[1];
   if (!credential) return errorAnswer(401, "Requires authentication");

@@ -3,9 +3,10 @@
 import { parseArgs } from "node:util";
 import { ADMIN_COMMANDS } from "./admin.ts";
 import { READ_COMMANDS } from "./read.ts";
-import { COMMON_OPTIONS, type Command, helpOf, UsageError, type Values } from "./spec.ts";
+import { register } from "./register.ts";
+import { type Command, helpOf, optionsOf, UsageError, type Values } from "./spec.ts";
 
-const COMMANDS: Command[] = [...READ_COMMANDS, ...ADMIN_COMMANDS];
+const COMMANDS: Command[] = [...READ_COMMANDS, ...ADMIN_COMMANDS, register];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -29,7 +30,7 @@ let values: Values;
 let positionals: string[];
 try {
   const options = Object.fromEntries(
-    Object.entries({ ...command.options, ...COMMON_OPTIONS }).map(([key, o]) => [
+    Object.entries(optionsOf(command)).map(([key, o]) => [
       key,
       { type: o.type, ...(o.short ? { short: o.short } : {}) },
     ]),

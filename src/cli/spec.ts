@@ -25,8 +25,12 @@ export interface Command {
   summary: string;
   description: string;
   options: Record<string, OptionSpec>;
+  /** Takes none of the database and output options (register). */
+  standalone?: boolean;
   run(args: string[], values: Values): Promise<number>;
 }
+
+const HELP: OptionSpec = { type: "boolean", short: "h", description: "show this help" };
 
 export const COMMON_OPTIONS: Record<string, OptionSpec> = {
   db: {
@@ -41,11 +45,15 @@ export const COMMON_OPTIONS: Record<string, OptionSpec> = {
     description: "print every cell in full (always so when stdout is not a terminal)",
     default: "off",
   },
-  help: { type: "boolean", short: "h", description: "show this help" },
+  help: HELP,
 };
 
+export function optionsOf(command: Command): Record<string, OptionSpec> {
+  return command.standalone ? { ...command.options, help: HELP } : { ...command.options, ...COMMON_OPTIONS };
+}
+
 export function helpOf(command: Command): string {
-  const options = { ...command.options, ...COMMON_OPTIONS };
+  const options = optionsOf(command);
   const flags = Object.entries(options).map(([name, o]) => {
     const flag = `${o.short ? `-${o.short}, ` : ""}--${name}${o.value ? ` <${o.value}>` : ""}`;
     return [flag, `${o.description}${o.default ? ` (default: ${o.default})` : ""}`] as const;

@@ -192,5 +192,8 @@ describe("the lanegate CLI", () => {
     expect(simulate).toMatch(/--source <s>\s+empty \| upstream_restore \| backup_restore \(default: empty\)/);
     expect(simulate).toContain("--confirmation <phrase>");
     expect((await cli("audit", "--help")).stdout).toMatch(/--limit <n>\s+how many entries \(default: 50\)/);
+    const register = (await cli("register", "--help")).stdout;
+    expect(register).toMatch(/--port <n>\s+.*\(default: 3000\)/);
+    for (const option of ["--url <url>", "--org <login>", "-h, --help"]) expect(register).toContain(option);
   });
 });

@@ -1,12 +1,14 @@
 // The Probot app: wires events and routes to handlers, and schedules the jobs. No logic here.
 import type { ApplicationFunction } from "probot";
 import type { Db } from "./adapters/store/db.ts";
-import { instrumented } from "./handlers/deliveries.ts";
+import { evidenceHandlers } from "./handlers/evidence.ts";
 import { gateHandlers } from "./handlers/gate.ts";
-import { ISSUE_EVENTS, onIssue } from "./handlers/issues.ts";
+import { instrumented } from "./handlers/instrument.ts";
+import { ISSUE_EVENTS, issueHandler } from "./handlers/issues.ts";
 import type { ApiAccess } from "./http/access.ts";
 import { readModelHandler } from "./http/routes.ts";
 import { serviceHandler } from "./http/service.ts";
+import { evidenceSweep } from "./pipelines/evidence/sweep.ts";
 import type { GateDeps } from "./pipelines/gate/context.ts";
 import { gateSweep } from "./pipelines/gate/sweep.ts";
 import { reconcileAll, sweepExpired } from "./pipelines/lanes/reconcile.ts";
@@ -67,20 +69,23 @@ export function lanegate(options: LanegateOptions): ApplicationFunction {
     }
     const svc = { db: options.db, lifecycle, log: app.log };
     const gate = gateHandlers(deps);
-    app.on(
-      [...ISSUE_EVENTS],
-      instrumented(svc, (context) => onIssue(deps, context)),
-    );
+    app.on([...ISSUE_EVENTS], instrumented(svc, issueHandler(deps)));
     app.on("workflow_dispatch", instrumented(svc, gate.dispatch));
     app.on("workflow_run", instrumented(svc, gate.run));
     app.on("check_run.rerequested", instrumented(svc, gate.rerequested));
     app.on("deployment_protection_rule.requested", instrumented(svc, gate.protection));
+    // Evidence listens to completions beside the gate; neither depends on the other running first.
+    // A completed run is therefore counted once by each in the delivery metrics.
+    const evidence = evidenceHandlers(deps);
+    app.on("workflow_run.completed", instrumented(svc, evidence.completed));
+    app.on("workflow_job", instrumented(svc, evidence.job));
     addHandler(serviceHandler(options.db, lifecycle, options.access));
     addHandler(readModelHandler(options.db, options.access));
 
     const sweep = async () => {
       await sweepExpired(deps, app);
       await gateSweep(deps, app);
+      await evidenceSweep(deps, app);
     };
     const reconcile = () => reconcileAll(deps, app);
     const redeliver = async () =>

@@ -2,6 +2,8 @@
 // Everything observable (ids, numbers, timestamps) comes from here so shapes stay pure.
 import { createHash, randomBytes } from "node:crypto";
 
+import type { Artifact } from "./actions.ts";
+
 export type UserType = "User" | "Bot" | "Organization";
 export type Role = "admin" | "maintain" | "write" | "triage" | "read";
 
@@ -114,6 +116,9 @@ export interface WorkflowRun {
   updatedAt: Date;
   runStartedAt: Date;
   protectionReviews: ProtectionReview[];
+  artifacts: Artifact[];
+  /** Job ids by name, so a job's deliveries keep one id. */
+  jobs: Map<string, { id: number; startedAt: Date; started: boolean }>;
 }
 
 export interface Repo {
@@ -147,6 +152,10 @@ export class Model {
   readonly installations = new Map<number, Installation>();
   readonly repos = new Map<string, Repo>();
   readonly teams = new Map<string, { id: number; org: string; slug: string; members: Set<string> }>();
+  /** Artifact downloads the storage URL still serves, by token. */
+  readonly blobs = new Map<string, Uint8Array>();
+  /** Authorization headers sent to the storage URL: a leaked token, which a test must see empty. */
+  readonly leakedAuthorization: string[] = [];
   private lastId = 1000;
 
   constructor(options: { appId?: number; appSlug?: string; appOwner?: string } = {}) {

@@ -1,6 +1,7 @@
 // The REST operations the stand-in answers, and nothing else: a call the app starts making
 // without a route here fails with 404, so it cannot go unnoticed.
 import { randomBytes } from "node:crypto";
+import { artifactJson, blobUrl } from "./actions.ts";
 import { hookRoutes } from "./hooks.ts";
 import type { CheckRun, Issue, Repo } from "./model.ts";
 import {
@@ -44,9 +45,9 @@ export interface Ctx {
 
 export interface Reply {
   status: number;
+  headers?: Record<string, string>;
   json?: unknown;
   text?: string;
-  headers?: Record<string, string>;
 }
 
 export interface Route {
@@ -377,6 +378,31 @@ const handlers: [string, string, Route["auth"], (ctx: Ctx) => Reply][] = [
     (ctx) => {
       const { repo, run } = runOf(ctx);
       return { status: 200, json: workflowRunJson(ctx.s, repo, run) };
+    },
+  ],
+  [
+    "GET",
+    "/repos/{owner}/{repo}/actions/runs/{run_id}/artifacts",
+    "installation",
+    (ctx) => {
+      const { repo, run } = runOf(ctx);
+      const name = ctx.query.get("name");
+      const all = run.artifacts.filter((a) => name === null || a.name === name);
+      const artifacts = ctx.page(all).map((a) => artifactJson(ctx.s, repo, run, a));
+      return { status: 200, json: { total_count: all.length, artifacts } };
+    },
+  ],
+  [
+    "GET",
+    "/repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}",
+    "installation",
+    (ctx) => {
+      const repo = repoOf(ctx);
+      const id = Number(ctx.params.artifact_id);
+      const found = [...repo.runs.values()].flatMap((run) => run.artifacts).find((a) => a.id === id);
+      if (!found || ctx.params.archive_format !== "zip") throw notFound();
+      if (found.expired) throw new HttpError(410, "Artifact has expired");
+      return { status: 302, headers: { location: blobUrl(ctx.s, found.bytes) } };
     },
   ],
   [

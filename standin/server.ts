@@ -2,6 +2,7 @@
 // request log around the routes in routes.ts.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { serveBlob } from "./actions.ts";
 import { type Ctx, HttpError, type Reply, ROUTES } from "./routes.ts";
 import { Standin } from "./standin.ts";
 
@@ -118,6 +119,7 @@ async function handle(s: Standin, req: IncomingMessage, res: ServerResponse): Pr
   const url = new URL(req.url ?? "/", `http://${req.headers.host ?? "127.0.0.1"}`);
   const path = url.pathname.startsWith(`${PREFIX}/`) ? url.pathname.slice(PREFIX.length) : url.pathname;
   const method = req.method ?? "GET";
+  if (serveBlob(s, req, res, url.pathname)) return;
   const { body, bad } = await readBody(req);
   s.onRequest?.(method, `${path}${url.search}`, body);
   await s.holdAnswer?.(method, path);

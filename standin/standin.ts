@@ -1,6 +1,8 @@
 // What humans and GitHub do to the stand-in. Each mutation changes the model, records the issue
 // event GitHub would record, and returns the webhook deliveries GitHub would send; the caller
 // decides when (and whether, and in which order) to deliver them.
+
+import { type JobStatus, jobDelivery } from "./actions.ts";
 import { HookLog, type ManifestGrant } from "./hooks.ts";
 import type { Issue, Repo, StateReason, WorkflowRun } from "./model.ts";
 import { Model } from "./model.ts";
@@ -189,6 +191,8 @@ export class Standin extends Model {
       updatedAt: now,
       runStartedAt: now,
       protectionReviews: [],
+      artifacts: [],
+      jobs: new Map(),
     };
     repo.runs.set(run.id, run);
     return { runId: run.id, requested: this.runDelivery(repo, run, "requested") };
@@ -278,6 +282,32 @@ export class Standin extends Model {
       pull_requests: [],
       ...envelope(this, repo, run.triggeringActor),
     });
+  }
+
+  /** The run uploads an artifact (a zip); `expired` plays one past its retention. */
+  uploadArtifact(fullName: string, runId: number, name: string, bytes: Uint8Array, expired = false): number {
+    const { run } = this.findRun(fullName, runId);
+    const id = this.nextId();
+    run.artifacts.push({ id, name, bytes, expired, createdAt: this.now() });
+    return id;
+  }
+
+  /** A job of the run changes status; the delivery GitHub sends for it. */
+  jobEvent(
+    fullName: string,
+    runId: number,
+    name: string,
+    status: JobStatus,
+    conclusion: string | null = null,
+  ): Delivery {
+    const { repo, run } = this.findRun(fullName, runId);
+    const known = run.jobs.get(name) ?? { id: this.nextId(), startedAt: this.now(), started: false };
+    // GitHub fills started_at in for a queued job too; it becomes the real start when a runner takes it.
+    if (status !== "queued" && status !== "waiting" && !known.started)
+      Object.assign(known, { startedAt: this.now(), started: true });
+    run.jobs.set(name, known);
+    const completedAt = status === "completed" ? this.now() : null;
+    return jobDelivery(this, repo, run, { ...known, name, status, conclusion, completedAt });
   }
 
   rerequestCheckRun(fullName: string, checkRunId: number, actor: string): Delivery {

@@ -2,6 +2,7 @@
 // signed webhooks, printing what lanegate did after each step. `npm run demo` plays it and stops;
 // `npm start` without an App plays it and keeps serving (the playground).
 import { rmSync } from "node:fs";
+import { deployCmTesting, evidenceStory } from "../scripts/demo-evidence.ts";
 import type { LaneView } from "../src/adapters/store/read.ts";
 import { table } from "../src/cli/table.ts";
 import { startLanegate } from "../src/server.ts";
@@ -97,6 +98,15 @@ export async function playStory({ dbFile, port, standinPort = 0 }: StoryOptions)
   });
   console.log(`\n== a forged 'closed' delivery with a bad signature: answered ${forged}, nothing changed`);
 
+  const world = {
+    gh,
+    base,
+    async send(...deliveries: Delivery[]) {
+      for (const d of deliveries) await deliver(`${base}/api/github/webhooks`, secret, d);
+    },
+  };
+  await deployCmTesting(world);
+
   console.log("\n== the gate: olivia dispatches odoo-stable-bootstrap.yml runs\n");
   const decisions: string[][] = [];
   async function gated(what: string, lane: string, source: string, confirmation: string, complete = false) {
@@ -121,7 +131,7 @@ export async function playStory({ dbFile, port, standinPort = 0 }: StoryOptions)
       await deliver(`${base}/api/github/webhooks`, secret, gh.completeRun(DEMO_REPO, d.runId, "success"));
     return d.runId;
   }
-  await gated("CM bootstrap, right phrase", "cm/testing", "empty", "bootstrap cm testing");
+  const cmTesting = await gated("CM bootstrap, right phrase", "cm/testing", "empty", "bootstrap cm testing");
   await gated("CM bootstrap, wrong phrase", "cm/prod", "empty", "bootstrap cm testing");
   await gated("unknown lane", "zz/prod", "empty", "bootstrap zz prod");
   await gated("second run while the first is in flight", "cm/testing", "empty", "bootstrap cm testing");
@@ -139,11 +149,24 @@ export async function playStory({ dbFile, port, standinPort = 0 }: StoryOptions)
     `\n== the status comment on #${n} (one comment, edited in place ${gh.issue(DEMO_REPO, n).comments.length === 1 ? "" : "- MORE THAN ONE! "}):\n`,
   );
   console.log(comment?.body ?? "(none)");
+
+  console.log("\n== operation evidence: what CM testing's runs really did");
+  await evidenceStory(world, cmTesting, async () => {
+    // Reopening grants nothing by itself: an approver applies the label again.
+    console.log(
+      "\n== the logo is fixed; mia reopens #1 and applies the label again, olivia dispatches again",
+    );
+    await world.send(gh.reopenIssue(DEMO_REPO, n, "mia"), gh.removeLabel(DEMO_REPO, n, "lane-policy", "mia"));
+    await world.send(gh.addLabel(DEMO_REPO, n, "lane-policy", "mia"));
+    return gated("CM bootstrap after the logo fix", "cm/testing", "empty", "bootstrap cm testing");
+  });
   console.log(`\nThe database is in ${dbFile}. Read it with the CLI:
     npx lanegate lanes ${DEMO_REPO} --db file:${dbFile}
   npx lanegate lane ${DEMO_REPO} cm/prod --db file:${dbFile}
   npx lanegate audit ${DEMO_REPO} --db file:${dbFile}
+  npx lanegate lane ${DEMO_REPO} cm/testing --db file:${dbFile}
   npx lanegate operations ${DEMO_REPO} --db file:${dbFile}
+  npx lanegate operations ${DEMO_REPO} 1 --db file:${dbFile}
   npx lanegate simulate ${DEMO_REPO} cm/testing --confirmation "bootstrap cm testing" --db file:${dbFile}`);
 
   return { app, local, base };

@@ -20,6 +20,13 @@ gate:
 proofs:
   backup:  { workflow: backup.yml,         max_age_hours: 24 }
   restore: { workflow: restore-verify.yml, max_age_hours: 168 }
+evidence:
+  jobs:
+    target-proof: target_proof
+    bootstrap: bootstrap
+    post-deploy: post_deploy
+    verify: verification
+  deploy_workflows: [deploy.yml]
 `;
 
 /**

@@ -6,6 +6,7 @@ import { getPrivateKey } from "@probot/get-private-key";
 import { Probot } from "probot";
 import { closeDatabase, databasePath, openDatabase, openExistingDatabase } from "../adapters/store/db.ts";
 import { pendingMigrations } from "../adapters/store/service.ts";
+import { describeChange } from "../core/lanes/grant-plan.ts";
 import { reconcileAll } from "../pipelines/lanes/reconcile.ts";
 import { type Command, database, databaseUrl, print, UsageError } from "./spec.ts";
 
@@ -59,7 +60,13 @@ const reconcile: Command = {
   description: `Reads every approval issue of every repository of every installation that has a config,
 and brings the lane records in line with GitHub. Needs the app's credentials:
 APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, and GHE_HOST/GHE_PROTOCOL for GitHub Enterprise.`,
-  options: {},
+  options: {
+    "dry-run": {
+      type: "boolean",
+      description: "read GitHub and print the grant changes, but change nothing",
+      default: "off",
+    },
+  },
   async run(_args, values) {
     const appId = Number(process.env.APP_ID);
     const privateKey = getPrivateKey() ?? undefined;
@@ -73,13 +80,16 @@ APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, and GHE_HOST/GHE_PROTOCOL for GitHub En
       info: (m: string) => !values.json && console.error(m),
       warn: (m: string) => console.error(m),
     };
-    const report = await reconcileAll({ db, appId, now: () => new Date(), log }, probot);
-    print(
-      values,
-      report,
-      () =>
-        `reconciled ${report.repositories} repositories, ${report.issues} issues; ${report.failures.length} failures`,
-    );
+    const dryRun = values["dry-run"] === true;
+    const report = await reconcileAll({ db, appId, now: () => new Date(), log }, probot, { dryRun });
+    print(values, report, () => {
+      const verb = dryRun ? "would change" : "changed";
+      const lines = report.plans.flatMap(({ repo, changes }) =>
+        changes.map((c) => `${repo}#${c.issue} ${c.lane}: ${describeChange(c)}`),
+      );
+      const summary = `${dryRun ? "planned" : "reconciled"} ${report.repositories} repositories, ${report.issues} issues; ${lines.length} grant changes ${verb}; ${report.failures.length} failures`;
+      return [...lines, summary].join("\n");
+    });
     return report.failures.length ? 1 : 0;
   },
 };

@@ -44,7 +44,9 @@ if (values.help) {
   console.log(helpOf(command));
   process.exit(0);
 }
-if (positionals.length !== command.args.length) {
+// An argument written `[id]` may be left out.
+const required = command.args.filter((a) => !a.startsWith("[")).length;
+if (positionals.length < required || positionals.length > command.args.length) {
   const expected = command.args.map((a) => `<${a}>`).join(" ") || "no arguments";
   console.error(`lanegate ${command.name}: expected ${expected}\n\n${helpOf(command)}`);
   process.exit(2);

@@ -1,11 +1,19 @@
 // The commands that read the records: the same queries as the HTTP read models, as tables for
 // people or JSON with --json. They never create, migrate or change a database, except
 // `operations --clear`, which ends one stuck operation and says so in the audit log.
-import { clearOperation } from "../adapters/store/gate.ts";
-import { transaction } from "../adapters/store/lanes.ts";
-import { auditPage, laneViews, oneLaneView, operationsList, repositoryView } from "../adapters/store/read.ts";
+import { transaction } from "../adapters/store/db.ts";
+import {
+  auditPage,
+  laneViews,
+  oneLaneView,
+  operationsList,
+  operationView,
+  repositoryView,
+} from "../adapters/store/read.ts";
 import { parseLaneId, REBUILD_SOURCES } from "../core/domain.ts";
 import { simulate } from "../pipelines/gate/simulate.ts";
+import { clearOperation } from "../pipelines/operations.ts";
+import { inventoryText, operationText } from "./evidence.ts";
 import {
   type Command,
   database,
@@ -89,6 +97,7 @@ const lane: Command = {
         `authority ${view.data_authority}; sources ${view.allowed_rebuild_sources.join(", ") || "none"}; upstream ${view.upstream_source ?? "none"}`,
         from,
         held,
+        inventoryText(view.inventory),
         "",
         history.length
           ? grid(values, ["ISSUE", "STATE", "APPROVER", "BLOCK", "STARTED", "ENDED", "WHY"], history)
@@ -131,19 +140,21 @@ const audit: Command = {
 
 const operations: Command = {
   name: "operations",
-  args: ["owner/repo"],
-  summary: "gated operations, newest first; --clear ends a stuck one",
-  description: `Lists the repository's operations (allowed runs) newest first. An operation whose run never
-reported back goes stale and keeps its lane blocked; once you have checked the run yourself,
+  args: ["owner/repo", "[id]"],
+  summary: "gated operations, newest first, or one with its phases and probes; --clear ends a stuck one",
+  description: `Lists the repository's operations (allowed runs) newest first. With an id, shows that operation:
+its decision, its run's phases, and the evidence of its result artifact with every probe. An
+operation whose run never reported back goes stale and keeps its lane blocked; once you have checked the run yourself,
 --clear ID ends it, with --reason recorded in the audit log.`,
   options: {
     limit: { type: "string", value: "n", description: "how many operations", default: "50" },
     clear: { type: "string", value: "id", description: "end this stuck operation (needs --reason)" },
     reason: { type: "string", value: "text", description: "why it is cleared, for the audit log" },
   },
-  async run([raw = ""], values) {
+  async run([raw = "", rawId], values) {
     const repo = repoArg(raw);
     const limit = positiveInt(values, "limit", 50) ?? 50;
+    if (rawId !== undefined) return showOperation(repo, rawId, values);
     const id = positiveInt(values, "clear");
     const reason = typeof values.reason === "string" ? values.reason.trim() : "";
     if (id !== undefined && !reason)
@@ -174,9 +185,17 @@ reported back goes stale and keeps its lane blocked; once you have checked the r
   },
 };
 
+function showOperation(repo: string, rawId: string, values: Values) {
+  if (!/^[1-9][0-9]*$/.test(rawId)) throw new UsageError(`"${rawId}" is not an operation id`);
+  const view = operationView(database(values), repo, Number(rawId));
+  if (!view) throw new Error(`no operation ${rawId} in ${repo}`);
+  print(values, view, () => operationText(view));
+  return 0;
+}
+
 function clear(db: ReturnType<typeof database>, repo: string, id: number, reason: string, values: Values) {
   const by = process.env.USER ?? "cli";
-  const op = transaction(db, (q) => clearOperation(q, repo, id, by, reason, new Date()));
+  const op = transaction(db, (q) => clearOperation(q, repo, id, by, reason, new Date().toISOString()));
   print(values, op, () => `operation ${id} on ${op.lane} cleared by ${by}: ${reason}`);
   return 0;
 }
@@ -210,7 +229,13 @@ proofs and operations. Nothing is written. Exits 0 when it would be allowed, 1 w
       );
       return 1;
     }
-    const decision = simulate(db, repo, id, source, values.confirmation, new Date());
+    const deps = {
+      db,
+      appId: 0,
+      now: () => new Date(),
+      log: { info: () => undefined, warn: (m: string) => console.error(m) },
+    };
+    const decision = await simulate(deps, repo, id, source, values.confirmation);
     print(values, decision, () => {
       const rows = decision.checks.map((c, i) => [
         String(i + 1),

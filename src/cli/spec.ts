@@ -59,7 +59,7 @@ export function helpOf(command: Command): string {
     return [flag, `${o.description}${o.default ? ` (default: ${o.default})` : ""}`] as const;
   });
   const width = Math.max(...flags.map(([flag]) => flag.length));
-  const args = command.args.map((a) => `<${a}>`).join(" ");
+  const args = command.args.map((a) => (a.startsWith("[") ? a : `<${a}>`)).join(" ");
   return [
     `Usage: lanegate ${command.name}${args ? ` ${args}` : ""} [options]`,
     "",

@@ -2,7 +2,7 @@
 // rows stay readable; `wide` keeps every cell whole (for pipes, and for --wide).
 const MAX_CELL = 60;
 
-export function table(header: string[], rows: string[][], options: { wide: boolean }): string {
+export function table(header: string[], rows: string[][], options = { wide: !process.stdout.isTTY }): string {
   const cut = (s: string) => (!options.wide && s.length > MAX_CELL ? `${s.slice(0, MAX_CELL - 1)}…` : s);
   const all = [header, ...rows].map((r) => r.map(cut));
   const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? "").length)));

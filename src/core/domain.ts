@@ -7,6 +7,7 @@ export const LANE_PART = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 export const DATA_AUTHORITIES = ["unknown", "resettable", "restorable", "authoritative"] as const;
 export type DataAuthority = (typeof DATA_AUTHORITIES)[number];
+export const dataAuthoritySchema = z.enum(DATA_AUTHORITIES);
 
 export const REBUILD_SOURCES = ["empty", "upstream_restore", "backup_restore"] as const;
 export type RebuildSource = (typeof REBUILD_SOURCES)[number];
@@ -78,6 +79,18 @@ export interface LanePolicy extends LaneFlags {
   /** Explicit phrase from the block, or null for the default per source. */
   confirmation: string | null;
 }
+
+/** A lane policy as stored with a grant or a decision: read back through this schema. */
+export const lanePolicySchema: z.ZodType<LanePolicy> = z.object({
+  lane: z.string(),
+  data_authority: dataAuthoritySchema,
+  allowed_rebuild_sources: z.array(rebuildSourceSchema),
+  upstream_source: z.string().nullable(),
+  confirmation: z.string().nullable(),
+  requires_backup_before_destroy: z.boolean(),
+  requires_restore_proof: z.boolean(),
+  requires_runtime_identity: z.boolean(),
+});
 
 /** A problem with the block or one lane of it, pointing at the issue body. */
 export interface PolicyError {

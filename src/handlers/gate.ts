@@ -1,9 +1,8 @@
 // Turns gate deliveries into plain requests for the gate pipeline. No decisions here.
 import type { Context } from "probot";
-import { deliverySeen, markDelivery, transaction } from "../adapters/store/lanes.ts";
 import type { GateDeps } from "../pipelines/gate/context.ts";
 import { onCheckRerequested, onDispatch, onProtectionRule, onWorkflowRun } from "../pipelines/gate/intake.ts";
-import { repoKey } from "../pipelines/lanes/sync.ts";
+import { oncePerDelivery } from "./delivery.ts";
 
 type GateEvent =
   | "workflow_dispatch"
@@ -20,25 +19,9 @@ function target(payload: Context<GateEvent>["payload"]) {
   };
 }
 
-const eventName = (context: Context<GateEvent>) =>
-  "action" in context.payload && typeof context.payload.action === "string"
-    ? `${context.name}.${context.payload.action}`
-    : context.name;
-
-/** Runs a handler once per delivery id: a redelivery has one effect. */
-function once<E extends GateEvent>(deps: GateDeps, handle: (context: Context<E>) => Promise<void>) {
-  return async (context: Context<E>) => {
-    if (deliverySeen(deps.db, context.id)) return;
-    await handle(context);
-    transaction(deps.db, (q) =>
-      markDelivery(q, context.id, eventName(context), repoKey(target(context.payload).ref), deps.now()),
-    );
-  };
-}
-
 export function gateHandlers(deps: GateDeps) {
   return {
-    dispatch: once<"workflow_dispatch">(deps, async ({ payload, id, octokit }) => {
+    dispatch: oncePerDelivery(deps, async ({ payload, id, octokit }: Context<"workflow_dispatch">) => {
       await onDispatch(deps, octokit, target(payload), {
         deliveryId: id,
         workflowPath: payload.workflow,
@@ -47,26 +30,32 @@ export function gateHandlers(deps: GateDeps) {
         inputs: payload.inputs ?? {},
       });
     }),
-    run: once<"workflow_run">(deps, async ({ payload, octokit }) => {
+    run: oncePerDelivery(deps, async ({ payload, octokit, id }: Context<"workflow_run">) => {
       const r = payload.workflow_run;
-      await onWorkflowRun(deps, octokit, target(payload), payload.action, {
-        runId: r.id,
-        attempt: r.run_attempt,
-        workflowPath: r.path,
-        headSha: r.head_sha,
-        headBranch: r.head_branch,
-        event: r.event,
-        actor: r.actor?.login ?? "ghost",
-        displayTitle:
-          "display_title" in r && typeof r.display_title === "string" ? r.display_title : (r.name ?? ""),
-        htmlUrl: r.html_url,
-        status: r.status ?? "unknown",
-        conclusion: r.conclusion,
-        createdAt: r.created_at,
-        updatedAt: r.updated_at,
-      });
+      await onWorkflowRun(
+        deps,
+        octokit,
+        target(payload),
+        { id, action: payload.action },
+        {
+          runId: r.id,
+          attempt: r.run_attempt,
+          workflowPath: r.path,
+          headSha: r.head_sha,
+          headBranch: r.head_branch,
+          event: r.event,
+          actor: r.actor?.login ?? "ghost",
+          displayTitle:
+            "display_title" in r && typeof r.display_title === "string" ? r.display_title : (r.name ?? ""),
+          htmlUrl: r.html_url,
+          status: r.status ?? "unknown",
+          conclusion: r.conclusion,
+          createdAt: r.created_at,
+          updatedAt: r.updated_at,
+        },
+      );
     }),
-    rerequested: once<"check_run.rerequested">(deps, async ({ payload, octokit }) => {
+    rerequested: oncePerDelivery(deps, async ({ payload, octokit }: Context<"check_run.rerequested">) => {
       const c = payload.check_run;
       await onCheckRerequested(deps, octokit, target(payload), {
         checkRunId: c.id,
@@ -74,11 +63,14 @@ export function gateHandlers(deps: GateDeps) {
         appId: c.app?.id ?? null,
       });
     }),
-    protection: once<"deployment_protection_rule.requested">(deps, async ({ payload, octokit }) => {
-      await onProtectionRule(deps, octokit, target(payload), {
-        callbackUrl: payload.deployment_callback_url ?? "",
-        environment: payload.environment ?? "",
-      });
-    }),
+    protection: oncePerDelivery(
+      deps,
+      async ({ payload, octokit }: Context<"deployment_protection_rule.requested">) => {
+        await onProtectionRule(deps, octokit, target(payload), {
+          callbackUrl: payload.deployment_callback_url ?? "",
+          environment: payload.environment ?? "",
+        });
+      },
+    ),
   };
 }

@@ -1,9 +1,9 @@
 // Turns an `issues` delivery into a sync trigger. The payload only says which issue to look at
 // and what its sender may have approved; the state itself is read from GitHub.
 import type { Context } from "probot";
-import { deliverySeen } from "../adapters/store/lanes.ts";
 import { findPolicyBlocks } from "../core/policy/fence.ts";
 import { type ApprovalClaim, type SyncDeps, syncIssue } from "../pipelines/lanes/sync.ts";
+import { oncePerDelivery } from "./delivery.ts";
 
 export const ISSUE_EVENTS = [
   "issues.opened",
@@ -16,11 +16,11 @@ export const ISSUE_EVENTS = [
   "issues.transferred",
 ] as const;
 
-export async function onIssue(deps: SyncDeps, context: Context<(typeof ISSUE_EVENTS)[number]>) {
-  if (deliverySeen(deps.db, context.id)) {
-    context.log.info(`delivery ${context.id} already applied`);
-    return;
-  }
+export function issueHandler(deps: SyncDeps) {
+  return oncePerDelivery(deps, (context: Context<(typeof ISSUE_EVENTS)[number]>) => onIssue(deps, context));
+}
+
+async function onIssue(deps: SyncDeps, context: Context<(typeof ISSUE_EVENTS)[number]>) {
   const { payload } = context;
   const event = `${context.name}.${payload.action}`;
   const result = await syncIssue(
@@ -32,9 +32,10 @@ export async function onIssue(deps: SyncDeps, context: Context<(typeof ISSUE_EVE
       number: payload.issue.number,
     },
     { deliveryId: context.id, event, actor: payload.sender.login },
-    claimOf(payload),
+    { claim: claimOf(payload) },
   );
-  if (!result.ok) context.log.warn(`${event} not applied: ${result.error}`);
+  // Not applied: the delivery fails, so GitHub's log shows it and a redelivery retries it.
+  if (!result.ok) throw new Error(`${event} not applied: ${result.error}`);
 }
 
 function claimOf(payload: Context<(typeof ISSUE_EVENTS)[number]>["payload"]): ApprovalClaim | undefined {

@@ -3,7 +3,8 @@
 // asked for at most once; one lanegate rejected as malformed is never asked for.
 import { type HookDelivery, hookDeliveriesSince, redeliver } from "../adapters/github/app.ts";
 import { describe, type Octokit, statusOf } from "../adapters/github/client.ts";
-import { appendAudit, transaction } from "../adapters/store/lanes.ts";
+import { appendAudit } from "../adapters/store/audit.ts";
+import { transaction } from "../adapters/store/db.ts";
 import { readState, recordRedelivery, settledGuids, writeState } from "../adapters/store/service.ts";
 import type { SyncDeps } from "./lanes/sync.ts";
 

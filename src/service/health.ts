@@ -1,6 +1,6 @@
 // Readiness: can this process do its job right now? Each check says why when it cannot.
 import type { Db } from "../adapters/store/db.ts";
-import { transaction } from "../adapters/store/lanes.ts";
+import { transaction } from "../adapters/store/db.ts";
 import { pendingMigrations, writeHeartbeat } from "../adapters/store/service.ts";
 import type { Lifecycle } from "./lifecycle.ts";
 

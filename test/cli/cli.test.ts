@@ -10,6 +10,8 @@ import { drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { describe, expect, it } from "vitest";
 import { databasePath, MIGRATIONS_FOLDER, openDatabase } from "../../src/adapters/store/db.ts";
+import { logo404 } from "../evidence/artifacts.ts";
+import { allowedRun, complete, upload } from "../support/evidence.ts";
 import { approved, dispatch, inputs } from "../support/gate.ts";
 import { tempDatabase } from "../support/http.ts";
 import { CM_OPW_BODY, createWorld, REPO } from "../support/world.ts";
@@ -76,6 +78,23 @@ describe("the lanegate CLI", () => {
     expect(refused.stdout).toMatch(/confirmation\s+FAIL\s+wrong_confirmation/);
   });
 
+  it("shows a lane's inventory, and one operation with its phases and probes", async () => {
+    const url = tempDatabase();
+    const w = await createWorld({ db: openDatabase(url) });
+    const runId = await allowedRun(w);
+    await w.send(w.gh.jobEvent(REPO, runId, "verify", "completed", "failure"));
+    upload(w, runId, logo404());
+    await complete(w, runId);
+    const lane = (await cli("lane", REPO, "cm/testing", "--db", url)).stdout;
+    expect(lane).toContain("inventory: verification_failed (readiness verification_failed: logo 404)");
+    expect(lane).toContain(`last bootstrap: run ${runId}, verification_failed`);
+    const op = (await cli("operations", REPO, "1", "--db", url)).stdout;
+    expect(op).toMatch(/verification\s+verify\s+completed\s+failure/);
+    expect(op).toMatch(/logo\s+fail\s+404\s+https:\/\/cm.example/);
+    const json = JSON.parse((await cli("operations", REPO, "1", "--db", url, "--json")).stdout);
+    expect(json.evidence).toMatchObject({ lane_state: "verification_failed" });
+  });
+
   it("prints every cell in full when stdout is not a terminal", async () => {
     const { url } = await labelled();
     const { stdout } = await cli("audit", REPO, "--db", url);
@@ -89,7 +108,7 @@ describe("the lanegate CLI", () => {
     await approved(w);
     const runId = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
     const { stdout } = await cli("lane", REPO, "cm/testing", "--db", url);
-    expect(stdout).toMatch(new RegExp(`held by operation \\d+ \\(in_flight, run ${runId}#1, lease until `));
+    expect(stdout).toMatch(new RegExp(`held by operation \\d+ \\(requested, run ${runId}#1, lease until `));
     expect((await cli("lane", REPO, "cm/prod", "--db", url)).stdout).toContain("no operation holds it");
   });
 

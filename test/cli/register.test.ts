@@ -1,9 +1,10 @@
 // `lanegate register` against the stand-in's manifest conversion endpoint: the page posts app.yml's
 // manifest to GitHub, the redirect's code becomes the App's credentials in .env.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { readServiceEnv, withDotenv } from "../../src/env.ts";
 import { startLocalGitHub } from "../../standin/world.ts";
 import { killGroup, start, until } from "../release/process.ts";
@@ -38,14 +39,13 @@ describe("lanegate register", () => {
         name: "lanegate",
         hook_attributes: { url: "https://lanegate.acme.test/api/github/webhooks" },
         redirect_url: `http://localhost:${port}/register/done`,
-        default_events: [
-          "issues",
-          "workflow_dispatch",
-          "workflow_run",
-          "check_run",
-          "deployment_protection_rule",
-        ],
       });
+      const appYml = parse(readFileSync(resolve(import.meta.dirname, "../../app.yml"), "utf8")) as Record<
+        string,
+        unknown
+      >;
+      expect(manifest.default_events).toEqual(appYml.default_events);
+      expect(manifest.default_permissions).toEqual(appYml.default_permissions);
       const done = await fetch(`http://localhost:${port}/register/done?code=code-1`);
       expect(done.status).toBe(200);
       expect(await cli.exited).toBe(0);

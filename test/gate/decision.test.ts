@@ -1,6 +1,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { CHECK_NAMES, decide, type GateFacts, type GrantFact } from "../../src/core/gate/decision.ts";
+import {
+  CHECK_NAMES,
+  decide,
+  decisionSchema,
+  type GateFacts,
+  type GrantFact,
+  reasonOf,
+} from "../../src/core/gate/decision.ts";
 import { joinRun } from "../../src/core/gate/join.ts";
 import { parseRequest, workflowFile } from "../../src/core/gate/request.ts";
 
@@ -25,6 +32,7 @@ const cmGrant: GrantFact = {
 };
 const facts = (over: Partial<GateFacts> = {}): GateFacts => ({
   gatherError: null,
+  declaredInputs: [],
   run: { runId: 1, attempt: 1, event: "workflow_dispatch", headBranch: "main", finished: false },
   dispatch: {
     branch: "main",
@@ -49,10 +57,40 @@ describe("decide", () => {
     expect(d.checks.map((c) => c.name)).toEqual([...CHECK_NAMES]);
   });
 
-  it("refuses when a fact could not be gathered", () => {
+  it("refuses with github_unavailable when a fact could not be gathered, judging nothing else", () => {
     const d = decide(facts({ gatherError: "GitHub answered 502" }));
     expect(d.allowed).toBe(false);
-    expect(d.title).toContain("could not gather the facts: GitHub answered 502");
+    expect(reasonOf(d)).toBe("github_unavailable");
+    expect(d.checks.slice(1).map((c) => c.code)).toEqual(Array(6).fill("not_checked"));
+    expect(d.title).toContain("GitHub answered 502");
+  });
+
+  it("refuses an input that is neither one of the four nor declared", () => {
+    const inputs = {
+      context: "cm",
+      instance: "testing",
+      confirmation: "bootstrap cm testing",
+      odoo_version: "17",
+    };
+    const d = decide(facts({ dispatch: { branch: "main", inputs } }));
+    expect(reasonOf(d)).toBe("undeclared_input");
+  });
+
+  it("allows a declared input and records it with the request", () => {
+    const inputs = {
+      context: "cm",
+      instance: "testing",
+      confirmation: "bootstrap cm testing",
+      odoo_version: "17",
+    };
+    const d = decide(facts({ dispatch: { branch: "main", inputs }, declaredInputs: ["odoo_version"] }));
+    expect(reasonOf(d)).toBe("ok");
+    expect(d.request?.extra).toEqual({ odoo_version: "17" });
+  });
+
+  it("stores a decision that reads back unchanged through its schema", () => {
+    const d = decide(facts());
+    expect(decisionSchema.parse(JSON.parse(JSON.stringify(d)))).toEqual(d);
   });
 
   it("checks expiry against the clock itself, whatever the stored state says", () => {
@@ -63,23 +101,29 @@ describe("decide", () => {
     });
   });
 
-  it("never allows when any single fact is spoiled (property)", () => {
-    const spoilers: ((f: GateFacts) => GateFacts)[] = [
-      (f) => ({ ...f, run: { ...f.run, event: "push" } }),
-      (f) => ({ ...f, dispatch: null }),
-      (f) => ({ ...f, joinProblem: "ambiguous" }),
-      (f) => ({ ...f, allowedBranches: ["release"] }),
-      (f) => ({ ...f, knownLanes: new Set() }),
-      (f) => ({ ...f, grants: [] }),
-      (f) => ({ ...f, grants: [{ ...cmGrant, state: "suspended" }] }),
-      (f) => ({ ...f, inFlight: { runId: 9, attempt: 1 } }),
-      (f) => ({ ...f, run: { ...f.run, attempt: 2 }, earlierAttempts: [{ attempt: 1, allowed: true }] }),
-      (f) => ({ ...f, gatherError: "x" }),
+  it("never allows when any fact is spoiled, and names one of the spoiled facts (property)", () => {
+    const spoilers: [(f: GateFacts) => GateFacts, string][] = [
+      [(f) => ({ ...f, run: { ...f.run, event: "push" } }), "not_dispatched"],
+      [(f) => ({ ...f, dispatch: null }), "no_dispatch"],
+      [(f) => ({ ...f, joinProblem: "ambiguous" }), "ambiguous_dispatch"],
+      [(f) => ({ ...f, allowedBranches: ["release"] }), "branch_not_allowed"],
+      [(f) => ({ ...f, knownLanes: new Set() }), "unknown_lane"],
+      [(f) => ({ ...f, grants: [] }), "no_grant"],
+      [(f) => ({ ...f, grants: [{ ...cmGrant, state: "suspended" }] }), "grant_suspended"],
+      [(f) => ({ ...f, inFlight: { runId: 9, attempt: 1 } }), "lane_busy"],
+      [
+        (f) => ({ ...f, run: { ...f.run, attempt: 2 }, earlierAttempts: [{ attempt: 1, allowed: true }] }),
+        "rerun_of_allowed",
+      ],
+      [(f) => ({ ...f, run: { ...f.run, finished: true } }), "run_finished"],
+      [(f) => ({ ...f, gatherError: "x" }), "github_unavailable"],
     ];
     fc.assert(
       fc.property(fc.subarray(spoilers, { minLength: 1 }), fc.string(), (chosen, phrase) => {
-        const spoiled = chosen.reduce((f, spoil) => spoil(f), facts());
-        expect(decide(spoiled).allowed).toBe(false);
+        const spoiled = chosen.reduce((f, [spoil]) => spoil(f), facts());
+        const d = decide(spoiled);
+        expect(d.allowed).toBe(false);
+        expect(chosen.map(([, code]) => code)).toContain(reasonOf(d));
         const wrongPhrase = facts({
           dispatch: {
             branch: "main",
@@ -97,7 +141,7 @@ describe("parseRequest", () => {
   it("defaults the source to empty and normalises the lane", () => {
     expect(parseRequest({ context: " CM ", instance: "Testing", confirmation: "x" })).toEqual({
       ok: true,
-      request: { lane: "cm/testing", source: "empty", confirmation: "x" },
+      request: { lane: "cm/testing", source: "empty", confirmation: "x", extra: {} },
     });
   });
 

@@ -2,7 +2,16 @@ import { describe, expect, it } from "vitest";
 import { operations } from "../../src/adapters/store/schema.ts";
 import { gateSweep, reconcileOperations } from "../../src/pipelines/gate/sweep.ts";
 import { DEMO_CONFIG } from "../../standin/world.ts";
-import { approved, BOOTSTRAP, checksOf, dispatch, inputs, runOf, SYO_BODY } from "../support/gate.ts";
+import {
+  approved,
+  BOOTSTRAP,
+  checksOf,
+  dispatch,
+  inputs,
+  reasonOf,
+  runOf,
+  SYO_BODY,
+} from "../support/gate.ts";
 import { CM_OPW_BODY, createWorld, REPO, type World } from "../support/world.ts";
 
 function decision(w: World, runId: number, attempt = 1) {
@@ -21,7 +30,7 @@ describe("the gate allows", () => {
     expect(check?.headSha).toBe(runOf(w, runId)?.headSha);
     expect(check?.output.summary).toContain(`issues/${issue}`);
     expect(w.db.select().from(operations).all()).toMatchObject([
-      { lane: "cm/testing", state: "in_flight", issueNumber: issue },
+      { lane: "cm/testing", state: "requested", issueNumber: issue },
     ]);
     expect(w.problems).toEqual([]);
   });
@@ -80,8 +89,9 @@ describe("the gate refuses", () => {
     await approved(w);
     const missing = await dispatch(w, { context: "cm", instance: "testing", source: "empty" });
     const extra = await dispatch(w, { ...inputs("cm/prod", "empty", "bootstrap cm prod"), force: "yes" });
-    expect(decision(w, missing)?.output.summary).toContain("input confirmation");
-    expect(decision(w, extra)?.output.summary).toContain("unexpected input force");
+    expect(decision(w, missing)?.conclusion).toBe("failure");
+    expect(reasonOf(w, missing)).toBe("bad_inputs");
+    expect(reasonOf(w, extra)).toBe("undeclared_input");
   });
 
   it.each([
@@ -124,7 +134,8 @@ describe("the gate refuses", () => {
       event: "push",
     });
     await w.send(requested);
-    expect(decision(w, runId)?.output.title).toContain("started by push");
+    expect(decision(w, runId)?.conclusion).toBe("failure");
+    expect(reasonOf(w, runId)).toBe("not_dispatched");
   });
 
   it("a dispatch from a branch the config does not allow", async () => {
@@ -137,7 +148,8 @@ describe("the gate refuses", () => {
       actor: "olivia",
     });
     await w.send(d.dispatch, d.requested);
-    expect(decision(w, d.runId)?.output.title).toContain("feature is not an allowed branch");
+    expect(decision(w, d.runId)?.conclusion).toBe("failure");
+    expect(reasonOf(w, d.runId)).toBe("branch_not_allowed");
   });
 
   it("a run it cannot tie to exactly one dispatch", async () => {
@@ -157,6 +169,7 @@ describe("the gate refuses", () => {
     });
     await w.send(a.dispatch, b.dispatch, a.requested);
     expect(decision(w, a.runId)?.output.title).toContain("put the lane in the workflow's run-name");
+    expect(reasonOf(w, a.runId)).toBe("ambiguous_dispatch");
   });
 
   it("a second run on a lane while the first is in flight, and allows one after it completes", async () => {
@@ -165,6 +178,7 @@ describe("the gate refuses", () => {
     const first = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
     const second = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
     expect(decision(w, second)?.output.title).toContain(`run ${first} (attempt 1) is already operating`);
+    expect(reasonOf(w, second)).toBe("lane_busy");
     await w.send(w.gh.completeRun(REPO, first, "success"));
     const third = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
     expect(decision(w, third)?.conclusion).toBe("success");
@@ -176,7 +190,8 @@ describe("the gate refuses", () => {
     const runId = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
     await w.send(w.gh.completeRun(REPO, runId, "failure"));
     await w.send(w.gh.rerunRun(REPO, runId, "olivia"));
-    expect(decision(w, runId, 2)?.output.title).toContain("attempt 1 of this run was already allowed");
+    expect(decision(w, runId, 2)?.conclusion).toBe("failure");
+    expect(reasonOf(w, runId, 2)).toBe("rerun_of_allowed");
   });
 });
 
@@ -196,7 +211,8 @@ describe("authoritative lanes and proofs", () => {
     const w = await createWorld();
     await approved(w, SYO);
     const runId = await dispatch(w, restore());
-    expect(decision(w, runId)?.output.title).toContain("no successful backup.yml run for syo/prod");
+    expect(decision(w, runId)?.conclusion).toBe("failure");
+    expect(reasonOf(w, runId)).toBe("no_fresh_backup");
   });
 
   it("refuses with a stale backup proof", async () => {
@@ -207,7 +223,8 @@ describe("authoritative lanes and proofs", () => {
     await proof(w, "restore-verify.yml");
     w.advance(25 * 60);
     const runId = await dispatch(w, restore());
-    expect(decision(w, runId)?.output.title).toContain("in the last 24 h");
+    expect(decision(w, runId)?.conclusion).toBe("failure");
+    expect(reasonOf(w, runId)).toBe("no_fresh_backup");
   });
 
   it("refuses with a restore proof older than the backup", async () => {
@@ -217,7 +234,8 @@ describe("authoritative lanes and proofs", () => {
     w.advance(5);
     await proof(w, "backup.yml");
     const runId = await dispatch(w, restore());
-    expect(decision(w, runId)?.output.title).toContain("started after the latest backup finished");
+    expect(decision(w, runId)?.conclusion).toBe("failure");
+    expect(reasonOf(w, runId)).toBe("no_restore_proof");
   });
 
   it("allows with a fresh backup and a newer restore verification", async () => {
@@ -234,8 +252,12 @@ describe("authoritative lanes and proofs", () => {
     const w = await createWorld();
     await approved(w, SYO);
     await proof(w, "backup.yml", "failure");
+    w.advance(5);
+    // A restore verification after the failed backup: counting the failed run would allow.
+    await proof(w, "restore-verify.yml");
     const runId = await dispatch(w, restore());
     expect(decision(w, runId)?.conclusion).toBe("failure");
+    expect(reasonOf(w, runId)).toBe("no_fresh_backup");
   });
 });
 
@@ -344,7 +366,8 @@ describe("deliveries and lifecycle of a gated run", () => {
     expect(checksOf(w, d.runId)).toHaveLength(0);
     w.advance(3);
     await gateSweep(w.deps, w.probot);
-    expect(decision(w, d.runId)?.output.title).toContain("no workflow_dispatch delivery could be joined");
+    expect(decision(w, d.runId)?.conclusion).toBe("failure");
+    expect(reasonOf(w, d.runId)).toBe("no_dispatch");
   });
 
   it("retries the cancel of a refused run on the next sweep when the first cancel failed", async () => {

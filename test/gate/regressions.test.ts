@@ -2,7 +2,7 @@
 // refuse, lose a decision or block a lane; each now asserts the fail-closed behaviour.
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import * as gate from "../../src/adapters/store/gate.ts";
+import * as runStore from "../../src/adapters/store/runs.ts";
 import { decisions, protectionRequests } from "../../src/adapters/store/schema.ts";
 import { gateSweep, reconcileOperations } from "../../src/pipelines/gate/sweep.ts";
 import { DEMO_CONFIG } from "../../standin/world.ts";
@@ -14,6 +14,7 @@ import {
   inputs,
   newest,
   ops,
+  reasonOf,
   runOf,
   SYO_BODY as SYO,
 } from "../support/gate.ts";
@@ -173,7 +174,8 @@ describe("proofs", () => {
     w.advance(5);
     await w.send(w.gh.completeRun(REPO, restore.runId, "success"));
     const runId = await dispatch(w, inputs("syo/prod", "backup_restore", "restore syo prod"));
-    expect(newest(w, runId)?.output.title).toContain("started after the latest backup finished");
+    expect(newest(w, runId)?.conclusion).toBe("failure");
+    expect(reasonOf(w, runId)).toBe("no_restore_proof");
   });
 });
 
@@ -184,7 +186,8 @@ describe("lanes do not hang and decisions are not lost", () => {
     const refused = newest(w, runId);
     await approved(w);
     await w.send(w.gh.rerequestCheckRun(REPO, refused?.id ?? 0, "olivia"));
-    expect(newest(w, runId)?.output.title).toContain("already finished");
+    expect(newest(w, runId)?.conclusion).toBe("failure");
+    expect(reasonOf(w, runId)).toBe("run_finished");
     expect(ops(w)).toEqual([]);
   });
 
@@ -251,9 +254,9 @@ describe("lanes do not hang and decisions are not lost", () => {
       blockSha: null,
       decidedAt: "x",
     };
-    gate.insertDecision(w.db, { ...base, allowed: true, checkRunId: null });
-    const fresh = gate.insertDecision(w.db, { ...base, allowed: false, checkRunId: null });
-    gate.markCheckWritten(w.db, fresh.id, 7, "y");
-    expect(gate.unwrittenDecisions(w.db)).toEqual([]);
+    runStore.insertDecision(w.db, { ...base, allowed: true, checkRunId: null });
+    const fresh = runStore.insertDecision(w.db, { ...base, allowed: false, checkRunId: null });
+    runStore.markCheckWritten(w.db, fresh.id, 7, "y");
+    expect(runStore.unwrittenDecisions(w.db)).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { laneViews } from "../../src/adapters/store/read.ts";
-import { auditLog } from "../../src/adapters/store/schema.ts";
+import { auditLog, deliveries } from "../../src/adapters/store/schema.ts";
 import { createTestApp, type TestApp } from "../support/app.ts";
 import {
   CM_OPW_BLOCK,
@@ -105,11 +105,10 @@ describe("issues deliveries through Probot, with GitHub mocked", () => {
       .get(`${repoPath}/collaborators/mia/permission`)
       .reply(502, { message: "Server Error" });
 
-    await t.probot.receive({
-      id: "d-2",
-      name: "issues",
-      payload: issuesPayload("labeled", issue, "mia"),
-    } as never);
+    const delivery = { id: "d-2", name: "issues", payload: issuesPayload("labeled", issue, "mia") };
+    // The delivery fails (Probot answers 500), so GitHub's log shows it and a redelivery retries.
+    await expect(t.probot.receive(delivery as never)).rejects.toThrow(/not applied/);
+    expect(t.db.select().from(deliveries).all()).toEqual([]);
 
     expect(scope.pendingMocks()).toEqual([]);
     expect(laneViews(t.db, "acme/platform").filter((l) => l.state === "active")).toEqual([]);

@@ -46,7 +46,7 @@ describe("the gate under real concurrency", () => {
     const ops = (await (await fetch(`${s.app.base}/lanegate/api/repos/${DEMO_REPO}/operations`)).json()) as {
       operations: { state: string }[];
     };
-    expect(ops.operations).toEqual([expect.objectContaining({ state: "in_flight" })]);
+    expect(ops.operations).toEqual([expect.objectContaining({ state: "requested" })]);
   });
 
   it("links the check run to the run's read model when a public URL is configured", async () => {

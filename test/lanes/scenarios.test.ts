@@ -289,7 +289,9 @@ describe("the grant lifecycle", () => {
     );
     const n = await approvedIssue(w, body);
     w.gh.failNext({ pathPattern: /contents/, status: 502, times: 10 });
-    await w.send(w.gh.editIssueBody(REPO, n, `${body}\nping`, "olivia"));
+    await expect(w.send(w.gh.editIssueBody(REPO, n, `${body}\nping`, "olivia"))).rejects.toThrow(
+      /not applied/,
+    );
     await rederive(w.deps, await w.probot.auth(w.gh.repo(REPO).installationId), REF, {
       deliveryId: null,
       event: "expiry sweep",
@@ -342,6 +344,29 @@ describe("deliveries are triggers, not the truth", () => {
     expect(report).toMatchObject({ repositories: 1, issues: 1, failures: [] });
     expect(states(w)).toEqual(["retired", "retired", "retired", "retired"]);
     expect(w.problems).toEqual([]);
+  });
+
+  it("prints the plan of a dry-run reconcile and changes nothing, then applies the same plan", async () => {
+    const w = await createWorld();
+    const n = await approvedIssue(w);
+    w.gh.closeIssue(REPO, n, "olivia"); // the delivery is lost
+    const octokit = await w.probot.auth(w.gh.repo(REPO).installationId);
+    const audit = w.db.select().from(auditLog).all().length;
+    const writes = () => w.gh.requests.filter((r) => r.method !== "GET").length;
+    const before = writes();
+    const dry = await reconcileRepo(w.deps, octokit, REF, null, { dryRun: true });
+    expect(dry.plans[0]?.changes.map((c) => [c.lane, c.kind === "update" && c.to.state])).toEqual([
+      ["cm/testing", "retired"],
+      ["cm/prod", "retired"],
+      ["opw/testing", "retired"],
+      ["opw/prod", "retired"],
+    ]);
+    expect(w.state("cm/testing")).toBe("active");
+    expect(w.db.select().from(auditLog).all().length).toBe(audit);
+    expect(writes()).toBe(before);
+    const applied = await reconcileRepo(w.deps, octokit, REF, null);
+    expect(applied.plans).toEqual(dry.plans);
+    expect(w.state("cm/testing")).toBe("retired");
   });
 
   it("suspends when the block changed and the edit's delivery was missed", async () => {

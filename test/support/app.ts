@@ -3,6 +3,7 @@
 // to the local stand-in).
 import { generateKeyPairSync } from "node:crypto";
 import { Probot, ProbotOctokit } from "probot";
+import { afterEach, expect } from "vitest";
 import { type Db, openDatabase } from "../../src/adapters/store/db.ts";
 import { lanegate } from "../../src/app.ts";
 import { Lifecycle } from "../../src/service/lifecycle.ts";
@@ -16,6 +17,21 @@ export const { privateKey: PRIVATE_KEY } = generateKeyPairSync("rsa", {
   publicKeyEncoding: { type: "spki", format: "pem" },
 });
 
+const watched: string[][] = [];
+// Every test that drives the app ends by checking each request it made against GitHub's OpenAPI
+// description: not an opt-in assertion a test can forget.
+afterEach(() => {
+  const problems = watched.splice(0).flat();
+  expect(problems, "requests that do not match GitHub's OpenAPI description").toEqual([]);
+});
+
+/** A list the current test's requests are checked into; it must be empty when the test ends. */
+export function watchedRequests(): string[] {
+  const problems: string[] = [];
+  watched.push(problems);
+  return problems;
+}
+
 export interface TestApp {
   probot: Probot;
   db: Db;
@@ -26,7 +42,7 @@ export interface TestApp {
 
 export async function createTestApp(options: { baseUrl?: string; db?: Db } = {}): Promise<TestApp> {
   const db = options.db ?? openDatabase(":memory:");
-  const problems: string[] = [];
+  const problems = watchedRequests();
   const clock = { now: new Date("2026-11-23T10:00:00Z") };
   const checkedFetch: typeof fetch = async (input, init) => {
     const request = new Request(input, init);

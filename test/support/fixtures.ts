@@ -10,7 +10,7 @@ interface ExampleGroup {
 }
 const examples = createRequire(import.meta.url)("@octokit/webhooks-examples") as ExampleGroup[];
 
-function example(event: string, action: string): Json {
+export function example(event: string, action: string): Json {
   const group = examples.find((g) => g.name === event);
   const found = group?.examples.find((e) => e.action === action && (e.installation as Json | undefined)?.id);
   const any = found ?? group?.examples.find((e) => e.action === action);

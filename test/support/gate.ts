@@ -1,7 +1,7 @@
 // Helpers for gate scenarios on the stand-in: an approval issue, dispatches as an operator
 // makes them, and the check runs the wait action would read.
 
-import { operations } from "../../src/adapters/store/schema.ts";
+import { decisions, operations } from "../../src/adapters/store/schema.ts";
 import type { WorkflowInputs } from "../../standin/index.ts";
 import { CM_OPW_BODY, REPO, type World } from "./world.ts";
 
@@ -58,3 +58,9 @@ export function checksOf(w: World, runId: number, attempt = 1) {
 export const newest = (w: World, runId: number, attempt = 1) => checksOf(w, runId, attempt).at(-1);
 export const runOf = (w: World, runId: number) => w.gh.repo(REPO).runs.get(runId);
 export const ops = (w: World) => w.db.select().from(operations).all();
+
+/** The reason code of the newest decision for an attempt: the first failing check's code, or ok. */
+export function reasonOf(w: World, runId: number, attempt = 1): string | undefined {
+  const rows = w.db.select().from(decisions).all();
+  return rows.filter((d) => d.runId === runId && d.attempt === attempt).at(-1)?.reason ?? undefined;
+}

@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { afterEach } from "vitest";
 import { type RunningLanegate, startLanegate } from "../../src/server.ts";
 import type { LocalGitHub } from "../../standin/world.ts";
+import { watchedRequests } from "./app.ts";
+import { checkRequest } from "./openapi.ts";
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -50,6 +52,10 @@ export async function boot(
     // The read models are closed by default when serving an App; these tests read them openly.
     LANEGATE_API_PUBLIC: "true",
     ...options.env,
+  };
+  const problems = watchedRequests();
+  local.standin.onRequest = (method, url, body) => {
+    problems.push(...checkRequest(method, `https://api.github.com${url}`, body));
   };
   const app = await startLanegate({
     env,

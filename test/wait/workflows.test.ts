@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 
 const ROOT = join(import.meta.dirname, "../..");
-const EXAMPLES = ["odoo-stable-bootstrap.yml", "backup.yml", "restore-verify.yml"];
+const EXAMPLES = ["odoo-stable-bootstrap.yml", "backup.yml", "restore-verify.yml", "deploy.yml"];
 const BOOTSTRAP = "odoo-stable-bootstrap.yml";
 
 let lint: RunActionlint;
@@ -146,9 +146,9 @@ describe("the example gated workflow", () => {
 describe("the example workflows' actions", () => {
   // GitHub's own actions at their current major versions, all on Node 24 (Node 20 actions were
   // forced onto Node 24 in June 2026). Update this table when a new major ships.
-  const CURRENT: Record<string, string> = { "actions/checkout": "v6" };
+  const CURRENT: Record<string, string> = { "actions/checkout": "v6", "actions/upload-artifact": "v7" };
 
-  it.each([BOOTSTRAP, "backup.yml", "restore-verify.yml"])(
+  it.each([BOOTSTRAP, "backup.yml", "restore-verify.yml", "deploy.yml"])(
     "%s uses current majors of GitHub's actions",
     (name) => {
       const uses = [...example(name).matchAll(/uses: (actions\/[\w-]+)@(\S+)/g)].map((m) => [m[1], m[2]]);
@@ -156,6 +156,22 @@ describe("the example workflows' actions", () => {
       for (const [action = "", version] of uses) expect(version, action).toBe(CURRENT[action]);
     },
   );
+});
+
+describe("the example workflows report their result to lanegate", () => {
+  it.each([
+    [BOOTSTRAP, "bootstrap", "bootstrap"],
+    ["deploy.yml", "deploy", "deployment"],
+  ])("%s writes and uploads lanegate-result even when a step failed", (name, job, kind) => {
+    const steps = list(field(parse(example(name)), "jobs", job, "steps"));
+    const [write, upload] = steps.slice(-2);
+    expect(field(write, "if")).toBe("always()");
+    expect(String(field(write, "run"))).toContain(`kind: "${kind}"`);
+    expect(String(field(write, "run"))).toContain("> lanegate-result.json");
+    expect(field(upload, "if")).toBe("always()");
+    expect(field(upload, "uses")).toBe("actions/upload-artifact@v7");
+    expect(field(upload, "with")).toMatchObject({ name: "lanegate-result", path: "lanegate-result.json" });
+  });
 });
 
 describe("the example proof workflows", () => {

@@ -35,6 +35,13 @@ export async function loadConfig(octokit: Octokit, ref: RepoRef): Promise<Config
   }
 }
 
+/** The web address of the server an Octokit talks to: `https://ghe.example` for `.../api/v3`. */
+export function webBaseOf(octokit: Octokit): string {
+  const api = octokit.request.endpoint.DEFAULTS.baseUrl.replace(/\/+$/, "");
+  if (api === "https://api.github.com") return "https://github.com";
+  return api.replace(/\/api\/v3$/, "");
+}
+
 export function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -55,7 +62,9 @@ export async function readIssueFacts(
   config: LanegateConfig,
   now: Date,
 ): Promise<IssueFacts> {
-  const url = `https://github.com/${ref.owner}/${ref.repo}/issues/${number}`;
+  // GitHub gives an issue's page with the issue; one it no longer shows gets the same shape of
+  // link on the server lanegate talks to (GitHub Enterprise Server included), never github.com.
+  const url = `${webBaseOf(octokit)}/${ref.owner}/${ref.repo}/issues/${number}`;
   const gone = (presence: IssueFacts["presence"]): IssueFacts => ({
     number,
     url,

@@ -3,9 +3,11 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { RunResult } from "better-sqlite3";
 import Database from "better-sqlite3";
 import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";
 import * as schema from "./schema.ts";
 
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
@@ -53,4 +55,11 @@ function connect(client: Database.Database): Db {
   client.pragma("busy_timeout = 5000");
   client.pragma("foreign_keys = ON");
   return drizzle(client, { schema }) as Db;
+}
+
+/** A database or a transaction: every query here runs in either. */
+export type Q = BaseSQLiteDatabase<"sync", RunResult, typeof schema>;
+
+export function transaction<T>(db: Db, fn: (q: Q) => T): T {
+  return db.transaction((tx) => fn(tx), { behavior: "immediate" });
 }

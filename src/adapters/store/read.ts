@@ -1,35 +1,15 @@
 // SQL for the read models: what the HTTP routes and the CLI show. Read-only.
 import { and, desc, eq, lt } from "drizzle-orm";
-import type { DataAuthority, LanePolicy, LaneState } from "../../core/domain.ts";
-import type { Q } from "./lanes.ts";
+import { dataAuthoritySchema, type LanePolicy, lanePolicySchema } from "../../core/domain.ts";
+import { type LaneView as CoreLaneView, viewLane } from "../../core/lanes/lane-view.ts";
+import type { Q } from "./db.ts";
+import { inventoryView, operationEvidenceView } from "./evidence.ts";
 import * as t from "./schema.ts";
 
 type GrantRow = typeof t.grants.$inferSelect;
 
-export interface LaneView {
-  lane: string;
-  data_authority: DataAuthority;
-  allowed_rebuild_sources: string[];
-  upstream_source: string | null;
-  state: LaneState;
-  reason: string;
-  grant: {
-    issue: number;
-    url: string;
-    approver: string | null;
-    approved_at: string | null;
-    expires_at: string | null;
-    block_sha256: string | null;
-  } | null;
-  /** Where each part of the answer comes from: the reviewed config, an approval issue, or nowhere. */
-  from: Record<
-    "data_authority" | "allowed_rebuild_sources" | "expires_at" | "approval_issue",
-    "config" | "issue" | "none"
-  >;
-}
-
-// Of a lane's open rows, the one that says most about it.
-const PRECEDENCE: LaneState[] = ["active", "suspended", "conflict", "pending", "invalid"];
+/** A lane as the read models show it: the core's view, plus (v2) what the evidence says. */
+export type LaneView = CoreLaneView & { inventory: ReturnType<typeof inventoryView> };
 
 export function laneViews(q: Q, repo: string): LaneView[] {
   const declared = q.select().from(t.declaredLanes).where(eq(t.declaredLanes.repo, repo)).all();
@@ -117,6 +97,7 @@ export function operationView(q: Q, repo: string, id: number) {
     ...operationSummary(op),
     decision: decision ? decisionSummary(decision) : null,
     run: runSummary(q, repo, op.runId),
+    ...operationEvidenceView(q, repo, op.runId, op.attempt),
   };
 }
 
@@ -196,51 +177,26 @@ function laneView(
   declared: typeof t.declaredLanes.$inferSelect | undefined,
   allRows: GrantRow[],
 ): LaneView {
-  const rows = allRows.filter((r) => r.lane === lane);
-  const open = rows.filter((r) => r.endedAt === null);
-  const row =
-    PRECEDENCE.map((s) => open.find((r) => r.state === s)).find((r) => r !== undefined) ?? open[0] ?? rows[0];
-  const policy = (row?.policy ?? null) as LanePolicy | null;
-  const fromIssue = row !== undefined && row.endedAt === null;
-  const authority: DataAuthority =
-    policy && fromIssue ? policy.data_authority : ((declared?.dataAuthority ?? "unknown") as DataAuthority);
-  return {
-    lane,
-    data_authority: authority,
-    allowed_rebuild_sources: fromIssue && policy ? policy.allowed_rebuild_sources : [],
-    upstream_source: fromIssue && policy ? policy.upstream_source : null,
-    state: row ? (row.state as LaneState) : declared ? "pending" : "unknown",
-    reason: row
-      ? row.reason
-      : declared
-        ? "declared in .github/lanegate.yml; no approval issue grants it"
-        : "no approval issue or config names this lane",
-    grant: row
-      ? {
-          issue: row.issueNumber,
-          url: issueUrl(q, repo, row.issueNumber),
-          approver: row.approver,
-          approved_at: row.approvedAt,
-          expires_at: row.expiresAt,
-          block_sha256: row.blockSha,
-        }
-      : null,
-    from: {
-      data_authority: policy && fromIssue ? "issue" : declared ? "config" : "none",
-      allowed_rebuild_sources: fromIssue && policy ? "issue" : "none",
-      expires_at: fromIssue && row?.expiresAt ? "issue" : "none",
-      approval_issue: row ? "issue" : "none",
-    },
-  };
+  const rows = allRows
+    .filter((r) => r.lane === lane)
+    .map((r) => ({ ...r, url: issueUrl(q, repo, r.issueNumber), policy: lanePolicy(r.policy) }));
+  const authority = declared ? dataAuthoritySchema.parse(declared.dataAuthority) : null;
+  return { ...viewLane(lane, authority, rows), inventory: inventoryView(q, repo, lane) };
 }
 
-function issueUrl(q: Q, repo: string, number: number): string {
+/** The policy a grant row holds, read back through the block's own schema. */
+function lanePolicy(raw: unknown): LanePolicy | null {
+  const parsed = lanePolicySchema.safeParse(raw);
+  return parsed.success ? parsed.data : null;
+}
+
+function issueUrl(q: Q, repo: string, number: number): string | null {
   const row = q
     .select({ url: t.approvalIssues.url })
     .from(t.approvalIssues)
     .where(and(eq(t.approvalIssues.repo, repo), eq(t.approvalIssues.number, number)))
     .get();
-  return row?.url ?? `https://github.com/${repo}/issues/${number}`;
+  return row?.url ?? null;
 }
 
 export function repositoryView(q: Q, repo: string) {

@@ -265,6 +265,83 @@ export const protectionRequests = sqliteTable(
   (t) => [index("protection_by_run").on(t.repo, t.runId)],
 );
 
+/**
+ * What lanegate learned about one finished run attempt: a gated run's bootstrap record or a deploy
+ * run's deployment record (`kind`), the validated artifact or the evidence error, the inventory
+ * row it matched, and the evidence check run. `awaiting_artifact` rows are retried by the sweep.
+ */
+export const runEvidence = sqliteTable(
+  "run_evidence",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    repo: text("repo").notNull(),
+    runId: integer("run_id").notNull(),
+    attempt: integer("attempt").notNull(),
+    kind: text("kind", { enum: ["bootstrap", "deployment"] }).notNull(),
+    /** Set for an allowed gated run; null for a deployment, or a refused run that left an artifact. */
+    operationId: integer("operation_id"),
+    /** The operation's lane; for a deployment, the artifact's lane once read. */
+    lane: text("lane"),
+    workflowPath: text("workflow_path").notNull(),
+    headSha: text("head_sha").notNull(),
+    htmlUrl: text("html_url").notNull(),
+    installationId: integer("installation_id"),
+    conclusion: text("conclusion"),
+    completedAt: text("completed_at").notNull(),
+    status: text("status", { enum: ["awaiting_artifact", "recorded", "ignored"] }).notNull(),
+    artifact: text("artifact", { mode: "json" }).$type<unknown>(),
+    errorCode: text("error_code"),
+    errorMessage: text("error_message"),
+    /** The inventory table's row and the lane state it set. */
+    row: text("row"),
+    laneState: text("lane_state"),
+    reason: text("reason"),
+    recordedAt: text("recorded_at"),
+    checkRunId: integer("check_run_id"),
+    checkWrittenAt: text("check_written_at"),
+    writeError: text("write_error"),
+  },
+  (t) => [
+    uniqueIndex("run_evidence_by_attempt").on(t.repo, t.runId, t.attempt),
+    index("run_evidence_awaiting").on(t.status),
+    index("run_evidence_by_lane").on(t.repo, t.lane, t.id),
+  ],
+);
+
+/** Each phase of a run attempt as its workflow_job deliveries describe it, merged by status rank. */
+export const evidencePhases = sqliteTable(
+  "evidence_phases",
+  {
+    repo: text("repo").notNull(),
+    runId: integer("run_id").notNull(),
+    attempt: integer("attempt").notNull(),
+    phase: text("phase").notNull(),
+    job: text("job").notNull(),
+    status: text("status").notNull(),
+    conclusion: text("conclusion"),
+    startedAt: text("started_at"),
+    completedAt: text("completed_at"),
+  },
+  (t) => [primaryKey({ columns: [t.repo, t.runId, t.attempt, t.phase] })],
+);
+
+/** A lane's inventory: its evidence state, current deployment and last bootstrap, kept apart. */
+export const laneInventory = sqliteTable(
+  "lane_inventory",
+  {
+    repo: text("repo").notNull(),
+    lane: text("lane").notNull(),
+    state: text("state").notNull(),
+    reason: text("reason").notNull(),
+    currentDeployment: text("current_deployment", { mode: "json" }).$type<unknown>(),
+    lastBootstrap: text("last_bootstrap", { mode: "json" }).$type<unknown>(),
+    /** The run_evidence row that last changed it. */
+    evidenceId: integer("evidence_id").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.repo, t.lane] })],
+);
+
 /** The service's own small facts: the readiness probe's heartbeat, the last redelivery check. */
 export const serviceState = sqliteTable("service_state", {
   key: text("key").primaryKey(),

@@ -1,8 +1,8 @@
 // SQL for running the service: readiness probes, scrape-time gauges, redelivery records.
 import { eq, inArray } from "drizzle-orm";
 import { readMigrationFiles } from "drizzle-orm/migrator";
+import type { Q } from "./db.ts";
 import { type Db, MIGRATIONS_FOLDER } from "./db.ts";
-import type { Q } from "./lanes.ts";
 import * as t from "./schema.ts";
 
 /** A committed write, so readiness proves the file and its directory still take writes. */

@@ -1,6 +1,14 @@
 // The gate decision: a pure function from a run's request and the stored facts to allowed or
 // refused, carrying every check of the contract in order. Refusals are data, never exceptions.
-import { defaultConfirmation, type LanePolicy, normalizePhrase } from "../domain.ts";
+import { z } from "zod";
+import {
+  defaultConfirmation,
+  type LanePolicy,
+  lanePolicySchema,
+  normalizePhrase,
+  rebuildSourceSchema,
+} from "../domain.ts";
+import { grantStateReason, REASON_CODES, type ReasonCode } from "./reasons.ts";
 import { branchOf, type GateRequest, parseRequest } from "./request.ts";
 
 export const CHECK_NAMES = [
@@ -18,7 +26,7 @@ export interface Check {
   name: CheckName;
   ok: boolean;
   /** Stable reason code for machines; `ok` when the check passed. */
-  code: string;
+  code: ReasonCode;
   /** The sentence an operator reads. */
   message: string;
 }
@@ -50,6 +58,8 @@ export interface ProofFacts {
 export interface GateFacts {
   /** A fact lanegate could not gather (an API fault): the run is refused, never guessed. */
   gatherError: string | null;
+  /** Dispatch inputs the config declares besides the four. */
+  declaredInputs: readonly string[];
   run: { runId: number; attempt: number; event: string; headBranch: string | null; finished: boolean };
   dispatch: { branch: string; inputs: Record<string, unknown> } | null;
   joinProblem: string | null;
@@ -73,11 +83,49 @@ export interface Decision {
   title: string;
 }
 
+/** A decision as stored: read back with this schema, so a stored row is never trusted blindly. */
+export const decisionSchema: z.ZodType<Decision> = z.object({
+  allowed: z.boolean(),
+  request: z
+    .object({
+      lane: z.string(),
+      source: rebuildSourceSchema,
+      confirmation: z.string(),
+      extra: z.record(z.string(), z.string()),
+    })
+    .nullable(),
+  checks: z.array(
+    z.object({ name: z.enum(CHECK_NAMES), ok: z.boolean(), code: z.enum(REASON_CODES), message: z.string() }),
+  ),
+  grant: z
+    .object({
+      issueNumber: z.number(),
+      url: z.string(),
+      state: z.string(),
+      reason: z.string(),
+      policy: lanePolicySchema,
+      expiresAt: z.string().nullable(),
+      blockSha: z.string().nullable(),
+    })
+    .nullable(),
+  title: z.string(),
+});
+
+/** The reason a decision gives: the first failing check's code, or `ok`. */
+export const reasonOf = (d: Pick<Decision, "checks">): ReasonCode =>
+  d.checks.find((c) => !c.ok)?.code ?? "ok";
+
 const pass = (name: CheckName, message: string): Check => ({ name, ok: true, code: "ok", message });
-const fail = (name: CheckName, code: string, message: string): Check => ({ name, ok: false, code, message });
+const fail = (name: CheckName, code: ReasonCode, message: string): Check => ({
+  name,
+  ok: false,
+  code,
+  message,
+});
 
 export function decide(facts: GateFacts): Decision {
-  const parsed = facts.dispatch ? parseRequest(facts.dispatch.inputs) : null;
+  if (facts.gatherError) return undecidable(facts.gatherError);
+  const parsed = facts.dispatch ? parseRequest(facts.dispatch.inputs, facts.declaredInputs) : null;
   const request = parsed?.ok ? parsed.request : null;
   const checks: Check[] = [checkDispatch(facts, parsed)];
   const grant = request ? findGrant(facts.grants, request) : null;
@@ -104,6 +152,22 @@ export function decide(facts: GateFacts): Decision {
   };
 }
 
+/** A fact could not be gathered from GitHub: refused, and no check is judged on guesses. */
+function undecidable(error: string): Decision {
+  const checks = CHECK_NAMES.map((name, i) =>
+    i === 0
+      ? fail(name, "github_unavailable", `could not gather the facts from GitHub: ${error}`)
+      : fail(name, "not_checked", "not checked: the facts could not be gathered"),
+  );
+  return {
+    allowed: false,
+    request: null,
+    checks,
+    grant: null,
+    title: decisionTitle(false, null, null, checks),
+  };
+}
+
 /** The check run's one-line title: the decision, or the first reason it was refused. */
 export function decisionTitle(
   allowed: boolean,
@@ -117,31 +181,34 @@ export function decisionTitle(
 }
 
 function checkDispatch(facts: GateFacts, parsed: ReturnType<typeof parseRequest> | null): Check {
-  const problems: string[] = facts.gatherError ? [`could not gather the facts: ${facts.gatherError}`] : [];
+  const problems: { code: ReasonCode; message: string }[] = [];
+  const problem = (code: ReasonCode, message: string) => problems.push({ code, message });
   if (facts.run.event !== "workflow_dispatch") {
-    problems.push(`the run was started by ${facts.run.event}, not by a manual workflow_dispatch`);
+    problem("not_dispatched", `the run was started by ${facts.run.event}, not by a manual workflow_dispatch`);
   } else if (facts.joinProblem) {
-    problems.push(facts.joinProblem);
+    problem("ambiguous_dispatch", facts.joinProblem);
   } else if (!facts.dispatch) {
-    problems.push("no workflow_dispatch delivery could be joined to this run");
+    problem("no_dispatch", "no workflow_dispatch delivery could be joined to this run");
   }
-  if (facts.run.finished) problems.push("the run has already finished; there is nothing left to allow");
+  if (facts.run.finished)
+    problem("run_finished", "the run has already finished; there is nothing left to allow");
   if (facts.dispatch) {
     const branch = facts.run.headBranch ?? "(none)";
     if (branch !== facts.dispatch.branch) {
-      problems.push(`the run is on ${branch} but was dispatched from ${facts.dispatch.branch}`);
+      problem("branch_mismatch", `the run is on ${branch} but was dispatched from ${facts.dispatch.branch}`);
     }
     if (!facts.allowedBranches.includes(branchOf(branch))) {
-      problems.push(`${branch} is not an allowed branch (allowed: ${facts.allowedBranches.join(", ")})`);
+      const allowed = facts.allowedBranches.join(", ");
+      problem("branch_not_allowed", `${branch} is not an allowed branch (allowed: ${allowed})`);
     }
   }
   if (parsed && !parsed.ok) problems.push(...parsed.problems);
   if (parsed?.ok && !facts.knownLanes.has(parsed.request.lane)) {
-    problems.push(
-      `${parsed.request.lane} is an unknown lane: neither the config nor any approval issue names it`,
-    );
+    const lane = parsed.request.lane;
+    problem("unknown_lane", `${lane} is an unknown lane: neither the config nor any approval issue names it`);
   }
-  if (problems.length > 0) return fail("dispatch", "bad_dispatch", problems.join("; "));
+  const first = problems[0];
+  if (first) return fail("dispatch", first.code, problems.map((p) => p.message).join("; "));
   return pass("dispatch", `dispatched by hand from ${facts.run.headBranch} for a known lane`);
 }
 
@@ -177,7 +244,7 @@ function checkInForce(grant: GrantFact | null, now: Date): Check {
   if (grant.state !== "active") {
     return fail(
       "grant_in_force",
-      `grant_${grant.state}`,
+      grantStateReason(grant.state),
       `the grant from issue #${grant.issueNumber} is ${grant.state}: ${grant.reason}`,
     );
   }

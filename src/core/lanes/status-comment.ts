@@ -1,6 +1,8 @@
 // Renders the one status comment lanegate keeps on an approval issue. Pure: outcome in, Markdown out.
 import { createHash } from "node:crypto";
 import { defaultConfirmation, type LaneState } from "../domain.ts";
+import type { Decision } from "../gate/decision.ts";
+import type { OperationState } from "../operations.ts";
 import type { IssueOutcome } from "./lifecycle.ts";
 
 /** Marks lanegate's own status comment, so it is found again and edited in place. */
@@ -21,13 +23,48 @@ const ICON: Record<LaneState, string> = {
 const MAX_BODY = 65_000;
 const MAX_ERRORS = 50;
 
-/** A recent gated run for one of the issue's lanes, as the gate records it. */
+/** A recent gated run for one of the issue's lanes, as the gate recorded it. */
+export interface RecentRunFact {
+  runId: number;
+  attempt: number;
+  lane: string;
+  runUrl: string;
+  allowed: boolean;
+  /** The decision as stored; null for a row written before decisions were stored whole. */
+  decision: Decision | null;
+  operation: { state: OperationState; conclusion: string | null } | null;
+}
+
+/** A recent gated run as the comment's table shows it. */
 export interface RecentRun {
   lane: string;
   runUrl: string;
   source: string;
   decision: string;
   outcome: string;
+  /** The lane's inventory state after the run's evidence, or `-` before it is in. */
+  laneState: string;
+}
+
+/** `laneState` is the lane's inventory state after the run's evidence, or `-` before it is in. */
+export function describeRecentRun(run: RecentRunFact, laneState: string): RecentRun {
+  const failed = run.decision?.checks.find((c) => !c.ok);
+  const op = run.operation;
+  const outcome = op
+    ? op.state === "completed"
+      ? (op.conclusion ?? "completed")
+      : op.state
+    : run.allowed
+      ? "-"
+      : "cancelled or not run";
+  return {
+    lane: run.lane,
+    runUrl: run.runUrl,
+    source: run.decision?.request?.source ?? "-",
+    decision: run.allowed ? "allowed" : `refused: ${failed?.message ?? "see the check run"}`,
+    outcome,
+    laneState,
+  };
 }
 
 /**
@@ -94,12 +131,12 @@ export function renderStatusComment(
       "",
       "#### Recent gated runs",
       "",
-      "| Lane | Run | Source | Decision | Outcome |",
-      "|---|---|---|---|---|",
+      "| Lane | Run | Source | Decision | Outcome | Lane state |",
+      "|---|---|---|---|---|---|",
     );
     for (const r of runs) {
       lines.push(
-        `| \`${r.lane}\` | [run](${r.runUrl}) | ${r.source} | ${escapeCell(r.decision)} | ${escapeCell(r.outcome)} |`,
+        `| \`${r.lane}\` | [run](${r.runUrl}) | ${r.source} | ${escapeCell(r.decision)} | ${escapeCell(r.outcome)} | ${escapeCell(r.laneState)} |`,
       );
     }
   }

@@ -2,7 +2,8 @@
 // about, and which workflows of it the gate cares about.
 
 import { loadConfig, type Octokit, type RepoRef } from "../../adapters/github/client.ts";
-import * as store from "../../adapters/store/lanes.ts";
+import { transaction } from "../../adapters/store/db.ts";
+import * as repoStore from "../../adapters/store/repositories.ts";
 import { configInForce } from "../../core/config/load.ts";
 import type { LanegateConfig } from "../../core/config/schema.ts";
 import { workflowFile } from "../../core/gate/request.ts";
@@ -50,15 +51,15 @@ export function roles(config: LanegateConfig | null, path: string) {
 
 /** The stored config decides whether a delivery matters; a fresh load backs every decision. */
 export function storedConfig(deps: GateDeps, repo: string): LanegateConfig | null {
-  return store.hasRepository(deps.db, repo) ? store.configFor(deps.db, repo) : null;
+  return repoStore.hasRepository(deps.db, repo) ? repoStore.configFor(deps.db, repo) : null;
 }
 
 export async function currentConfig(deps: GateDeps, octokit: Octokit, target: Target) {
   const repo = repoKey(target.ref);
   const load = await loadConfig(octokit, target.ref);
-  store.transaction(deps.db, (q) => {
-    store.recordConfig(q, repo, target.installationId, load, deps.now());
-    if (target.defaultBranch) store.recordDefaultBranch(q, repo, target.defaultBranch);
+  transaction(deps.db, (q) => {
+    repoStore.recordConfig(q, repo, target.installationId, load, deps.now());
+    if (target.defaultBranch) repoStore.recordDefaultBranch(q, repo, target.defaultBranch);
   });
   return { config: configInForce(load), error: load.status === "unreadable" ? load.errors.join("; ") : null };
 }

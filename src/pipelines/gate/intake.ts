@@ -2,13 +2,16 @@
 // run that is ready is handed to the decision.
 
 import type { Octokit } from "../../adapters/github/client.ts";
-import { readRun } from "../../adapters/github/gate.ts";
-import * as gate from "../../adapters/store/gate.ts";
-import * as store from "../../adapters/store/lanes.ts";
+import * as auditStore from "../../adapters/store/audit.ts";
+import { type Q, transaction } from "../../adapters/store/db.ts";
+import { operationsForRun } from "../../adapters/store/operations.ts";
+import * as runStore from "../../adapters/store/runs.ts";
 import { joinRun } from "../../core/gate/join.ts";
 import { laneOfInputs, parseRequest, workflowFile } from "../../core/gate/request.ts";
 import { roleOf } from "../../core/gate/roles.ts";
+import type { OperationEvent } from "../../core/operations.ts";
 import { repoKey } from "../lanes/sync.ts";
+import { moveOperation } from "../operations.ts";
 import { currentConfig, type GateDeps, type RunFacts, storedConfig, type Target } from "./context.ts";
 import { evaluate } from "./evaluate.ts";
 import { answerPendingProtection } from "./publish.ts";
@@ -31,8 +34,8 @@ export async function onDispatch(
   if (!role) return;
   const parsed = parseRequest(d.inputs);
   const now = deps.now().toISOString();
-  const joined = store.transaction(deps.db, (q) => {
-    const id = gate.recordDispatch(q, {
+  const joined = transaction(deps.db, (q) => {
+    const id = runStore.recordDispatch(q, {
       role,
       lane: laneOfInputs(d.inputs),
       source: parsed.ok ? parsed.request.source : null,
@@ -45,7 +48,7 @@ export async function onDispatch(
       receivedAt: now,
     });
     if (id === null) return [];
-    store.appendAudit(q, {
+    auditStore.appendAudit(q, {
       repo,
       deliveryId: d.deliveryId,
       event: "workflow_dispatch",
@@ -56,20 +59,20 @@ export async function onDispatch(
     });
     return joinWaitingRuns(q, repo);
   });
-  for (const run of joined) await evaluateIfGated(deps, octokit, target, run, false);
+  for (const run of joined) await evaluateIfReady(deps, octokit, target, run);
 }
 
 /** Gives runs that arrived before their dispatch their dispatch, now that it may be here. */
-function joinWaitingRuns(q: store.Q, repo: string): gate.RunRow[] {
-  const joined: gate.RunRow[] = [];
-  for (const run of gate.unjoinedRuns(q, repo)) {
+function joinWaitingRuns(q: Q, repo: string): runStore.RunRow[] {
+  const joined: runStore.RunRow[] = [];
+  for (const run of runStore.unjoinedRuns(q, repo)) {
     if (run.event !== "workflow_dispatch") continue;
-    if (tryJoin(q, repo, run)) joined.push(gate.getRun(q, repo, run.runId) as gate.RunRow);
+    if (tryJoin(q, repo, run)) joined.push(runStore.getRun(q, repo, run.runId) as runStore.RunRow);
   }
   return joined;
 }
 
-function tryJoin(q: store.Q, repo: string, run: gate.RunRow): boolean {
+function tryJoin(q: Q, repo: string, run: runStore.RunRow): boolean {
   const result = joinRun(
     {
       workflowFile: workflowFile(run.workflowPath),
@@ -78,10 +81,10 @@ function tryJoin(q: store.Q, repo: string, run: gate.RunRow): boolean {
       createdAt: run.createdAt,
       displayTitle: run.displayTitle,
     },
-    gate.unclaimedDispatches(q, repo),
+    runStore.unclaimedDispatches(q, repo),
   );
-  if (result.kind === "joined") gate.claimDispatch(q, repo, run.runId, result.dispatchId);
-  if (result.kind === "ambiguous") gate.setJoinProblem(q, repo, run.runId, result.reason);
+  if (result.kind === "joined") runStore.claimDispatch(q, repo, run.runId, result.dispatchId);
+  if (result.kind === "ambiguous") runStore.setJoinProblem(q, repo, run.runId, result.reason);
   return result.kind !== "none";
 }
 
@@ -89,52 +92,50 @@ export async function onWorkflowRun(
   deps: GateDeps,
   octokit: Octokit,
   target: Target,
-  action: string,
+  delivery: { id: string | null; action: string },
   r: RunFacts,
 ) {
+  const { action } = delivery;
+  const deliveryId = delivery.id;
   const repo = repoKey(target.ref);
   const known = storedConfig(deps, repo) ?? (await currentConfig(deps, octokit, target)).config;
   const role = roleOf(known, r.workflowPath);
   if (!role) return;
   const now = deps.now().toISOString();
-  const run = store.transaction(deps.db, (q) => {
-    const row = gate.upsertRun(q, { repo, role, ...r });
+  const run = transaction(deps.db, (q) => {
+    const row = runStore.upsertRun(q, { repo, role, ...r });
     if (row.dispatchId === null && row.joinProblem === null && row.event === "workflow_dispatch")
       tryJoin(q, repo, row);
-    if (action === "completed") {
-      for (const op of gate.operationsForRun(q, repo, r.runId)) {
-        // A late completion of an earlier attempt must not end a later attempt's operation.
-        if ((op.state !== "in_flight" && op.state !== "stale") || op.attempt !== r.attempt) continue;
-        gate.endOperation(q, op.id, "completed", r.conclusion, "workflow_run.completed", now);
-        store.appendAudit(q, {
-          repo,
-          deliveryId: null,
-          event: "workflow_run.completed",
-          actor: r.actor,
-          subject: op.lane,
-          change: `operation ${op.id} (run ${r.runId}) ended: ${r.conclusion ?? "no conclusion"}`,
-          at: now,
-        });
-      }
-    }
-    return gate.getRun(q, repo, r.runId) as gate.RunRow;
+    // A late report of an earlier attempt must not move a later attempt's operation.
+    const event = runEvent(action, r.conclusion);
+    const cause = {
+      by: `workflow_run.${action}`,
+      event: `workflow_run.${action}`,
+      actor: r.actor,
+      deliveryId,
+    };
+    for (const op of event ? operationsForRun(q, repo, r.runId) : [])
+      if (op.attempt === r.attempt && event) moveOperation(q, op, event, cause, now);
+    return runStore.getRun(q, repo, r.runId) as runStore.RunRow;
   });
   if (run.role !== "gated" || action === "completed") {
     deps.onDecided?.(target.ref, target.installationId);
     return;
   }
-  await evaluateIfGated(deps, octokit, target, { ...run, attempt: r.attempt }, false);
+  await evaluateIfReady(deps, octokit, target, { ...run, attempt: r.attempt });
 }
 
-async function evaluateIfGated(
-  deps: GateDeps,
-  octokit: Octokit,
-  target: Target,
-  run: gate.RunRow,
-  rerequested: boolean,
-) {
+/** What a run's report means for its attempt's operation. */
+function runEvent(action: string, conclusion: string | null): OperationEvent | null {
+  if (action === "completed") return { kind: "run_completed", conclusion };
+  return action === "in_progress" ? { kind: "run_started" } : null;
+}
+
+/** Decides a gated run once it has its dispatch, a join problem, or was not dispatched at all. */
+async function evaluateIfReady(deps: GateDeps, octokit: Octokit, target: Target, run: runStore.RunRow) {
+  if (run.role !== "gated") return; // proof runs are never gated
   const ready = run.dispatchId !== null || run.joinProblem !== null || run.event !== "workflow_dispatch";
-  if (ready || rerequested) await evaluate(deps, octokit, target, run, rerequested);
+  if (ready) await evaluate(deps, octokit, target, run, "delivery");
 }
 
 export async function onProtectionRule(
@@ -149,11 +150,10 @@ export async function onProtectionRule(
     return;
   }
   const repo = repoKey(target.ref);
-  store.transaction(deps.db, (q) =>
-    gate.recordProtectionRequest(q, repo, runId, p.environment, deps.now().toISOString()),
+  transaction(deps.db, (q) =>
+    runStore.recordProtectionRequest(q, repo, runId, p.environment, deps.now().toISOString()),
   );
-  const { config } = await currentConfig(deps, octokit, target);
-  await answerPendingProtection(deps, octokit, target, runId, config ?? store.configFor(deps.db, repo));
+  await answerPendingProtection(deps, octokit, target, runId);
 }
 
 export async function onCheckRerequested(
@@ -166,13 +166,10 @@ export async function onCheckRerequested(
   const [runId, attempt] = (c.externalId ?? "").split(":").map(Number);
   if (!runId || !attempt) return;
   const repo = repoKey(target.ref);
-  const stored = gate.getRun(deps.db, repo, runId);
-  if (!stored) return;
-  // Ask GitHub where the run is now: a re-request of a finished run must not open an operation.
-  const live = await readRun(octokit, target.ref, runId).catch(() => null);
-  const run = live ? { ...stored, status: live.status, conclusion: live.conclusion } : stored;
-  if (live)
-    store.transaction(deps.db, (q) => gate.setRunStatus(q, repo, runId, live.status, live.conclusion));
-  // A new check run, not an update of the old one: the newest check run carries the decision.
-  await evaluate(deps, octokit, target, { ...run, attempt }, true);
+  const stored = runStore.getRun(deps.db, repo, runId);
+  if (stored?.role !== "gated") return;
+  // GitHub is asked where the run is now: a re-request of a finished run must not open an
+  // operation, and if GitHub cannot say, the run is refused. A new check run, not an update of
+  // the old one: the newest check run carries the decision.
+  await evaluate(deps, octokit, target, { ...stored, attempt }, "github", true);
 }

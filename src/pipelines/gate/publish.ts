@@ -2,22 +2,23 @@
 // protection rules. The decision is already stored when this runs; failures are retried.
 
 import { describe, type Octokit } from "../../adapters/github/client.ts";
-import { answerProtectionRule, cancelRun, readRun, writeCheckRun } from "../../adapters/github/gate.ts";
-import * as gate from "../../adapters/store/gate.ts";
+import { answerProtectionRule, cancelRun, writeCheckRun } from "../../adapters/github/gate.ts";
+import * as runStore from "../../adapters/store/runs.ts";
 import type { LanegateConfig } from "../../core/config/schema.ts";
 import { parseLaneId } from "../../core/domain.ts";
 import type { Decision } from "../../core/gate/decision.ts";
 import { checkName, renderCheckSummary } from "../../core/gate/render.ts";
 import { refOf, repoKey } from "../lanes/sync.ts";
 import type { GateDeps, Target } from "./context.ts";
+import { gather } from "./gather.ts";
 
 /** The decision is stored; now GitHub hears it. A failed write is retried by the sweep. */
 export async function publishDecision(
   deps: GateDeps,
   octokit: Octokit,
   target: Target,
-  run: gate.RunRow,
-  row: gate.DecisionRow,
+  run: runStore.RunRow,
+  row: runStore.DecisionRow,
   decision: Decision,
   config: LanegateConfig,
 ) {
@@ -36,15 +37,15 @@ export async function publishDecision(
       summary: renderCheckSummary(decision, run.htmlUrl, operationUrl),
       detailsUrl: operationUrl,
     });
-    gate.markCheckWritten(deps.db, row.id, id, deps.now().toISOString());
+    runStore.markCheckWritten(deps.db, row.id, id, deps.now().toISOString());
   } catch (error) {
-    gate.markWriteError(deps.db, row.id, describe(error));
+    runStore.markWriteError(deps.db, row.id, describe(error));
     deps.log.warn(`${repo} run ${run.runId}: check run not written yet: ${describe(error)}`);
   }
   if (!decision.allowed && config.gate.cancel_refused_runs && run.status !== "completed") {
     await cancelRefused(deps, octokit, repo, run.runId);
   }
-  await answerPendingProtection(deps, octokit, target, run.runId, config);
+  await answerPendingProtection(deps, octokit, target, run.runId);
 }
 
 /** Cancels a refused run; a failure is left for the sweep, which tries again. */
@@ -52,7 +53,7 @@ export async function cancelRefused(deps: GateDeps, octokit: Octokit, repo: stri
   try {
     await cancelRun(octokit, refOf(repo), runId);
     // lanegate ended it: a later re-request must see a finished run, not one to allow.
-    gate.markRunCancelled(deps.db, repo, runId, deps.now().toISOString());
+    runStore.markRunCancelled(deps.db, repo, runId, deps.now().toISOString());
   } catch (e) {
     deps.log.warn(`${repo} run ${runId}: cancel failed, the sweep tries again: ${describe(e)}`);
   }
@@ -62,8 +63,8 @@ export async function cancelRefused(deps: GateDeps, octokit: Octokit, repo: stri
  * The lane as the operator typed it, for a refused request that never parsed: the wait action
  * looks for `lanegate: <its lane>`, and should read the refusal rather than time out.
  */
-function typedLane(deps: GateDeps, run: gate.RunRow): string | null {
-  const dispatch = run.dispatchId === null ? undefined : gate.dispatchById(deps.db, run.dispatchId);
+function typedLane(deps: GateDeps, run: runStore.RunRow): string | null {
+  const dispatch = run.dispatchId === null ? undefined : runStore.dispatchById(deps.db, run.dispatchId);
   const part = (v: unknown) => (typeof v === "string" ? v.trim().toLowerCase() : "");
   const typed = dispatch ? `${part(dispatch.inputs.context)}/${part(dispatch.inputs.instance)}` : "";
   // Only printable text without spaces goes into a check name.
@@ -75,53 +76,68 @@ export const PROTECTION_GRACE_MS = 5 * 60_000;
 
 /**
  * Answers the run's deployment protection requests with the decision for the run's current
- * attempt (asked of GitHub: a re-run's jobs may ask before its delivery arrives). With no
- * decision yet the request waits; past the grace period it is rejected.
+ * attempt (asked of GitHub through the gate's one gather: a re-run's jobs may ask before its
+ * delivery arrives). With no decision yet the request waits; past the grace period it is
+ * rejected. If GitHub cannot say which attempt is current, the request is rejected at once.
  */
 export async function answerPendingProtection(
   deps: GateDeps,
   octokit: Octokit,
   target: Target,
   runId: number,
-  config: LanegateConfig,
 ) {
   const repo = repoKey(target.ref);
-  const pending = gate.unansweredProtection(deps.db, repo, runId);
+  const pending = runStore.unansweredProtection(deps.db, repo, runId);
   if (pending.length === 0) return;
-  let attempt: number;
-  try {
-    attempt = (await readRun(octokit, target.ref, runId)).attempt;
-  } catch (error) {
-    deps.log.warn(
-      `${repo} run ${runId}: cannot read its attempt, protection rule left pending: ${describe(error)}`,
-    );
-    return;
-  }
-  const latest = gate
+  const stored = runStore.getRun(deps.db, repo, runId);
+  const run = stored ?? {
+    runId,
+    attempt: 1,
+    event: "workflow_dispatch",
+    headBranch: null,
+    joinProblem: null,
+  };
+  const gathered = await gather(
+    deps,
+    octokit,
+    target,
+    { ...run, dispatchId: null, status: stored?.status ?? "unknown" },
+    "github",
+  );
+  const attempt = gathered.liveAttempt;
+  const latest = runStore
     .decisionsForRun(deps.db, repo, runId)
     .filter((d) => d.attempt === attempt)
     .at(-1);
   const now = deps.now();
   for (const request of pending) {
     const overdue = now.getTime() - Date.parse(request.receivedAt) > PROTECTION_GRACE_MS;
-    if (!latest && !overdue) continue;
+    if (!gathered.error && !latest && !overdue) continue;
     const lane =
-      config.gate.environments[request.environment] ?? parseLaneId(request.environment)?.id ?? null;
-    const approved = latest?.allowed === true && lane !== null && lane === latest.lane;
-    const comment = !latest
-      ? `lanegate has no decision for attempt ${attempt} of this run`
-      : !lane
-        ? `environment ${request.environment} maps to no lane`
-        : approved
-          ? `lanegate allowed this run for ${lane}`
-          : lane !== latest.lane
-            ? `this run was decided for ${latest.lane ?? "no lane"}, not ${lane}`
-            : `lanegate refused this run for ${lane}`;
+      gathered.config.gate.environments[request.environment] ?? parseLaneId(request.environment)?.id ?? null;
+    const approved = !gathered.error && latest?.allowed === true && lane !== null && lane === latest.lane;
+    const comment = protectionComment(gathered.error, latest, attempt, lane, request.environment, approved);
     try {
       await answerProtectionRule(octokit, target.ref, runId, request.environment, approved, comment);
-      gate.answerProtection(deps.db, request.id, approved ? "approved" : "rejected", now.toISOString());
+      runStore.answerProtection(deps.db, request.id, approved ? "approved" : "rejected", now.toISOString());
     } catch (error) {
       deps.log.warn(`${repo} run ${runId}: protection rule not answered yet: ${describe(error)}`);
     }
   }
+}
+
+function protectionComment(
+  error: string | null,
+  latest: runStore.DecisionRow | undefined,
+  attempt: number | null,
+  lane: string | null,
+  environment: string,
+  approved: boolean,
+): string {
+  if (error) return `lanegate could not gather the facts from GitHub (github_unavailable): ${error}`;
+  if (!latest) return `lanegate has no decision for attempt ${attempt} of this run`;
+  if (!lane) return `environment ${environment} maps to no lane`;
+  if (approved) return `lanegate allowed this run for ${lane}`;
+  if (lane !== latest.lane) return `this run was decided for ${latest.lane ?? "no lane"}, not ${lane}`;
+  return `lanegate refused this run for ${lane} (${latest.reason ?? "refused"})`;
 }

@@ -1,29 +1,35 @@
 // `lanegate simulate`: the gate's own decision on the stored facts, for a run that was never
-// dispatched. Nothing is written, so an operator can ask "would this be allowed now?".
+// dispatched. Nothing is written and GitHub is not asked, so an operator can ask "would this be
+// allowed now?" of what lanegate knows.
 
-import { configFor, type Q } from "../../adapters/store/lanes.ts";
+import { configFor } from "../../adapters/store/repositories.ts";
 import { type Decision, decide } from "../../core/gate/decision.ts";
-import { gatherFacts } from "./evaluate.ts";
+import type { GateDeps } from "./context.ts";
+import { gather } from "./gather.ts";
 
-export function simulate(
-  q: Q,
+export async function simulate(
+  deps: Pick<GateDeps, "db" | "now" | "appId" | "log">,
   repo: string,
   lane: string,
   source: string,
   confirmation: string,
-  now: Date,
-): Decision {
-  const config = configFor(q, repo);
+): Promise<Decision> {
+  const config = configFor(deps.db, repo);
   const branch = config.gate.branches?.[0] ?? "main";
+  const [owner = "", name = ""] = repo.split("/");
   const [context = "", instance = ""] = lane.split("/");
+  const dispatch = { branch, inputs: { context, instance, source, confirmation } };
   const run = {
+    dispatch,
     runId: 0,
     attempt: 1,
     event: "workflow_dispatch",
     headBranch: branch,
     joinProblem: null,
-    finished: false,
+    dispatchId: null,
+    status: "queued",
   };
-  const dispatch = { branch, inputs: { context, instance, source, confirmation } };
-  return decide(gatherFacts(q, repo, run, dispatch, config, branch, null, now));
+  const target = { ref: { owner, repo: name }, installationId: null, defaultBranch: branch };
+  const gathered = await gather(deps, null, target, run, "stored");
+  return decide(gathered.facts(deps.db, deps.now()));
 }

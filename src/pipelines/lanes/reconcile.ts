@@ -8,9 +8,14 @@ import {
   type Octokit,
   type RepoRef,
 } from "../../adapters/github/client.ts";
-import * as store from "../../adapters/store/lanes.ts";
+import type * as auditStore from "../../adapters/store/audit.ts";
+import { transaction } from "../../adapters/store/db.ts";
+import * as grantStore from "../../adapters/store/grants.ts";
+import * as issueStore from "../../adapters/store/issues.ts";
 import { knownRepositories } from "../../adapters/store/read.ts";
+import * as repoStore from "../../adapters/store/repositories.ts";
 import { configInForce } from "../../core/config/load.ts";
+import type { GrantChange } from "../../core/lanes/grant-plan.ts";
 import { reconcileOperations } from "../gate/sweep.ts";
 import { rederive, refOf, repoKey, type SyncDeps, syncIssue } from "./sync.ts";
 
@@ -18,13 +23,24 @@ export interface ReconcileReport {
   repositories: number;
   issues: number;
   failures: string[];
+  /** Grant changes per repository: applied, or in a dry run only planned. */
+  plans: { repo: string; changes: GrantChange[] }[];
 }
 
-const TRIGGER: store.Trigger = { deliveryId: null, event: "reconcile", actor: null };
+export interface ReconcileOptions {
+  /** Read GitHub and plan the grant changes, but write nothing to the store or to GitHub. */
+  dryRun?: boolean;
+}
 
-export async function reconcileAll(deps: SyncDeps, app: Probot): Promise<ReconcileReport> {
+const TRIGGER: auditStore.Trigger = { deliveryId: null, event: "reconcile", actor: null };
+
+export async function reconcileAll(
+  deps: SyncDeps,
+  app: Probot,
+  options: ReconcileOptions = {},
+): Promise<ReconcileReport> {
   const started = Date.now();
-  const report: ReconcileReport = { repositories: 0, issues: 0, failures: [] };
+  const report: ReconcileReport = { repositories: 0, issues: 0, failures: [], plans: [] };
   const appOctokit = await app.auth();
   const installations = await appOctokit.paginate(appOctokit.rest.apps.listInstallations, { per_page: 100 });
   for (const installation of installations) {
@@ -33,10 +49,12 @@ export async function reconcileAll(deps: SyncDeps, app: Probot): Promise<Reconci
       per_page: 100,
     });
     for (const r of repos) {
-      const one = await reconcileRepo(deps, octokit, { owner: r.owner.login, repo: r.name }, installation.id);
+      const ref = { owner: r.owner.login, repo: r.name };
+      const one = await reconcileRepo(deps, octokit, ref, installation.id, options);
       report.repositories += one.repositories;
       report.issues += one.issues;
       report.failures.push(...one.failures);
+      report.plans.push(...one.plans);
     }
   }
   const took = Date.now() - started;
@@ -53,34 +71,39 @@ export async function reconcileRepo(
   octokit: Octokit,
   ref: RepoRef,
   installationId: number | null,
+  { dryRun = false }: ReconcileOptions = {},
 ): Promise<ReconcileReport> {
   const repo = repoKey(ref);
   const load = await loadConfig(octokit, ref);
   const known = knownRepositories(deps.db).includes(repo);
-  if (load.status === "missing" && !known) return { repositories: 0, issues: 0, failures: [] };
-  store.transaction(deps.db, (q) => store.recordConfig(q, repo, installationId, load, deps.now()));
+  if (load.status === "missing" && !known) return { repositories: 0, issues: 0, failures: [], plans: [] };
+  if (!dryRun) transaction(deps.db, (q) => repoStore.recordConfig(q, repo, installationId, load, deps.now()));
   const config = configInForce(load);
   const labelled = config ? await listLabelledIssues(octokit, ref, config.label) : [];
-  const live = store.liveIssues(deps.db, repo).map((i) => i.facts.number);
+  const live = issueStore.liveIssues(deps.db, repo).map((i) => i.facts.number);
   const numbers = [...new Set([...labelled, ...live])].sort((a, b) => a - b);
   const failures: string[] = [];
+  const changes: GrantChange[] = [];
   for (const number of numbers) {
-    const result = await syncIssue(deps, octokit, { ref, installationId, number }, TRIGGER);
-    if (!result.ok) failures.push(`${repo}#${number}: ${result.error}`);
+    const result = await syncIssue(deps, octokit, { ref, installationId, number }, TRIGGER, { dryRun });
+    if (result.ok) changes.push(...result.plan);
+    else failures.push(`${repo}#${number}: ${result.error}`);
   }
+  const plans = changes.length > 0 ? [{ repo, changes }] : [];
+  if (dryRun) return { repositories: 1, issues: numbers.length, failures, plans };
   try {
     await reconcileOperations(deps, octokit, repo);
   } catch (error) {
     failures.push(`${repo}: operations not reconciled: ${describe(error)}`);
   }
-  return { repositories: 1, issues: numbers.length, failures };
+  return { repositories: 1, issues: numbers.length, failures, plans };
 }
 
 /** Marks grants whose expiry has passed and updates their status comments; no GitHub reads. */
 export async function sweepExpired(deps: SyncDeps, app: Probot): Promise<string[]> {
-  const repos = store.reposWithExpiringGrants(deps.db, deps.now());
+  const repos = grantStore.reposWithExpiringGrants(deps.db, deps.now());
   for (const repo of repos) {
-    const installationId = store.installationOf(deps.db, repo);
+    const installationId = repoStore.installationOf(deps.db, repo);
     if (installationId === null) continue;
     const octokit = await app.auth(installationId);
     await rederive(deps, octokit, refOf(repo), { deliveryId: null, event: "expiry sweep", actor: null });

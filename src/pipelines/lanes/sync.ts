@@ -11,14 +11,20 @@ import {
   upsertStatusComment,
   verifyApprover,
 } from "../../adapters/github/client.ts";
+import * as auditStore from "../../adapters/store/audit.ts";
 import type { Db } from "../../adapters/store/db.ts";
-import { recentRuns } from "../../adapters/store/gate.ts";
-import * as store from "../../adapters/store/lanes.ts";
+import { type Q, transaction } from "../../adapters/store/db.ts";
+import { laneStatesOfRuns } from "../../adapters/store/evidence.ts";
+import * as grantStore from "../../adapters/store/grants.ts";
+import * as issueStore from "../../adapters/store/issues.ts";
+import * as repoStore from "../../adapters/store/repositories.ts";
+import { recentRuns } from "../../adapters/store/runs.ts";
 import { configInForce } from "../../core/config/load.ts";
 import { baselineOf, type LanegateConfig } from "../../core/config/schema.ts";
 import type { BlockApproval, IssueFacts } from "../../core/lanes/facts.ts";
+import { type GrantChange, planGrants } from "../../core/lanes/grant-plan.ts";
 import { deriveIssue, type IssueOutcome, resolveConflicts } from "../../core/lanes/lifecycle.ts";
-import { digest, renderStatusComment } from "../../core/lanes/status-comment.ts";
+import { describeRecentRun, digest, renderStatusComment } from "../../core/lanes/status-comment.ts";
 import { readPolicyBlock } from "../../core/policy/block.ts";
 import { findPolicyBlocks } from "../../core/policy/fence.ts";
 
@@ -47,7 +53,21 @@ export interface IssueTarget {
   number: number;
 }
 
-export type SyncResult = { ok: true; changed: number[] } | { ok: false; error: string };
+/** `plan` lists the grant changes the sync applied (or, in a dry run, would apply). */
+export type SyncResult = { ok: true; changed: number[]; plan: GrantChange[] } | { ok: false; error: string };
+
+export interface SyncOptions {
+  claim?: ApprovalClaim;
+  /** Read GitHub and plan, but write nothing: the transaction is rolled back, no comment is written. */
+  dryRun?: boolean;
+}
+
+/** Thrown inside a dry run's transaction to roll it back with the plan in hand. */
+class PlanOnly extends Error {
+  constructor(readonly plan: GrantChange[]) {
+    super("dry run");
+  }
+}
 
 export const repoKey = (ref: RepoRef) => `${ref.owner}/${ref.repo}`.toLowerCase();
 
@@ -73,32 +93,33 @@ export function syncIssue(
   deps: SyncDeps,
   octokit: Octokit,
   target: IssueTarget,
-  trigger: store.Trigger,
-  claim?: ApprovalClaim,
+  trigger: auditStore.Trigger,
+  options: SyncOptions = {},
 ): Promise<SyncResult> {
-  return serialized(repoKey(target.ref), () => syncIssueNow(deps, octokit, target, trigger, claim));
+  return serialized(repoKey(target.ref), () => syncIssueNow(deps, octokit, target, trigger, options));
 }
 
 async function syncIssueNow(
   deps: SyncDeps,
   octokit: Octokit,
   target: IssueTarget,
-  trigger: store.Trigger,
-  claim: ApprovalClaim | undefined,
+  trigger: auditStore.Trigger,
+  { claim, dryRun = false }: SyncOptions,
 ): Promise<SyncResult> {
   const repo = repoKey(target.ref);
   const now = deps.now();
   const fail = (stage: string, error: unknown): SyncResult => {
     const message = `${stage}: ${describe(error)}; the lane state was left as it was`;
-    store.transaction(deps.db, (q) => {
-      store.appendAudit(q, {
+    if (dryRun) return { ok: false, error: message };
+    transaction(deps.db, (q) => {
+      auditStore.appendAudit(q, {
         repo,
         ...trigger,
         subject: `#${target.number}`,
         change: message,
         at: now.toISOString(),
       });
-      store.recordIssueError(q, repo, target.number, message);
+      issueStore.recordIssueError(q, repo, target.number, message);
     });
     deps.log.warn(`${repo}#${target.number} ${message}`);
     return { ok: false, error: message };
@@ -109,7 +130,8 @@ async function syncIssueNow(
     deps.log.warn(`${repo}: .github/lanegate.yml is invalid, the defaults apply: ${load.errors.join("; ")}`);
   const config = configInForce(load);
   if (!config) {
-    store.transaction(deps.db, (q) => store.recordConfig(q, repo, target.installationId, load, now));
+    if (!dryRun)
+      transaction(deps.db, (q) => repoStore.recordConfig(q, repo, target.installationId, load, now));
     return fail("could not load .github/lanegate.yml", load.errors.join("; "));
   }
   let facts: IssueFacts;
@@ -121,42 +143,50 @@ async function syncIssueNow(
     return fail("could not read the issue or verify its approver", error);
   }
 
-  const outcomes = store.transaction(deps.db, (q) => {
-    store.recordConfig(q, repo, target.installationId, load, now);
-    const stored = store.storedIssue(q, repo, facts.number);
-    if (stored && (facts.presence === "deleted" || facts.presence === "transferred")) {
-      // GitHub no longer shows the issue here: keep what it said, so the retirement names its lanes.
-      facts = {
-        ...stored.facts,
-        presence: facts.presence,
-        presenceActor: trigger.actor,
-        readAt: facts.readAt,
-      };
-    }
-    // Applied in the same transaction as its effect: a redelivery after a failure is retried.
-    if (trigger.deliveryId) store.markDelivery(q, trigger.deliveryId, trigger.event, repo, now);
-    const known = stored !== undefined;
-    const blocks = findPolicyBlocks(facts.body);
-    if (!known && !facts.hasLabel && blocks.length === 0) return null; // not an approval issue
-    const sha = readPolicyBlock(facts.body, baselineOf(config)).sha256;
-    store.saveIssueFacts(q, repo, facts, sha, now);
-    if (sha && blocks.length === 1)
-      store.recordBlockVersion(q, repo, facts.number, sha, blocks[0]?.text ?? "", now);
-    if (approval && claim) {
-      store.recordApproval(q, repo, facts.number, approval, claim.via, trigger.deliveryId);
-      store.appendAudit(q, {
-        repo,
-        ...trigger,
-        subject: `#${facts.number}`,
-        change: `block ${approval.sha256.slice(0, 12)} approved by ${approval.approver} (${claim.via})`,
-        at: now.toISOString(),
-      });
-    }
-    return deriveAndApply(q, repo, config, trigger, now);
-  });
-  if (!outcomes) return { ok: true, changed: [] };
+  const apply = () =>
+    transaction(deps.db, (q) => {
+      repoStore.recordConfig(q, repo, target.installationId, load, now);
+      const stored = issueStore.storedIssue(q, repo, facts.number);
+      if (stored && (facts.presence === "deleted" || facts.presence === "transferred")) {
+        // GitHub no longer shows the issue here: keep what it said, so the retirement names its lanes.
+        facts = {
+          ...stored.facts,
+          presence: facts.presence,
+          presenceActor: trigger.actor,
+          readAt: facts.readAt,
+        };
+      }
+      const known = stored !== undefined;
+      const blocks = findPolicyBlocks(facts.body);
+      if (!known && !facts.hasLabel && blocks.length === 0) return null; // not an approval issue
+      const sha = readPolicyBlock(facts.body, baselineOf(config)).sha256;
+      issueStore.saveIssueFacts(q, repo, facts, sha, now);
+      if (sha && blocks.length === 1)
+        issueStore.recordBlockVersion(q, repo, facts.number, sha, blocks[0]?.text ?? "", now);
+      if (approval && claim) {
+        issueStore.recordApproval(q, repo, facts.number, approval, claim.via, trigger.deliveryId);
+        auditStore.appendAudit(q, {
+          repo,
+          ...trigger,
+          subject: `#${facts.number}`,
+          change: `block ${approval.sha256.slice(0, 12)} approved by ${approval.approver} (${claim.via})`,
+          at: now.toISOString(),
+        });
+      }
+      const result = deriveAndApply(q, repo, config, trigger, now);
+      if (dryRun) throw new PlanOnly(result.plan);
+      return result;
+    });
+  let outcomes: ReturnType<typeof apply>;
+  try {
+    outcomes = apply();
+  } catch (error) {
+    if (error instanceof PlanOnly) return { ok: true, changed: [], plan: error.plan };
+    throw error;
+  }
+  if (!outcomes) return { ok: true, changed: [], plan: [] };
   await publish(deps, octokit, target.ref, config, outcomes.all, [target.number, ...outcomes.changed]);
-  return { ok: true, changed: outcomes.changed };
+  return { ok: true, changed: outcomes.changed, plan: outcomes.plan };
 }
 
 /**
@@ -181,14 +211,20 @@ async function approvalFromClaim(
   return verdict.approver ? { sha256: sha, approver: claim.sender, approvedAt: claim.at } : null;
 }
 
-function deriveAndApply(q: store.Q, repo: string, config: LanegateConfig, trigger: store.Trigger, now: Date) {
-  const issues = store.liveIssues(q, repo);
+function deriveAndApply(q: Q, repo: string, config: LanegateConfig, trigger: auditStore.Trigger, now: Date) {
+  const issues = issueStore.liveIssues(q, repo);
   const baseline = baselineOf(config);
   const all = resolveConflicts(
     issues.map((i) => deriveIssue(i.facts, i.approvals, baseline, config.label, now)),
   );
-  const changed = store.applyOutcomes(q, repo, all, trigger, now);
-  return { all, changed };
+  const { open, history } = grantStore.grantsForPlan(
+    q,
+    repo,
+    all.map((o) => o.number),
+  );
+  const plan = planGrants(open, history, all);
+  const changed = grantStore.applyGrantChanges(q, repo, plan, trigger, now);
+  return { all, changed, plan };
 }
 
 /** Re-derives a repository from stored facts alone: the expiry sweep, which needs no GitHub read. */
@@ -196,21 +232,32 @@ export function rederive(
   deps: SyncDeps,
   octokit: Octokit,
   ref: RepoRef,
-  trigger: store.Trigger,
+  trigger: auditStore.Trigger,
   /** Also re-render issues whose grants did not change (their recent runs may have). */
   publishAll = false,
 ): Promise<number[]> {
   const repo = repoKey(ref);
   return serialized(repo, async () => {
     const now = deps.now();
-    const result = store.transaction(deps.db, (q) => {
-      const config = store.configFor(q, repo);
+    const result = transaction(deps.db, (q) => {
+      const config = repoStore.configFor(q, repo);
       return { config, ...deriveAndApply(q, repo, config, trigger, now) };
     });
     const numbers = publishAll ? result.all.map((o) => o.number) : result.changed;
     await publish(deps, octokit, ref, result.config, result.all, numbers);
     return result.changed;
   });
+}
+
+/** The recent gated runs, each with the lane state its evidence left behind. */
+function runsWithLaneState(db: Db, repo: string, lanes: string[]) {
+  const runs = recentRuns(db, repo, lanes);
+  const states = laneStatesOfRuns(
+    db,
+    repo,
+    runs.map((r) => r.runId),
+  );
+  return runs.map((r) => describeRecentRun(r, states.get(`${r.runId}:${r.attempt}`) ?? "-"));
 }
 
 async function publish(
@@ -224,15 +271,15 @@ async function publish(
   const repo = repoKey(ref);
   for (const number of new Set(numbers)) {
     const outcome = outcomes.find((o) => o.number === number);
-    const issue = store.storedIssue(deps.db, repo, number);
+    const issue = issueStore.storedIssue(deps.db, repo, number);
     if (!outcome || !issue) continue;
     const lanes = outcome.lanes.map((l) => l.lane);
-    const body = renderStatusComment(outcome, config.label, recentRuns(deps.db, repo, lanes));
+    const body = renderStatusComment(outcome, config.label, runsWithLaneState(deps.db, repo, lanes));
     const hash = digest(body);
     if (hash === issue.statusCommentDigest) continue;
     try {
       const id = await upsertStatusComment(octokit, ref, number, issue.statusCommentId, body, deps.appId);
-      store.saveStatusComment(deps.db, repo, number, id, hash);
+      issueStore.saveStatusComment(deps.db, repo, number, id, hash);
     } catch (error) {
       // The records are already right; the next sync of this repository writes the comment.
       deps.log.warn(`${repo}#${number} status comment not written: ${describe(error)}`);

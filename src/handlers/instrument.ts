@@ -5,7 +5,7 @@ import type { EmitterWebhookEventName } from "@octokit/webhooks";
 import type { Context, Probot } from "probot";
 import { z } from "zod";
 import type { Db } from "../adapters/store/db.ts";
-import { transaction } from "../adapters/store/lanes.ts";
+import { transaction } from "../adapters/store/db.ts";
 import { latestDecision, rejectDelivery } from "../adapters/store/service.ts";
 import type { Lifecycle } from "../service/lifecycle.ts";
 

@@ -1,15 +1,17 @@
-// SQL for the gate: dispatches, runs, decisions, operations, protection requests.
-import { and, desc, eq, inArray, isNull, like, lt, sql } from "drizzle-orm";
-import { type LanePolicy, parseLaneId } from "../../core/domain.ts";
-import type { Check, GrantFact, ProofRun } from "../../core/gate/decision.ts";
+// SQL for the gate's runs: dispatches, workflow runs, decisions and protection requests.
+import { and, desc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
+import { decisionSchema, type ProofRun } from "../../core/gate/decision.ts";
 import type { DispatchCandidate } from "../../core/gate/join.ts";
 import { workflowFile } from "../../core/gate/request.ts";
-import type { Q } from "./lanes.ts";
+import type { RecentRunFact } from "../../core/lanes/status-comment.ts";
+
+import type { Q } from "./db.ts";
+import { operationsForRun } from "./operations.ts";
 import * as t from "./schema.ts";
 
 export type RunRow = typeof t.workflowRuns.$inferSelect;
+
 export type DecisionRow = typeof t.decisions.$inferSelect;
-export type OperationRow = typeof t.operations.$inferSelect;
 
 /** Records a dispatch; null when this delivery was already recorded. */
 export function recordDispatch(q: Q, d: Omit<typeof t.dispatches.$inferInsert, "id">): number | null {
@@ -166,147 +168,43 @@ export function refusedStillRunning(q: Q): RunRow[] {
     .map((r) => r.run);
 }
 
-export class LaneBusy extends Error {}
-
-/** Opens an operation; the partial unique index turns a second one on the lane into LaneBusy. */
-export function openOperation(q: Q, op: Omit<typeof t.operations.$inferInsert, "id">): OperationRow {
-  try {
-    return q.insert(t.operations).values(op).returning().get();
-  } catch (error) {
-    if (error instanceof Error && "code" in error && error.code === "SQLITE_CONSTRAINT_UNIQUE")
-      throw new LaneBusy();
-    throw error;
-  }
-}
-
-export function linkDecision(q: Q, operationId: number, decisionId: number) {
-  q.update(t.operations).set({ decisionId }).where(eq(t.operations.id, operationId)).run();
-}
-
-export function inFlightOn(q: Q, repo: string, lane: string): OperationRow | undefined {
-  return q
-    .select()
-    .from(t.operations)
-    .where(
-      and(
-        eq(t.operations.repo, repo),
-        eq(t.operations.lane, lane),
-        inArray(t.operations.state, ["in_flight", "stale"]),
-      ),
-    )
-    .get();
-}
-
-export function operationsForRun(q: Q, repo: string, runId: number): OperationRow[] {
-  return q
-    .select()
-    .from(t.operations)
-    .where(and(eq(t.operations.repo, repo), eq(t.operations.runId, runId)))
-    .all();
-}
-
-export function endOperation(
-  q: Q,
-  id: number,
-  state: "completed" | "cleared",
-  conclusion: string | null,
-  by: string,
-  at: string,
-) {
-  q.update(t.operations)
-    .set({ state, conclusion, endedAt: at, endedBy: by })
-    .where(eq(t.operations.id, id))
-    .run();
-}
-
-/** In-flight operations whose lease ran out: they keep the lane blocked until reconciled. */
-export function expireLeases(q: Q, now: Date): OperationRow[] {
-  const due = q
-    .select()
-    .from(t.operations)
-    .where(and(eq(t.operations.state, "in_flight"), lt(t.operations.leaseExpiresAt, now.toISOString())))
-    .all();
-  for (const op of due)
-    q.update(t.operations).set({ state: "stale" }).where(eq(t.operations.id, op.id)).run();
-  return due;
-}
-
-export function staleOperations(q: Q): OperationRow[] {
-  return q.select().from(t.operations).where(eq(t.operations.state, "stale")).all();
-}
-
-const PROOF_RUNS_READ = 100;
+/** Enough of a lane's newest proof runs to find the latest backup and any fresh verification. */
+const PROOF_RUNS_READ = 50;
 
 /**
  * Successful, completed runs of a proof workflow whose dispatch named this lane, dispatched by
- * hand from an allowed branch: a proof workflow edited on another branch proves nothing.
+ * hand from an allowed branch: a proof workflow edited on another branch proves nothing. Role
+ * and lane are columns stored at intake, so other lanes' proofs never crowd this lane's out.
  */
-export function proofRuns(q: Q, repo: string, file: string, lane: string, branches: string[]): ProofRun[] {
-  const rows = q
-    .select({ run: t.workflowRuns, inputs: t.dispatches.inputs })
-    .from(t.workflowRuns)
-    .innerJoin(t.dispatches, eq(t.dispatches.id, t.workflowRuns.dispatchId))
+export function proofRuns(
+  q: Q,
+  repo: string,
+  role: "backup_proof" | "restore_proof",
+  lane: string,
+  branches: string[],
+): ProofRun[] {
+  return q
+    .select({ run: t.workflowRuns })
+    .from(t.dispatches)
+    .innerJoin(
+      t.workflowRuns,
+      and(eq(t.workflowRuns.repo, t.dispatches.repo), eq(t.workflowRuns.dispatchId, t.dispatches.id)),
+    )
     .where(
       and(
-        eq(t.workflowRuns.repo, repo),
+        eq(t.dispatches.repo, repo),
+        eq(t.dispatches.role, role),
+        eq(t.dispatches.lane, lane),
         eq(t.workflowRuns.status, "completed"),
         eq(t.workflowRuns.conclusion, "success"),
         eq(t.workflowRuns.event, "workflow_dispatch"),
-        like(t.workflowRuns.workflowPath, `%${file}`),
+        inArray(t.workflowRuns.headBranch, branches),
       ),
     )
-    // The newest runs are the only ones that can be fresh, or the latest backup: enough to judge.
     .orderBy(desc(t.workflowRuns.updatedAt))
     .limit(PROOF_RUNS_READ)
-    .all();
-  return rows
-    .filter(
-      ({ run, inputs }) =>
-        workflowFile(run.workflowPath) === file &&
-        branches.includes(run.headBranch ?? "") &&
-        parseLaneId(`${String(inputs.context ?? "").trim()}/${String(inputs.instance ?? "").trim()}`)?.id ===
-          lane,
-    )
-    .map(({ run }) => ({ runId: run.runId, startedAt: run.createdAt, completedAt: run.updatedAt }));
-}
-
-/** The lane's grant rows that have not ended, as the decision reads them. */
-export function laneGrants(q: Q, repo: string, lane: string): GrantFact[] {
-  return q
-    .select({ grant: t.grants, url: t.approvalIssues.url })
-    .from(t.grants)
-    .leftJoin(
-      t.approvalIssues,
-      and(eq(t.approvalIssues.repo, t.grants.repo), eq(t.approvalIssues.number, t.grants.issueNumber)),
-    )
-    .where(and(eq(t.grants.repo, repo), eq(t.grants.lane, lane), isNull(t.grants.endedAt)))
     .all()
-    .filter(({ grant }) => grant.policy !== null)
-    .map(({ grant, url }) => ({
-      issueNumber: grant.issueNumber,
-      url: url ?? `https://github.com/${repo}/issues/${grant.issueNumber}`,
-      state: grant.state,
-      reason: grant.reason,
-      policy: grant.policy as LanePolicy,
-      expiresAt: grant.expiresAt,
-      blockSha: grant.blockSha,
-    }));
-}
-
-/** Whether the config declares the lane or any approval issue has ever named it. */
-export function laneKnown(q: Q, repo: string, lane: string): boolean {
-  const declared = q
-    .select({ lane: t.declaredLanes.lane })
-    .from(t.declaredLanes)
-    .where(and(eq(t.declaredLanes.repo, repo), eq(t.declaredLanes.lane, lane)))
-    .get();
-  const named = q
-    .select({ id: t.grants.id })
-    .from(t.grants)
-    .where(and(eq(t.grants.repo, repo), eq(t.grants.lane, lane)))
-    .limit(1)
-    .get();
-  return declared !== undefined || named !== undefined;
+    .map(({ run }) => ({ runId: run.runId, startedAt: run.createdAt, completedAt: run.updatedAt }));
 }
 
 /** Protection requests not answered yet, across repositories, for the sweep to retry. */
@@ -349,13 +247,14 @@ export function expireDispatches(q: Q, before: string, at: string) {
   return due;
 }
 
-/** Runs of the last days that never got a decision: unjoinable, so refused by the sweep. */
+/** Gated runs that never got a decision: unjoinable, so refused by the sweep. */
 export function undecidedRuns(q: Q, createdBefore: string): RunRow[] {
   return q
     .select()
     .from(t.workflowRuns)
     .where(
       and(
+        eq(t.workflowRuns.role, "gated"),
         lt(t.workflowRuns.createdAt, createdBefore),
         sql`not exists (select 1 from ${t.decisions} d where d.repo = ${t.workflowRuns.repo} and d.run_id = ${t.workflowRuns.runId})`,
       ),
@@ -374,58 +273,19 @@ export function recentDecisions(q: Q, repo: string, lanes: string[], limit: numb
     .all();
 }
 
-/** The recent gated runs of some lanes, as the status comment lists them. */
-export function recentRuns(q: Q, repo: string, lanes: string[], limit = 10) {
+/** The recent gated runs of some lanes: the facts the status comment describes. */
+export function recentRuns(q: Q, repo: string, lanes: string[], limit = 10): RecentRunFact[] {
   return recentDecisions(q, repo, lanes, limit).map((d) => {
-    const run = getRun(q, repo, d.runId);
     const op = operationsForRun(q, repo, d.runId).find((o) => o.attempt === d.attempt);
-    const request = d.request as { inputs?: { source?: string } | null };
-    const failed = (d.checks as Check[]).find((c) => !c.ok);
+    const decision = decisionSchema.safeParse(d.decision);
     return {
+      runId: d.runId,
+      attempt: d.attempt,
       lane: d.lane ?? "",
-      runUrl: run?.htmlUrl ?? "",
-      source: request.inputs?.source ?? "-",
-      decision: d.allowed ? "allowed" : `refused: ${failed?.message ?? ""}`,
-      outcome: op
-        ? op.state === "completed"
-          ? (op.conclusion ?? "completed")
-          : op.state
-        : d.allowed
-          ? "-"
-          : "cancelled or not run",
+      runUrl: getRun(q, repo, d.runId)?.htmlUrl ?? "",
+      allowed: d.allowed,
+      decision: decision.success ? decision.data : null,
+      operation: op ? { state: op.state, conclusion: op.conclusion } : null,
     };
   });
-}
-
-/** An operator ends a stuck operation by hand; the audit log keeps who and why. */
-export function clearOperation(
-  q: Q,
-  repo: string,
-  id: number,
-  by: string,
-  reason: string,
-  now: Date,
-): OperationRow {
-  const op = q
-    .select()
-    .from(t.operations)
-    .where(and(eq(t.operations.repo, repo), eq(t.operations.id, id)))
-    .get();
-  if (!op) throw new Error(`no operation ${id} in ${repo}`);
-  if (op.state !== "in_flight" && op.state !== "stale")
-    throw new Error(`operation ${id} is already ${op.state}`);
-  const at = now.toISOString();
-  endOperation(q, id, "cleared", null, by, at);
-  q.insert(t.auditLog)
-    .values({
-      repo,
-      deliveryId: null,
-      event: "operator",
-      actor: by,
-      subject: op.lane,
-      change: `operation ${id} (run ${op.runId}) cleared: ${reason}`,
-      at,
-    })
-    .run();
-  return op;
 }

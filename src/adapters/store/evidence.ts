@@ -1,0 +1,280 @@
+// SQL for operation evidence: run evidence records, phases and the lanes' inventories. JSON
+// columns are parsed by zod where they are read back, so a bad row cannot pose as evidence.
+import { and, desc, eq, inArray, isNotNull, isNull } from "drizzle-orm";
+import { z } from "zod";
+import { EVIDENCE_ERRORS, type EvidenceError, resultArtifactSchema } from "../../core/evidence/artifact.ts";
+import {
+  type Deployment,
+  INVENTORY_STATES,
+  type Inventory,
+  type InventoryStep,
+  UNKNOWN_INVENTORY,
+} from "../../core/evidence/inventory.ts";
+import type { PhaseRecord } from "../../core/evidence/phases.ts";
+import { appendAudit } from "./audit.ts";
+import type { Q } from "./db.ts";
+import * as t from "./schema.ts";
+
+export type EvidenceRow = typeof t.runEvidence.$inferSelect;
+
+const deploymentSchema = z.object({
+  artifact_id: z.string(),
+  source_git_ref: z.string().nullable(),
+  run_id: z.number(),
+  run_attempt: z.number(),
+  verified: z.boolean(),
+});
+
+/** A new record for a finished run, or the one already there: a redelivery has one effect. */
+export function openEvidence(
+  q: Q,
+  row: Omit<typeof t.runEvidence.$inferInsert, "id" | "status">,
+): EvidenceRow {
+  q.insert(t.runEvidence)
+    .values({ ...row, status: "awaiting_artifact" })
+    .onConflictDoNothing()
+    .run();
+  return evidenceOf(q, row.repo, row.runId, row.attempt) as EvidenceRow;
+}
+
+export function evidenceOf(q: Q, repo: string, runId: number, attempt: number): EvidenceRow | undefined {
+  return q
+    .select()
+    .from(t.runEvidence)
+    .where(
+      and(eq(t.runEvidence.repo, repo), eq(t.runEvidence.runId, runId), eq(t.runEvidence.attempt, attempt)),
+    )
+    .get();
+}
+
+export const awaitingEvidence = (q: Q): EvidenceRow[] =>
+  q.select().from(t.runEvidence).where(eq(t.runEvidence.status, "awaiting_artifact")).all();
+
+export const unwrittenEvidenceChecks = (q: Q): EvidenceRow[] =>
+  q
+    .select()
+    .from(t.runEvidence)
+    .where(and(isNotNull(t.runEvidence.laneState), isNull(t.runEvidence.checkWrittenAt)))
+    .all();
+
+export function inventoryOf(q: Q, repo: string, lane: string): Inventory {
+  const row = q
+    .select()
+    .from(t.laneInventory)
+    .where(and(eq(t.laneInventory.repo, repo), eq(t.laneInventory.lane, lane)))
+    .get();
+  if (!row) return UNKNOWN_INVENTORY;
+  const deployment = deploymentSchema.nullable().safeParse(row.currentDeployment ?? null);
+  return {
+    state: z.enum(INVENTORY_STATES).catch("stale").parse(row.state),
+    current_deployment: deployment.success ? (deployment.data as Deployment | null) : null,
+  };
+}
+
+export interface EvidenceOutcome {
+  row: EvidenceRow;
+  lane: string | null;
+  artifact: unknown;
+  error: EvidenceError | null;
+  /** null when no lane is known, so no inventory changes. */
+  step: InventoryStep | null;
+  at: string;
+}
+
+/** Records the outcome, moves the lane's inventory and writes every transition to the audit log. */
+export function recordEvidence(q: Q, o: EvidenceOutcome): void {
+  const { row, step, lane } = o;
+  q.update(t.runEvidence)
+    .set({
+      status: "recorded",
+      lane,
+      artifact: o.artifact ?? null,
+      errorCode: o.error?.code ?? null,
+      errorMessage: o.error?.message ?? null,
+      row: step?.row ?? null,
+      laneState: step?.state ?? null,
+      reason: step?.reason ?? o.error?.message ?? null,
+      recordedAt: o.at,
+    })
+    .where(eq(t.runEvidence.id, row.id))
+    .run();
+  const run = `run ${row.runId} attempt ${row.attempt}`;
+  if (o.error)
+    appendAudit(q, {
+      repo: row.repo,
+      deliveryId: null,
+      event: "evidence",
+      actor: null,
+      subject: lane ?? `run ${row.runId}`,
+      change: `evidence error ${o.error.code} (${run}): ${o.error.message}`,
+      at: o.at,
+    });
+  if (!step || !lane) return;
+  const before = inventoryOf(q, row.repo, lane);
+  const values = {
+    repo: row.repo,
+    lane,
+    state: step.state,
+    reason: step.reason,
+    currentDeployment: step.current_deployment,
+    evidenceId: row.id,
+    updatedAt: o.at,
+  };
+  const lastBootstrap =
+    row.kind === "bootstrap"
+      ? {
+          lastBootstrap: {
+            run_id: row.runId,
+            run_attempt: row.attempt,
+            operation_id: row.operationId,
+            row: step.row,
+            at: o.at,
+          },
+        }
+      : {};
+  q.insert(t.laneInventory)
+    .values({ ...values, ...lastBootstrap })
+    .onConflictDoUpdate({
+      target: [t.laneInventory.repo, t.laneInventory.lane],
+      set: { ...values, ...lastBootstrap },
+    })
+    .run();
+  const moved = before.state !== step.state ? `${before.state} -> ${step.state}` : `stays ${step.state}`;
+  const deployment =
+    JSON.stringify(before.current_deployment) === JSON.stringify(step.current_deployment)
+      ? ""
+      : `; current deployment ${describeDeployment(before.current_deployment)} -> ${describeDeployment(step.current_deployment)}`;
+  appendAudit(q, {
+    repo: row.repo,
+    deliveryId: null,
+    event: "evidence",
+    actor: null,
+    subject: lane,
+    change: `inventory ${moved} by ${row.kind} ${run} (row ${step.row}: ${step.reason})${deployment}`,
+    at: o.at,
+  });
+}
+
+const describeDeployment = (d: Deployment | null) =>
+  d ? `${d.artifact_id}${d.verified ? "" : " (unverified)"}` : "none";
+
+/** A finished run that left nothing lanegate needs to act on (a refused run with no artifact). */
+export function ignoreEvidence(q: Q, id: number, reason: string, at: string) {
+  q.update(t.runEvidence)
+    .set({ status: "ignored", reason, recordedAt: at })
+    .where(eq(t.runEvidence.id, id))
+    .run();
+}
+
+export function markEvidenceCheck(q: Q, id: number, checkRunId: number, at: string) {
+  q.update(t.runEvidence)
+    .set({ checkRunId, checkWrittenAt: at, writeError: null })
+    .where(eq(t.runEvidence.id, id))
+    .run();
+}
+
+export function markEvidenceCheckError(q: Q, id: number, error: string) {
+  q.update(t.runEvidence).set({ writeError: error }).where(eq(t.runEvidence.id, id)).run();
+}
+
+export function phasesOf(q: Q, repo: string, runId: number, attempt: number): PhaseRecord[] {
+  return q
+    .select()
+    .from(t.evidencePhases)
+    .where(
+      and(
+        eq(t.evidencePhases.repo, repo),
+        eq(t.evidencePhases.runId, runId),
+        eq(t.evidencePhases.attempt, attempt),
+      ),
+    )
+    .all()
+    .map((p) => ({
+      phase: p.phase as PhaseRecord["phase"],
+      job: p.job,
+      status: p.status as PhaseRecord["status"],
+      conclusion: p.conclusion,
+      started_at: p.startedAt,
+      completed_at: p.completedAt,
+    }));
+}
+
+export function savePhase(q: Q, repo: string, runId: number, attempt: number, p: PhaseRecord) {
+  const values = {
+    job: p.job,
+    status: p.status,
+    conclusion: p.conclusion,
+    startedAt: p.started_at,
+    completedAt: p.completed_at,
+  };
+  q.insert(t.evidencePhases)
+    .values({ repo, runId, attempt, phase: p.phase, ...values })
+    .onConflictDoUpdate({
+      target: [
+        t.evidencePhases.repo,
+        t.evidencePhases.runId,
+        t.evidencePhases.attempt,
+        t.evidencePhases.phase,
+      ],
+      set: values,
+    })
+    .run();
+}
+
+/** The lane routes' `inventory`: `unknown` until the first evidence. */
+export function inventoryView(q: Q, repo: string, lane: string) {
+  const row = q
+    .select()
+    .from(t.laneInventory)
+    .where(and(eq(t.laneInventory.repo, repo), eq(t.laneInventory.lane, lane)))
+    .get();
+  if (!row)
+    return { state: "unknown", reason: "no evidence yet", current_deployment: null, last_bootstrap: null };
+  return {
+    state: row.state,
+    reason: row.reason,
+    current_deployment: row.currentDeployment ?? null,
+    last_bootstrap: row.lastBootstrap ?? null,
+    updated_at: row.updatedAt,
+  };
+}
+
+/** The evidence error a record holds, if any. */
+export function errorOf(row: EvidenceRow): EvidenceError | null {
+  const code = z.enum(EVIDENCE_ERRORS).safeParse(row.errorCode);
+  return code.success ? { code: code.data, message: row.errorMessage ?? "" } : null;
+}
+
+/** The operation route's `phases` and `evidence`. */
+export function operationEvidenceView(q: Q, repo: string, runId: number, attempt: number) {
+  const row = evidenceOf(q, repo, runId, attempt);
+  const artifact = resultArtifactSchema.safeParse(row?.artifact);
+  return {
+    phases: phasesOf(q, repo, runId, attempt),
+    evidence: row
+      ? {
+          status: row.status,
+          kind: row.kind,
+          artifact: artifact.success ? artifact.data : null,
+          error: errorOf(row),
+          lane_state: row.laneState,
+          row: row.row,
+          reason: row.reason,
+          recorded_at: row.recordedAt,
+          check_run_id: row.checkRunId,
+        }
+      : null,
+  };
+}
+
+/** The lane state each of these runs left behind, for the status comment's recent runs. */
+export function laneStatesOfRuns(q: Q, repo: string, runIds: number[]): Map<string, string> {
+  if (runIds.length === 0) return new Map();
+  const rows = q
+    .select()
+    .from(t.runEvidence)
+    .where(and(eq(t.runEvidence.repo, repo), inArray(t.runEvidence.runId, runIds)))
+    .orderBy(desc(t.runEvidence.id))
+    .all();
+  return new Map(rows.map((r) => [`${r.runId}:${r.attempt}`, r.laneState ?? r.status.replace("_", " ")]));
+}

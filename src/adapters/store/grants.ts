@@ -1,0 +1,136 @@
+// SQL for grants: the rows an issue's claims on lanes become, ended and never deleted.
+import { and, eq, inArray, isNull, or } from "drizzle-orm";
+import { lanePolicySchema } from "../../core/domain.ts";
+import type { GrantFact } from "../../core/gate/decision.ts";
+import { describeChange, type ExistingGrant, type GrantChange } from "../../core/lanes/grant-plan.ts";
+import type { LaneOutcome } from "../../core/lanes/lifecycle.ts";
+import { appendAudit, type Trigger } from "./audit.ts";
+import type { Q } from "./db.ts";
+import * as t from "./schema.ts";
+
+export type GrantRow = typeof t.grants.$inferSelect;
+
+export function openGrants(q: Q, repo: string): GrantRow[] {
+  return q
+    .select()
+    .from(t.grants)
+    .where(and(eq(t.grants.repo, repo), isNull(t.grants.endedAt)))
+    .all();
+}
+
+/** The rows the grant plan starts from: open rows, and every row the issues ever had. */
+export function grantsForPlan(
+  q: Q,
+  repo: string,
+  numbers: number[],
+): { open: ExistingGrant[]; history: ExistingGrant[] } {
+  // Ended rows matter only for the issues being planned; the rest of the history stays on disk.
+  const history = numbers.length
+    ? q
+        .select()
+        .from(t.grants)
+        .where(and(eq(t.grants.repo, repo), inArray(t.grants.issueNumber, numbers)))
+        .all()
+    : [];
+  return { open: openGrants(q, repo), history };
+}
+
+/** Applies a grant plan, auditing every change. Returns the issues whose rows changed. */
+export function applyGrantChanges(
+  q: Q,
+  repo: string,
+  changes: GrantChange[],
+  trigger: Trigger,
+  now: Date,
+): number[] {
+  const at = now.toISOString();
+  for (const change of changes) {
+    if (change.kind === "retire") {
+      q.update(t.grants)
+        .set({ state: "retired", reason: change.reason, endedAt: at, endedBy: trigger.actor, updatedAt: at })
+        .where(eq(t.grants.id, change.id))
+        .run();
+    } else {
+      const endedFields = change.ends ? { endedAt: at, endedBy: change.to.endedBy ?? trigger.actor } : {};
+      const fields = { ...grantFields(change.to), updatedAt: at, ...endedFields };
+      if (change.kind === "update") q.update(t.grants).set(fields).where(eq(t.grants.id, change.id)).run();
+      else
+        q.insert(t.grants)
+          .values({ repo, lane: change.lane, issueNumber: change.issue, createdAt: at, ...fields })
+          .run();
+    }
+    appendAudit(q, {
+      repo,
+      ...trigger,
+      subject: `#${change.issue} ${change.lane}`,
+      change: describeChange(change),
+      at,
+    });
+  }
+  return [...new Set(changes.map((c) => c.issue))];
+}
+
+function grantFields(l: LaneOutcome) {
+  return {
+    blockSha: l.blockSha,
+    labelEventId: l.labelEventId,
+    policy: l.policy,
+    expiresAt: l.expiresAt,
+    approver: l.approver,
+    approvedAt: l.approvedAt,
+    state: l.state,
+    reason: l.reason,
+    // Set, never cleared: other states leave the column out, so an update keeps it.
+    ...(l.state === "active" ? { wasActive: true } : {}),
+  };
+}
+
+/** Grants whose expiry has passed but are not yet marked, for the sweep. */
+export function reposWithExpiringGrants(q: Q, now: Date): string[] {
+  return q
+    .selectDistinct({ repo: t.grants.repo })
+    .from(t.grants)
+    .where(and(isNull(t.grants.endedAt), or(eq(t.grants.state, "active"), eq(t.grants.state, "suspended"))))
+    .all()
+    .map((r) => r.repo)
+    .filter((repo) =>
+      openGrants(q, repo).some((g) => g.expiresAt !== null && Date.parse(g.expiresAt) <= now.getTime()),
+    );
+}
+
+/** The lane's grant rows that have not ended, as the decision reads them. */
+export function laneGrants(q: Q, repo: string, lane: string): GrantFact[] {
+  // Every grant row's issue is stored first (a sync saves the issue, then derives), so the
+  // inner join loses nothing; a policy that does not read back is no grant at all.
+  return q
+    .select({ grant: t.grants, url: t.approvalIssues.url })
+    .from(t.grants)
+    .innerJoin(
+      t.approvalIssues,
+      and(eq(t.approvalIssues.repo, t.grants.repo), eq(t.approvalIssues.number, t.grants.issueNumber)),
+    )
+    .where(and(eq(t.grants.repo, repo), eq(t.grants.lane, lane), isNull(t.grants.endedAt)))
+    .all()
+    .flatMap(({ grant, url }) => {
+      const policy = lanePolicySchema.safeParse(grant.policy);
+      if (!policy.success) return [];
+      const { issueNumber, state, reason, expiresAt, blockSha } = grant;
+      return [{ issueNumber, url, state, reason, policy: policy.data, expiresAt, blockSha }];
+    });
+}
+
+/** Whether the config declares the lane or any approval issue has ever named it. */
+export function laneKnown(q: Q, repo: string, lane: string): boolean {
+  const declared = q
+    .select({ lane: t.declaredLanes.lane })
+    .from(t.declaredLanes)
+    .where(and(eq(t.declaredLanes.repo, repo), eq(t.declaredLanes.lane, lane)))
+    .get();
+  const named = q
+    .select({ id: t.grants.id })
+    .from(t.grants)
+    .where(and(eq(t.grants.repo, repo), eq(t.grants.lane, lane)))
+    .limit(1)
+    .get();
+  return declared !== undefined || named !== undefined;
+}

@@ -1,0 +1,133 @@
+// SQL for approval issues: the facts last read from GitHub, block versions and approvals.
+import { and, eq, inArray, isNull, sql } from "drizzle-orm";
+import { type BlockApproval, type IssueFacts, issueFactsSchema } from "../../core/lanes/facts.ts";
+import type { Q } from "./db.ts";
+import * as t from "./schema.ts";
+
+export function saveIssueFacts(q: Q, repo: string, facts: IssueFacts, blockSha: string | null, now: Date) {
+  const values = {
+    repo,
+    number: facts.number,
+    url: facts.url,
+    presence: facts.presence,
+    facts,
+    blockSha,
+    lastError: null,
+    syncedAt: now.toISOString(),
+  };
+  q.insert(t.approvalIssues)
+    .values(values)
+    .onConflictDoUpdate({ target: [t.approvalIssues.repo, t.approvalIssues.number], set: values })
+    .run();
+}
+
+export function recordIssueError(q: Q, repo: string, number: number, error: string) {
+  q.update(t.approvalIssues)
+    .set({ lastError: error })
+    .where(and(eq(t.approvalIssues.repo, repo), eq(t.approvalIssues.number, number)))
+    .run();
+}
+
+export function recordBlockVersion(
+  q: Q,
+  repo: string,
+  number: number,
+  sha256: string,
+  text: string,
+  now: Date,
+) {
+  q.insert(t.blockVersions)
+    .values({ repo, number, sha256, text, firstSeenAt: now.toISOString() })
+    .onConflictDoNothing()
+    .run();
+}
+
+export function recordApproval(
+  q: Q,
+  repo: string,
+  number: number,
+  approval: BlockApproval,
+  via: string,
+  deliveryId: string | null,
+) {
+  // The latest approval of a block version names its approver, whatever order deliveries came in.
+  const row = { repo, number, ...approval, via, deliveryId };
+  q.insert(t.blockApprovals)
+    .values(row)
+    .onConflictDoUpdate({
+      target: [t.blockApprovals.repo, t.blockApprovals.number, t.blockApprovals.sha256],
+      set: { approver: row.approver, approvedAt: row.approvedAt, via, deliveryId },
+      setWhere: sql`excluded.approved_at > ${t.blockApprovals.approvedAt}`,
+    })
+    .run();
+}
+
+export interface StoredIssue {
+  facts: IssueFacts;
+  approvals: BlockApproval[];
+  statusCommentId: number | null;
+  statusCommentDigest: string | null;
+}
+
+/** Issues whose derivation can still change: open ones, and any with a grant not yet ended. */
+export function liveIssues(q: Q, repo: string): StoredIssue[] {
+  // Two indexed reads rather than one OR: both sets stay small however long the history grows.
+  const open = q
+    .select()
+    .from(t.approvalIssues)
+    .where(and(eq(t.approvalIssues.repo, repo), eq(t.approvalIssues.presence, "open")))
+    .all();
+  const withOpenGrants = q
+    .selectDistinct({ number: t.grants.issueNumber })
+    .from(t.grants)
+    .where(and(eq(t.grants.repo, repo), isNull(t.grants.endedAt)))
+    .all()
+    .map((r) => r.number)
+    .filter((n) => !open.some((o) => o.number === n));
+  const closed = withOpenGrants.length
+    ? q
+        .select()
+        .from(t.approvalIssues)
+        .where(and(eq(t.approvalIssues.repo, repo), inArray(t.approvalIssues.number, withOpenGrants)))
+        .all()
+    : [];
+  return toStored(
+    q,
+    repo,
+    [...open, ...closed].sort((a, b) => a.number - b.number),
+  );
+}
+
+export function storedIssue(q: Q, repo: string, number: number): StoredIssue | undefined {
+  const rows = q
+    .select()
+    .from(t.approvalIssues)
+    .where(and(eq(t.approvalIssues.repo, repo), eq(t.approvalIssues.number, number)))
+    .all();
+  return toStored(q, repo, rows)[0];
+}
+
+function toStored(q: Q, repo: string, rows: (typeof t.approvalIssues.$inferSelect)[]): StoredIssue[] {
+  if (rows.length === 0) return [];
+  const numbers = rows.map((r) => r.number);
+  const approvals = q
+    .select()
+    .from(t.blockApprovals)
+    .where(and(eq(t.blockApprovals.repo, repo), inArray(t.blockApprovals.number, numbers)))
+    .all();
+  return rows.map((r) => ({
+    facts: issueFactsSchema.parse(r.facts),
+    approvals: approvals
+      .filter((a) => a.number === r.number)
+      .map(({ sha256, approver, approvedAt }) => ({ sha256, approver, approvedAt })),
+    statusCommentId: r.statusCommentId,
+    statusCommentDigest: r.statusCommentDigest,
+  }));
+}
+
+export function saveStatusComment(q: Q, repo: string, number: number, id: number, digest: string) {
+  q.update(t.approvalIssues)
+    .set({ statusCommentId: id, statusCommentDigest: digest })
+    .where(and(eq(t.approvalIssues.repo, repo), eq(t.approvalIssues.number, number)))
+    .run();
+}

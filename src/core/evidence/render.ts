@@ -1,0 +1,63 @@
+// The evidence check run's text: the lane's state in the title, every phase and probe in the summary.
+import type { EvidenceError, ResultArtifact } from "./artifact.ts";
+import type { InventoryStep } from "./inventory.ts";
+import type { PhaseRecord } from "./phases.ts";
+
+export const evidenceCheckName = (lane: string) => `lanegate evidence: ${lane}`;
+
+export interface EvidenceReport {
+  lane: string;
+  step: InventoryStep;
+  artifact: ResultArtifact | null;
+  error: EvidenceError | null;
+  phases: PhaseRecord[];
+  runUrl: string | null;
+}
+
+// Text from the artifact goes into Markdown: keep it from opening tags, links or mentions.
+const plain = (s: string) => s.replace(/[<>[\]`|@\\]/g, " ").slice(0, 300);
+
+export function renderEvidenceCheck(r: EvidenceReport) {
+  const conclusion: "success" | "failure" = r.step.state === "ready" ? "success" : "failure";
+  const title = `${r.lane} is ${r.step.state}: ${plain(r.step.reason)}`.slice(0, 250);
+  const lines = [`**Lane state:** \`${r.step.state}\` (table row \`${r.step.row}\`)`, ""];
+  const d = r.step.current_deployment;
+  lines.push(
+    `**Current deployment:** ${d ? `\`${plain(d.artifact_id)}\` from run ${d.run_id}${d.verified ? "" : " (unverified)"}` : "none recorded"}`,
+  );
+  if (r.error) lines.push("", `**Evidence error** \`${r.error.code}\`: ${plain(r.error.message)}`);
+  lines.push(
+    "",
+    "#### Phases",
+    "",
+    "| Phase | Job | Status | Conclusion | Started | Completed |",
+    "|---|---|---|---|---|---|",
+  );
+  if (r.phases.length === 0) lines.push("| - | no mapped job reported | | | | |");
+  for (const p of r.phases)
+    lines.push(
+      `| ${p.phase} | ${plain(p.job)} | ${p.status} | ${p.conclusion ?? "-"} | ${p.started_at ?? "-"} | ${p.completed_at ?? "-"} |`,
+    );
+  const a = r.artifact;
+  if (a) {
+    lines.push("", "#### Result", "", "| Check | Status |", "|---|---|");
+    for (const [name, status] of [
+      ["bootstrap run", a.bootstrap_run_status],
+      ["post-deploy", a.post_deploy_status],
+      ["health", a.health_status],
+      ["canonical", a.canonical_status],
+      ["logo", a.logo_status],
+      ["readiness", a.readiness_status],
+      ["runtime identity", a.runtime_identity.status],
+    ])
+      lines.push(`| ${name} | ${status} |`);
+    lines.push("", "#### Probes", "", "| Probe | Status | Code | URL | Detail |", "|---|---|---|---|---|");
+    if (a.probes.length === 0) lines.push("| - | none reported | | | |");
+    for (const p of a.probes)
+      lines.push(
+        `| ${plain(p.probe)} | ${p.status} | ${p.status_code ?? "-"} | ${plain(p.url ?? "-")} | ${plain(p.detail ?? "")} |`,
+      );
+  }
+  if (r.runUrl) lines.push("", `[The run](${r.runUrl})`);
+  return { conclusion, title, summary: lines.join("\n").slice(0, 65_000) };
+}

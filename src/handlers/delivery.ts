@@ -1,0 +1,35 @@
+// The one way every delivery is taken, for issues and the gate alike:
+// - a delivery id already applied is skipped, so a redelivery has one effect;
+// - a delivery whose handler fails (GitHub could not be read, say) is not marked and the error
+//   propagates: Probot answers 500, GitHub's delivery log shows the failure, and a redelivery
+//   (by hand, or by the recovery of failed deliveries) runs it again from the start;
+// - a delivery that was applied is marked after its handler returns. Handlers are idempotent
+//   (syncs re-read GitHub, dispatches are unique by delivery id, runs are upserted), so a crash
+//   between the effect and the mark costs a repeat, never a second effect.
+import type { Context } from "probot";
+import { transaction } from "../adapters/store/db.ts";
+import { deliverySeen, markDelivery } from "../adapters/store/deliveries.ts";
+import { repoKey, type SyncDeps } from "../pipelines/lanes/sync.ts";
+
+type Named = Context & {
+  payload: { action?: string; repository?: { name: string; owner: { login: string } } };
+};
+
+/** `issues.labeled`, `workflow_dispatch`: the event as the audit log and metrics name it. */
+export function eventName(context: Pick<Named, "name" | "payload">): string {
+  const action = context.payload.action;
+  return typeof action === "string" ? `${context.name}.${action}` : context.name;
+}
+
+export function oncePerDelivery<C extends Named>(deps: SyncDeps, handle: (context: C) => Promise<void>) {
+  return async (context: C) => {
+    if (deliverySeen(deps.db, context.id)) {
+      context.log.info(`delivery ${context.id} already applied`);
+      return;
+    }
+    await handle(context);
+    const repository = context.payload.repository;
+    const repo = repository ? repoKey({ owner: repository.owner.login, repo: repository.name }) : null;
+    transaction(deps.db, (q) => markDelivery(q, context.id, eventName(context), repo, deps.now()));
+  };
+}

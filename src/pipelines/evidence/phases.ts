@@ -1,0 +1,56 @@
+// Phases while a run goes: a workflow_job delivery updates its phase of an allowed run. A job of a
+// run lanegate never allowed changes nothing and is recorded as an evidence error.
+import type { Octokit } from "../../adapters/github/client.ts";
+import { appendAudit } from "../../adapters/store/audit.ts";
+import { transaction } from "../../adapters/store/db.ts";
+import * as evidence from "../../adapters/store/evidence.ts";
+import { operationsForRun } from "../../adapters/store/operations.ts";
+import { mergePhase, type PhaseRecord, phaseOfJob, samePhase } from "../../core/evidence/phases.ts";
+import { currentConfig, type GateDeps, storedConfig, type Target } from "../gate/context.ts";
+import { repoKey } from "../lanes/sync.ts";
+
+export interface JobReport {
+  deliveryId: string;
+  runId: number;
+  attempt: number;
+  name: string;
+  status: PhaseRecord["status"];
+  conclusion: string | null;
+  startedAt: string | null;
+  completedAt: string | null;
+}
+
+export async function onWorkflowJob(deps: GateDeps, octokit: Octokit, target: Target, job: JobReport) {
+  const repo = repoKey(target.ref);
+  const config = storedConfig(deps, repo) ?? (await currentConfig(deps, octokit, target)).config;
+  const phase = config ? phaseOfJob(config.evidence.jobs, job.name) : null;
+  if (!phase) return; // not a job lanegate tracks: every CI job of the repository arrives here
+  const update: PhaseRecord = {
+    phase,
+    job: job.name,
+    status: job.status,
+    conclusion: job.conclusion,
+    // Only started jobs have a meaningful start: GitHub fills started_at in for queued ones too.
+    started_at: job.status === "queued" || job.status === "waiting" ? null : job.startedAt,
+    completed_at: job.status === "completed" ? job.completedAt : null,
+  };
+  const at = deps.now().toISOString();
+  transaction(deps.db, (q) => {
+    const op = operationsForRun(q, repo, job.runId).find((o) => o.attempt === job.attempt);
+    if (!op) {
+      appendAudit(q, {
+        repo,
+        deliveryId: job.deliveryId,
+        event: "workflow_job",
+        actor: null,
+        subject: `run ${job.runId}`,
+        change: `evidence error unknown_run: job ${JSON.stringify(job.name)} (${phase}) of run ${job.runId} attempt ${job.attempt}, which lanegate never allowed; ignored`,
+        at,
+      });
+      return;
+    }
+    const stored = evidence.phasesOf(q, repo, job.runId, job.attempt).find((p) => p.phase === phase) ?? null;
+    const merged = mergePhase(stored, update);
+    if (!samePhase(stored, merged)) evidence.savePhase(q, repo, job.runId, job.attempt, merged);
+  });
+}

@@ -1,0 +1,57 @@
+// Telling GitHub what a run's evidence says: the evidence check run on the run's head SHA, and a
+// refresh of the status comments that list the run. A failed write is retried by the sweep.
+import { writeEvidenceCheck } from "../../adapters/github/artifacts.ts";
+import { describe, type Octokit } from "../../adapters/github/client.ts";
+import { transaction } from "../../adapters/store/db.ts";
+import * as evidence from "../../adapters/store/evidence.ts";
+import { installationOf } from "../../adapters/store/repositories.ts";
+import { resultArtifactSchema } from "../../core/evidence/artifact.ts";
+import { INVENTORY_STATES } from "../../core/evidence/inventory.ts";
+import { evidenceCheckName, renderEvidenceCheck } from "../../core/evidence/render.ts";
+import type { GateDeps } from "../gate/context.ts";
+import { refOf } from "../lanes/sync.ts";
+
+export async function publishEvidence(
+  deps: GateDeps,
+  octokit: Octokit,
+  repo: string,
+  runId: number,
+  attempt: number,
+) {
+  const row = evidence.evidenceOf(deps.db, repo, runId, attempt);
+  const state = INVENTORY_STATES.find((s) => s === row?.laneState);
+  if (!row?.lane || !state) return;
+  const artifact = resultArtifactSchema.safeParse(row.artifact);
+  const text = renderEvidenceCheck({
+    lane: row.lane,
+    step: {
+      row: row.row ?? "",
+      state,
+      reason: row.reason ?? "",
+      current_deployment: evidence.inventoryOf(deps.db, repo, row.lane).current_deployment,
+    },
+    artifact: artifact.success ? artifact.data : null,
+    error: evidence.errorOf(row),
+    phases: evidence.phasesOf(deps.db, repo, runId, attempt),
+    runUrl: row.htmlUrl,
+  });
+  const detailsUrl =
+    deps.publicUrl && row.operationId !== null
+      ? `${deps.publicUrl.replace(/\/$/, "")}/lanegate/api/repos/${repo}/operations/${row.operationId}`
+      : null;
+  try {
+    const id = await writeEvidenceCheck(octokit, refOf(repo), {
+      name: evidenceCheckName(row.lane),
+      headSha: row.headSha,
+      // Not `<run_id>:<attempt>`: a re-request of this check must not look like the gate's.
+      externalId: `evidence:${runId}:${attempt}`,
+      ...text,
+      detailsUrl,
+    });
+    transaction(deps.db, (q) => evidence.markEvidenceCheck(q, row.id, id, deps.now().toISOString()));
+  } catch (error) {
+    transaction(deps.db, (q) => evidence.markEvidenceCheckError(q, row.id, describe(error)));
+    deps.log.warn(`${repo} run ${runId}: evidence check run not written yet: ${describe(error)}`);
+  }
+  deps.onDecided?.(refOf(repo), row.installationId ?? installationOf(deps.db, repo));
+}

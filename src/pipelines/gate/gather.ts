@@ -1,0 +1,148 @@
+// The one way every gate decision gathers its facts: a delivery, a re-request, the sweep and
+// simulate all come through `gather`. GitHub is read first (the config in force and, when the
+// delivery does not say, where the run is now); any failure there is kept as the refusal
+// `github_unavailable`, never replaced by what the store remembers. The stored facts are then
+// read inside the caller's transaction, so the decision and its writes see one snapshot.
+
+import { describe, type Octokit } from "../../adapters/github/client.ts";
+import { readRun } from "../../adapters/github/gate.ts";
+import type { Q } from "../../adapters/store/db.ts";
+import * as grantStore from "../../adapters/store/grants.ts";
+import * as ops from "../../adapters/store/operations.ts";
+import * as repoStore from "../../adapters/store/repositories.ts";
+import * as runStore from "../../adapters/store/runs.ts";
+import { baselineOf, type LanegateConfig } from "../../core/config/schema.ts";
+import type { DeclaredLane } from "../../core/domain.ts";
+import type { GateFacts, GrantFact } from "../../core/gate/decision.ts";
+import { laneOfInputs } from "../../core/gate/request.ts";
+import { underBaseline } from "../../core/policy/baseline.ts";
+import { repoKey } from "../lanes/sync.ts";
+import { currentConfig, type GateDeps, type Target } from "./context.ts";
+
+/**
+ * Where the facts about the run come from: `delivery` trusts the run the delivery reported;
+ * `github` asks GitHub where the run is now (a re-request, the sweep); `stored` reads nothing
+ * from GitHub at all (simulate, which only explains what the store holds).
+ */
+export type GatherMode = "delivery" | "github" | "stored";
+
+/** The run as the decision needs it; `finished` is judged from the freshest source. */
+export type RunToDecide = Pick<
+  runStore.RunRow,
+  "runId" | "attempt" | "event" | "headBranch" | "joinProblem"
+> & {
+  dispatchId: number | null;
+  status: string;
+  /** A dispatch that was never stored: simulate's made-up one. */
+  dispatch?: GateFacts["dispatch"];
+};
+
+export interface Gathered {
+  config: LanegateConfig;
+  /** The run's status as gathered: GitHub's when asked, else the delivery's. */
+  status: string;
+  /** The run's newest attempt, when GitHub was asked. */
+  liveAttempt: number | null;
+  error: string | null;
+  /** Reads the stored facts; call it inside the transaction that applies the decision. */
+  facts(q: Q, now: Date): GateFacts;
+}
+
+export async function gather(
+  deps: GateDeps,
+  octokit: Octokit | null,
+  target: Target,
+  run: RunToDecide,
+  mode: GatherMode,
+): Promise<Gathered> {
+  const repo = repoKey(target.ref);
+  let config: LanegateConfig | null = null;
+  let status = run.status;
+  let liveAttempt: number | null = null;
+  const errors: string[] = [];
+  if (mode !== "stored" && octokit) {
+    const loaded = await currentConfig(deps, octokit, target).catch((e: unknown) => ({
+      config: null,
+      error: describe(e),
+    }));
+    config = loaded.config;
+    if (loaded.error) errors.push(`the config could not be read: ${loaded.error}`);
+    if (mode === "github") {
+      try {
+        const live = await readRun(octokit, target.ref, run.runId);
+        liveAttempt = live.attempt;
+        status = live.attempt === run.attempt ? live.status : "completed";
+      } catch (e) {
+        errors.push(`run ${run.runId} could not be read: ${describe(e)}`);
+      }
+    }
+  } else if (mode !== "stored") {
+    errors.push("no installation to ask GitHub with");
+  }
+  // The stored config only names things when the fresh one is missing; the decision refuses then.
+  const inForce = config ?? repoStore.configFor(deps.db, repo);
+  const error = errors.length > 0 ? errors.join("; ") : null;
+  return {
+    config: inForce,
+    status,
+    liveAttempt,
+    error,
+    facts: (q, now) => storedFacts(q, repo, { ...run, status }, inForce, target.defaultBranch, error, now),
+  };
+}
+
+function storedFacts(
+  q: Q,
+  repo: string,
+  run: RunToDecide,
+  config: LanegateConfig,
+  defaultBranch: string,
+  gatherError: string | null,
+  now: Date,
+): GateFacts {
+  const allowedBranches = config.gate.branches ?? [defaultBranch];
+  const stored = run.dispatchId === null ? undefined : runStore.dispatchById(q, run.dispatchId);
+  const dispatch = run.dispatch ?? (stored ? { branch: stored.branch, inputs: stored.inputs } : null);
+  const lane = dispatch ? laneOfInputs(dispatch.inputs) : null;
+  const baseline = baselineOf(config);
+  const proof = (p: LanegateConfig["proofs"]["backup"], role: "backup_proof" | "restore_proof") =>
+    p && lane
+      ? {
+          workflow: p.workflow,
+          maxAgeHours: p.max_age_hours,
+          runs: runStore.proofRuns(q, repo, role, lane, allowedBranches),
+        }
+      : null;
+  const holder = lane ? ops.holderOf(q, repo, lane) : undefined;
+  const known = lane !== null && (lane in baseline || grantStore.laneKnown(q, repo, lane));
+  return {
+    gatherError,
+    declaredInputs: config.gate.inputs,
+    run: {
+      runId: run.runId,
+      attempt: run.attempt,
+      event: run.event,
+      headBranch: run.headBranch,
+      finished: run.status === "completed",
+    },
+    dispatch,
+    joinProblem: run.joinProblem,
+    allowedBranches,
+    knownLanes: new Set(known && lane ? [lane] : []),
+    grants: lane ? grantStore.laneGrants(q, repo, lane).map((g) => checkedAgainst(g, baseline[lane])) : [],
+    backup: proof(config.proofs.backup, "backup_proof"),
+    restore: proof(config.proofs.restore, "restore_proof"),
+    inFlight: holder && holder.runId !== run.runId ? { runId: holder.runId, attempt: holder.attempt } : null,
+    earlierAttempts: runStore
+      .decisionsForRun(q, repo, run.runId)
+      .filter((d) => d.attempt < run.attempt)
+      .map((d) => ({ attempt: d.attempt, allowed: d.allowed })),
+    now,
+  };
+}
+
+/** A grant the current baseline makes too weak counts as invalid; otherwise it takes the baseline's flags. */
+function checkedAgainst(grant: GrantFact, declared: DeclaredLane | undefined): GrantFact {
+  const policy = underBaseline(grant.policy, declared);
+  return typeof policy === "string" ? { ...grant, state: "invalid", reason: policy } : { ...grant, policy };
+}

@@ -1,0 +1,219 @@
+import { describe, expect, it } from "vitest";
+import type { ResultArtifact } from "../../src/core/evidence/artifact.ts";
+import {
+  type Deployment,
+  type Inventory,
+  nextInventory,
+  type RunEvidence,
+  UNKNOWN_INVENTORY,
+} from "../../src/core/evidence/inventory.ts";
+import { logo404, result } from "./artifacts.ts";
+
+const deployed: Deployment = {
+  artifact_id: "a0",
+  source_git_ref: "old",
+  run_id: 7,
+  run_attempt: 1,
+  verified: true,
+};
+const before: Inventory = { state: "ready", current_deployment: deployed };
+const unverified = { ...deployed, verified: false };
+
+function evidence(artifact: ResultArtifact | null, over: Partial<RunEvidence> = {}): RunEvidence {
+  return {
+    kind: "bootstrap",
+    runId: 123,
+    attempt: 1,
+    conclusion: "success",
+    leaseExpired: false,
+    artifact,
+    error: null,
+    requiresRuntimeIdentity: false,
+    ...over,
+  };
+}
+
+const noObserved = {
+  status: "match" as const,
+  expected: { artifact_id: "a1" },
+  observed: { artifact_id: "other" },
+};
+
+// One line per row of the contract's table, plus the cases that test the order between rows.
+const TABLE: [string, RunEvidence, string, string, Deployment | null][] = [
+  ["cancelled", evidence(result(), { conclusion: "cancelled" }), "untrusted", "stale", unverified],
+  ["timed out", evidence(result(), { conclusion: "timed_out" }), "untrusted", "stale", unverified],
+  ["lease expired", evidence(result(), { leaseExpired: true }), "untrusted", "stale", unverified],
+  ["no artifact", evidence(null), "untrusted", "stale", unverified],
+  [
+    "invalid artifact",
+    evidence(null, { error: { code: "schema_invalid", message: "x" } }),
+    "untrusted",
+    "stale",
+    unverified,
+  ],
+  [
+    "not started",
+    evidence(result({ bootstrap_run_status: "not_started" })),
+    "not_started",
+    "ready",
+    deployed,
+  ],
+  [
+    "bootstrap failed",
+    evidence(result({ bootstrap_run_status: "fail" })),
+    "bootstrap_failed",
+    "stale",
+    unverified,
+  ],
+  [
+    "post-deploy failed",
+    evidence(result({ post_deploy_status: "fail" })),
+    "post_deploy_failed",
+    "partially_bootstrapped",
+    unverified,
+  ],
+  [
+    "readiness fail",
+    evidence(result({ readiness_status: "fail" })),
+    "verification_failed",
+    "verification_failed",
+    unverified,
+  ],
+  ["logo 404", evidence(logo404()), "verification_failed", "verification_failed", unverified],
+  [
+    "identity mismatch",
+    evidence(result({ runtime_identity: { status: "mismatch" } })),
+    "identity_unproven",
+    "identity_unproven",
+    unverified,
+  ],
+  [
+    "identity unchecked on a lane that requires it",
+    evidence(result({ runtime_identity: { status: "unchecked" } }), { requiresRuntimeIdentity: true }),
+    "identity_unproven",
+    "identity_unproven",
+    unverified,
+  ],
+  [
+    "identity unverifiable on a lane that requires it",
+    evidence(result({ runtime_identity: { status: "unverifiable" } }), { requiresRuntimeIdentity: true }),
+    "identity_unproven",
+    "identity_unproven",
+    unverified,
+  ],
+  [
+    "everything passes, identity names the artifact: advanced",
+    evidence(result()),
+    "ready",
+    "ready",
+    { artifact_id: "a1", source_git_ref: "d86025a0", run_id: 123, run_attempt: 1, verified: true },
+  ],
+  [
+    "everything passes, identity unchecked where allowed: kept",
+    evidence(result({ runtime_identity: { status: "unchecked" } })),
+    "ready",
+    "ready",
+    deployed,
+  ],
+  [
+    "identity matches something else: kept",
+    evidence(result({ runtime_identity: noObserved })),
+    "ready",
+    "ready",
+    deployed,
+  ],
+  [
+    "skipped checks are allowed",
+    evidence(result({ canonical_status: "skipped", readiness_status: "skipped" })),
+    "ready",
+    "ready",
+    { artifact_id: "a1", source_git_ref: "d86025a0", run_id: 123, run_attempt: 1, verified: true },
+  ],
+  [
+    "a failing probe under readiness pass fails closed",
+    evidence(result({ health_status: "fail" })),
+    "inconsistent",
+    "stale",
+    unverified,
+  ],
+  // First match wins: each of these satisfies two rows and must take the earlier one.
+  [
+    "cancelled beats not started",
+    evidence(result({ bootstrap_run_status: "not_started" }), { conclusion: "cancelled" }),
+    "untrusted",
+    "stale",
+    unverified,
+  ],
+  [
+    "not started beats readiness fail",
+    evidence(result({ bootstrap_run_status: "not_started", readiness_status: "fail" })),
+    "not_started",
+    "ready",
+    deployed,
+  ],
+  [
+    "bootstrap fail beats post-deploy fail",
+    evidence(result({ bootstrap_run_status: "fail", post_deploy_status: "fail" })),
+    "bootstrap_failed",
+    "stale",
+    unverified,
+  ],
+  [
+    "post-deploy fail beats verification",
+    evidence(logo404({ post_deploy_status: "fail" })),
+    "post_deploy_failed",
+    "partially_bootstrapped",
+    unverified,
+  ],
+  [
+    "verification beats identity",
+    evidence(logo404({ runtime_identity: { status: "mismatch" } })),
+    "verification_failed",
+    "verification_failed",
+    unverified,
+  ],
+];
+
+describe("the lane's inventory follows the contract's table, first match wins", () => {
+  it.each(TABLE)("%s", (_name, e, row, state, deployment) => {
+    const step = nextInventory(before, e);
+    expect(step.row).toBe(row);
+    expect(step.state).toBe(state);
+    expect(step.current_deployment).toEqual(deployment);
+  });
+
+  it("a run that did not start leaves a lane with no evidence unknown", () => {
+    expect(
+      nextInventory(UNKNOWN_INVENTORY, evidence(result({ bootstrap_run_status: "not_started" }))).state,
+    ).toBe("unknown");
+  });
+
+  it("a bootstrap never claims a deployment when no identity was observed", () => {
+    const step = nextInventory(
+      UNKNOWN_INVENTORY,
+      evidence(result({ runtime_identity: { status: "unchecked" } })),
+    );
+    expect(step).toMatchObject({ state: "ready", current_deployment: null });
+  });
+
+  it("a deployment run with readiness pass makes its artifact current and the lane ready", () => {
+    const a = result({ kind: "deployment", artifact_id: "a2", runtime_identity: { status: "unchecked" } });
+    const step = nextInventory(before, evidence(a, { kind: "deployment" }));
+    expect(step.state).toBe("ready");
+    expect(step.current_deployment).toMatchObject({ artifact_id: "a2", verified: true, run_id: 123 });
+  });
+
+  it("a deployment run that fails readiness keeps the deployment, unverified", () => {
+    const step = nextInventory(
+      before,
+      evidence(logo404({ kind: "deployment", artifact_id: "a2" }), { kind: "deployment" }),
+    );
+    expect(step).toMatchObject({ state: "verification_failed", current_deployment: unverified });
+  });
+
+  it("a deployment with skipped readiness does not become ready", () => {
+    const a = result({ kind: "deployment", readiness_status: "skipped" });
+    expect(nextInventory(before, evidence(a, { kind: "deployment" })).state).not.toBe("ready");
+  });
+});

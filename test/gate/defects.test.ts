@@ -1,0 +1,132 @@
+// Defects found by trying lanegate as an operator would; each test failed before its fix.
+import { describe, expect, it } from "vitest";
+import { decisions } from "../../src/adapters/store/schema.ts";
+import { gateSweep, reconcileOperations } from "../../src/pipelines/gate/sweep.ts";
+import { DEMO_CONFIG } from "../../standin/world.ts";
+import {
+  approved,
+  checksOf,
+  dispatch,
+  inputs,
+  newest,
+  ops,
+  reasonOf,
+  runOf,
+  SYO_BODY,
+} from "../support/gate.ts";
+import { createWorld, REPO, type World } from "../support/world.ts";
+
+const backupOf = (w: World, lane: string) => {
+  const [context = "", instance = ""] = lane.split("/");
+  return w.gh.dispatchWorkflow(REPO, {
+    workflowPath: ".github/workflows/backup.yml",
+    inputs: { context, instance },
+    actor: "olivia",
+  });
+};
+
+describe("fixed defects", () => {
+  it("never gates or cancels a backup run whose run is reported before its dispatch", async () => {
+    const w = await createWorld();
+    await approved(w, SYO_BODY);
+    const backup = backupOf(w, "syo/prod");
+    await w.send(backup.requested, backup.dispatch);
+    w.advance(5);
+    await gateSweep(w.deps, w.probot);
+    expect(checksOf(w, backup.runId)).toEqual([]);
+    expect(runOf(w, backup.runId)?.status).not.toBe("completed");
+    expect(w.db.select().from(decisions).all()).toEqual([]);
+  });
+
+  it("refuses a re-requested run with github_unavailable when GitHub cannot say where the run is", async () => {
+    const w = await createWorld();
+    w.gh.setFile(
+      REPO,
+      ".github/lanegate.yml",
+      DEMO_CONFIG.replace("gate:\n", "gate:\n  cancel_refused_runs: false\n"),
+    );
+    const runId = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
+    expect(reasonOf(w, runId)).toBe("unknown_lane");
+    w.gh.completeRun(REPO, runId, "success"); // its delivery is lost
+    await approved(w);
+    w.gh.failNext({ method: "GET", pathPattern: new RegExp(`/actions/runs/${runId}$`), status: 502 });
+    await w.send(w.gh.rerequestCheckRun(REPO, newest(w, runId)?.id ?? 0, "olivia"));
+    expect(newest(w, runId)?.conclusion).toBe("failure");
+    expect(reasonOf(w, runId)).toBe("github_unavailable");
+    expect(ops(w)).toEqual([]);
+  });
+
+  it("links the approval issue in an allowed check run that the sweep wrote after a failed write", async () => {
+    const w = await createWorld();
+    const issue = await approved(w);
+    w.gh.failNext({ method: "POST", pathPattern: /\/check-runs$/, status: 502 });
+    const runId = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
+    expect(checksOf(w, runId)).toEqual([]);
+    await gateSweep(w.deps, w.probot);
+    const check = newest(w, runId);
+    expect(check?.conclusion).toBe("success");
+    expect(check?.output.title).toContain(`issue #${issue}`);
+    expect(check?.output.summary).toContain(`issues/${issue}`);
+  });
+
+  it("finds the fresh backup of an authoritative lane behind many newer backups of other lanes", async () => {
+    const w = await createWorld();
+    await approved(w, SYO_BODY);
+    const mine = backupOf(w, "syo/prod");
+    await w.send(mine.dispatch, mine.requested, w.gh.completeRun(REPO, mine.runId, "success"));
+    w.advance(1);
+    for (let i = 0; i < 105; i += 1) {
+      const other = backupOf(w, "cm/prod");
+      await w.send(other.dispatch, other.requested, w.gh.completeRun(REPO, other.runId, "success"));
+    }
+    w.advance(1);
+    const verify = w.gh.dispatchWorkflow(REPO, {
+      workflowPath: ".github/workflows/restore-verify.yml",
+      inputs: { context: "syo", instance: "prod" },
+      actor: "olivia",
+    });
+    await w.send(verify.dispatch, verify.requested, w.gh.completeRun(REPO, verify.runId, "success"));
+    const runId = await dispatch(w, inputs("syo/prod", "backup_restore", "restore syo prod"));
+    expect(reasonOf(w, runId)).toBe("ok");
+    expect(newest(w, runId)?.conclusion).toBe("success");
+  });
+
+  it("frees a lane at the next reconcile when the run's completed delivery was missed", async () => {
+    const w = await createWorld();
+    await approved(w);
+    const runId = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
+    expect(ops(w)).toMatchObject([{ state: "requested" }]);
+    w.gh.completeRun(REPO, runId, "success"); // its delivery is lost
+    w.advance(15);
+    const octokit = await w.probot.auth(w.gh.repo(REPO).installationId);
+    expect(await reconcileOperations(w.deps, octokit, REPO)).toBe(1);
+    expect(ops(w)).toMatchObject([{ state: "completed", conclusion: "success" }]);
+    const next = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
+    expect(newest(w, next)?.conclusion).toBe("success");
+  });
+});
+
+describe("deployment protection rules", () => {
+  it("rejects a protection request at once with github_unavailable when GitHub cannot say which attempt runs", async () => {
+    const w = await createWorld();
+    await approved(w);
+    const runId = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
+    w.gh.failNext({ method: "GET", pathPattern: new RegExp(`/actions/runs/${runId}$`), status: 502 });
+    await w.send(w.gh.requestDeploymentProtection(REPO, runId, "cm/testing"));
+    expect(runOf(w, runId)?.protectionReviews).toMatchObject([{ state: "rejected" }]);
+    expect(runOf(w, runId)?.protectionReviews[0]?.comment).toContain("github_unavailable");
+  });
+});
+
+describe("operations", () => {
+  it("opens as requested and moves in flight when its run reports in progress", async () => {
+    const w = await createWorld();
+    await approved(w);
+    const runId = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
+    expect(ops(w)).toMatchObject([{ state: "requested" }]);
+    await w.send(w.gh.startRun(REPO, runId));
+    expect(ops(w)).toMatchObject([{ state: "in_flight" }]);
+    await w.send(w.gh.completeRun(REPO, runId, "success"));
+    expect(ops(w)).toMatchObject([{ state: "completed", conclusion: "success" }]);
+  });
+});

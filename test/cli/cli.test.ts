@@ -216,3 +216,14 @@ describe("the lanegate CLI", () => {
     for (const option of ["--url <url>", "--org <login>", "-h, --help"]) expect(register).toContain(option);
   });
 });
+
+describe("the lanegate CLI on a terminal", () => {
+  it("cuts long cells at 60 characters unless --wide", async () => {
+    const { url } = await labelled();
+    // script(1) gives the command a pseudo-terminal, as an operator's shell would.
+    const onTerminal = async (...args: string[]) =>
+      (await run("script", ["-qec", ["node", "bin/lanegate.js", ...args].join(" "), "/dev/null"])).stdout;
+    expect(await onTerminal("audit", REPO, "--db", url)).toContain("…");
+    expect(await onTerminal("audit", REPO, "--db", url, "--wide")).not.toContain("…");
+  });
+});

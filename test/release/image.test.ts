@@ -93,6 +93,12 @@ describe("the container image's steps", () => {
       server.child.kill("SIGTERM");
       expect(await server.exited).toBe(0);
       expect(groupAlive(server.child.pid ?? 0)).toBe(false);
+      // The CLI in the image runs from dist/ (no sources, no tsx) over the database the server left.
+      const lanes = execFileSync("node", ["bin/lanegate.js", "lanes", DEMO_REPO, "--json"], {
+        cwd: app,
+        env: runEnv,
+      });
+      expect(JSON.parse(lanes.toString())).toMatchObject({ repository: DEMO_REPO });
       const lines = server.output().trim().split("\n");
       expect(
         lines.every((line) => line.startsWith("{")),

@@ -8,6 +8,7 @@ import { parseArgs } from "node:util";
 import { deliver } from "../standin/index.ts";
 import { DEMO_REPO, LOCAL_SECRET, startLocalGitHub } from "../standin/world.ts";
 import { Child } from "./child.ts";
+import { evidenceSection } from "./evidence.ts";
 import { gateBench, judgeGate, renderGate } from "./gate.ts";
 import { judge, type MemoryPoint, type Results, render, row, type Sample } from "./report.ts";
 import type { Memory } from "./server.ts";
@@ -19,8 +20,16 @@ const { values: opts } = parseArgs({
     json: { type: "boolean", default: false },
     deliveries: { type: "string" },
     "max-seconds": { type: "string", default: "150" },
+    only: { type: "string" },
   },
 });
+// `--only evidence`: the evidence path alone (bench/evidence.ts), without the issue and gate workloads.
+if (opts.only !== undefined) {
+  if (opts.only !== "evidence") throw new Error("--only takes one section: evidence");
+  const section = await evidenceSection(opts.quick);
+  console.log(opts.json ? JSON.stringify(section.json, null, 2) : section.text);
+  process.exit(0);
+}
 const DELIVERIES = Number(opts.deliveries ?? (opts.quick ? 500 : 5000));
 const MAX_MS = Number(opts["max-seconds"]) * 1000;
 if (!Number.isInteger(DELIVERIES) || DELIVERIES < 5 || !(MAX_MS > 0))
@@ -174,10 +183,12 @@ const partial = {
 };
 const results: Results = { ...partial, targets: judge(partial) };
 const gateTargets = judgeGate(gate);
+const evidence = await evidenceSection(opts.quick);
 if (opts.json) {
-  console.log(JSON.stringify({ ...results, gate, gateTargets }, null, 2));
+  console.log(JSON.stringify({ ...results, gate, gateTargets, ...evidence.json }, null, 2));
 } else {
   console.log(`${render(results)}\n\n${renderGate(gate)}\n\nGate targets:`);
   for (const t of gateTargets)
     console.log(`  [${t.met ? "met" : "NOT MET"}] ${t.target}\n        ${t.detail}`);
+  console.log(`\n${evidence.text}`);
 }

@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { decisions } from "../../src/adapters/store/schema.ts";
 import { gateSweep, reconcileOperations } from "../../src/pipelines/gate/sweep.ts";
+import { reconcileRepo } from "../../src/pipelines/lanes/reconcile.ts";
 import { DEMO_CONFIG } from "../../standin/world.ts";
 import {
   approved,
@@ -14,7 +15,7 @@ import {
   runOf,
   SYO_BODY,
 } from "../support/gate.ts";
-import { createWorld, REPO, type World } from "../support/world.ts";
+import { createWorld, REF, REPO, type World } from "../support/world.ts";
 
 const backupOf = (w: World, lane: string) => {
   const [context = "", instance = ""] = lane.split("/");
@@ -99,7 +100,7 @@ describe("fixed defects", () => {
     w.gh.completeRun(REPO, runId, "success"); // its delivery is lost
     w.advance(15);
     const octokit = await w.probot.auth(w.gh.repo(REPO).installationId);
-    expect(await reconcileOperations(w.deps, octokit, REPO)).toBe(1);
+    expect(await reconcileOperations(w.deps, octokit, REPO)).toEqual([]);
     expect(ops(w)).toMatchObject([{ state: "completed", conclusion: "success" }]);
     const next = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
     expect(newest(w, next)?.conclusion).toBe("success");
@@ -128,5 +129,52 @@ describe("operations", () => {
     expect(ops(w)).toMatchObject([{ state: "in_flight" }]);
     await w.send(w.gh.completeRun(REPO, runId, "success"));
     expect(ops(w)).toMatchObject([{ state: "completed", conclusion: "success" }]);
+  });
+});
+
+describe("found in review", () => {
+  it("frees a lane at reconcile even when the repository's issues cannot be listed", async () => {
+    const w = await createWorld();
+    await approved(w);
+    const runId = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
+    w.gh.completeRun(REPO, runId, "success"); // its delivery is lost
+    w.gh.failNext({ method: "GET", pathPattern: /\/issues$/, status: 410, times: 10 });
+    const octokit = await w.probot.auth(w.gh.repo(REPO).installationId);
+    const report = await reconcileRepo(w.deps, octokit, REF, w.gh.repo(REPO).installationId);
+    expect(report.failures.join("\n")).toMatch(/issues not reconciled/);
+    expect(ops(w)).toMatchObject([{ state: "completed", conclusion: "success" }]);
+  });
+
+  it("never cancels an allowed run that holds its lane when a re-request is refused", async () => {
+    const w = await createWorld();
+    const n = await approved(w);
+    const runId = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
+    await w.send(w.gh.startRun(REPO, runId));
+    await w.send(w.gh.closeIssue(REPO, n, "mia"));
+    await w.send(w.gh.rerequestCheckRun(REPO, newest(w, runId)?.id ?? 0, "olivia"));
+    expect(reasonOf(w, runId)).toBe("no_grant");
+    await gateSweep(w.deps, w.probot);
+    expect(runOf(w, runId)?.status).toBe("in_progress");
+    expect(ops(w)).toMatchObject([{ state: "in_flight" }]);
+  });
+
+  it("does not cancel a run's allowed re-run when the sweep writes the refused first attempt again", async () => {
+    const w = await createWorld();
+    w.gh.failNext({ method: "POST", pathPattern: /\/check-runs$/, status: 502 });
+    w.gh.setFile(
+      REPO,
+      ".github/lanegate.yml",
+      DEMO_CONFIG.replace("gate:\n", "gate:\n  cancel_refused_runs: false\n"),
+    );
+    const runId = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
+    expect(checksOf(w, runId)).toEqual([]); // attempt 1 refused, its check run not written
+    await w.send(w.gh.completeRun(REPO, runId, "failure"));
+    await approved(w);
+    w.gh.setFile(REPO, ".github/lanegate.yml", DEMO_CONFIG);
+    await w.send(w.gh.rerunRun(REPO, runId, "olivia"));
+    expect(newest(w, runId, 2)?.conclusion).toBe("success");
+    await gateSweep(w.deps, w.probot);
+    expect(newest(w, runId, 1)?.conclusion).toBe("failure");
+    expect(runOf(w, runId)?.status).not.toBe("completed");
   });
 });

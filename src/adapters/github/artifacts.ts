@@ -87,29 +87,3 @@ async function downloadZip(url: string): Promise<ArtifactFetch> {
     return { kind: "unavailable", error: `downloading the artifact: ${describe(error)}` };
   }
 }
-
-export interface EvidenceCheck {
-  name: string;
-  headSha: string;
-  externalId: string;
-  conclusion: "success" | "failure";
-  title: string;
-  summary: string;
-  detailsUrl: string | null;
-}
-
-/** Writes the evidence check run, completed, in one call. */
-export async function writeEvidenceCheck(octokit: Octokit, ref: RepoRef, c: EvidenceCheck): Promise<number> {
-  const { data } = await octokit.rest.checks.create({
-    ...ref,
-    name: c.name,
-    head_sha: c.headSha,
-    status: "completed",
-    conclusion: c.conclusion,
-    completed_at: new Date().toISOString(),
-    external_id: c.externalId,
-    output: { title: c.title, summary: c.summary },
-    ...(c.detailsUrl ? { details_url: c.detailsUrl } : {}),
-  });
-  return data.id;
-}

@@ -1,4 +1,5 @@
-// GitHub writes and reads of the gate: check runs, cancelling runs, deployment protection answers.
+// GitHub writes and reads of the gate: check runs (the gate's and the evidence's), cancelling
+// runs, deployment protection answers.
 import type { Octokit, RepoRef } from "./client.ts";
 import { statusOf } from "./client.ts";
 

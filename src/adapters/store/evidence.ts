@@ -25,16 +25,60 @@ const deploymentSchema = z.object({
   verified: z.boolean(),
 });
 
-/** A new record for a finished run, or the one already there: a redelivery has one effect. */
-export function openEvidence(
-  q: Q,
-  row: Omit<typeof t.runEvidence.$inferInsert, "id" | "status">,
-): EvidenceRow {
+/** What a reopened record forgets: the lease's verdict and its check run, kept in the audit log. */
+const UNRECORDED = {
+  row: null,
+  laneState: null,
+  reason: null,
+  recordedAt: null,
+  checkRunId: null,
+  checkWrittenAt: null,
+  writeError: null,
+};
+
+type NewEvidence = Omit<typeof t.runEvidence.$inferInsert, "id" | "status">;
+const byAttempt = [t.runEvidence.repo, t.runEvidence.runId, t.runEvidence.attempt];
+
+/**
+ * A new record for a finished run, or the one already there: a redelivery has one effect. A record
+ * its lease's expiry made is reopened, so the run's own evidence goes through the table too.
+ */
+export function openEvidence(q: Q, row: NewEvidence): EvidenceRow {
   q.insert(t.runEvidence)
     .values({ ...row, status: "awaiting_artifact" })
-    .onConflictDoNothing()
+    .onConflictDoUpdate({
+      target: byAttempt,
+      set: { ...row, status: "awaiting_artifact", ...UNRECORDED },
+      setWhere: eq(t.runEvidence.status, "lease_expired"),
+    })
     .run();
   return evidenceOf(q, row.repo, row.runId, row.attempt) as EvidenceRow;
+}
+
+/**
+ * The record of a lease that ran out before its run completed, and the lane's move by the table's
+ * first row. Nothing when the run's completion was recorded first: its evidence speaks for it.
+ */
+export function recordLeaseExpiry(
+  q: Q,
+  row: NewEvidence & { lane: string },
+  step: InventoryStep,
+  at: string,
+) {
+  const made = q
+    .insert(t.runEvidence)
+    .values({
+      ...row,
+      status: "lease_expired",
+      row: step.row,
+      laneState: step.state,
+      reason: step.reason,
+      recordedAt: at,
+    })
+    .onConflictDoNothing()
+    .returning()
+    .get();
+  if (made) moveInventory(q, made, row.lane, step, at);
 }
 
 export function evidenceOf(q: Q, repo: string, runId: number, attempt: number): EvidenceRow | undefined {
@@ -98,7 +142,6 @@ export function recordEvidence(q: Q, o: EvidenceOutcome): void {
     })
     .where(eq(t.runEvidence.id, row.id))
     .run();
-  const run = `run ${row.runId} attempt ${row.attempt}`;
   if (o.error)
     appendAudit(q, {
       repo: row.repo,
@@ -106,10 +149,14 @@ export function recordEvidence(q: Q, o: EvidenceOutcome): void {
       event: "evidence",
       actor: null,
       subject: lane ?? `run ${row.runId}`,
-      change: `evidence error ${o.error.code} (${run}): ${o.error.message}`,
+      change: `evidence error ${o.error.code} (${runOf(row)}): ${o.error.message}`,
       at: o.at,
     });
-  if (!step || !lane) return;
+  if (step && lane) moveInventory(q, row, lane, step, o.at);
+}
+
+/** Sets the lane's inventory to the step and audits the transition with the run that caused it. */
+function moveInventory(q: Q, row: EvidenceRow, lane: string, step: InventoryStep, at: string) {
   const before = inventoryOf(q, row.repo, lane);
   const values = {
     repo: row.repo,
@@ -118,7 +165,7 @@ export function recordEvidence(q: Q, o: EvidenceOutcome): void {
     reason: step.reason,
     currentDeployment: step.current_deployment,
     evidenceId: row.id,
-    updatedAt: o.at,
+    updatedAt: at,
   };
   const lastBootstrap =
     row.kind === "bootstrap"
@@ -128,7 +175,7 @@ export function recordEvidence(q: Q, o: EvidenceOutcome): void {
             run_attempt: row.attempt,
             operation_id: row.operationId,
             row: step.row,
-            at: o.at,
+            at,
           },
         }
       : {};
@@ -150,10 +197,12 @@ export function recordEvidence(q: Q, o: EvidenceOutcome): void {
     event: "evidence",
     actor: null,
     subject: lane,
-    change: `inventory ${moved} by ${row.kind} ${run} (row ${step.row}: ${step.reason})${deployment}`,
-    at: o.at,
+    change: `inventory ${moved} by ${row.kind} ${runOf(row)} (row ${step.row}: ${step.reason})${deployment}`,
+    at,
   });
 }
+
+const runOf = (row: EvidenceRow) => `run ${row.runId} attempt ${row.attempt}`;
 
 const describeDeployment = (d: Deployment | null) =>
   d ? `${d.artifact_id}${d.verified ? "" : " (unverified)"}` : "none";

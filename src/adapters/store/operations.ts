@@ -1,7 +1,7 @@
 // SQL for operations: an allowed run's hold on its lane. Which transitions are possible is the
 // core's business (src/core/operations.ts); this file only reads and writes the rows.
 import { and, eq, inArray, lt } from "drizzle-orm";
-import { HOLDING_STATES, type Transition } from "../../core/operations.ts";
+import { HOLDING_STATES, holdsLane, type Transition } from "../../core/operations.ts";
 import type { Q } from "./db.ts";
 import * as t from "./schema.ts";
 
@@ -86,4 +86,9 @@ export function applyTransition(q: Q, id: number, next: Transition, by: string, 
     })
     .where(eq(t.operations.id, id))
     .run();
+}
+
+/** Whether a run attempt's operation still holds its lane. */
+export function attemptHoldsLane(q: Q, repo: string, runId: number, attempt: number): boolean {
+  return operationsForRun(q, repo, runId).some((o) => o.attempt === attempt && holdsLane(o.state));
 }

@@ -1,9 +1,10 @@
 // SQL for the gate's runs: dispatches, workflow runs, decisions and protection requests.
-import { and, desc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
-import { decisionSchema, type ProofRun } from "../../core/gate/decision.ts";
+import { and, desc, eq, inArray, isNull, like, lt, notExists, or, sql } from "drizzle-orm";
+import { type Decision, decisionSchema, type ProofRun } from "../../core/gate/decision.ts";
 import type { DispatchCandidate } from "../../core/gate/join.ts";
 import { workflowFile } from "../../core/gate/request.ts";
 import type { RecentRunFact } from "../../core/lanes/status-comment.ts";
+import { HOLDING_STATES } from "../../core/operations.ts";
 
 import type { Q } from "./db.ts";
 import { operationsForRun } from "./operations.ts";
@@ -133,18 +134,23 @@ export function markWriteError(q: Q, decisionId: number, error: string) {
   q.update(t.decisions).set({ writeError: error }).where(eq(t.decisions.id, decisionId)).run();
 }
 
+/** A decision row that no newer decision of the same attempt replaced: the attempt's decision. */
+const newestOfAttempt = sql`not exists (select 1 from ${t.decisions} n where n.repo = ${t.decisions.repo} and n.run_id = ${t.decisions.runId} and n.attempt = ${t.decisions.attempt} and n.id > ${t.decisions.id})`;
+
 /** Decisions whose check run has not landed yet and that no newer decision of the attempt replaced. */
-export function unwrittenDecisions(q: Q): DecisionRow[] {
+export function unwrittenDecisions(q: Q): (DecisionRow & { stored: Decision | null })[] {
   return q
     .select()
     .from(t.decisions)
-    .where(
-      and(
-        isNull(t.decisions.checkWrittenAt),
-        sql`not exists (select 1 from ${t.decisions} n where n.repo = ${t.decisions.repo} and n.run_id = ${t.decisions.runId} and n.attempt = ${t.decisions.attempt} and n.id > ${t.decisions.id})`,
-      ),
-    )
-    .all();
+    .where(and(isNull(t.decisions.checkWrittenAt), newestOfAttempt))
+    .all()
+    .map((row) => ({ ...row, stored: storedDecision(row) }));
+}
+
+/** The decision exactly as it was stored, read back through its schema; null if it does not read. */
+export function storedDecision(row: DecisionRow): Decision | null {
+  const parsed = decisionSchema.safeParse(row.decision);
+  return parsed.success ? parsed.data : null;
 }
 
 /** Runs whose newest decision refused them but which have not finished: the cancel to retry. */
@@ -161,7 +167,21 @@ export function refusedStillRunning(q: Q): RunRow[] {
         sql`${t.workflowRuns.status} != 'completed'`,
         eq(t.decisions.attempt, t.workflowRuns.attempt),
         eq(t.decisions.allowed, false),
-        sql`not exists (select 1 from ${t.decisions} n where n.repo = ${t.decisions.repo} and n.run_id = ${t.decisions.runId} and n.attempt = ${t.decisions.attempt} and n.id > ${t.decisions.id})`,
+        newestOfAttempt,
+        // An attempt allowed earlier and still holding its lane is never cancelled.
+        notExists(
+          q
+            .select({ id: t.operations.id })
+            .from(t.operations)
+            .where(
+              and(
+                eq(t.operations.repo, t.decisions.repo),
+                eq(t.operations.runId, t.decisions.runId),
+                eq(t.operations.attempt, t.decisions.attempt),
+                inArray(t.operations.state, HOLDING_STATES),
+              ),
+            ),
+        ),
       ),
     )
     .all()
@@ -179,10 +199,12 @@ const PROOF_RUNS_READ = 50;
 export function proofRuns(
   q: Q,
   repo: string,
-  role: "backup_proof" | "restore_proof",
+  proof: { role: "backup_proof" | "restore_proof"; workflow: string },
   lane: string,
   branches: string[],
 ): ProofRun[] {
+  // The workflow the config names now: repointing proofs.*.workflow retires the old one's runs.
+  const path = `.github/workflows/${proof.workflow}`;
   return q
     .select({ run: t.workflowRuns })
     .from(t.dispatches)
@@ -193,7 +215,8 @@ export function proofRuns(
     .where(
       and(
         eq(t.dispatches.repo, repo),
-        eq(t.dispatches.role, role),
+        eq(t.dispatches.role, proof.role),
+        or(eq(t.dispatches.workflowPath, path), like(t.dispatches.workflowPath, `${path}@%`)),
         eq(t.dispatches.lane, lane),
         eq(t.workflowRuns.status, "completed"),
         eq(t.workflowRuns.conclusion, "success"),
@@ -277,14 +300,14 @@ export function recentDecisions(q: Q, repo: string, lanes: string[], limit: numb
 export function recentRuns(q: Q, repo: string, lanes: string[], limit = 10): RecentRunFact[] {
   return recentDecisions(q, repo, lanes, limit).map((d) => {
     const op = operationsForRun(q, repo, d.runId).find((o) => o.attempt === d.attempt);
-    const decision = decisionSchema.safeParse(d.decision);
+    const decision = storedDecision(d);
     return {
       runId: d.runId,
       attempt: d.attempt,
       lane: d.lane ?? "",
       runUrl: getRun(q, repo, d.runId)?.htmlUrl ?? "",
       allowed: d.allowed,
-      decision: decision.success ? decision.data : null,
+      decision,
       operation: op ? { state: op.state, conclusion: op.conclusion } : null,
     };
   });

@@ -288,7 +288,8 @@ export const runEvidence = sqliteTable(
     installationId: integer("installation_id"),
     conclusion: text("conclusion"),
     completedAt: text("completed_at").notNull(),
-    status: text("status", { enum: ["awaiting_artifact", "recorded", "ignored"] }).notNull(),
+    /** `lease_expired`: the lease ran out before the run completed; its completion reopens the row. */
+    status: text("status", { enum: ["awaiting_artifact", "recorded", "ignored", "lease_expired"] }).notNull(),
     artifact: text("artifact", { mode: "json" }).$type<unknown>(),
     errorCode: text("error_code"),
     errorMessage: text("error_message"),

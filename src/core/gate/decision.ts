@@ -232,9 +232,12 @@ function checkGrant(request: GateRequest, grants: GrantFact[], grant: GrantFact 
     );
   }
   const held = grants.map((g) => `#${g.issueNumber} is ${g.state}: ${g.reason}`).join("; ");
+  // A grant for this source that is held back (invalid under the baseline, pending, in conflict)
+  // names its state; with none at all, there is no grant.
+  const heldBack = grants.find((g) => g.policy.allowed_rebuild_sources.includes(request.source));
   return fail(
     "grant",
-    "no_grant",
+    heldBack ? grantStateReason(heldBack.state) : "no_grant",
     `no active approval issue grants ${request.lane}${held ? ` (${held})` : ""}`,
   );
 }

@@ -23,7 +23,6 @@ export const REASON_CODES = [
   "source_not_allowed",
   "grant_pending",
   "grant_suspended",
-  "grant_retired",
   "grant_expired",
   "grant_invalid",
   "grant_conflict",

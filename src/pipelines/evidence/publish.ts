@@ -1,7 +1,8 @@
 // Telling GitHub what a run's evidence says: the evidence check run on the run's head SHA, and a
 // refresh of the status comments that list the run. A failed write is retried by the sweep.
-import { writeEvidenceCheck } from "../../adapters/github/artifacts.ts";
+
 import { describe, type Octokit } from "../../adapters/github/client.ts";
+import { writeCheckRun } from "../../adapters/github/gate.ts";
 import { transaction } from "../../adapters/store/db.ts";
 import * as evidence from "../../adapters/store/evidence.ts";
 import { installationOf } from "../../adapters/store/repositories.ts";
@@ -40,7 +41,8 @@ export async function publishEvidence(
       ? `${deps.publicUrl.replace(/\/$/, "")}/lanegate/api/repos/${repo}/operations/${row.operationId}`
       : null;
   try {
-    const id = await writeEvidenceCheck(octokit, refOf(repo), {
+    const id = await writeCheckRun(octokit, refOf(repo), {
+      existingId: null,
       name: evidenceCheckName(row.lane),
       headSha: row.headSha,
       // Not `<run_id>:<attempt>`: a re-request of this check must not look like the gate's.

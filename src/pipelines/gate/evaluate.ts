@@ -8,6 +8,7 @@ import * as ops from "../../adapters/store/operations.ts";
 import * as runStore from "../../adapters/store/runs.ts";
 import type { LanegateConfig } from "../../core/config/schema.ts";
 import { type Decision, decide, reasonOf } from "../../core/gate/decision.ts";
+import { roleOf } from "../../core/gate/roles.ts";
 import { openedState } from "../../core/operations.ts";
 import { repoKey } from "../lanes/sync.ts";
 import type { GateDeps, Target } from "./context.ts";
@@ -31,6 +32,10 @@ export async function evaluate(
   const current = runStore.getRun(deps.db, repo, run.runId) ?? run;
   const status = current.attempt === run.attempt ? current.status : "completed";
   const gathered = await gather(deps, octokit, target, { ...current, attempt: run.attempt, status }, mode);
+  // The config just read decides whether the workflow is gated now: a proof workflow is never
+  // gated, and one no longer listed (or an invalid config) gates nothing. Only when the config
+  // could not be read is the run decided, and then refused.
+  if (!gathered.error && roleOf(gathered.config, run.workflowPath) !== "gated") return null;
   const now = deps.now();
   const result = transaction(deps.db, (q) => {
     // Checked inside the transaction: two deliveries of one run racing here decide it once.

@@ -110,7 +110,7 @@ function storedFacts(
       ? {
           workflow: p.workflow,
           maxAgeHours: p.max_age_hours,
-          runs: runStore.proofRuns(q, repo, role, lane, allowedBranches),
+          runs: runStore.proofRuns(q, repo, { role, workflow: p.workflow }, lane, allowedBranches),
         }
       : null;
   const holder = lane ? ops.holderOf(q, repo, lane) : undefined;
@@ -123,7 +123,7 @@ function storedFacts(
       attempt: run.attempt,
       event: run.event,
       headBranch: run.headBranch,
-      finished: run.status === "completed",
+      finished: run.status === "completed" || finishedSince(q, repo, run),
     },
     dispatch,
     joinProblem: run.joinProblem,
@@ -145,4 +145,14 @@ function storedFacts(
 function checkedAgainst(grant: GrantFact, declared: DeclaredLane | undefined): GrantFact {
   const policy = underBaseline(grant.policy, declared);
   return typeof policy === "string" ? { ...grant, state: "invalid", reason: policy } : { ...grant, policy };
+}
+
+/**
+ * Whether the store, read inside the deciding transaction, knows the attempt has finished since
+ * the facts were gathered: a newer attempt, or a completion that arrived during the config load.
+ */
+function finishedSince(q: Q, repo: string, run: RunToDecide): boolean {
+  const now = runStore.getRun(q, repo, run.runId);
+  if (!now) return false;
+  return now.attempt > run.attempt || (now.attempt === run.attempt && now.status === "completed");
 }

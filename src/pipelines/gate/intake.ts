@@ -99,7 +99,9 @@ export async function onWorkflowRun(
   const deliveryId = delivery.id;
   const repo = repoKey(target.ref);
   const known = storedConfig(deps, repo) ?? (await currentConfig(deps, octokit, target)).config;
-  const role = roleOf(known, r.workflowPath);
+  // A run keeps the role it was first seen with: a config that stopped listing its workflow
+  // must not leave its operation holding the lane when the run reports completion.
+  const role = roleOf(known, r.workflowPath) ?? runStore.getRun(deps.db, repo, r.runId)?.role ?? null;
   if (!role) return;
   const now = deps.now().toISOString();
   const run = transaction(deps.db, (q) => {

@@ -1,8 +1,9 @@
 // Telling GitHub: the check run, the cancel of a refused run, and the answers to deployment
 // protection rules. The decision is already stored when this runs; failures are retried.
 
-import { describe, type Octokit } from "../../adapters/github/client.ts";
+import { describe, type Octokit, statusOf } from "../../adapters/github/client.ts";
 import { answerProtectionRule, cancelRun, writeCheckRun } from "../../adapters/github/gate.ts";
+import { attemptHoldsLane } from "../../adapters/store/operations.ts";
 import * as runStore from "../../adapters/store/runs.ts";
 import type { LanegateConfig } from "../../core/config/schema.ts";
 import { parseLaneId } from "../../core/domain.ts";
@@ -42,7 +43,10 @@ export async function publishDecision(
     runStore.markWriteError(deps.db, row.id, describe(error));
     deps.log.warn(`${repo} run ${run.runId}: check run not written yet: ${describe(error)}`);
   }
-  if (!decision.allowed && config.gate.cancel_refused_runs && run.status !== "completed") {
+  // An attempt already allowed and holding its lane is never cancelled by a later refusal (a
+  // re-request during a GitHub fault, a grant retired since): stopping a wipe half-way is worse.
+  const holding = attemptHoldsLane(deps.db, repo, run.runId, run.attempt);
+  if (!decision.allowed && config.gate.cancel_refused_runs && run.status !== "completed" && !holding) {
     await cancelRefused(deps, octokit, repo, run.runId);
   }
   await answerPendingProtection(deps, octokit, target, run.runId);
@@ -121,7 +125,11 @@ export async function answerPendingProtection(
       await answerProtectionRule(octokit, target.ref, runId, request.environment, approved, comment);
       runStore.answerProtection(deps.db, request.id, approved ? "approved" : "rejected", now.toISOString());
     } catch (error) {
-      deps.log.warn(`${repo} run ${runId}: protection rule not answered yet: ${describe(error)}`);
+      // 422: GitHub no longer takes an answer (the run was cancelled or finished); asking again
+      // every minute would only spend the rate limit.
+      if (statusOf(error) === 422)
+        runStore.answerProtection(deps.db, request.id, "unanswerable", now.toISOString());
+      deps.log.warn(`${repo} run ${runId}: protection rule not answered: ${describe(error)}`);
     }
   }
 }

@@ -10,9 +10,9 @@ import { transaction } from "../../adapters/store/db.ts";
 import { holdingOperations, pastLease } from "../../adapters/store/operations.ts";
 import * as repoStore from "../../adapters/store/repositories.ts";
 import * as runStore from "../../adapters/store/runs.ts";
-import { type Decision, decisionSchema } from "../../core/gate/decision.ts";
 import { JOIN_WINDOW_MS } from "../../core/gate/join.ts";
 import type { OperationEvent } from "../../core/operations.ts";
+import { onRunCompleted } from "../evidence/collect.ts";
 import { refOf } from "../lanes/sync.ts";
 import { moveOperation } from "../operations.ts";
 import type { GateDeps, Target } from "./context.ts";
@@ -86,13 +86,23 @@ export async function gateSweep(deps: GateDeps, app: Probot): Promise<void> {
     const run = runStore.getRun(deps.db, row.repo, row.runId);
     if (!octokit || !run) continue;
     const target = targetOf(deps, row.repo);
-    const decision = storedDecision(row);
+    const decision = row.stored;
     if (!decision) {
       deps.log.warn(`${row.repo} run ${row.runId}: decision ${row.id} has no stored decision to write`);
       continue;
     }
     const config = repoStore.configFor(deps.db, row.repo);
-    await publishDecision(deps, octokit, target, { ...run, attempt: row.attempt }, row, decision, config);
+    // The stored run row is its newest attempt: an older attempt being written again has finished.
+    const status = run.attempt === row.attempt ? run.status : "completed";
+    await publishDecision(
+      deps,
+      octokit,
+      target,
+      { ...run, attempt: row.attempt, status },
+      row,
+      decision,
+      config,
+    );
   }
   // A refused run whose cancel failed is still running: cancel it again.
   for (const run of runStore.refusedStillRunning(deps.db)) {
@@ -102,34 +112,41 @@ export async function gateSweep(deps: GateDeps, app: Probot): Promise<void> {
   }
 }
 
-/** The decision exactly as it was stored, so a retried write says what was decided. */
-function storedDecision(row: runStore.DecisionRow): Decision | null {
-  const parsed = decisionSchema.safeParse(row.decision);
-  return parsed.success ? parsed.data : null;
-}
-
 /**
  * Asks GitHub about every operation still holding a lane, not only those past their lease: a
  * missed `completed` delivery then frees the lane at the next reconcile (every 15 minutes).
+ * Returns the failures; one operation GitHub cannot tell about does not stop the others.
  */
-export async function reconcileOperations(deps: GateDeps, octokit: Octokit, repo: string): Promise<number> {
-  let ended = 0;
+export async function reconcileOperations(deps: GateDeps, octokit: Octokit, repo: string): Promise<string[]> {
+  const failures: string[] = [];
   for (const op of holdingOperations(deps.db, repo)) {
     let event: OperationEvent;
     try {
       const run = await readRun(octokit, refOf(repo), op.runId);
-      // A newer attempt means this attempt has finished, whatever GitHub says of the run now.
-      if (run.attempt === op.attempt && run.status !== "completed") continue;
-      event = {
-        kind: "run_completed",
-        conclusion: run.attempt === op.attempt ? run.conclusion : "superseded",
-      };
+      // Only a newer attempt supersedes this one; an older or equal one must have completed.
+      if (run.attempt > op.attempt) event = { kind: "run_completed", conclusion: "superseded" };
+      else if (run.attempt === op.attempt && run.status === "completed")
+        event = { kind: "run_completed", conclusion: run.conclusion };
+      else continue;
     } catch (error) {
-      if (statusOf(error) !== 404) throw error;
+      if (statusOf(error) !== 404) {
+        failures.push(`${repo}: operation ${op.id} (run ${op.runId}) not reconciled: ${describe(error)}`);
+        continue;
+      }
       event = { kind: "run_gone" };
     }
     const cause = { by: "reconcile", event: "reconcile", actor: null, deliveryId: null };
-    if (transaction(deps.db, (q) => moveOperation(q, op, event, cause, deps.now().toISOString()))) ended += 1;
+    const at = deps.now().toISOString();
+    if (!transaction(deps.db, (q) => moveOperation(q, op, event, cause, at))) continue;
+    // The completed delivery was missed, so its evidence was never collected: collect it now, so
+    // the lane's inventory says what the run did (or goes stale when it left no artifact).
+    const run = runStore.getRun(deps.db, repo, op.runId);
+    if (run && event.kind === "run_completed") {
+      const completed = { ...run, attempt: op.attempt, conclusion: event.conclusion, completedAt: at };
+      await onRunCompleted(deps, octokit, targetOf(deps, repo), completed).catch((e: unknown) =>
+        failures.push(`${repo}: evidence of run ${op.runId} not collected: ${describe(e)}`),
+      );
+    }
   }
-  return ended;
+  return failures;
 }

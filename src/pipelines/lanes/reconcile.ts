@@ -43,18 +43,24 @@ export async function reconcileAll(
   const report: ReconcileReport = { repositories: 0, issues: 0, failures: [], plans: [] };
   const appOctokit = await app.auth();
   const installations = await appOctokit.paginate(appOctokit.rest.apps.listInstallations, { per_page: 100 });
+  // One installation or repository that fails (suspended, issues turned off) must not keep the
+  // others, and their lanes, from being reconciled: failures are collected, never thrown.
   for (const installation of installations) {
-    const octokit = await app.auth(installation.id);
-    const repos = await octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, {
-      per_page: 100,
-    });
-    for (const r of repos) {
-      const ref = { owner: r.owner.login, repo: r.name };
-      const one = await reconcileRepo(deps, octokit, ref, installation.id, options);
-      report.repositories += one.repositories;
-      report.issues += one.issues;
-      report.failures.push(...one.failures);
-      report.plans.push(...one.plans);
+    try {
+      const octokit = await app.auth(installation.id);
+      const repos = await octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, {
+        per_page: 100,
+      });
+      for (const r of repos) {
+        const ref = { owner: r.owner.login, repo: r.name };
+        const one = await reconcileRepo(deps, octokit, ref, installation.id, options);
+        report.repositories += one.repositories;
+        report.issues += one.issues;
+        report.failures.push(...one.failures);
+        report.plans.push(...one.plans);
+      }
+    } catch (error) {
+      report.failures.push(`installation ${installation.id}: ${describe(error)}`);
     }
   }
   const took = Date.now() - started;
@@ -74,16 +80,22 @@ export async function reconcileRepo(
   { dryRun = false }: ReconcileOptions = {},
 ): Promise<ReconcileReport> {
   const repo = repoKey(ref);
-  const load = await loadConfig(octokit, ref);
-  const known = knownRepositories(deps.db).includes(repo);
-  if (load.status === "missing" && !known) return { repositories: 0, issues: 0, failures: [], plans: [] };
-  if (!dryRun) transaction(deps.db, (q) => repoStore.recordConfig(q, repo, installationId, load, deps.now()));
-  const config = configInForce(load);
-  const labelled = config ? await listLabelledIssues(octokit, ref, config.label) : [];
-  const live = issueStore.liveIssues(deps.db, repo).map((i) => i.facts.number);
-  const numbers = [...new Set([...labelled, ...live])].sort((a, b) => a - b);
   const failures: string[] = [];
   const changes: GrantChange[] = [];
+  let numbers: number[] = [];
+  try {
+    const load = await loadConfig(octokit, ref);
+    const known = knownRepositories(deps.db).includes(repo);
+    if (load.status === "missing" && !known) return { repositories: 0, issues: 0, failures: [], plans: [] };
+    if (!dryRun)
+      transaction(deps.db, (q) => repoStore.recordConfig(q, repo, installationId, load, deps.now()));
+    const config = configInForce(load);
+    const labelled = config ? await listLabelledIssues(octokit, ref, config.label) : [];
+    const live = issueStore.liveIssues(deps.db, repo).map((i) => i.facts.number);
+    numbers = [...new Set([...labelled, ...live])].sort((a, b) => a - b);
+  } catch (error) {
+    failures.push(`${repo}: issues not reconciled: ${describe(error)}`);
+  }
   for (const number of numbers) {
     const result = await syncIssue(deps, octokit, { ref, installationId, number }, TRIGGER, { dryRun });
     if (result.ok) changes.push(...result.plan);
@@ -91,11 +103,9 @@ export async function reconcileRepo(
   }
   const plans = changes.length > 0 ? [{ repo, changes }] : [];
   if (dryRun) return { repositories: 1, issues: numbers.length, failures, plans };
-  try {
-    await reconcileOperations(deps, octokit, repo);
-  } catch (error) {
-    failures.push(`${repo}: operations not reconciled: ${describe(error)}`);
-  }
+  // Operations are reconciled whatever happened to the issues: a lane must not stay blocked
+  // because its repository's issues could not be read.
+  failures.push(...(await reconcileOperations(deps, octokit, repo)));
   return { repositories: 1, issues: numbers.length, failures, plans };
 }
 

@@ -1,0 +1,231 @@
+// The evidence path's share of the benchmark: the app's own time from an allowed run's
+// `workflow_run.completed` to its written `lanegate evidence:` check run, and the API requests
+// that costs (target: list, download, one check run), next to the no-op app. It starts its own
+// stand-in and servers, so the issue and gate workloads' lanes and history do not touch it.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { strToU8, zipSync } from "fflate";
+import { type Delivery, deliver, type Standin } from "../standin/index.ts";
+import { cmOpwApprovalBody, DEMO_REPO, LOCAL_SECRET, startLocalGitHub } from "../standin/world.ts";
+import { Child } from "./child.ts";
+import { quantile, table } from "./report.ts";
+
+const WORKFLOW = ".github/workflows/odoo-stable-bootstrap.yml";
+const LANE = "cm/testing";
+// JIT, the installation token and SQLite's first pages, as in the other sections.
+const WARMUP = 10;
+/** What the issue allows one evidence delivery to cost, in order. */
+export const EVIDENCE_TARGET = [
+  "GET /actions/runs/{n}/artifacts",
+  "GET /actions/artifacts/{n}/zip",
+  "POST /check-runs",
+];
+
+type Outcome = "ready" | "verification_failed";
+
+export interface EvidenceSample {
+  outcome: Outcome;
+  app: { wallMs: number; blockedMs: number; cpuMs: number };
+  noop: { wallMs: number; cpuMs: number };
+  /** API requests during the delivery, repository prefix cut and numbers folded. */
+  routes: string[];
+  /** Status-comment refreshes that fell in the window: batched per repository, not this delivery's. */
+  comments: number;
+}
+
+export interface EvidenceResults {
+  samples: EvidenceSample[];
+  /** Downloads the stand-in's storage URL was never asked for (the redirect not followed). */
+  unfetched: number;
+  /** Authorization headers sent to the storage URL: the App's token leaked. */
+  leaked: number;
+}
+
+/** The gated run's result artifact: every check passes, or the logo answers 404. */
+function resultZip(runId: number, outcome: Outcome): Uint8Array {
+  const logo = outcome === "ready" ? "pass" : "fail";
+  const artifact = {
+    schema_version: 1,
+    kind: "bootstrap",
+    lane: LANE,
+    run_id: runId,
+    run_attempt: 1,
+    source: "empty",
+    bootstrap_run_status: "pass",
+    post_deploy_status: "pass",
+    health_status: "pass",
+    canonical_status: "pass",
+    logo_status: logo,
+    readiness_status: outcome === "ready" ? "pass" : "verification_failed",
+    runtime_identity: { status: "match", expected: { artifact_id: "a1" }, observed: { artifact_id: "a1" } },
+    artifact_id: "a1",
+    source_git_ref: "d86025a0",
+    target_name: "cm-testing",
+    probes: [
+      {
+        probe: "logo",
+        url: "https://cm-testing.example/web/image/website/1/logo",
+        status: logo,
+        status_code: logo === "pass" ? 200 : 404,
+        detail: null,
+      },
+    ],
+    error_message: null,
+  };
+  return zipSync({ "lanegate-result.json": strToU8(JSON.stringify(artifact)) });
+}
+
+async function send(child: Child, d: Delivery) {
+  const start = performance.now();
+  const status = await deliver(child.webhookUrl, LOCAL_SECRET, d);
+  if (status >= 300) throw new Error(`${child.mode} answered ${status} to ${d.name}`);
+  return performance.now() - start;
+}
+
+const route = (path: string, method: string) =>
+  `${method} ${path.replace(`/repos/${DEMO_REPO}`, "").replace(/\/\d+(?=\/|$)/g, "/{n}")}`;
+
+const checkOf = (standin: Standin, externalId: string) =>
+  [...standin.repo(DEMO_REPO).checkRuns.values()].find((c) => c.externalId === externalId);
+
+/** An allowed cm/testing run that uploaded its artifact; returns its completion, not yet sent. */
+async function allowedRun(
+  standin: Standin,
+  app: Child,
+  outcome: Outcome,
+): Promise<Delivery & { runId: number }> {
+  const d = standin.dispatchWorkflow(DEMO_REPO, {
+    workflowPath: WORKFLOW,
+    inputs: { context: "cm", instance: "testing", source: "empty", confirmation: "bootstrap cm testing" },
+    actor: "olivia",
+  });
+  await send(app, d.dispatch);
+  await send(app, d.requested);
+  if (checkOf(standin, `${d.runId}:1`)?.conclusion !== "success")
+    throw new Error(`run ${d.runId} was not allowed`);
+  standin.uploadArtifact(DEMO_REPO, d.runId, "lanegate-result", resultZip(d.runId, outcome));
+  return { ...standin.completeRun(DEMO_REPO, d.runId, "success"), runId: d.runId };
+}
+
+export async function evidenceBench(o: { runs: number }): Promise<EvidenceResults> {
+  const local = await startLocalGitHub();
+  const { standin } = local;
+  const dir = mkdtempSync(join(tmpdir(), "lanegate-bench-evidence-"));
+  const app = await Child.start("lanegate", { ...local.env, DATABASE_URL: join(dir, "bench.sqlite") });
+  const noop = await Child.start("noop", local.env);
+  try {
+    const opened = standin.openIssue(DEMO_REPO, {
+      author: "olivia",
+      title: "bench",
+      body: cmOpwApprovalBody(),
+    });
+    for (const d of [...opened.deliveries, standin.addLabel(DEMO_REPO, opened.number, "lane-policy", "mia")])
+      await send(app, d);
+    const samples: EvidenceSample[] = [];
+    for (let i = 0; i < WARMUP + o.runs; i += 1) {
+      const outcome: Outcome = i % 2 === 0 ? "ready" : "verification_failed";
+      const completed = await allowedRun(standin, app, outcome);
+      await Promise.all([app.take(), noop.take()]);
+      standin.requests.length = 0;
+      const wallMs = await send(app, completed);
+      const took = await app.take();
+      const all = standin.requests.map((r) => route(r.path, r.method));
+      const noopWall = await send(noop, completed);
+      const noopTook = await noop.take();
+      const check = checkOf(standin, `evidence:${completed.runId}:1`);
+      if (check?.conclusion !== (outcome === "ready" ? "success" : "failure"))
+        throw new Error(`run ${completed.runId}: no evidence check run saying ${outcome}`);
+      if (i < WARMUP) continue;
+      samples.push({
+        outcome,
+        app: { wallMs, blockedMs: took.blockedMs, cpuMs: took.cpuMs },
+        noop: { wallMs: noopWall, cpuMs: noopTook.cpuMs },
+        routes: all.filter((r) => !r.includes("/issues")),
+        comments: all.filter((r) => r.includes("/issues")).length,
+      });
+    }
+    return { samples, unfetched: standin.blobs.size, leaked: standin.leakedAuthorization.length };
+  } finally {
+    await Promise.all([app.stop(), noop.stop()]);
+    await local.running.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const onTarget = (s: EvidenceSample) => JSON.stringify(s.routes) === JSON.stringify(EVIDENCE_TARGET);
+
+export function judgeEvidence(e: EvidenceResults) {
+  const off = e.samples.filter((s) => !onTarget(s));
+  return [
+    {
+      target: `${EVIDENCE_TARGET.join(", ")} per evidence delivery, and no more`,
+      met: off.length === 0 && e.unfetched === 0 && e.leaked === 0,
+      detail: `${e.samples.length - off.length} of ${e.samples.length} deliveries on target${off[0] ? ` (first off: ${off[0].routes.join(", ")})` : ""}; ${e.unfetched} downloads not followed; ${e.leaked} tokens sent to storage`,
+    },
+  ];
+}
+
+export function renderEvidence(e: EvidenceResults): string {
+  const f = (n: number) => n.toFixed(2);
+  const q = (values: number[]) => `${f(quantile(values, 0.5))} / ${f(quantile(values, 0.99))}`;
+  const rows = (["ready", "verification_failed"] as const).map((outcome) => {
+    const mine = e.samples.filter((s) => s.outcome === outcome);
+    const total = mine.map((s) => s.app.wallMs);
+    const own = mine.map((s) => s.app.wallMs - s.app.blockedMs);
+    const noop = mine.map((s) => s.noop.wallMs);
+    const cpu = mine.map((s) => s.app.cpuMs);
+    const noopCpu = quantile(
+      mine.map((s) => s.noop.cpuMs),
+      0.5,
+    );
+    return [
+      outcome,
+      String(mine.length),
+      q(total),
+      q(noop),
+      `${(quantile(total, 0.5) / quantile(noop, 0.5)).toFixed(1)}x`,
+      q(own),
+      `${(quantile(own, 0.5) / quantile(noop, 0.5)).toFixed(1)}x`,
+      q(cpu),
+      `${(quantile(cpu, 0.5) / noopCpu).toFixed(1)}x`,
+      `${Math.min(...mine.map((s) => s.routes.length))}-${Math.max(...mine.map((s) => s.routes.length))}`,
+    ];
+  });
+  const comments = e.samples.reduce((sum, s) => sum + s.comments, 0);
+  return [
+    "The evidence path: an allowed run's workflow_run.completed until the `lanegate evidence:`",
+    "check run is written, ms (p50 / p99; ratios app / no-op on medians):",
+    table(
+      [
+        "lane after",
+        "n",
+        "total",
+        "no-op",
+        "total/no-op",
+        "own",
+        "own/no-op",
+        "CPU",
+        "CPU/no-op",
+        "API calls",
+      ],
+      rows,
+    ),
+    "",
+    `Requests of the first delivery: ${e.samples[0]?.routes.join(", ") ?? "none"}, plus the redirect's storage download.`,
+    `Status-comment requests that fell inside the measured windows (batched every 2 s, not per delivery): ${comments}.`,
+  ].join("\n");
+}
+
+/** The section as `bench/run.ts` prints it: 200 measured deliveries, 40 with `--quick`. */
+export async function evidenceSection(quick: boolean) {
+  process.stderr.write("bench: the evidence path\n");
+  const results = await evidenceBench({ runs: quick ? 40 : 200 });
+  const targets = judgeEvidence(results);
+  const lines = targets.map((t) => `  [${t.met ? "met" : "NOT MET"}] ${t.target}\n        ${t.detail}`);
+  return {
+    json: { evidence: results, evidenceTargets: targets },
+    text: [renderEvidence(results), "", "Evidence targets:", ...lines].join("\n"),
+  };
+}

@@ -76,6 +76,7 @@ if (mode === "lanegate") {
     sweepEveryMs: 0,
     reconcileEveryMs: 0,
     reconcileOnStart: false,
+    redeliverEveryMs: 0,
   });
   ({ port } = app);
   stop = () => app.stop();

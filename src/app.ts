@@ -1,23 +1,29 @@
-// The Probot app: wires events and routes to handlers, and starts the timers. No logic here.
+// The Probot app: wires events and routes to handlers, and schedules the jobs. No logic here.
 import type { ApplicationFunction } from "probot";
 import { statusCommentClient } from "./adapters/github/comment-client.ts";
 import type { Db } from "./adapters/store/db.ts";
 import { evidenceHandlers } from "./handlers/evidence.ts";
 import { gateHandlers } from "./handlers/gate.ts";
+import { instrumented } from "./handlers/instrument.ts";
 import { ISSUE_EVENTS, issueHandler } from "./handlers/issues.ts";
 import { pushHandler } from "./handlers/push.ts";
+import type { ApiAccess } from "./http/access.ts";
 import { readModelHandler } from "./http/routes.ts";
+import { serviceHandler } from "./http/service.ts";
 import { evidenceSweep } from "./pipelines/evidence/sweep.ts";
 import type { GateDeps } from "./pipelines/gate/context.ts";
 import { gateSweep } from "./pipelines/gate/sweep.ts";
 import { reconcileAll, sweepExpired } from "./pipelines/lanes/reconcile.ts";
 import { rederive } from "./pipelines/lanes/sync.ts";
+import { recoverDeliveries } from "./pipelines/redeliver.ts";
+import type { Lifecycle } from "./service/lifecycle.ts";
 
 export interface LanegateOptions {
   db: Db;
   appId: number;
-  now?: () => Date;
-  apiToken?: string;
+  lifecycle: Lifecycle;
+  /** Who may read the read models and /metrics. */
+  access: ApiAccess;
   /** The app's public base URL, for links from check runs to the read models. */
   publicUrl?: string;
   /** How long to gather decisions before refreshing the issues' status comments. */
@@ -28,14 +34,18 @@ export interface LanegateOptions {
   reconcileEveryMs?: number;
   /** Reconcile once at start, to catch what happened while the app was down. */
   reconcileOnStart?: boolean;
+  /** How often to ask GitHub for failed deliveries again (also once at start); 0 turns it off. */
+  redeliverEveryMs?: number;
 }
 
 export function lanegate(options: LanegateOptions): ApplicationFunction {
   return (app, { addHandler }) => {
+    const { lifecycle } = options;
+    lifecycle.warn = (m) => app.log.warn(m);
     const deps: GateDeps = {
       db: options.db,
       appId: options.appId,
-      now: options.now ?? (() => new Date()),
+      now: lifecycle.now,
       log: { info: (m) => app.log.info(m), warn: (m) => app.log.warn(m) },
       publicUrl: options.publicUrl,
       onDecided: batchedCommentRefresh(app, options.commentBatchMs ?? 2000),
@@ -44,11 +54,12 @@ export function lanegate(options: LanegateOptions): ApplicationFunction {
     // The status comments list recent gated runs; refreshing them per decision would cost a
     // write per run, so decisions of one repository share one refresh a moment later.
     function batchedCommentRefresh(probot: typeof app, delayMs: number): GateDeps["onDecided"] {
-      const pending = new Map<string, NodeJS.Timeout>();
+      const pending = new Set<string>();
       return (ref, installationId) => {
         const key = `${ref.owner}/${ref.repo}`;
         if (pending.has(key) || installationId === null) return;
-        const timer = setTimeout(async () => {
+        pending.add(key);
+        lifecycle.later(delayMs, async () => {
           pending.delete(key);
           try {
             const octokit = await probot.auth(installationId);
@@ -56,9 +67,7 @@ export function lanegate(options: LanegateOptions): ApplicationFunction {
           } catch (error) {
             probot.log.warn(`status comments of ${key} not refreshed: ${String(error)}`);
           }
-        }, delayMs);
-        timer.unref();
-        pending.set(key, timer);
+        });
       };
     }
     // One status-comment client per installation: its write queue outlives any one delivery.
@@ -74,31 +83,34 @@ export function lanegate(options: LanegateOptions): ApplicationFunction {
         return client;
       };
     }
+    const svc = { db: options.db, lifecycle, log: app.log };
     const gate = gateHandlers(deps);
-    app.on([...ISSUE_EVENTS], issueHandler(deps));
-    app.on("workflow_dispatch", gate.dispatch);
-    app.on("workflow_run", gate.run);
-    app.on("check_run.rerequested", gate.rerequested);
-    app.on("deployment_protection_rule.requested", gate.protection);
-    app.on("push", pushHandler(deps));
+    app.on([...ISSUE_EVENTS], instrumented(svc, issueHandler(deps)));
+    app.on("workflow_dispatch", instrumented(svc, gate.dispatch));
+    app.on("workflow_run", instrumented(svc, gate.run));
+    app.on("check_run.rerequested", instrumented(svc, gate.rerequested));
+    app.on("deployment_protection_rule.requested", instrumented(svc, gate.protection));
+    app.on("push", instrumented(svc, pushHandler(deps)));
     // Evidence listens to completions beside the gate; neither depends on the other running first.
+    // A completed run is therefore counted once by each in the delivery metrics.
     const evidence = evidenceHandlers(deps);
-    app.on("workflow_run.completed", evidence.completed);
-    app.on("workflow_job", evidence.job);
-    addHandler(readModelHandler(options.db, options.apiToken));
+    app.on("workflow_run.completed", instrumented(svc, evidence.completed));
+    app.on("workflow_job", instrumented(svc, evidence.job));
+    addHandler(serviceHandler(options.db, lifecycle, options.access));
+    addHandler(readModelHandler(options.db, options.access));
 
-    const every = (ms: number | undefined, job: () => Promise<unknown>) => {
-      if (!ms) return;
-      const timer = setInterval(() => void job().catch((e) => app.log.warn(`timer: ${String(e)}`)), ms);
-      timer.unref();
-    };
-    every(options.sweepEveryMs, async () => {
+    const sweep = async () => {
       await sweepExpired(deps, app);
       await gateSweep(deps, app);
       await evidenceSweep(deps, app);
-    });
-    every(options.reconcileEveryMs, () => reconcileAll(deps, app));
-    if (options.reconcileOnStart)
-      void reconcileAll(deps, app).catch((e) => app.log.warn(`reconcile: ${String(e)}`));
+    };
+    const reconcile = () => reconcileAll(deps, app);
+    const redeliver = async () =>
+      recoverDeliveries(deps, await app.auth(), (result) => lifecycle.metrics.redeliveries.inc({ result }));
+    lifecycle.every("sweep", options.sweepEveryMs ?? 0, sweep);
+    lifecycle.every("reconcile", options.reconcileEveryMs ?? 0, reconcile);
+    lifecycle.every("redelivery", options.redeliverEveryMs ?? 0, redeliver);
+    if (options.reconcileOnStart) void lifecycle.run("reconcile", reconcile);
+    if (options.redeliverEveryMs) void lifecycle.run("redelivery", redeliver);
   };
 }

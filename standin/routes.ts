@@ -2,6 +2,7 @@
 // without a route here fails with 404, so it cannot go unnoticed.
 import { createHash, randomBytes } from "node:crypto";
 import { artifactJson, blobUrl } from "./actions.ts";
+import { hookRoutes } from "./hooks.ts";
 import type { CheckRun, Issue, Repo } from "./model.ts";
 import {
   APP_PERMISSIONS,
@@ -55,7 +56,7 @@ export interface Route {
   method: string;
   pattern: RegExp;
   names: string[];
-  auth: "app" | "installation";
+  auth: "app" | "installation" | "none";
   handle(ctx: Ctx): Reply;
 }
 
@@ -444,11 +445,13 @@ const handlers: [string, string, Route["auth"], (ctx: Ctx) => Reply][] = [
   ],
 ];
 
-export const ROUTES: Route[] = handlers.map(([method, template, auth, handle]) => {
-  const names: string[] = [];
-  const source = template.replace(/\{(\w+)(\+?)\}/g, (_, name: string, multi: string) => {
-    names.push(name);
-    return multi ? "(.+)" : "([^/]+)";
-  });
-  return { method, pattern: new RegExp(`^${source}$`), names, auth, handle };
-});
+export const ROUTES: Route[] = [...handlers, ...hookRoutes(notFound)].map(
+  ([method, template, auth, handle]) => {
+    const names: string[] = [];
+    const source = template.replace(/\{(\w+)(\+?)\}/g, (_, name: string, multi: string) => {
+      names.push(name);
+      return multi ? "(.+)" : "([^/]+)";
+    });
+    return { method, pattern: new RegExp(`^${source}$`), names, auth, handle };
+  },
+);

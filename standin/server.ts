@@ -38,6 +38,7 @@ const errorAnswer = (
 });
 
 function authorize(s: Standin, route: (typeof ROUTES)[number], header: string | undefined): number | Answer {
+  if (route.auth === "none") return 0;
   const match = /^(?:token|bearer)\s+(\S+)$/i.exec(header ?? "");
   const credential = match?.[1];
   if (!credential) return errorAnswer(401, "Requires authentication");
@@ -122,6 +123,7 @@ async function handle(s: Standin, req: IncomingMessage, res: ServerResponse): Pr
   if (serveBlob(s, req, res, url.pathname)) return;
   const { body, bad } = await readBody(req);
   s.onRequest?.(method, `${path}${url.search}`, body);
+  await s.holdAnswer?.(method, path);
   const reply = bad ? errorAnswer(400) : answer(s, req, url, path, body);
   const query = Object.fromEntries(url.searchParams);
   s.requests.push({ method, path, query, status: reply.status, body });

@@ -1,8 +1,10 @@
 // What humans and GitHub do to the stand-in. Each mutation changes the model, records the issue
 // event GitHub would record, and returns the webhook deliveries GitHub would send; the caller
 // decides when (and whether, and in which order) to deliver them.
+
 import { randomBytes } from "node:crypto";
 import { type JobStatus, jobDelivery } from "./actions.ts";
+import { HookLog, type ManifestGrant } from "./hooks.ts";
 import type { Issue, Repo, StateReason, WorkflowRun } from "./model.ts";
 import { Model } from "./model.ts";
 import {
@@ -49,9 +51,15 @@ const workflowFile = (path: string): string =>
 
 export class Standin extends Model {
   readonly requests: RecordedRequest[] = [];
+  /** What the App's webhook receiver answered to each delivery, for GET /app/hook/deliveries. */
+  readonly hookLog = new HookLog();
+  /** Codes GitHub would hand the manifest flow's redirect, to the credentials they convert to. */
+  readonly manifestCodes = new Map<string, ManifestGrant>();
   /** Installation tokens handed out, to the installation they act for. */
   readonly tokens = new Map<string, number>();
   onRequest?: (method: string, url: string, body: unknown) => void;
+  /** Holds the answer to a request until the promise settles: a GitHub that is slow to answer. */
+  holdAnswer?: (method: string, path: string) => Promise<void> | undefined;
   /** Deliveries caused by API calls (a cancelled run completes), for whoever plays GitHub. */
   onDelivery?: (d: Delivery) => void;
   private failures: { method?: string; pathPattern: RegExp; status: number; left: number }[] = [];

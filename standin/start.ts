@@ -1,27 +1,43 @@
-// `npm start`: runs lanegate. With a GitHub App's credentials in the environment it serves that
-// app (src/main.ts); without them it starts against a local stand-in for GitHub (the embedded
-// default), so a newcomer can run it with no setup.
-import { startLanegate } from "../src/server.ts";
-import { DEMO_REPO, startLocalGitHub } from "./world.ts";
+// `npm start`: with a GitHub App configured (in the environment or `.env`) it serves that App
+// (src/main.ts). Without one it is a playground: the CM and OPW story plays against a local
+// stand-in for GitHub, then the app keeps serving so the read models and the CLI can explore it.
+import { namesAnApp, withDotenv } from "../src/env.ts";
+import { playStory } from "./story.ts";
+import { DEMO_REPO } from "./world.ts";
 
-const hasCredentials = Boolean(process.env.APP_ID || process.env.PRIVATE_KEY || process.env.PRIVATE_KEY_PATH);
-if (hasCredentials) {
+// `.env` counts: an App configured there is served, as `node dist/main.js` would serve it.
+if (namesAnApp(withDotenv(process.env))) {
   await import("../src/main.ts");
 } else {
-  const local = await startLocalGitHub(Number(process.env.STANDIN_PORT) || 0);
-  const env = { ...process.env, ...local.env };
-  const app = await startLanegate({ env, throttle: false });
-  const base = `http://localhost:${app.port}`;
+  const db = "data/playground.sqlite";
+  const { app, local, base } = await playStory({
+    dbFile: db,
+    port: process.env.PORT ?? "3000",
+    standinPort: Number(process.env.STANDIN_PORT) || 0,
+  });
+  const api = `${base}/lanegate/api/repos/${DEMO_REPO}`;
   console.log(
     [
       "",
       "lanegate is running against a local stand-in for GitHub (no GitHub App configured).",
       `  stand-in GitHub API:  ${local.running.url}`,
-      `  webhooks:             ${base}/api/github/webhooks  (secret: ${env.WEBHOOK_SECRET})`,
-      `  lanes read model:     ${base}/lanegate/api/repos/${DEMO_REPO}/lanes`,
-      "Run `npm run demo` to watch an approval issue grant and retire lanes.",
-      "To serve a real GitHub App, set APP_ID, PRIVATE_KEY (or PRIVATE_KEY_PATH) and WEBHOOK_SECRET.",
+      `  webhooks:             ${base}/api/github/webhooks  (secret: ${local.env.WEBHOOK_SECRET})`,
+      `  lanes:                ${api}/lanes`,
+      `  one lane:             ${api}/lanes/cm/prod`,
+      `  operations:           ${api}/operations`,
+      `  audit log:            ${api}/audit`,
+      `  health, metrics:      ${base}/readyz  ${base}/metrics`,
+      `The CLI reads the playground's database (${db}): npx lanegate lanes ${DEMO_REPO} --db file:${db}`,
+      "To serve a real GitHub App, run `npm run register` or set APP_ID, PRIVATE_KEY and WEBHOOK_SECRET.",
+      "Ctrl-C stops it.",
       "",
     ].join("\n"),
   );
+  const stop = async () => {
+    await app.stop();
+    await local.running.close();
+    process.exit(0);
+  };
+  process.once("SIGTERM", stop);
+  process.once("SIGINT", stop);
 }

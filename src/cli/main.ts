@@ -1,48 +1,59 @@
-// `lanegate`: the read models and the reconcile, over the same database as the app.
+// `lanegate`: the read models, migrations, backups and the reconcile, over the app's database.
+// Exit codes: 0 done (or allowed), 1 refused or failed, 2 a usage error or no database.
 import { parseArgs } from "node:util";
-import { COMMANDS, type Command, usage } from "./commands.ts";
+import { ADMIN_COMMANDS } from "./admin.ts";
+import { READ_COMMANDS } from "./read.ts";
+import { register } from "./register.ts";
+import { type Command, helpOf, optionsOf, UsageError, type Values } from "./spec.ts";
 
-const [name, ...rest] = process.argv.slice(2);
-const command: Command | undefined = COMMANDS.find((c) => c.name === name);
+const COMMANDS: Command[] = [...READ_COMMANDS, ...ADMIN_COMMANDS, register];
 
-if (!command) {
-  const helpAsked = name === undefined || name === "--help" || name === "-h" || name === "help";
-  (helpAsked ? console.log : console.error)(usage());
-  process.exit(helpAsked ? 0 : 2);
+function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  return `Usage: lanegate <command> [options]\n\nCommands:\n${lines.join("\n")}\n\nRun lanegate <command> --help for a command's options.`;
 }
 
-let values: Record<string, string | boolean | undefined>;
+const [name, ...rest] = process.argv.slice(2);
+const command = COMMANDS.find((c) => c.name === name);
+
+if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+  console.log(usage());
+  process.exit(0);
+}
+if (!command) {
+  console.error(`lanegate: unknown command "${name}"\n\n${usage()}`);
+  process.exit(2);
+}
+
+let values: Values;
 let positionals: string[];
 try {
-  ({ values, positionals } = parseArgs({
-    args: rest,
-    options: {
-      json: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-      db: { type: "string" },
-      ...command.options,
-    },
-    allowPositionals: true,
-  }));
+  const options = Object.fromEntries(
+    Object.entries(optionsOf(command)).map(([key, o]) => [
+      key,
+      { type: o.type, ...(o.short ? { short: o.short } : {}) },
+    ]),
+  );
+  ({ values, positionals } = parseArgs({ args: rest, options, allowPositionals: true, strict: true }));
 } catch (error) {
-  console.error(`lanegate ${command.name}: ${(error as Error).message}\n\n${command.help}`);
+  console.error(`lanegate ${command.name}: ${(error as Error).message}\n\n${helpOf(command)}`);
   process.exit(2);
 }
 if (values.help) {
-  console.log(command.help);
+  console.log(helpOf(command));
   process.exit(0);
 }
 // An argument written `[id]` may be left out.
 const required = command.args.filter((a) => !a.startsWith("[")).length;
 if (positionals.length < required || positionals.length > command.args.length) {
-  console.error(
-    `lanegate ${command.name}: expected ${command.args.join(" ") || "no arguments"}\n\n${command.help}`,
-  );
+  const expected = command.args.map((a) => `<${a}>`).join(" ") || "no arguments";
+  console.error(`lanegate ${command.name}: expected ${expected}\n\n${helpOf(command)}`);
   process.exit(2);
 }
 try {
   process.exitCode = await command.run(positionals, values);
 } catch (error) {
   console.error(`lanegate ${command.name}: ${(error as Error).message}`);
-  process.exitCode = 1;
+  process.exitCode = error instanceof UsageError ? 2 : 1;
 }

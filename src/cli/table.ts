@@ -1,8 +1,9 @@
-// A plain text table: columns padded to their widest cell, long cells cut so rows stay readable.
+// A plain text table: columns padded to their widest cell. On a terminal long cells are cut so
+// rows stay readable; `wide` keeps every cell whole (for pipes, and for --wide).
 const MAX_CELL = 60;
 
-export function table(header: string[], rows: string[][]): string {
-  const cut = (s: string) => (s.length > MAX_CELL ? `${s.slice(0, MAX_CELL - 1)}…` : s);
+export function table(header: string[], rows: string[][], options = { wide: !process.stdout.isTTY }): string {
+  const cut = (s: string) => (!options.wide && s.length > MAX_CELL ? `${s.slice(0, MAX_CELL - 1)}…` : s);
   const all = [header, ...rows].map((r) => r.map(cut));
   const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? "").length)));
   return all

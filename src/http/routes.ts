@@ -1,6 +1,5 @@
 // The read models as JSON under /lanegate/api. Plain Node handlers, as Probot 14's addHandler takes.
 
-import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Db } from "../adapters/store/db.ts";
 import {
@@ -13,15 +12,17 @@ import {
   runView,
 } from "../adapters/store/read.ts";
 import { parseLaneId } from "../core/domain.ts";
+import { type ApiAccess, refusal } from "./access.ts";
 
 const PREFIX = "/lanegate/api/repos/";
 
-export function readModelHandler(db: Db, token: string | undefined) {
+export function readModelHandler(db: Db, access: ApiAccess) {
   return (req: IncomingMessage, res: ServerResponse): boolean => {
     const url = new URL(req.url ?? "/", "http://lanegate.local");
     if (!url.pathname.startsWith("/lanegate/api")) return false;
-    if (token && !authorized(req.headers.authorization, token)) {
-      send(res, 401, { message: "a Bearer token is required" });
+    const refused = refusal(access, req);
+    if (refused) {
+      send(res, refused.status, { message: refused.message });
       return true;
     }
     if (req.method !== "GET") {
@@ -68,13 +69,7 @@ export function readModelHandler(db: Db, token: string | undefined) {
   };
 }
 
-function authorized(header: string | undefined, token: string): boolean {
-  const given = Buffer.from(header?.replace(/^Bearer\s+/i, "") ?? "");
-  const wanted = Buffer.from(token);
-  return given.length === wanted.length && timingSafeEqual(given, wanted);
-}
-
-function send(res: ServerResponse, status: number, body: unknown) {
+export function send(res: ServerResponse, status: number, body: unknown) {
   res.writeHead(status, { "content-type": "application/json; charset=utf-8" });
   res.end(JSON.stringify(body));
 }

@@ -1,31 +1,58 @@
-// The CLI as an operator runs it: a real process over a database the app wrote.
+// The CLI as an operator runs it: a real process over a database the app wrote. Its stdout is a
+// pipe here, never a terminal, so tables print every cell in full.
 import { execFile } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { promisify } from "node:util";
+import Database from "better-sqlite3";
+import { drizzle } from "drizzle-orm/better-sqlite3";
+import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { describe, expect, it } from "vitest";
-import { openDatabase } from "../../src/adapters/store/db.ts";
+import { databasePath, MIGRATIONS_FOLDER, openDatabase } from "../../src/adapters/store/db.ts";
 import { logo404 } from "../evidence/artifacts.ts";
 import { allowedRun, complete, upload } from "../support/evidence.ts";
+import { approved, dispatch, inputs } from "../support/gate.ts";
 import { tempDatabase } from "../support/http.ts";
 import { CM_OPW_BODY, createWorld, REPO } from "../support/world.ts";
 
 const run = promisify(execFile);
 const cli = async (...args: string[]) => {
   try {
-    const { stdout } = await run("node", ["bin/lanegate.js", ...args]);
-    return { code: 0, stdout };
+    const { stdout, stderr } = await run("node", ["bin/lanegate.js", ...args]);
+    return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: `${e.stdout}${e.stderr}` };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
 };
 
+/** A database as the previous version left it: every migration but the newest applied. */
+function previousVersionDatabase(): string {
+  const folder = mkdtempSync(join(tmpdir(), "lanegate-migrations-"));
+  cpSync(MIGRATIONS_FOLDER, folder, { recursive: true });
+  const journalFile = join(folder, "meta/_journal.json");
+  const journal = JSON.parse(readFileSync(journalFile, "utf8")) as { entries: unknown[] };
+  journal.entries.pop();
+  writeFileSync(journalFile, JSON.stringify(journal));
+  const url = tempDatabase();
+  const client = new Database(databasePath(url));
+  migrate(drizzle(client), { migrationsFolder: folder });
+  client.close();
+  return url;
+}
+
+async function labelled() {
+  const url = tempDatabase();
+  const w = await createWorld({ db: openDatabase(url) });
+  const o = w.gh.openIssue(REPO, { author: "olivia", title: "t", body: CM_OPW_BODY });
+  await w.send(...o.deliveries, w.gh.addLabel(REPO, o.number, "lane-policy", "mia"));
+  return { url, w };
+}
+
 describe("the lanegate CLI", () => {
   it("shows lanes, one lane, the audit log and a simulated decision from the app's database", async () => {
-    const url = tempDatabase();
-    const w = await createWorld({ db: openDatabase(url) });
-    const o = w.gh.openIssue(REPO, { author: "olivia", title: "t", body: CM_OPW_BODY });
-    await w.send(...o.deliveries, w.gh.addLabel(REPO, o.number, "lane-policy", "mia"));
-
+    const { url } = await labelled();
     const lanes = JSON.parse((await cli("lanes", REPO, "--db", url, "--json")).stdout) as {
       lanes: { lane: string; state: string }[];
     };
@@ -68,10 +95,135 @@ describe("the lanegate CLI", () => {
     expect(json.evidence).toMatchObject({ lane_state: "verification_failed" });
   });
 
-  it("explains its usage on --help and refuses bad arguments with exit code 2", async () => {
-    expect((await cli("--help")).stdout).toContain("simulate");
-    expect((await cli("simulate", "--help")).stdout).toContain("--confirmation");
+  it("prints every cell in full when stdout is not a terminal", async () => {
+    const { url } = await labelled();
+    const { stdout } = await cli("audit", REPO, "--db", url);
+    expect(stdout).not.toContain("…");
+    expect(stdout.split("\n").some((line) => line.length > 200)).toBe(true);
+  });
+
+  it("shows the operation holding a lane", async () => {
+    const url = tempDatabase();
+    const w = await createWorld({ db: openDatabase(url) });
+    await approved(w);
+    const runId = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
+    const { stdout } = await cli("lane", REPO, "cm/testing", "--db", url);
+    expect(stdout).toMatch(new RegExp(`held by operation \\d+ \\(requested, run ${runId}#1, lease until `));
+    expect((await cli("lane", REPO, "cm/prod", "--db", url)).stdout).toContain("no operation holds it");
+  });
+
+  it("says so when simulate is asked about a repository it has never seen", async () => {
+    const { url } = await labelled();
+    const never = await cli("simulate", "acme/elsewhere", "cm/prod", "--confirmation", "x", "--db", url);
+    expect(never).toMatchObject({ code: 1, stdout: "" });
+    expect(never.stderr).toContain("lanegate has never seen acme/elsewhere");
+  });
+
+  it("never creates a database: a missing file is an error with exit code 2", async () => {
+    const missing = join(mkdtempSync(join(tmpdir(), "lanegate-")), "typo/db.sqlite");
+    const result = await cli("lanes", REPO, "--db", `file:${missing}`);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(`lanegate lanes: no database at ${missing}: check --db or DATABASE_URL\n`);
+    expect(existsSync(join(missing, ".."))).toBe(false);
+  });
+
+  it("never migrates from a read-only command; lanegate migrate does", async () => {
+    const url = previousVersionDatabase();
+    const behind = await cli("lanes", REPO, "--db", url);
+    expect(behind.code).toBe(2);
+    expect(behind.stderr).toContain("is 1 migrations behind this lanegate: run lanegate migrate first");
+    // Still behind: the first command did not migrate it.
+    expect((await cli("lanes", REPO, "--db", url)).code).toBe(2);
+    const migrated = await cli("migrate", "--db", url);
+    expect(migrated.stdout).toContain("1 migrations applied; the schema is current");
+    expect((await cli("lanes", REPO, "--db", url)).code).toBe(0);
+  });
+
+  it("creates a database with lanegate migrate", async () => {
+    const url = `file:${join(mkdtempSync(join(tmpdir(), "lanegate-")), "new.sqlite")}`;
+    const created = await cli("migrate", "--db", url);
+    expect(created).toMatchObject({ code: 0 });
+    expect(created.stdout).toContain("created; the schema is current");
+    expect((await cli("lanes", REPO, "--db", url)).code).toBe(0);
+  });
+
+  it("backs up the running database and the copy serves as a restored database", async () => {
+    const { url } = await labelled();
+    const copy = join(mkdtempSync(join(tmpdir(), "lanegate-")), "backup.sqlite");
+    expect((await cli("backup", copy, "--db", url)).code).toBe(0);
+    expect((await cli("backup", copy, "--db", url)).code).toBe(1);
+    // Restoring is putting the copy where DATABASE_URL points while the service is stopped.
+    const restored = openDatabase(`file:${copy}`);
+    restored.$client.close();
+    const lanes = JSON.parse((await cli("lanes", REPO, "--db", `file:${copy}`, "--json")).stdout) as {
+      lanes: { lane: string; state: string }[];
+    };
+    expect(lanes.lanes.filter((l) => l.state === "active").length).toBe(4);
+    expect(databasePath(`file:${copy}`)).toBe(copy);
+  });
+
+  it("refuses bad option values and unknown commands with exit code 2", async () => {
+    const url = tempDatabase();
+    openDatabase(url).$client.close();
+    expect((await cli("audit", REPO, "--db", url, "--limit", "ten")).stderr).toContain(
+      '--limit takes a positive whole number, not "ten"',
+    );
+    expect((await cli("audit", REPO, "--db", url, "--limit", "0")).code).toBe(2);
+    const source = await cli(
+      "simulate",
+      REPO,
+      "cm/prod",
+      "--source",
+      "tape",
+      "--confirmation",
+      "x",
+      "--db",
+      url,
+    );
+    expect(source).toMatchObject({ code: 2 });
+    expect(source.stderr).toContain('--source takes empty, upstream_restore, backup_restore, not "tape"');
+    expect((await cli("lanes", "not-a-repo", "--db", url)).code).toBe(2);
+    expect((await cli("lanes", REPO, "--colour")).code).toBe(2);
     expect((await cli("lanes")).code).toBe(2);
-    expect((await cli("frobnicate")).code).toBe(2);
+    const unknown = await cli("frobnicate");
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('lanegate: unknown command "frobnicate"');
+  });
+
+  it("lists every option of every command with its default in --help", async () => {
+    expect((await cli("--help")).stdout).toContain("backup");
+    for (const command of [
+      "lanes",
+      "lane",
+      "operations",
+      "simulate",
+      "audit",
+      "reconcile",
+      "migrate",
+      "backup",
+    ]) {
+      const { stdout, code } = await cli(command, "--help");
+      expect(code).toBe(0);
+      for (const option of ["--db <url>", "--json", "--wide", "-h, --help"]) expect(stdout).toContain(option);
+      expect(stdout).toContain("(default: $DATABASE_URL, else file:data/lanegate.sqlite)");
+    }
+    const simulate = (await cli("simulate", "--help")).stdout;
+    expect(simulate).toMatch(/--source <s>\s+empty \| upstream_restore \| backup_restore \(default: empty\)/);
+    expect(simulate).toContain("--confirmation <phrase>");
+    expect((await cli("audit", "--help")).stdout).toMatch(/--limit <n>\s+how many entries \(default: 50\)/);
+    const register = (await cli("register", "--help")).stdout;
+    expect(register).toMatch(/--port <n>\s+.*\(default: 3000\)/);
+    for (const option of ["--url <url>", "--org <login>", "-h, --help"]) expect(register).toContain(option);
+  });
+});
+
+describe("the lanegate CLI on a terminal", () => {
+  it("cuts long cells at 60 characters unless --wide", async () => {
+    const { url } = await labelled();
+    // script(1) gives the command a pseudo-terminal, as an operator's shell would.
+    const onTerminal = async (...args: string[]) =>
+      (await run("script", ["-qec", ["node", "bin/lanegate.js", ...args].join(" "), "/dev/null"])).stdout;
+    expect(await onTerminal("audit", REPO, "--db", url)).toContain("…");
+    expect(await onTerminal("audit", REPO, "--db", url, "--wide")).not.toContain("…");
   });
 });

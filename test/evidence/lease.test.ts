@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { auditPage } from "../../src/adapters/store/read.ts";
 import { operations } from "../../src/adapters/store/schema.ts";
-import { gateSweep } from "../../src/pipelines/gate/sweep.ts";
+import { gateSweep, reconcileOperations } from "../../src/pipelines/gate/sweep.ts";
 import {
   allowedRun,
   complete,
@@ -92,5 +92,23 @@ describe("a lease that expires without a completion", () => {
     expect(checks).toHaveLength(2);
     expect(checks.at(-1)?.output.summary).toContain("| readiness | pass |");
     expect(w.problems).toEqual([]);
+  });
+});
+
+describe("a completion whose delivery was missed", () => {
+  it("is collected when the reconcile finds the run completed, and no artifact makes the lane stale", async () => {
+    const w = await createWorld();
+    const first = await allowedRun(w);
+    upload(w, first, result());
+    await complete(w, first);
+    expect(inventory(w)).toMatchObject({ state: "ready" });
+    const runId = await allowedRun(w);
+    w.gh.completeRun(REPO, runId, "success"); // its delivery is lost, and it left no artifact
+    const octokit = await w.probot.auth(w.gh.repo(REPO).installationId);
+    expect(await reconcileOperations(w.deps, octokit, REPO)).toEqual([]);
+    w.advance(3);
+    await sweep(w);
+    expect(inventory(w)).toMatchObject({ state: "stale", last_bootstrap: { run_id: runId } });
+    expect(evidenceOfRun(w, runId)?.evidence).toMatchObject({ lane_state: "stale" });
   });
 });

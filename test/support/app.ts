@@ -6,6 +6,8 @@ import { Probot, ProbotOctokit } from "probot";
 import { afterEach, expect } from "vitest";
 import { type Db, openDatabase } from "../../src/adapters/store/db.ts";
 import { lanegate } from "../../src/app.ts";
+import { Lifecycle } from "../../src/service/lifecycle.ts";
+import { createMetrics } from "../../src/service/metrics.ts";
 import { checkRequest } from "./openapi.ts";
 
 export const APP_ID = 4242;
@@ -69,7 +71,9 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     })),
   });
   // Read-model routes are tested through a real server elsewhere; here nothing serves them.
-  await probot.load(lanegate({ db, appId: APP_ID, now: () => clock.now, commentBatchMs: 5 }), {
+  const lifecycle = new Lifecycle(createMetrics(db), () => clock.now);
+  const app = lanegate({ db, appId: APP_ID, lifecycle, access: { kind: "public" }, commentBatchMs: 5 });
+  await probot.load(app, {
     cwd: process.cwd(),
     addHandler: () => undefined,
   });

@@ -41,7 +41,7 @@ export interface BootedApp extends RunningLanegate {
 export async function boot(
   local: LocalGitHub,
   databaseUrl: string,
-  options: { reconcileOnStart?: boolean; env?: Record<string, string> } = {},
+  options: { reconcileOnStart?: boolean; redeliverEveryMs?: number; env?: Record<string, string> } = {},
 ): Promise<BootedApp> {
   const port = await freePort();
   const env = {
@@ -49,6 +49,8 @@ export async function boot(
     PORT: String(port),
     DATABASE_URL: databaseUrl,
     LOG_LEVEL: "fatal",
+    // The read models are closed by default when serving an App; these tests read them openly.
+    LANEGATE_API_PUBLIC: "true",
     ...options.env,
   };
   const problems = watchedRequests();
@@ -61,6 +63,7 @@ export async function boot(
     sweepEveryMs: 0,
     reconcileEveryMs: 0,
     reconcileOnStart: options.reconcileOnStart ?? false,
+    redeliverEveryMs: options.redeliverEveryMs ?? 0,
   });
   onCleanup(() => app.stop());
   const base = `http://localhost:${port}`;

@@ -96,9 +96,9 @@ describe("the wait action's use", () => {
     expect(waitUsageProblems(broken)).toEqual(["gate: unknown input lanes", "gate: missing input lane"]);
   });
 
-  it("declares a node20 action whose entry point exists", () => {
+  it("declares a node24 action whose entry point exists", () => {
     const action: unknown = parse(read("wait/action.yml"));
-    expect(field(action, "runs")).toEqual({ using: "node20", main: "index.js" });
+    expect(field(action, "runs")).toEqual({ using: "node24", main: "index.js" });
     expect(read("wait/index.js")).toContain("export async function wait(");
     expect(keys(field(action, "outputs"))).toEqual(["conclusion", "check-run-url"]);
     expect(field(action, "inputs", "token", "default")).toBe(`\${{ github.token }}`);
@@ -110,7 +110,7 @@ describe("the example gated workflow", () => {
 
   it("is dispatched by hand with the lane, source and confirmation inputs", () => {
     const inputs = field(workflow(), "on", "workflow_dispatch", "inputs");
-    expect(keys(inputs)).toEqual(["context", "instance", "source", "confirmation"]);
+    expect(keys(inputs)).toEqual(["context", "instance", "source", "confirmation", "odoo_version"]);
     expect(field(inputs, "source", "options")).toEqual(["empty", "upstream_restore", "backup_restore"]);
     expect(field(inputs, "source", "default")).toBe("empty");
     expect(field(workflow(), "run-name")).toBe(
@@ -143,6 +143,21 @@ describe("the example gated workflow", () => {
   });
 });
 
+describe("the example workflows' actions", () => {
+  // GitHub's own actions at their current major versions, all on Node 24 (Node 20 actions were
+  // forced onto Node 24 in June 2026). Update this table when a new major ships.
+  const CURRENT: Record<string, string> = { "actions/checkout": "v6", "actions/upload-artifact": "v7" };
+
+  it.each([BOOTSTRAP, "backup.yml", "restore-verify.yml", "deploy.yml"])(
+    "%s uses current majors of GitHub's actions",
+    (name) => {
+      const uses = [...example(name).matchAll(/uses: (actions\/[\w-]+)@(\S+)/g)].map((m) => [m[1], m[2]]);
+      expect(uses.length).toBeGreaterThan(0);
+      for (const [action = "", version] of uses) expect(version, action).toBe(CURRENT[action]);
+    },
+  );
+});
+
 describe("the example workflows report their result to lanegate", () => {
   it.each([
     [BOOTSTRAP, "bootstrap", "bootstrap"],
@@ -154,7 +169,7 @@ describe("the example workflows report their result to lanegate", () => {
     expect(String(field(write, "run"))).toContain(`kind: "${kind}"`);
     expect(String(field(write, "run"))).toContain("> lanegate-result.json");
     expect(field(upload, "if")).toBe("always()");
-    expect(field(upload, "uses")).toBe("actions/upload-artifact@v4");
+    expect(field(upload, "uses")).toBe("actions/upload-artifact@v7");
     expect(field(upload, "with")).toMatchObject({ name: "lanegate-result", path: "lanegate-result.json" });
   });
 });

@@ -1,5 +1,6 @@
-// Opens the SQLite database named by DATABASE_URL, in WAL mode, and migrates it on start.
-import { mkdirSync } from "node:fs";
+// Opens the SQLite database named by DATABASE_URL, in WAL mode. The server and `lanegate migrate`
+// create and migrate it; read-only commands open an existing file and never change its schema.
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { RunResult } from "better-sqlite3";
@@ -12,7 +13,7 @@ import * as schema from "./schema.ts";
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
 
 export const DEFAULT_DATABASE_URL = "file:data/lanegate.sqlite";
-const MIGRATIONS = fileURLToPath(new URL("../../../db", import.meta.url));
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../../db", import.meta.url));
 
 /** `file:data/x.sqlite`, `data/x.sqlite` and `:memory:` all name a database. */
 export function databasePath(url: string = DEFAULT_DATABASE_URL): string {
@@ -20,10 +21,32 @@ export function databasePath(url: string = DEFAULT_DATABASE_URL): string {
   return path === ":memory:" ? path : resolve(path);
 }
 
+export class MissingDatabase extends Error {}
+
 export function openDatabase(url?: string): Db {
   const path = databasePath(url);
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-  const client = new Database(path);
+  const db = connect(new Database(path));
+  migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
+  return db;
+}
+
+/** For commands that only read: a missing file is an error, never a new empty database. */
+export function openExistingDatabase(url?: string): Db {
+  const path = databasePath(url);
+  if (path === ":memory:" || !existsSync(path))
+    throw new MissingDatabase(`no database at ${path}: check --db or DATABASE_URL`);
+  return connect(new Database(path, { fileMustExist: true }));
+}
+
+/** Folds the write-ahead log into the database file, so a stopped service leaves one file. */
+export function closeDatabase(db: Db) {
+  if (!db.$client.open) return;
+  if (db.$client.name !== ":memory:") db.$client.pragma("wal_checkpoint(TRUNCATE)");
+  db.$client.close();
+}
+
+function connect(client: Database.Database): Db {
   client.pragma("journal_mode = WAL");
   // With WAL, NORMAL syncs at checkpoints rather than on every commit: a crash of the app loses
   // nothing, and only a crash of the machine can lose the last commits, which GitHub's
@@ -32,9 +55,7 @@ export function openDatabase(url?: string): Db {
   client.pragma("busy_timeout = 5000");
   client.pragma("foreign_keys = ON");
   reusePreparedStatements(client);
-  const db = drizzle(client, { schema });
-  migrate(db, { migrationsFolder: MIGRATIONS });
-  return db;
+  return drizzle(client, { schema }) as Db;
 }
 
 /**

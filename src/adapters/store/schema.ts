@@ -343,6 +343,36 @@ export const laneInventory = sqliteTable(
   (t) => [primaryKey({ columns: [t.repo, t.lane] })],
 );
 
+/** The service's own small facts: the readiness probe's heartbeat, the last redelivery check. */
+export const serviceState = sqliteTable("service_state", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+  updatedAt: text("updated_at").notNull(),
+});
+
+/** Deliveries lanegate answered 400 as malformed: asking GitHub for them again cannot help. */
+export const rejectedDeliveries = sqliteTable("rejected_deliveries", {
+  guid: text("guid").primaryKey(),
+  event: text("event").notNull(),
+  reason: text("reason").notNull(),
+  at: text("at").notNull(),
+});
+
+/**
+ * Failed deliveries lanegate asked GitHub to send again. Keyed by the delivery's guid, which a
+ * redelivery keeps, so each is asked for at most once.
+ */
+export const redeliveries = sqliteTable("redeliveries", {
+  guid: text("guid").primaryKey(),
+  hookDeliveryId: integer("hook_delivery_id").notNull(),
+  event: text("event").notNull(),
+  statusCode: integer("status_code").notNull(),
+  deliveredAt: text("delivered_at").notNull(),
+  askedAt: text("asked_at").notNull(),
+  /** `asked`, or why the request for it failed (`failed: 422`). */
+  result: text("result").notNull(),
+});
+
 /**
  * The files the last config load read, with their ETags, so a restart revalidates them with
  * conditional requests instead of reading them afresh; indexed by source so a push to any of

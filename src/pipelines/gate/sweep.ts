@@ -12,6 +12,7 @@ import * as repoStore from "../../adapters/store/repositories.ts";
 import * as runStore from "../../adapters/store/runs.ts";
 import { JOIN_WINDOW_MS } from "../../core/gate/join.ts";
 import type { OperationEvent } from "../../core/operations.ts";
+import { onRunCompleted } from "../evidence/collect.ts";
 import { refOf } from "../lanes/sync.ts";
 import { moveOperation } from "../operations.ts";
 import type { GateDeps, Target } from "./context.ts";
@@ -135,7 +136,17 @@ export async function reconcileOperations(deps: GateDeps, octokit: Octokit, repo
       event = { kind: "run_gone" };
     }
     const cause = { by: "reconcile", event: "reconcile", actor: null, deliveryId: null };
-    transaction(deps.db, (q) => moveOperation(q, op, event, cause, deps.now().toISOString()));
+    const at = deps.now().toISOString();
+    if (!transaction(deps.db, (q) => moveOperation(q, op, event, cause, at))) continue;
+    // The completed delivery was missed, so its evidence was never collected: collect it now, so
+    // the lane's inventory says what the run did (or goes stale when it left no artifact).
+    const run = runStore.getRun(deps.db, repo, op.runId);
+    if (run && event.kind === "run_completed") {
+      const completed = { ...run, attempt: op.attempt, conclusion: event.conclusion, completedAt: at };
+      await onRunCompleted(deps, octokit, targetOf(deps, repo), completed).catch((e: unknown) =>
+        failures.push(`${repo}: evidence of run ${op.runId} not collected: ${describe(e)}`),
+      );
+    }
   }
   return failures;
 }

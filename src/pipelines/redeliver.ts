@@ -1,0 +1,90 @@
+// Recovers deliveries that failed (the app was down, or answered 5xx): GitHub never sends them
+// again by itself, but keeps them for three days and redelivers one when the App asks. Each is
+// asked for at most once; one lanegate rejected as malformed is never asked for.
+import { type HookDelivery, hookDeliveriesSince, redeliver } from "../adapters/github/app.ts";
+import { describe, type Octokit, statusOf } from "../adapters/github/client.ts";
+import { appendAudit } from "../adapters/store/audit.ts";
+import { transaction } from "../adapters/store/db.ts";
+import { readState, recordRedelivery, settledGuids, writeState } from "../adapters/store/service.ts";
+import type { SyncDeps } from "./lanes/sync.ts";
+
+/** GitHub keeps deliveries for three days; an hour's margin keeps us clear of the edge. */
+export const REDELIVERY_WINDOW_MS = 3 * 24 * 3_600_000 - 3_600_000;
+/** A delivery still being answered when the last check ran shows up a little before it. */
+const OVERLAP_MS = 5 * 60_000;
+const CHECKED_AT = "redelivery_checked_at";
+/** Audit lines about the App itself, not one repository. */
+export const APP_AUDIT_REPO = "(app)";
+
+export interface RedeliveryReport {
+  asked: string[];
+  failed: string[];
+}
+
+const succeeded = (d: HookDelivery) => d.status_code >= 200 && d.status_code < 300;
+
+/** The guids whose every attempt failed, with the newest attempt of each. */
+export function failedDeliveries(list: HookDelivery[]): HookDelivery[] {
+  const byGuid = new Map<string, HookDelivery[]>();
+  for (const d of list) byGuid.set(d.guid, [...(byGuid.get(d.guid) ?? []), d]);
+  return [...byGuid.values()]
+    .filter((attempts) => !attempts.some(succeeded))
+    .map((attempts) => attempts.reduce((a, b) => (a.delivered_at >= b.delivered_at ? a : b)));
+}
+
+export async function recoverDeliveries(
+  deps: SyncDeps,
+  appOctokit: Octokit,
+  count: (result: "asked" | "failed") => void,
+): Promise<RedeliveryReport> {
+  const now = deps.now();
+  const windowStart = now.getTime() - REDELIVERY_WINDOW_MS;
+  const checked = transaction(deps.db, (q) => readState(q, CHECKED_AT));
+  const since = new Date(Math.max(windowStart, checked ? Date.parse(checked) - OVERLAP_MS : windowStart));
+  const failed = failedDeliveries(await hookDeliveriesSince(appOctokit, since));
+  const settled = transaction(deps.db, (q) =>
+    settledGuids(
+      q,
+      failed.map((d) => d.guid),
+    ),
+  );
+  const report: RedeliveryReport = { asked: [], failed: [] };
+  for (const d of failed.filter((f) => !settled.has(f.guid))) {
+    let result = "asked";
+    try {
+      await redeliver(appOctokit, d.id);
+      report.asked.push(d.guid);
+      count("asked");
+    } catch (error) {
+      result = `failed: ${statusOf(error) ?? describe(error)}`;
+      report.failed.push(d.guid);
+      count("failed");
+    }
+    const at = deps.now();
+    const event = d.action ? `${d.event}.${d.action}` : d.event;
+    transaction(deps.db, (q) => {
+      recordRedelivery(q, {
+        guid: d.guid,
+        hookDeliveryId: d.id,
+        event,
+        statusCode: d.status_code,
+        deliveredAt: d.delivered_at,
+        askedAt: at.toISOString(),
+        result,
+      });
+      appendAudit(q, {
+        repo: APP_AUDIT_REPO,
+        deliveryId: d.guid,
+        event: "redelivery",
+        actor: null,
+        subject: `delivery ${d.guid} (${event})`,
+        change: `${result === "asked" ? "asked GitHub to send again" : `asking GitHub to send again ${result}`}: it failed with ${d.status_code} at ${d.delivered_at}`,
+        at: at.toISOString(),
+      });
+    });
+  }
+  transaction(deps.db, (q) => writeState(q, CHECKED_AT, now.toISOString(), now));
+  if (report.asked.length || report.failed.length)
+    deps.log.info(`redelivery: asked for ${report.asked.length}, ${report.failed.length} requests failed`);
+  return report;
+}

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { strToU8, zipSync } from "fflate";
+import { logo404, result, resultZip } from "../standin/artifacts.ts";
 import { type Delivery, deliver, type Standin } from "../standin/index.ts";
 import { cmOpwApprovalBody, DEMO_REPO, LOCAL_SECRET, startLocalGitHub } from "../standin/world.ts";
 import { Child } from "./child.ts";
@@ -44,37 +44,9 @@ export interface EvidenceResults {
 }
 
 /** The gated run's result artifact: every check passes, or the logo answers 404. */
-function resultZip(runId: number, outcome: Outcome): Uint8Array {
-  const logo = outcome === "ready" ? "pass" : "fail";
-  const artifact = {
-    schema_version: 1,
-    kind: "bootstrap",
-    lane: LANE,
-    run_id: runId,
-    run_attempt: 1,
-    source: "empty",
-    bootstrap_run_status: "pass",
-    post_deploy_status: "pass",
-    health_status: "pass",
-    canonical_status: "pass",
-    logo_status: logo,
-    readiness_status: outcome === "ready" ? "pass" : "verification_failed",
-    runtime_identity: { status: "match", expected: { artifact_id: "a1" }, observed: { artifact_id: "a1" } },
-    artifact_id: "a1",
-    source_git_ref: "d86025a0",
-    target_name: "cm-testing",
-    probes: [
-      {
-        probe: "logo",
-        url: "https://cm-testing.example/web/image/website/1/logo",
-        status: logo,
-        status_code: logo === "pass" ? 200 : 404,
-        detail: null,
-      },
-    ],
-    error_message: null,
-  };
-  return zipSync({ "lanegate-result.json": strToU8(JSON.stringify(artifact)) });
+function resultZipOf(runId: number, outcome: Outcome): Uint8Array {
+  const over = { lane: LANE, run_id: runId, run_attempt: 1 };
+  return resultZip(outcome === "ready" ? result(over) : logo404(over));
 }
 
 async function send(child: Child, d: Delivery) {
@@ -105,7 +77,7 @@ async function allowedRun(
   await send(app, d.requested);
   if (checkOf(standin, `${d.runId}:1`)?.conclusion !== "success")
     throw new Error(`run ${d.runId} was not allowed`);
-  standin.uploadArtifact(DEMO_REPO, d.runId, "lanegate-result", resultZip(d.runId, outcome));
+  standin.uploadArtifact(DEMO_REPO, d.runId, "lanegate-result", resultZipOf(d.runId, outcome));
   return { ...standin.completeRun(DEMO_REPO, d.runId, "success"), runId: d.runId };
 }
 

@@ -1,8 +1,9 @@
 // The demo's evidence chapter: what CM testing's runs really did. A deploy run puts an artifact on
 // the lane; a bootstrap passes but the logo probe answers 404 (verification_failed, the deployment
 // kept); after the fix a second bootstrap makes the lane ready.
-import { strToU8, zipSync } from "fflate";
+
 import { table } from "../src/cli/table.ts";
+import { logo404, result, resultZip } from "../standin/artifacts.ts";
 import type { Delivery, Standin } from "../standin/index.ts";
 import { DEMO_REPO } from "../standin/world.ts";
 
@@ -15,43 +16,29 @@ export interface DemoWorld {
   send(...deliveries: Delivery[]): Promise<void>;
 }
 
-function result(runId: number, kind: "bootstrap" | "deployment", logoCode: number, identity: string) {
-  const logo = logoCode === 200 ? "pass" : "fail";
-  return {
-    schema_version: 1,
+/** The run's result artifact: the contract's example for CM testing, with the logo answering 200 or 404. */
+function resultOf(
+  runId: number,
+  kind: "bootstrap" | "deployment",
+  logoCode: number,
+  identity: "match" | "unchecked",
+) {
+  const over = {
     kind,
     lane: LANE,
     run_id: runId,
     run_attempt: 1,
-    source: kind === "bootstrap" ? "empty" : null,
-    bootstrap_run_status: "pass",
-    post_deploy_status: "pass",
-    health_status: "pass",
-    canonical_status: "pass",
-    logo_status: logo,
-    readiness_status: logo === "pass" ? "pass" : "verification_failed",
+    source: kind === "bootstrap" ? ("empty" as const) : null,
     runtime_identity: {
       status: identity,
       expected: { artifact_id: "artifact-cm-d86025a" },
       observed: { artifact_id: "artifact-cm-d86025a" },
     },
     artifact_id: "artifact-cm-d86025a",
-    source_git_ref: "d86025a0",
-    target_name: "cm-testing",
-    probes: [
-      {
-        probe: "logo",
-        url: LOGO,
-        status: logo,
-        status_code: logoCode,
-        detail: logo === "pass" ? null : "not found",
-      },
-    ],
-    error_message: null,
   };
+  const probe = { probe: "logo", url: LOGO, status: "fail" as const, status_code: 404, detail: "not found" };
+  return logoCode === 200 ? result(over) : logo404({ ...over, probes: [probe] });
 }
-
-const zip = (a: unknown) => zipSync({ "lanegate-result.json": strToU8(JSON.stringify(a)) });
 
 async function show(w: DemoWorld, title: string) {
   const lane = (await (await fetch(`${w.base}/lanegate/api/repos/${DEMO_REPO}/lanes/${LANE}`)).json()) as {
@@ -99,7 +86,7 @@ async function finish(w: DemoWorld, runId: number, artifact: unknown) {
       ),
     ),
   );
-  w.gh.uploadArtifact(DEMO_REPO, runId, "lanegate-result", zip(artifact));
+  w.gh.uploadArtifact(DEMO_REPO, runId, "lanegate-result", resultZip(artifact));
   await w.send(w.gh.completeRun(DEMO_REPO, runId, "success"));
 }
 
@@ -115,7 +102,7 @@ export async function deployCmTesting(w: DemoWorld) {
     DEMO_REPO,
     deploy.runId,
     "lanegate-result",
-    zip(result(deploy.runId, "deployment", 200, "match")),
+    resultZip(resultOf(deploy.runId, "deployment", 200, "match")),
   );
   await w.send(w.gh.completeRun(DEMO_REPO, deploy.runId, "success"));
   await show(w, "a deploy run reports artifact-cm-d86025a on cm/testing: the lane is ready");
@@ -123,9 +110,9 @@ export async function deployCmTesting(w: DemoWorld) {
 
 /** The allowed CM testing bootstrap finishes with a logo 404, then a second one after the fix. */
 export async function evidenceStory(w: DemoWorld, firstRunId: number, dispatchAgain: () => Promise<number>) {
-  await finish(w, firstRunId, result(firstRunId, "bootstrap", 404, "unchecked"));
+  await finish(w, firstRunId, resultOf(firstRunId, "bootstrap", 404, "unchecked"));
   await show(w, "CM testing's bootstrap passes, but the logo probe answers 404");
   const second = await dispatchAgain();
-  await finish(w, second, result(second, "bootstrap", 200, "match"));
+  await finish(w, second, resultOf(second, "bootstrap", 200, "match"));
   await show(w, "the logo is fixed; a second bootstrap passes every check");
 }

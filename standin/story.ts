@@ -161,7 +161,7 @@ export async function playStory({ dbFile, port, standinPort = 0 }: StoryOptions)
     return gated("CM bootstrap after the logo fix", "cm/testing", "empty", "bootstrap cm testing");
   });
   console.log(`\nThe database is in ${dbFile}. Read it with the CLI:
-    npx lanegate lanes ${DEMO_REPO} --db file:${dbFile}
+  npx lanegate lanes ${DEMO_REPO} --db file:${dbFile}
   npx lanegate lane ${DEMO_REPO} cm/prod --db file:${dbFile}
   npx lanegate audit ${DEMO_REPO} --db file:${dbFile}
   npx lanegate lane ${DEMO_REPO} cm/testing --db file:${dbFile}

@@ -10,7 +10,7 @@ import { drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { describe, expect, it } from "vitest";
 import { databasePath, MIGRATIONS_FOLDER, openDatabase } from "../../src/adapters/store/db.ts";
-import { logo404 } from "../evidence/artifacts.ts";
+import { logo404 } from "../../standin/artifacts.ts";
 import { allowedRun, complete, upload } from "../support/evidence.ts";
 import { approved, dispatch, inputs } from "../support/gate.ts";
 import { tempDatabase } from "../support/http.ts";

@@ -7,7 +7,7 @@ import {
   type RunEvidence,
   UNKNOWN_INVENTORY,
 } from "../../src/core/evidence/inventory.ts";
-import { logo404, result } from "./artifacts.ts";
+import { logo404, result } from "../../standin/artifacts.ts";
 
 const deployed: Deployment = {
   artifact_id: "a0",

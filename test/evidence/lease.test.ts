@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { auditPage } from "../../src/adapters/store/read.ts";
 import { operations } from "../../src/adapters/store/schema.ts";
 import { gateSweep, reconcileOperations } from "../../src/pipelines/gate/sweep.ts";
+import { result } from "../../standin/artifacts.ts";
 import {
   allowedRun,
   complete,
@@ -14,7 +15,6 @@ import {
   upload,
 } from "../support/evidence.ts";
 import { createWorld, REPO, type World } from "../support/world.ts";
-import { result } from "./artifacts.ts";
 
 /** Past the default `gate.lease_minutes` (360), then the gate's timer work. */
 async function leaseRunsOut(w: World) {

@@ -8,11 +8,11 @@ import { operationView } from "../../src/adapters/store/read.ts";
 import { recordConfig } from "../../src/adapters/store/repositories.ts";
 import { operations } from "../../src/adapters/store/schema.ts";
 import { parseConfig } from "../../src/core/config/load.ts";
+import { result, resultZip } from "../../standin/artifacts.ts";
 import { DEMO_CONFIG } from "../../standin/world.ts";
 import { createTestApp, type TestApp } from "../support/app.ts";
 import { example, OWNER, REPO, user } from "../support/fixtures.ts";
 import { checkResponse, checkWebhookPayload } from "../support/openapi.ts";
-import { result, resultZip } from "./artifacts.ts";
 
 const API = "https://api.github.com";
 const STORAGE = "https://productionresultssa0.blob.core.windows.net";

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { openDatabase } from "../../src/adapters/store/db.ts";
 import { auditPage } from "../../src/adapters/store/read.ts";
+import { result } from "../../standin/artifacts.ts";
 import {
   allowedRun,
   complete,
@@ -11,7 +12,6 @@ import {
 } from "../support/evidence.ts";
 import { tempDatabase } from "../support/http.ts";
 import { createWorld, REPO } from "../support/world.ts";
-import { result } from "./artifacts.ts";
 
 describe("phases from workflow_job deliveries", () => {
   it("out of order and twice, each phase ends with its furthest status and times", async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { auditPage } from "../../src/adapters/store/read.ts";
+import { logo404, result, zipOf } from "../../standin/artifacts.ts";
 import {
   allowedRun,
   complete,
@@ -12,7 +13,7 @@ import {
 } from "../support/evidence.ts";
 import { dispatch, inputs } from "../support/gate.ts";
 import { createWorld, REPO } from "../support/world.ts";
-import { bombZip, logo404, result, zipOf } from "./artifacts.ts";
+import { bombZip } from "./artifacts.ts";
 
 describe("evidence from the stand-in", () => {
   it("reads a present artifact: list, download through the redirect without the token, one check run", async () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { checkProvenance, parseResultArtifact } from "../../src/core/evidence/artifact.ts";
 import { MAX_UNZIPPED_BYTES, readResultZip } from "../../src/core/evidence/zip.ts";
-import { bombZip, result, resultZip, zipOf } from "./artifacts.ts";
+import { result, resultZip, zipOf } from "../../standin/artifacts.ts";
+import { bombZip } from "./artifacts.ts";
 
 const codeOf = (zip: Uint8Array) => {
   const r = readResultZip(zip);

@@ -4,7 +4,7 @@ import { oneLaneView, operationView } from "../../src/adapters/store/read.ts";
 import { operations } from "../../src/adapters/store/schema.ts";
 import type { ResultArtifact } from "../../src/core/evidence/artifact.ts";
 import { evidenceSweep } from "../../src/pipelines/evidence/sweep.ts";
-import { resultZip } from "../evidence/artifacts.ts";
+import { resultZip } from "../../standin/artifacts.ts";
 import { approved, dispatch, inputs } from "./gate.ts";
 import { REPO, type World } from "./world.ts";
 

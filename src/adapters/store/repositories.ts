@@ -66,13 +66,3 @@ export function defaultBranchOf(q: Q, repo: string): string | null {
 export function installationOf(q: Q, repo: string): number | null {
   return q.select().from(t.repositories).where(eq(t.repositories.repo, repo)).get()?.installationId ?? null;
 }
-
-export function hasRepository(q: Q, repo: string): boolean {
-  return (
-    q
-      .select({ repo: t.repositories.repo })
-      .from(t.repositories)
-      .where(eq(t.repositories.repo, repo))
-      .get() !== undefined
-  );
-}

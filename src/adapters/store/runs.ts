@@ -81,13 +81,6 @@ export function unjoinedRuns(q: Q, repo: string): RunRow[] {
     .all();
 }
 
-export function setRunStatus(q: Q, repo: string, runId: number, status: string, conclusion: string | null) {
-  q.update(t.workflowRuns)
-    .set({ status, conclusion })
-    .where(and(eq(t.workflowRuns.repo, repo), eq(t.workflowRuns.runId, runId)))
-    .run();
-}
-
 export function markRunCancelled(q: Q, repo: string, runId: number, at: string) {
   q.update(t.workflowRuns)
     .set({ status: "completed", conclusion: "cancelled", updatedAt: at })

@@ -46,7 +46,8 @@ export function lanegate(options: LanegateOptions): ApplicationFunction {
       db: options.db,
       appId: options.appId,
       now: lifecycle.now,
-      log: { info: (m) => app.log.info(m), warn: (m) => app.log.warn(m) },
+      // Fields first, as pino takes them: each line is JSON with its repository, run and lane.
+      log: { info: (m, f) => app.log.info(f ?? {}, m), warn: (m, f) => app.log.warn(f ?? {}, m) },
       publicUrl: options.publicUrl,
       onDecided: batchedCommentRefresh(app, options.commentBatchMs ?? 2000),
       commentClient: commentClients(app),

@@ -2,7 +2,7 @@
 // GitHub request checked against GitHub's OpenAPI description before it is sent on (to nock or
 // to the local stand-in).
 import { generateKeyPairSync } from "node:crypto";
-import { Probot, ProbotOctokit } from "probot";
+import { type Logger, Probot, ProbotOctokit } from "probot";
 import { afterEach, expect } from "vitest";
 import { type Db, openDatabase } from "../../src/adapters/store/db.ts";
 import { lanegate } from "../../src/app.ts";
@@ -45,6 +45,8 @@ export interface TestAppOptions {
   db?: Db;
   /** Keep Octokit's throttling on: writes of an installation paced a second apart, as in production. */
   paced?: boolean;
+  /** The app's logger; Probot's default otherwise. */
+  log?: Logger;
 }
 
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -63,6 +65,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     privateKey: PRIVATE_KEY,
     secret: "test-secret",
     baseUrl: options.baseUrl,
+    ...(options.log ? { log: options.log } : {}),
     request: { fetch: checkedFetch },
     Octokit: ProbotOctokit.defaults((o: ConstructorParameters<typeof ProbotOctokit>[0]) => ({
       ...o,

@@ -1,5 +1,6 @@
 // Scenario tests run lanegate against the local stand-in for GitHub: the stand-in plays GitHub
 // (state, events, webhook payloads) and the app reads its truth from it over HTTP.
+import type { Logger } from "probot";
 import { afterEach } from "vitest";
 import type { Db } from "../../src/adapters/store/db.ts";
 import { oneLaneView } from "../../src/adapters/store/read.ts";
@@ -31,7 +32,7 @@ afterEach(async () => {
 });
 
 export async function createWorld(
-  options: { config?: string; db?: Db; paced?: boolean } = {},
+  options: { config?: string; db?: Db; paced?: boolean; log?: Logger } = {},
 ): Promise<World> {
   const gh = new Standin({ appId: APP_ID });
   const running = await startStandin({ standin: gh });
@@ -42,7 +43,8 @@ export async function createWorld(
   gh.setCollaborator(DEMO_REPO, "mia", "maintain");
   gh.setCollaborator(DEMO_REPO, "max", "admin");
   gh.setCollaborator(DEMO_REPO, "tara", "triage");
-  const t = await createTestApp({ baseUrl: `${running.url}/api/v3`, db: options.db, paced: options.paced });
+  const { db, paced, log } = options;
+  const t = await createTestApp({ baseUrl: `${running.url}/api/v3`, db, paced, log });
   gh.clock = () => t.clock.now;
   const problems = t.problems;
   const deps: SyncDeps = {

@@ -53,7 +53,10 @@ export async function publishEvidence(
     transaction(deps.db, (q) => evidence.markEvidenceCheck(q, row.id, id, deps.now().toISOString()));
   } catch (error) {
     transaction(deps.db, (q) => evidence.markEvidenceCheckError(q, row.id, describe(error)));
-    deps.log.warn(`${repo} run ${runId}: evidence check run not written yet: ${describe(error)}`);
+    deps.log.warn(`${repo} run ${runId}: evidence check run not written yet: ${describe(error)}`, {
+      repository: repo,
+      run_id: runId,
+    });
   }
   deps.onDecided?.(refOf(repo), row.installationId ?? installationOf(deps.db, repo));
 }

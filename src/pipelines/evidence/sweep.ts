@@ -23,7 +23,10 @@ export async function evidenceSweep(deps: GateDeps, app: Probot): Promise<void> 
     try {
       await collect(deps, await octokitFor(installationId), row);
     } catch (error) {
-      deps.log.warn(`${row.repo} run ${row.runId}: evidence not collected yet: ${describe(error)}`);
+      deps.log.warn(`${row.repo} run ${row.runId}: evidence not collected yet: ${describe(error)}`, {
+        repository: row.repo,
+        run_id: row.runId,
+      });
     }
   }
   for (const row of evidence.unwrittenEvidenceChecks(deps.db)) {
@@ -32,7 +35,10 @@ export async function evidenceSweep(deps: GateDeps, app: Probot): Promise<void> 
     try {
       await publishEvidence(deps, await octokitFor(installationId), row.repo, row.runId, row.attempt);
     } catch (error) {
-      deps.log.warn(`${row.repo} run ${row.runId}: evidence check not written yet: ${describe(error)}`);
+      deps.log.warn(`${row.repo} run ${row.runId}: evidence check not written yet: ${describe(error)}`, {
+        repository: row.repo,
+        run_id: row.runId,
+      });
     }
   }
 }

@@ -90,6 +90,13 @@ export async function evaluate(
     return { decision, row };
   });
   if (!result) return null;
+  deps.log.info(result.decision.title, {
+    repository: repo,
+    run_id: run.runId,
+    lane: result.decision.request?.lane,
+    decision: result.decision.allowed ? "allowed" : "refused",
+    reason: reasonOf(result.decision),
+  });
   const published = { ...current, attempt: run.attempt, status: gathered.status };
   await publishDecision(deps, octokit, target, published, result.row, result.decision, gathered.config);
   deps.onDecided?.(target.ref, target.installationId);

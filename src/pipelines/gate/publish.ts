@@ -41,7 +41,11 @@ export async function publishDecision(
     runStore.markCheckWritten(deps.db, row.id, id, deps.now().toISOString());
   } catch (error) {
     runStore.markWriteError(deps.db, row.id, describe(error));
-    deps.log.warn(`${repo} run ${run.runId}: check run not written yet: ${describe(error)}`);
+    deps.log.warn(`${repo} run ${run.runId}: check run not written yet: ${describe(error)}`, {
+      repository: repo,
+      run_id: run.runId,
+      lane: decision.request?.lane,
+    });
   }
   // An attempt already allowed and holding its lane is never cancelled by a later refusal (a
   // re-request during a GitHub fault, a grant retired since): stopping a wipe half-way is worse.
@@ -59,7 +63,10 @@ export async function cancelRefused(deps: GateDeps, octokit: Octokit, repo: stri
     // lanegate ended it: a later re-request must see a finished run, not one to allow.
     runStore.markRunCancelled(deps.db, repo, runId, deps.now().toISOString());
   } catch (e) {
-    deps.log.warn(`${repo} run ${runId}: cancel failed, the sweep tries again: ${describe(e)}`);
+    deps.log.warn(`${repo} run ${runId}: cancel failed, the sweep tries again: ${describe(e)}`, {
+      repository: repo,
+      run_id: runId,
+    });
   }
 }
 
@@ -129,7 +136,10 @@ export async function answerPendingProtection(
       // every minute would only spend the rate limit.
       if (statusOf(error) === 422)
         runStore.answerProtection(deps.db, request.id, "unanswerable", now.toISOString());
-      deps.log.warn(`${repo} run ${runId}: protection rule not answered: ${describe(error)}`);
+      deps.log.warn(`${repo} run ${runId}: protection rule not answered: ${describe(error)}`, {
+        repository: repo,
+        run_id: runId,
+      });
     }
   }
 }

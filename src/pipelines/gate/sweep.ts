@@ -88,7 +88,10 @@ export async function gateSweep(deps: GateDeps, app: Probot): Promise<void> {
     const target = targetOf(deps, row.repo);
     const decision = row.stored;
     if (!decision) {
-      deps.log.warn(`${row.repo} run ${row.runId}: decision ${row.id} has no stored decision to write`);
+      deps.log.warn(`${row.repo} run ${row.runId}: decision ${row.id} has no stored decision to write`, {
+        repository: row.repo,
+        run_id: row.runId,
+      });
       continue;
     }
     const config = repoStore.configFor(deps.db, row.repo);

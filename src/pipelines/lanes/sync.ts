@@ -29,11 +29,26 @@ import { findPolicyBlocks } from "../../core/policy/fence.ts";
 import { currentConfigLoad } from "../config.ts";
 import { afterDecisions } from "../decisions-first.ts";
 
+/** What a log line is about, as fields of the JSON line: the repository, and where they apply the run and lane. */
+export interface LogFields {
+  repository?: string;
+  issue?: number;
+  run_id?: number;
+  lane?: string;
+  decision?: "allowed" | "refused";
+  reason?: string;
+}
+
+export interface Log {
+  info: (msg: string, fields?: LogFields) => void;
+  warn: (msg: string, fields?: LogFields) => void;
+}
+
 export interface SyncDeps {
   db: Db;
   appId: number;
   now: () => Date;
-  log: { info: (msg: string) => void; warn: (msg: string) => void };
+  log: Log;
   /** The installation's client for status comments, whose writes never hold up a decision's. */
   commentClient?: (installationId: number) => Promise<Octokit>;
 }
@@ -124,7 +139,7 @@ async function syncIssueNow(
       });
       issueStore.recordIssueError(q, repo, target.number, message);
     });
-    deps.log.warn(`${repo}#${target.number} ${message}`);
+    deps.log.warn(`${repo}#${target.number} ${message}`, { repository: repo, issue: target.number });
     return { ok: false, error: message };
   };
 
@@ -286,7 +301,10 @@ async function publish(
       issueStore.saveStatusComment(deps.db, repo, number, id, hash);
     } catch (error) {
       // The records are already right; the next sync of this repository writes the comment.
-      deps.log.warn(`${repo}#${number} status comment not written: ${describe(error)}`);
+      deps.log.warn(`${repo}#${number} status comment not written: ${describe(error)}`, {
+        repository: repo,
+        issue: number,
+      });
     }
   }
 }

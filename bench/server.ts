@@ -65,6 +65,9 @@ const env = {
   PORT: String(await freePort()),
   HOST: "127.0.0.1",
   LOG_LEVEL: "error" as const,
+  // The driver reads the lanes' final states from the read models; the server listens on
+  // 127.0.0.1 only, and a real App's read models are closed unless the operator opens them.
+  LANEGATE_API_PUBLIC: "true",
 };
 
 let stop: () => Promise<void>;

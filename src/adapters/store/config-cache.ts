@@ -1,9 +1,24 @@
 // SQL for the config cache: the files each repository's config was composed from, with their
 // ETags, and when GitHub last confirmed them.
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type { ConfigFile } from "../../core/config/load.ts";
-import type { Q } from "./db.ts";
+import { preparedOn, type Q } from "./db.ts";
 import * as t from "./schema.ts";
+
+// Read on every delivery that needs the config.
+const prepared = preparedOn((q) => ({
+  check: q
+    .select()
+    .from(t.configChecks)
+    .where(eq(t.configChecks.repo, sql.placeholder("repo")))
+    .prepare(),
+  files: q
+    .select()
+    .from(t.configFiles)
+    .where(eq(t.configFiles.repo, sql.placeholder("repo")))
+    .orderBy(t.configFiles.position)
+    .prepare(),
+}));
 
 export interface CachedConfig {
   files: ConfigFile[];
@@ -12,21 +27,16 @@ export interface CachedConfig {
 }
 
 export function readConfigCache(q: Q, repo: string): CachedConfig | undefined {
-  const check = q.select().from(t.configChecks).where(eq(t.configChecks.repo, repo)).get();
+  const queries = prepared(q);
+  const check = queries.check.get({ repo });
   if (!check) return undefined;
-  const files = q
-    .select()
-    .from(t.configFiles)
-    .where(eq(t.configFiles.repo, repo))
-    .orderBy(t.configFiles.position)
-    .all()
-    .map((f) => ({
-      owner: f.sourceOwner,
-      repo: f.sourceRepo,
-      path: f.path,
-      etag: f.etag,
-      config: f.content ?? null,
-    }));
+  const files = queries.files.all({ repo }).map((f) => ({
+    owner: f.sourceOwner,
+    repo: f.sourceRepo,
+    path: f.path,
+    etag: f.etag,
+    config: f.content ?? null,
+  }));
   return { files, checkedAt: check.checkedAt, stale: check.stale };
 }
 

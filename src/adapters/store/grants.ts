@@ -1,21 +1,57 @@
 // SQL for grants: the rows an issue's claims on lanes become, ended and never deleted.
-import { and, eq, inArray, isNull, or } from "drizzle-orm";
+import { and, eq, inArray, isNull, or, sql } from "drizzle-orm";
 import { lanePolicySchema } from "../../core/domain.ts";
 import type { GrantFact } from "../../core/gate/decision.ts";
 import { describeChange, type ExistingGrant, type GrantChange } from "../../core/lanes/grant-plan.ts";
 import type { LaneOutcome } from "../../core/lanes/lifecycle.ts";
 import { appendAudits, type Trigger } from "./audit.ts";
-import type { Q } from "./db.ts";
+import { preparedOn, type Q } from "./db.ts";
 import * as t from "./schema.ts";
 
 export type GrantRow = typeof t.grants.$inferSelect;
 
-export function openGrants(q: Q, repo: string): GrantRow[] {
-  return q
+// Every sync reads the open grants; every gate decision reads the lane's.
+const prepared = preparedOn((q) => ({
+  open: q
     .select()
     .from(t.grants)
-    .where(and(eq(t.grants.repo, repo), isNull(t.grants.endedAt)))
-    .all();
+    .where(and(eq(t.grants.repo, sql.placeholder("repo")), isNull(t.grants.endedAt)))
+    .prepare(),
+  lane: q
+    .select({ grant: t.grants, url: t.approvalIssues.url })
+    .from(t.grants)
+    .innerJoin(
+      t.approvalIssues,
+      and(eq(t.approvalIssues.repo, t.grants.repo), eq(t.approvalIssues.number, t.grants.issueNumber)),
+    )
+    .where(
+      and(
+        eq(t.grants.repo, sql.placeholder("repo")),
+        eq(t.grants.lane, sql.placeholder("lane")),
+        isNull(t.grants.endedAt),
+      ),
+    )
+    .prepare(),
+  declared: q
+    .select({ lane: t.declaredLanes.lane })
+    .from(t.declaredLanes)
+    .where(
+      and(
+        eq(t.declaredLanes.repo, sql.placeholder("repo")),
+        eq(t.declaredLanes.lane, sql.placeholder("lane")),
+      ),
+    )
+    .prepare(),
+  named: q
+    .select({ id: t.grants.id })
+    .from(t.grants)
+    .where(and(eq(t.grants.repo, sql.placeholder("repo")), eq(t.grants.lane, sql.placeholder("lane"))))
+    .limit(1)
+    .prepare(),
+}));
+
+export function openGrants(q: Q, repo: string): GrantRow[] {
+  return prepared(q).open.all({ repo });
 }
 
 /** The rows the grant plan starts from: open rows, and every row the issues ever had. */
@@ -104,15 +140,8 @@ export function reposWithExpiringGrants(q: Q, now: Date): string[] {
 export function laneGrants(q: Q, repo: string, lane: string): GrantFact[] {
   // Every grant row's issue is stored first (a sync saves the issue, then derives), so the
   // inner join loses nothing; a policy that does not read back is no grant at all.
-  return q
-    .select({ grant: t.grants, url: t.approvalIssues.url })
-    .from(t.grants)
-    .innerJoin(
-      t.approvalIssues,
-      and(eq(t.approvalIssues.repo, t.grants.repo), eq(t.approvalIssues.number, t.grants.issueNumber)),
-    )
-    .where(and(eq(t.grants.repo, repo), eq(t.grants.lane, lane), isNull(t.grants.endedAt)))
-    .all()
+  return prepared(q)
+    .lane.all({ repo, lane })
     .flatMap(({ grant, url }) => {
       const policy = lanePolicySchema.safeParse(grant.policy);
       if (!policy.success) return [];
@@ -123,16 +152,8 @@ export function laneGrants(q: Q, repo: string, lane: string): GrantFact[] {
 
 /** Whether the config declares the lane or any approval issue has ever named it. */
 export function laneKnown(q: Q, repo: string, lane: string): boolean {
-  const declared = q
-    .select({ lane: t.declaredLanes.lane })
-    .from(t.declaredLanes)
-    .where(and(eq(t.declaredLanes.repo, repo), eq(t.declaredLanes.lane, lane)))
-    .get();
-  const named = q
-    .select({ id: t.grants.id })
-    .from(t.grants)
-    .where(and(eq(t.grants.repo, repo), eq(t.grants.lane, lane)))
-    .limit(1)
-    .get();
+  const queries = prepared(q);
+  const declared = queries.declared.get({ repo, lane });
+  const named = queries.named.get({ repo, lane });
   return declared !== undefined || named !== undefined;
 }

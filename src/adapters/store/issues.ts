@@ -1,8 +1,30 @@
 // SQL for approval issues: the facts last read from GitHub, block versions and approvals.
 import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 import { type BlockApproval, type IssueFacts, issueFactsSchema } from "../../core/lanes/facts.ts";
-import type { Q } from "./db.ts";
+import { preparedOn, type Q } from "./db.ts";
 import * as t from "./schema.ts";
+
+// Every issues delivery asks whether the issue is tracked, reads it and the live issues.
+const prepared = preparedOn((q) => {
+  const issue = and(
+    eq(t.approvalIssues.repo, sql.placeholder("repo")),
+    eq(t.approvalIssues.number, sql.placeholder("number")),
+  );
+  return {
+    issue: q.select().from(t.approvalIssues).where(issue).prepare(),
+    tracked: q.select({ number: t.approvalIssues.number }).from(t.approvalIssues).where(issue).prepare(),
+    open: q
+      .select()
+      .from(t.approvalIssues)
+      .where(and(eq(t.approvalIssues.repo, sql.placeholder("repo")), eq(t.approvalIssues.presence, "open")))
+      .prepare(),
+    withOpenGrants: q
+      .selectDistinct({ number: t.grants.issueNumber })
+      .from(t.grants)
+      .where(and(eq(t.grants.repo, sql.placeholder("repo")), isNull(t.grants.endedAt)))
+      .prepare(),
+  };
+});
 
 export function saveIssueFacts(q: Q, repo: string, facts: IssueFacts, blockSha: string | null, now: Date) {
   const values = {
@@ -72,16 +94,10 @@ export interface StoredIssue {
 /** Issues whose derivation can still change: open ones, and any with a grant not yet ended. */
 export function liveIssues(q: Q, repo: string): StoredIssue[] {
   // Two indexed reads rather than one OR: both sets stay small however long the history grows.
-  const open = q
-    .select()
-    .from(t.approvalIssues)
-    .where(and(eq(t.approvalIssues.repo, repo), eq(t.approvalIssues.presence, "open")))
-    .all();
-  const withOpenGrants = q
-    .selectDistinct({ number: t.grants.issueNumber })
-    .from(t.grants)
-    .where(and(eq(t.grants.repo, repo), isNull(t.grants.endedAt)))
-    .all()
+  const queries = prepared(q);
+  const open = queries.open.all({ repo });
+  const withOpenGrants = queries.withOpenGrants
+    .all({ repo })
     .map((r) => r.number)
     .filter((n) => !open.some((o) => o.number === n));
   const closed = withOpenGrants.length
@@ -99,11 +115,7 @@ export function liveIssues(q: Q, repo: string): StoredIssue[] {
 }
 
 export function storedIssue(q: Q, repo: string, number: number): StoredIssue | undefined {
-  const rows = q
-    .select()
-    .from(t.approvalIssues)
-    .where(and(eq(t.approvalIssues.repo, repo), eq(t.approvalIssues.number, number)))
-    .all();
+  const rows = prepared(q).issue.all({ repo, number });
   return toStored(q, repo, rows)[0];
 }
 
@@ -134,11 +146,5 @@ export function saveStatusComment(q: Q, repo: string, number: number, id: number
 
 /** Whether lanegate keeps records of this issue: any delivery about it may change them. */
 export function isTracked(q: Q, repo: string, number: number): boolean {
-  return (
-    q
-      .select({ number: t.approvalIssues.number })
-      .from(t.approvalIssues)
-      .where(and(eq(t.approvalIssues.repo, repo), eq(t.approvalIssues.number, number)))
-      .get() !== undefined
-  );
+  return prepared(q).tracked.get({ repo, number }) !== undefined;
 }

@@ -1,9 +1,31 @@
 // SQL for operations: an allowed run's hold on its lane. Which transitions are possible is the
 // core's business (src/core/operations.ts); this file only reads and writes the rows.
-import { and, eq, inArray, lt } from "drizzle-orm";
+import { and, eq, inArray, lt, sql } from "drizzle-orm";
 import { HOLDING_STATES, holdsLane, type Transition } from "../../core/operations.ts";
-import type { Q } from "./db.ts";
+import { preparedOn, type Q } from "./db.ts";
 import * as t from "./schema.ts";
+
+// Every gate decision reads the lane's holder and the run's operations.
+const prepared = preparedOn((q) => ({
+  holder: q
+    .select()
+    .from(t.operations)
+    .where(
+      and(
+        eq(t.operations.repo, sql.placeholder("repo")),
+        eq(t.operations.lane, sql.placeholder("lane")),
+        inArray(t.operations.state, HOLDING_STATES),
+      ),
+    )
+    .prepare(),
+  forRun: q
+    .select()
+    .from(t.operations)
+    .where(
+      and(eq(t.operations.repo, sql.placeholder("repo")), eq(t.operations.runId, sql.placeholder("runId"))),
+    )
+    .prepare(),
+}));
 
 export type OperationRow = typeof t.operations.$inferSelect;
 
@@ -26,25 +48,11 @@ export function linkDecision(q: Q, operationId: number, decisionId: number) {
 
 /** The operation holding a lane, if any. */
 export function holderOf(q: Q, repo: string, lane: string): OperationRow | undefined {
-  return q
-    .select()
-    .from(t.operations)
-    .where(
-      and(
-        eq(t.operations.repo, repo),
-        eq(t.operations.lane, lane),
-        inArray(t.operations.state, HOLDING_STATES),
-      ),
-    )
-    .get();
+  return prepared(q).holder.get({ repo, lane });
 }
 
 export function operationsForRun(q: Q, repo: string, runId: number): OperationRow[] {
-  return q
-    .select()
-    .from(t.operations)
-    .where(and(eq(t.operations.repo, repo), eq(t.operations.runId, runId)))
-    .all();
+  return prepared(q).forRun.all({ repo, runId });
 }
 
 export function operationById(q: Q, repo: string, id: number): OperationRow | undefined {

@@ -1,14 +1,27 @@
 // SQL for repositories: the config last loaded, the declared lanes, installation and default branch.
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { ConfigLoad } from "../../core/config/load.ts";
 import { configSchema, DEFAULT_CONFIG, type LanegateConfig } from "../../core/config/schema.ts";
 import { appendAudit } from "./audit.ts";
-import type { Q } from "./db.ts";
+import { preparedOn, type Q } from "./db.ts";
 import * as t from "./schema.ts";
+
+// A repository's row is read several times per delivery (config, installation, default branch).
+const prepared = preparedOn((q) => ({
+  row: q
+    .select()
+    .from(t.repositories)
+    .where(eq(t.repositories.repo, sql.placeholder("repo")))
+    .prepare(),
+}));
+
+function repositoryRow(q: Q, repo: string) {
+  return prepared(q).row.get({ repo });
+}
 
 /** Records a config load; returns the previous status when it changed, for the audit log. */
 export function recordConfig(q: Q, repo: string, installationId: number | null, load: ConfigLoad, now: Date) {
-  const previous = q.select().from(t.repositories).where(eq(t.repositories.repo, repo)).get();
+  const previous = repositoryRow(q, repo);
   const row = {
     repo,
     installationId: installationId ?? previous?.installationId ?? null,
@@ -50,7 +63,7 @@ export function recordConfig(q: Q, repo: string, installationId: number | null, 
 
 /** The config in force for a repository: the last valid one, or the defaults. */
 export function configFor(q: Q, repo: string): LanegateConfig {
-  const row = q.select().from(t.repositories).where(eq(t.repositories.repo, repo)).get();
+  const row = repositoryRow(q, repo);
   const parsed = configSchema.safeParse(row?.config);
   return parsed.success ? parsed.data : DEFAULT_CONFIG;
 }
@@ -60,9 +73,9 @@ export function recordDefaultBranch(q: Q, repo: string, branch: string) {
 }
 
 export function defaultBranchOf(q: Q, repo: string): string | null {
-  return q.select().from(t.repositories).where(eq(t.repositories.repo, repo)).get()?.defaultBranch ?? null;
+  return repositoryRow(q, repo)?.defaultBranch ?? null;
 }
 
 export function installationOf(q: Q, repo: string): number | null {
-  return q.select().from(t.repositories).where(eq(t.repositories.repo, repo)).get()?.installationId ?? null;
+  return repositoryRow(q, repo)?.installationId ?? null;
 }

@@ -6,9 +6,44 @@ import { workflowFile } from "../../core/gate/request.ts";
 import type { RecentRunFact } from "../../core/lanes/status-comment.ts";
 import { HOLDING_STATES } from "../../core/operations.ts";
 
-import type { Q } from "./db.ts";
+import { preparedOn, type Q } from "./db.ts";
 import { operationsForRun } from "./operations.ts";
 import * as t from "./schema.ts";
+
+// The reads every gated run's deliveries make.
+const prepared = preparedOn((q) => {
+  const run = and(
+    eq(t.workflowRuns.repo, sql.placeholder("repo")),
+    eq(t.workflowRuns.runId, sql.placeholder("runId")),
+  );
+  return {
+    unclaimed: q
+      .select()
+      .from(t.dispatches)
+      .where(
+        and(
+          eq(t.dispatches.repo, sql.placeholder("repo")),
+          isNull(t.dispatches.runId),
+          isNull(t.dispatches.expiredAt),
+        ),
+      )
+      .prepare(),
+    dispatch: q
+      .select()
+      .from(t.dispatches)
+      .where(eq(t.dispatches.id, sql.placeholder("id")))
+      .prepare(),
+    run: q.select().from(t.workflowRuns).where(run).prepare(),
+    decisions: q
+      .select()
+      .from(t.decisions)
+      .where(
+        and(eq(t.decisions.repo, sql.placeholder("repo")), eq(t.decisions.runId, sql.placeholder("runId"))),
+      )
+      .orderBy(t.decisions.id)
+      .prepare(),
+  };
+});
 
 export type RunRow = typeof t.workflowRuns.$inferSelect;
 
@@ -21,16 +56,13 @@ export function recordDispatch(q: Q, d: Omit<typeof t.dispatches.$inferInsert, "
 }
 
 export function unclaimedDispatches(q: Q, repo: string): DispatchCandidate[] {
-  return q
-    .select()
-    .from(t.dispatches)
-    .where(and(eq(t.dispatches.repo, repo), isNull(t.dispatches.runId), isNull(t.dispatches.expiredAt)))
-    .all()
+  return prepared(q)
+    .unclaimed.all({ repo })
     .map((d) => ({ ...d, workflowFile: workflowFile(d.workflowPath) }));
 }
 
 export function dispatchById(q: Q, id: number) {
-  return q.select().from(t.dispatches).where(eq(t.dispatches.id, id)).get();
+  return prepared(q).dispatch.get({ id });
 }
 
 /** Keeps the newest attempt and status; never forgets a join already made. */
@@ -57,11 +89,7 @@ export function upsertRun(q: Q, run: Omit<RunRow, "dispatchId" | "joinProblem">)
 }
 
 export function getRun(q: Q, repo: string, runId: number): RunRow | undefined {
-  return q
-    .select()
-    .from(t.workflowRuns)
-    .where(and(eq(t.workflowRuns.repo, repo), eq(t.workflowRuns.runId, runId)))
-    .get();
+  return prepared(q).run.get({ repo, runId });
 }
 
 /** Runs still waiting for their dispatch: not joined, not finished, and not already decided. */
@@ -104,12 +132,7 @@ export function setJoinProblem(q: Q, repo: string, runId: number, problem: strin
 }
 
 export function decisionsForRun(q: Q, repo: string, runId: number): DecisionRow[] {
-  return q
-    .select()
-    .from(t.decisions)
-    .where(and(eq(t.decisions.repo, repo), eq(t.decisions.runId, runId)))
-    .orderBy(t.decisions.id)
-    .all();
+  return prepared(q).decisions.all({ repo, runId });
 }
 
 export function insertDecision(q: Q, d: Omit<typeof t.decisions.$inferInsert, "id">): DecisionRow {

@@ -11,6 +11,7 @@ import {
   UNKNOWN_INVENTORY,
 } from "../../core/evidence/inventory.ts";
 import type { PhaseRecord } from "../../core/evidence/phases.ts";
+import { describeEvidenceError, describeInventoryMove } from "../../core/evidence/render.ts";
 import { appendAudit } from "./audit.ts";
 import type { Q } from "./db.ts";
 import * as t from "./schema.ts";
@@ -149,7 +150,7 @@ export function recordEvidence(q: Q, o: EvidenceOutcome): void {
       event: "evidence",
       actor: null,
       subject: lane ?? `run ${row.runId}`,
-      change: `evidence error ${o.error.code} (${runOf(row)}): ${o.error.message}`,
+      change: describeEvidenceError(o.error, row),
       at: o.at,
     });
   if (step && lane) moveInventory(q, row, lane, step, o.at);
@@ -186,26 +187,16 @@ function moveInventory(q: Q, row: EvidenceRow, lane: string, step: InventoryStep
       set: { ...values, ...lastBootstrap },
     })
     .run();
-  const moved = before.state !== step.state ? `${before.state} -> ${step.state}` : `stays ${step.state}`;
-  const deployment =
-    JSON.stringify(before.current_deployment) === JSON.stringify(step.current_deployment)
-      ? ""
-      : `; current deployment ${describeDeployment(before.current_deployment)} -> ${describeDeployment(step.current_deployment)}`;
   appendAudit(q, {
     repo: row.repo,
     deliveryId: null,
     event: "evidence",
     actor: null,
     subject: lane,
-    change: `inventory ${moved} by ${row.kind} ${runOf(row)} (row ${step.row}: ${step.reason})${deployment}`,
+    change: describeInventoryMove(before, step, row),
     at,
   });
 }
-
-const runOf = (row: EvidenceRow) => `run ${row.runId} attempt ${row.attempt}`;
-
-const describeDeployment = (d: Deployment | null) =>
-  d ? `${d.artifact_id}${d.verified ? "" : " (unverified)"}` : "none";
 
 /** A finished run that left nothing lanegate needs to act on (a refused run with no artifact). */
 export function ignoreEvidence(q: Q, id: number, reason: string, at: string) {

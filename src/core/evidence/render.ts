@@ -1,6 +1,6 @@
 // The evidence check run's text: the lane's state in the title, every phase and probe in the summary.
 import type { EvidenceError, ResultArtifact } from "./artifact.ts";
-import type { InventoryStep } from "./inventory.ts";
+import type { Deployment, Inventory, InventoryStep } from "./inventory.ts";
 import type { PhaseRecord } from "./phases.ts";
 
 export const evidenceCheckName = (lane: string) => `lanegate evidence: ${lane}`;
@@ -60,4 +60,30 @@ export function renderEvidenceCheck(r: EvidenceReport) {
   }
   if (r.runUrl) lines.push("", `[The run](${r.runUrl})`);
   return { conclusion, title, summary: lines.join("\n").slice(0, 65_000) };
+}
+
+/** The run an evidence record is about, as the audit log names it. */
+interface EvidenceRun {
+  kind: string;
+  runId: number;
+  attempt: number;
+}
+
+const runOf = (r: EvidenceRun) => `run ${r.runId} attempt ${r.attempt}`;
+
+const describeDeployment = (d: Deployment | null) =>
+  d ? `${d.artifact_id}${d.verified ? "" : " (unverified)"}` : "none";
+
+/** The audit line of an evidence error. */
+export const describeEvidenceError = (error: EvidenceError, run: EvidenceRun) =>
+  `evidence error ${error.code} (${runOf(run)}): ${error.message}`;
+
+/** The audit line of a lane's inventory move, with the run that caused it. */
+export function describeInventoryMove(before: Inventory, step: InventoryStep, run: EvidenceRun): string {
+  const moved = before.state !== step.state ? `${before.state} -> ${step.state}` : `stays ${step.state}`;
+  const deployment =
+    JSON.stringify(before.current_deployment) === JSON.stringify(step.current_deployment)
+      ? ""
+      : `; current deployment ${describeDeployment(before.current_deployment)} -> ${describeDeployment(step.current_deployment)}`;
+  return `inventory ${moved} by ${run.kind} ${runOf(run)} (row ${step.row}: ${step.reason})${deployment}`;
 }

@@ -16,9 +16,10 @@ type Named = Context & {
 };
 
 /** `issues.labeled`, `workflow_dispatch`: the event as the audit log and metrics name it. */
-export function eventName(context: Pick<Named, "name" | "payload">): string {
-  const action = context.payload.action;
-  return typeof action === "string" ? `${context.name}.${action}` : context.name;
+export function eventName(name: string, payload: unknown): string {
+  const action =
+    typeof payload === "object" && payload !== null && "action" in payload ? payload.action : null;
+  return typeof action === "string" ? `${name}.${action}` : name;
 }
 
 export function oncePerDelivery<C extends Named>(deps: SyncDeps, handle: (context: C) => Promise<void>) {
@@ -30,6 +31,8 @@ export function oncePerDelivery<C extends Named>(deps: SyncDeps, handle: (contex
     await handle(context);
     const repository = context.payload.repository;
     const repo = repository ? repoKey({ owner: repository.owner.login, repo: repository.name }) : null;
-    transaction(deps.db, (q) => markDelivery(q, context.id, eventName(context), repo, deps.now()));
+    transaction(deps.db, (q) =>
+      markDelivery(q, context.id, eventName(context.name, context.payload), repo, deps.now()),
+    );
   };
 }

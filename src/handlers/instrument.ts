@@ -8,6 +8,7 @@ import type { Db } from "../adapters/store/db.ts";
 import { transaction } from "../adapters/store/db.ts";
 import { latestDecision, rejectDelivery } from "../adapters/store/service.ts";
 import type { Lifecycle } from "../service/lifecycle.ts";
+import { eventName } from "./delivery.ts";
 
 const account = z.object({ login: z.string() });
 /** What every handler reads from any delivery; the per-event parts follow. */
@@ -61,8 +62,7 @@ export function instrumented<E extends EmitterWebhookEventName>(
   const { lifecycle, db } = svc;
   return async (context: Context<E>) => {
     const payload: unknown = context.payload;
-    const action = z.object({ action: z.string() }).safeParse(payload);
-    const event = action.success ? `${context.name}.${action.data.action}` : context.name;
+    const event = eventName(context.name, payload);
     const where = envelope.pick({ repository: true }).safeParse(payload);
     const r = where.success ? where.data.repository : null;
     const repo = r ? `${r.owner.login}/${r.name}`.toLowerCase() : null;

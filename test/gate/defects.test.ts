@@ -9,8 +9,10 @@ import {
   checksOf,
   dispatch,
   inputs,
+  NO_CANCELS,
   newest,
   ops,
+  pushConfig,
   reasonOf,
   runOf,
   SYO_BODY,
@@ -40,12 +42,7 @@ describe("fixed defects", () => {
   });
 
   it("refuses a re-requested run with github_unavailable when GitHub cannot say where the run is", async () => {
-    const w = await createWorld();
-    w.gh.setFile(
-      REPO,
-      ".github/lanegate.yml",
-      DEMO_CONFIG.replace("gate:\n", "gate:\n  cancel_refused_runs: false\n"),
-    );
+    const w = await createWorld({ config: NO_CANCELS });
     const runId = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
     expect(reasonOf(w, runId)).toBe("unknown_lane");
     w.gh.completeRun(REPO, runId, "success"); // its delivery is lost
@@ -159,18 +156,13 @@ describe("found in review", () => {
   });
 
   it("does not cancel a run's allowed re-run when the sweep writes the refused first attempt again", async () => {
-    const w = await createWorld();
+    const w = await createWorld({ config: NO_CANCELS });
     w.gh.failNext({ method: "POST", pathPattern: /\/check-runs$/, status: 502 });
-    w.gh.setFile(
-      REPO,
-      ".github/lanegate.yml",
-      DEMO_CONFIG.replace("gate:\n", "gate:\n  cancel_refused_runs: false\n"),
-    );
     const runId = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
     expect(checksOf(w, runId)).toEqual([]); // attempt 1 refused, its check run not written
     await w.send(w.gh.completeRun(REPO, runId, "failure"));
     await approved(w);
-    w.gh.setFile(REPO, ".github/lanegate.yml", DEMO_CONFIG);
+    await pushConfig(w, DEMO_CONFIG);
     await w.send(w.gh.rerunRun(REPO, runId, "olivia"));
     expect(newest(w, runId, 2)?.conclusion).toBe("success");
     await gateSweep(w.deps, w.probot);

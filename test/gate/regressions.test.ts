@@ -12,8 +12,10 @@ import {
   dispatch,
   dispatchOf,
   inputs,
+  NO_CANCELS,
   newest,
   ops,
+  pushConfig,
   reasonOf,
   runOf,
   SYO_BODY as SYO,
@@ -78,7 +80,7 @@ describe("the gate does not allow what it should refuse", () => {
       "  syo/prod:",
       "  cm/prod:       { data_authority: authoritative }\n  syo/prod:",
     );
-    await w.send(w.gh.pushFile(REPO, ".github/lanegate.yml", stronger, "max"));
+    await pushConfig(w, stronger);
     const runId = await dispatch(w, inputs("cm/prod", "empty", "bootstrap cm prod"));
     expect(newest(w, runId)?.conclusion).toBe("failure");
     expect(reasonOf(w, runId)).toBe("grant_invalid");
@@ -88,14 +90,7 @@ describe("the gate does not allow what it should refuse", () => {
   it("never rewrites an older decision over a newer one", async () => {
     const w = await createWorld();
     const n = await approved(w);
-    await w.send(
-      w.gh.pushFile(
-        REPO,
-        ".github/lanegate.yml",
-        DEMO_CONFIG.replace("gate:\n", "gate:\n  cancel_refused_runs: false\n"),
-        "max",
-      ),
-    );
+    await pushConfig(w, NO_CANCELS);
     const runId = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
     const c1 = newest(w, runId);
     w.db.update(decisions).set({ checkWrittenAt: null, checkRunId: null, writeError: "timeout" }).run();
@@ -108,14 +103,7 @@ describe("the gate does not allow what it should refuse", () => {
   it("writes a re-requested decision as the newest check run, which the wait action reads", async () => {
     const w = await createWorld();
     const n = await approved(w);
-    await w.send(
-      w.gh.pushFile(
-        REPO,
-        ".github/lanegate.yml",
-        DEMO_CONFIG.replace("gate:\n", "gate:\n  cancel_refused_runs: false\n"),
-        "max",
-      ),
-    );
+    await pushConfig(w, NO_CANCELS);
     const runId = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
     const c1 = newest(w, runId);
     await w.send(w.gh.closeIssue(REPO, n, "mia"));

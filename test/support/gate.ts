@@ -3,6 +3,7 @@
 
 import { decisions, operations } from "../../src/adapters/store/schema.ts";
 import type { WorkflowInputs } from "../../standin/index.ts";
+import { DEMO_CONFIG } from "../../standin/world.ts";
 import { CM_OPW_BODY, REPO, type World } from "./world.ts";
 
 export const BOOTSTRAP = ".github/workflows/odoo-stable-bootstrap.yml";
@@ -64,3 +65,10 @@ export function reasonOf(w: World, runId: number, attempt = 1): string | undefin
   const rows = w.db.select().from(decisions).all();
   return rows.filter((d) => d.runId === runId && d.attempt === attempt).at(-1)?.reason ?? undefined;
 }
+
+/** The demo config with refused runs left running, so a later decision has something to allow. */
+export const NO_CANCELS = DEMO_CONFIG.replace("gate:\n", "gate:\n  cancel_refused_runs: false\n");
+
+/** A maintainer pushes a new config to the default branch; the push delivery refreshes the cache. */
+export const pushConfig = (w: World, text: string) =>
+  w.send(w.gh.pushFile(REPO, ".github/lanegate.yml", text, "max"));

@@ -1,5 +1,5 @@
 // What every part of the gate pipeline shares: its dependencies, the repository a delivery is
-// about, and which workflows of it the gate cares about.
+// about, and the config in force for it.
 
 import type { Octokit, RepoRef } from "../../adapters/github/client.ts";
 import { transaction } from "../../adapters/store/db.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { operations } from "../../src/adapters/store/schema.ts";
+import { decisions, operations } from "../../src/adapters/store/schema.ts";
 import { gateSweep, reconcileOperations } from "../../src/pipelines/gate/sweep.ts";
 import { DEMO_CONFIG } from "../../standin/world.ts";
 import {
@@ -8,6 +8,7 @@ import {
   checksOf,
   dispatch,
   inputs,
+  NO_CANCELS,
   reasonOf,
   runOf,
   SYO_BODY,
@@ -82,6 +83,21 @@ describe("the gate refuses", () => {
     await approved(w);
     const runId = await dispatch(w, inputs("CM_X/Testing", "empty", "x"));
     expect(decision(w, runId)).toMatchObject({ name: "lanegate: cm_x/testing", conclusion: "failure" });
+  });
+
+  it("shows a declared input in the check run and records it with the operation's request", async () => {
+    const w = await createWorld({
+      config: DEMO_CONFIG.replace("gate:\n", "gate:\n  inputs: [odoo_version]\n"),
+    });
+    await approved(w);
+    const runId = await dispatch(w, {
+      ...inputs("cm/testing", "empty", "bootstrap cm testing"),
+      odoo_version: "17",
+    });
+    expect(decision(w, runId)?.conclusion).toBe("success");
+    expect(decision(w, runId)?.output.summary).toContain("`odoo&#95;version`: 17");
+    const [row] = w.db.select().from(decisions).all();
+    expect(row?.request).toMatchObject({ inputs: { extra: { odoo_version: "17" } } });
   });
 
   it("missing or extra inputs", async () => {
@@ -291,7 +307,7 @@ describe("deliveries and lifecycle of a gated run", () => {
   it("re-evaluates a re-requested check against the current policy", async () => {
     // The refused run is left running here, so there is still something to allow.
     const w = await createWorld({
-      config: DEMO_CONFIG.replace("gate:\n", "gate:\n  cancel_refused_runs: false\n"),
+      config: NO_CANCELS,
     });
     const runId = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
     const refused = decision(w, runId);

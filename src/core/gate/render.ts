@@ -14,6 +14,10 @@ export function renderCheckSummary(decision: Decision, runUrl: string, operation
     decision.grant ? `Approval issue: ${decision.grant.url}` : "Approval issue: none",
     ...(operationUrl ? [`Record: ${operationUrl}`] : []),
   ];
+  // Declared inputs besides the four (gate.inputs), as dispatched: part of what was allowed.
+  const extra = Object.entries(decision.request?.extra ?? {}).map(
+    ([name, value]) => `- \`${escapeCell(name)}\`: ${escapeCell(value)}`,
+  );
   const verdict = decision.allowed
     ? "**Allowed.** Every check passed; the workflow may go ahead."
     : "**Refused.** The workflow must not run its destructive steps. Fix what failed, then dispatch a new run.";
@@ -24,6 +28,7 @@ export function renderCheckSummary(decision: Decision, runUrl: string, operation
     "|---|---|---|---|---|",
     ...rows,
     "",
+    ...(extra.length > 0 ? ["Declared inputs:", ...extra, ""] : []),
     ...links,
   ].join("\n");
 }

@@ -5,11 +5,19 @@
 // `unreadable`, which the gate refuses as github_unavailable and a sync records as a failure.
 import { describe, type Octokit, type RepoRef, statusOf } from "../adapters/github/client.ts";
 import { fetchConfigFiles } from "../adapters/github/config.ts";
+import { appendAudit } from "../adapters/store/audit.ts";
 import * as cacheStore from "../adapters/store/config-cache.ts";
-import { type Db, transaction } from "../adapters/store/db.ts";
+import { type Db, type Q, transaction } from "../adapters/store/db.ts";
 import * as repoStore from "../adapters/store/repositories.ts";
-import { type ConfigFile, type ConfigLoad, composeConfig, type UsableLoad } from "../core/config/load.ts";
-import { refOf, repoKey, type SyncDeps } from "./lanes/sync.ts";
+import {
+  type ConfigFile,
+  type ConfigLoad,
+  composeConfig,
+  configInForce,
+  type UsableLoad,
+} from "../core/config/load.ts";
+import { deriveGrants } from "./lanes/derive.ts";
+import { rederive, refOf, repoKey, type SyncDeps, syncIssue } from "./lanes/sync.ts";
 
 /** How long a config is used without asking GitHub whether it changed. */
 export const CONFIG_MAX_AGE_MS = 5 * 60_000;
@@ -24,6 +32,9 @@ interface Entry {
 // Per database, so two apps in one process (tests, the benchmark) never share a cache.
 const memory = new WeakMap<Db, Map<string, Entry>>();
 const inFlight = new WeakMap<Db, Map<string, Promise<ConfigLoad>>>();
+// Repositories whose config changed, with the issues whose stored facts could not be judged under
+// it (a team never asked about): whoever can read GitHub next, the push pipeline, reads them.
+const changedConfigs = new WeakMap<Db, Map<string, number[]>>();
 const mapOf = <V>(m: WeakMap<Db, Map<string, V>>, db: Db) => {
   const map = m.get(db) ?? new Map<string, V>();
   m.set(db, map);
@@ -95,14 +106,18 @@ async function refreshConfig(
     transaction(deps.db, (q) => {
       cacheStore.saveConfigCache(q, repo, changed ? fetched.files : null, now.toISOString());
       // Also after a 304: a status left `unreadable` by a failed refresh goes back to the load's.
-      repoStore.recordConfig(q, repo, installationId, load, now);
+      if (repoStore.recordConfig(q, repo, installationId, load, now))
+        rejudgeGrants(deps.db, q, repo, load, now);
     });
   } catch (error) {
     if (statusOf(error) !== null) return failed(deps, repo, installationId, entry, error);
     // Not YAML, a bad `_extends`: the config is invalid, and nothing of it is cached in the store.
     const load: UsableLoad = { status: "invalid", config: null, errors: [describe(error)] };
     next = { load, files: [], checkedAt: now.getTime(), stale: false };
-    transaction(deps.db, (q) => repoStore.recordConfig(q, repo, installationId, load, now));
+    transaction(deps.db, (q) => {
+      if (repoStore.recordConfig(q, repo, installationId, load, now))
+        rejudgeGrants(deps.db, q, repo, load, now);
+    });
   }
   mapOf(memory, deps.db).set(repo, next);
   if (next.load.status === "invalid")
@@ -110,6 +125,30 @@ async function refreshConfig(
       `${repo}: .github/lanegate.yml is invalid, the defaults apply: ${next.load.errors.join("; ")}`,
     );
   return next.load;
+}
+
+/**
+ * A new config in force judges every live grant of the repository again, from the stored facts
+ * and in the transaction that records the config: no decision after it sees a grant judged under
+ * the old one (a raised min_permission, a renamed label).
+ */
+function rejudgeGrants(db: Db, q: Q, repo: string, load: UsableLoad, now: Date) {
+  const config = configInForce(load) ?? repoStore.configFor(q, repo);
+  const result = deriveGrants(q, repo, config, { deliveryId: null, event: "config", actor: null }, now);
+  mapOf(changedConfigs, db).set(repo, result.needsRead);
+  if (result.all.length === 0) return;
+  const reread = result.needsRead.length
+    ? `; issues ${result.needsRead.map((n) => `#${n}`).join(", ")} must be read again to judge their approvers`
+    : "";
+  appendAudit(q, {
+    repo,
+    deliveryId: null,
+    event: "config",
+    actor: null,
+    subject: ".github/lanegate.yml",
+    change: `the config in force changed: the grants of ${result.all.length} live issues were re-derived under it, ${result.plan.length} changed${reread}`,
+    at: now.toISOString(),
+  });
 }
 
 /** A refresh GitHub did not answer: the last good config is kept for later, but not decided under. */
@@ -163,6 +202,27 @@ export async function refreshOnPush(deps: SyncDeps, octokit: Octokit, push: Push
   for (const repo of repos) {
     if (repoStore.installationOf(deps.db, repo) !== push.installationId) continue;
     await currentConfigLoad(deps, octokit, refOf(repo), push.installationId);
+    await settleConfigChange(deps, octokit, repo, push.installationId);
   }
   return repos;
+}
+
+/**
+ * After a config change: reads again the issues whose approvers the stored facts could not judge
+ * under it, then writes the status comments whose content changed.
+ */
+async function settleConfigChange(
+  deps: SyncDeps,
+  octokit: Octokit,
+  repo: string,
+  installationId: number | null,
+) {
+  const changes = mapOf(changedConfigs, deps.db);
+  const needsRead = changes.get(repo);
+  if (!needsRead) return;
+  changes.delete(repo);
+  const ref = refOf(repo);
+  const trigger = { deliveryId: null, event: "config", actor: null };
+  for (const number of needsRead) await syncIssue(deps, octokit, { ref, installationId, number }, trigger);
+  await rederive(deps, octokit, ref, trigger, true);
 }

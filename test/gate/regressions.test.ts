@@ -84,7 +84,7 @@ describe("the gate does not allow what it should refuse", () => {
     const runId = await dispatch(w, inputs("cm/prod", "empty", "bootstrap cm prod"));
     expect(newest(w, runId)?.conclusion).toBe("failure");
     expect(reasonOf(w, runId)).toBe("grant_invalid");
-    expect(newest(w, runId)?.output.summary).toContain("now declares cm/prod authoritative");
+    expect(newest(w, runId)?.output.summary).toContain("declares cm/prod authoritative");
   });
 
   it("never rewrites an older decision over a newer one", async () => {

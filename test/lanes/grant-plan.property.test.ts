@@ -46,6 +46,7 @@ function issues(lanes: (typeof outcome extends fc.Arbitrary<infer T> ? T : never
   return lanes.map((l, i) => ({
     number: i + 1,
     block: { kind: "invalid", sha256: null, laneIds: [], errors: [], absent: true },
+    needsRead: false,
     // One outcome per lane per issue, as the lifecycle derives them.
     lanes: [...new Map(l.map((o) => [o.lane, toOutcome(o)])).values()],
   }));

@@ -1,13 +1,30 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_CONFIG } from "../../src/core/config/schema.ts";
-import { judgeApprover } from "../../src/core/lanes/approver.ts";
-import type { IssueFacts } from "../../src/core/lanes/facts.ts";
+import { judgeApprover, judgeStanding, labelView, teamsToAsk } from "../../src/core/lanes/approver.ts";
+import type { IssueEvent, IssueFacts, Standing } from "../../src/core/lanes/facts.ts";
 import { deriveIssue, resolveConflicts } from "../../src/core/lanes/lifecycle.ts";
 import { escapeCell } from "../../src/core/lanes/status-comment.ts";
 import { readPolicyBlock } from "../../src/core/policy/block.ts";
 import { CM_OPW_BODY } from "../support/world.ts";
 
 const NOW = new Date("2026-11-23T10:00:00Z");
+const event = (kind: IssueEvent["kind"], at = "2026-11-23T09:00:00Z", actor = "mia"): IssueEvent => ({
+  eventId: at,
+  kind,
+  label: kind === "closed" ? null : "lane-policy",
+  actor,
+  actorIsBot: false,
+  at,
+});
+const standing = (over: Partial<Standing> = {}): Standing => ({
+  login: "mia",
+  isBot: false,
+  role: "maintain",
+  teamsChecked: [],
+  teams: [],
+  readAt: NOW.toISOString(),
+  ...over,
+});
 const facts = (over: Partial<IssueFacts> = {}): IssueFacts => ({
   number: 1,
   url: "https://github.com/acme/platform/issues/1",
@@ -15,18 +32,20 @@ const facts = (over: Partial<IssueFacts> = {}): IssueFacts => ({
   presence: "open",
   presenceActor: null,
   body: CM_OPW_BODY,
-  hasLabel: true,
-  lastLabeled: { eventId: "9", actor: "mia", at: "2026-11-23T09:00:00Z" },
-  lastUnlabeled: null,
-  closedSinceLabeled: false,
-  labeler: { approver: true, reason: "mia has the maintain role" },
+  labels: ["lane-policy"],
+  events: [event("labeled")],
+  standings: [standing()],
   readAt: NOW.toISOString(),
   ...over,
 });
 const sha = readPolicyBlock(CM_OPW_BODY, {}).sha256 ?? "";
 const approved = [{ sha256: sha, approver: "mia", approvedAt: "2026-11-23T09:00:00Z" }];
-const derive = (f: IssueFacts, approvals = approved, now = NOW) =>
-  deriveIssue(f, approvals, {}, "lane-policy", now);
+const derive = (f: IssueFacts, approvals = approved, now = NOW, rules = DEFAULT_CONFIG) =>
+  deriveIssue(f, approvals, {}, rules, now);
+const approvers = (over: Partial<typeof DEFAULT_CONFIG.approvers>) => ({
+  ...DEFAULT_CONFIG,
+  approvers: { ...DEFAULT_CONFIG.approvers, ...over },
+});
 const statesOf = (o: ReturnType<typeof derive>) => [...new Set(o.lanes.map((l) => l.state))];
 
 describe("deriveIssue", () => {
@@ -39,17 +58,56 @@ describe("deriveIssue", () => {
   });
 
   it("is retired when the issue was closed after the label went on, even if reopened", () => {
-    expect(statesOf(derive(facts({ closedSinceLabeled: true })))).toEqual(["retired"]);
+    const closedThenReopened = facts({ events: [event("labeled"), event("closed", "2026-11-23T09:30:00Z")] });
+    expect(statesOf(derive(closedThenReopened))).toEqual(["retired"]);
   });
 
   it("is pending, not retired, when the label was never applied", () => {
-    expect(statesOf(derive(facts({ hasLabel: false, lastLabeled: null, labeler: null })))).toEqual([
-      "pending",
-    ]);
+    expect(statesOf(derive(facts({ labels: [], events: [] })))).toEqual(["pending"]);
   });
 
   it("fails closed when it cannot tell who applied the label", () => {
-    expect(statesOf(derive(facts({ lastLabeled: null, labeler: null })))).toEqual(["pending"]);
+    expect(statesOf(derive(facts({ events: [] })))).toEqual(["pending"]);
+  });
+
+  it("judges the labeller's stored standing against the config in force, not the one it was read under", () => {
+    expect(statesOf(derive(facts(), approved, NOW, approvers({ min_permission: "admin" })))).toEqual([
+      "pending",
+    ]);
+    expect(statesOf(derive(facts(), approved, NOW, approvers({ min_permission: "write" })))).toEqual([
+      "active",
+    ]);
+  });
+
+  it("reads the label's history for the label the config names now", () => {
+    const renamed = { ...DEFAULT_CONFIG, label: "lane-approval" };
+    const outcome = derive(facts(), approved, NOW, renamed);
+    expect(statesOf(outcome)).toEqual(["pending"]);
+    expect(outcome.lanes[0]?.reason).toContain("`lane-approval`");
+    const relabelled = facts({
+      labels: ["lane-policy", "Lane-Approval"],
+      events: [event("labeled"), { ...event("labeled", "2026-11-23T09:10:00Z"), label: "Lane-Approval" }],
+    });
+    expect(statesOf(derive(relabelled, approved, NOW, renamed))).toEqual(["active"]);
+  });
+
+  it("waits for a read, never allows, when the labeller's standing was never read", () => {
+    const outcome = derive(facts({ standings: [] }));
+    expect(statesOf(outcome)).toEqual(["pending"]);
+    expect(outcome.needsRead).toBe(true);
+  });
+
+  it("suspends a block version whose approver can no longer approve", () => {
+    const byMax = [{ ...approved[0], sha256: sha, approver: "max", approvedAt: "2026-11-23T09:20:00Z" }];
+    const maxIsTriage = facts({ standings: [standing(), standing({ login: "max", role: "triage" })] });
+    expect(statesOf(derive(maxIsTriage, byMax))).toEqual(["suspended"]);
+    expect(derive(facts(), byMax).needsRead).toBe(true); // max's standing never read
+  });
+
+  it("holds facts stored before lanegate kept facts as unread until the issue is read again", () => {
+    const outcome = derive(facts({ unread: true }));
+    expect(statesOf(outcome)).toEqual(["pending"]);
+    expect(outcome.needsRead).toBe(true);
   });
 
   it("expires every lane once expires_at has passed", () => {
@@ -59,9 +117,7 @@ describe("deriveIssue", () => {
 
 describe("resolveConflicts", () => {
   it("leaves a lane with the issue labelled first and marks the later one conflict", () => {
-    const first = derive(
-      facts({ number: 2, lastLabeled: { eventId: "1", actor: "mia", at: "2026-11-23T08:00:00Z" } }),
-    );
+    const first = derive(facts({ number: 2, events: [event("labeled", "2026-11-23T08:00:00Z")] }));
     const second = derive(facts({ number: 1 }));
     const [a, b] = resolveConflicts([first, second]);
     expect(statesOf(a as typeof first)).toEqual(["active"]);
@@ -73,7 +129,7 @@ describe("resolveConflicts", () => {
       facts({
         number: 2,
         presence: "closed",
-        lastLabeled: { eventId: "1", actor: "mia", at: "2026-11-23T08:00:00Z" },
+        events: [event("labeled", "2026-11-23T08:00:00Z")],
       }),
     );
     const [, b] = resolveConflicts([first, derive(facts())]);
@@ -105,6 +161,39 @@ describe("judgeApprover", () => {
     expect(judgeApprover(self, { ...DEFAULT_CONFIG.approvers, allow_self_approval: true }).approver).toBe(
       true,
     );
+  });
+});
+
+describe("judgeStanding", () => {
+  const ops = approvers({ min_permission: "admin", teams: ["ops"] }).approvers;
+  it.each<[string, Partial<Standing>, boolean | null]>([
+    ["a role that suffices needs no team", { role: "admin" }, true],
+    ["a team never asked about cannot be judged", { role: "maintain" }, null],
+    ["a team asked about and joined approves", { teamsChecked: ["ops"], teams: ["ops"] }, true],
+    ["a team asked about and not joined refuses", { teamsChecked: ["ops"] }, false],
+    ["a bot is refused whatever its teams", { isBot: true }, false],
+    ["the author is refused without asking", { login: "olivia" }, false],
+  ])("%s", (_, over, verdict) => {
+    expect(judgeStanding(standing(over), "olivia", ops)?.approver ?? null).toBe(verdict);
+  });
+
+  it("asks only about the teams that could still make someone an approver", () => {
+    expect(teamsToAsk(standing(), "olivia", ops)).toEqual(["ops"]);
+    expect(teamsToAsk(standing({ role: "admin" }), "olivia", ops)).toEqual([]);
+    expect(teamsToAsk(standing({ teamsChecked: ["OPS"] }), "olivia", ops)).toEqual([]);
+  });
+});
+
+describe("labelView", () => {
+  it("takes the last labelling of the configured label, in GitHub's order, case-insensitively", () => {
+    const view = labelView(
+      facts({
+        labels: ["LANE-POLICY"],
+        events: [event("labeled", "1"), event("unlabeled", "2"), event("labeled", "3", "max")],
+      }),
+      "lane-policy",
+    );
+    expect(view).toMatchObject({ hasLabel: true, closedSinceLabeled: false, lastLabeled: { actor: "max" } });
   });
 });
 

@@ -2,9 +2,8 @@
 // decides anything. Errors other than the ones that are themselves facts (404, 410) propagate,
 // so the caller can keep the state as it was and record the failure.
 import type { Context } from "probot";
-import type { LanegateConfig } from "../../core/config/schema.ts";
-import { type ApproverFacts, effectiveRole, judgeApprover } from "../../core/lanes/approver.ts";
-import type { ApproverVerdict, IssueFacts } from "../../core/lanes/facts.ts";
+import { effectiveRole } from "../../core/lanes/approver.ts";
+import type { IssueEvent, IssueFacts } from "../../core/lanes/facts.ts";
 import { STATUS_MARKER } from "../../core/lanes/status-comment.ts";
 
 export type Octokit = Context["octokit"];
@@ -31,7 +30,7 @@ export function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-interface IssueEvent {
+interface RawIssueEvent {
   id: number;
   event: string;
   created_at: string;
@@ -39,12 +38,14 @@ interface IssueEvent {
   label?: { name: string } | null;
 }
 
-/** Reads the issue, its events and its labeler's standing: everything the lifecycle needs. */
+/**
+ * Reads the issue, its labels and its label and close events: the facts the lifecycle judges.
+ * The standings of the people involved are read separately (`readRole`, `readTeamMembership`).
+ */
 export async function readIssueFacts(
   octokit: Octokit,
   ref: RepoRef,
   number: number,
-  config: LanegateConfig,
   now: Date,
 ): Promise<IssueFacts> {
   // GitHub gives an issue's page with the issue; one it no longer shows gets the same shape of
@@ -57,11 +58,9 @@ export async function readIssueFacts(
     presence,
     presenceActor: null,
     body: "",
-    hasLabel: false,
-    lastLabeled: null,
-    lastUnlabeled: null,
-    closedSinceLabeled: false,
-    labeler: null,
+    labels: [],
+    events: [],
+    standings: [],
     readAt: now.toISOString(),
   });
   let issue: Awaited<ReturnType<Octokit["rest"]["issues"]["get"]>>["data"];
@@ -74,71 +73,56 @@ export async function readIssueFacts(
   const home = `/repos/${ref.owner}/${ref.repo}`.toLowerCase();
   if (!issue.repository_url.toLowerCase().endsWith(home)) return gone("transferred");
 
-  const events: IssueEvent[] = await octokit.paginate(octokit.rest.issues.listEvents, {
+  const raw: RawIssueEvent[] = await octokit.paginate(octokit.rest.issues.listEvents, {
     ...ref,
     issue_number: number,
     per_page: 100,
   });
-  const ours = (e: IssueEvent) => e.label?.name.toLowerCase() === config.label.toLowerCase();
-  const last = (pred: (e: IssueEvent) => boolean) => events.filter(pred).at(-1);
-  const asLabelEvent = (e: IssueEvent | undefined) =>
-    e ? { eventId: String(e.id), actor: e.actor?.login ?? "ghost", at: e.created_at } : null;
-  const labeled = last((e) => e.event === "labeled" && ours(e));
-  const closed = last((e) => e.event === "closed");
-  const hasLabel = issue.labels.some(
-    (l) => (typeof l === "string" ? l : (l.name ?? "")).toLowerCase() === config.label.toLowerCase(),
-  );
-  const author = issue.user?.login ?? "ghost";
-  const closedSinceLabeled =
-    closed !== undefined && labeled !== undefined && events.indexOf(closed) > events.indexOf(labeled);
-  // A closed issue grants nothing whoever applied the label: its labeler's standing is not read.
-  const labeler =
-    hasLabel && labeled?.actor && issue.state === "open"
-      ? await verifyApprover(octokit, ref, labeled.actor.login, labeled.actor.type === "Bot", author, config)
-      : null;
+  const events: IssueEvent[] = raw.flatMap((e) => {
+    const kind = e.event === "labeled" || e.event === "unlabeled" || e.event === "closed" ? e.event : null;
+    if (!kind) return [];
+    const actor = { actor: e.actor?.login ?? "ghost", actorIsBot: e.actor?.type === "Bot" };
+    return [{ eventId: String(e.id), kind, label: e.label?.name ?? null, ...actor, at: e.created_at }];
+  });
+  const closed = events.findLast((e) => e.kind === "closed");
   return {
     number,
     url: issue.html_url,
-    author,
+    author: issue.user?.login ?? "ghost",
     presence: issue.state === "closed" ? "closed" : "open",
-    presenceActor: issue.state === "closed" ? (closed?.actor?.login ?? issue.closed_by?.login ?? null) : null,
+    presenceActor: issue.state === "closed" ? (closed?.actor ?? issue.closed_by?.login ?? null) : null,
     body: issue.body ?? "",
-    hasLabel,
-    lastLabeled: asLabelEvent(labeled),
-    lastUnlabeled: asLabelEvent(last((e) => e.event === "unlabeled" && ours(e))),
-    closedSinceLabeled,
-    labeler,
+    labels: issue.labels.map((l) => (typeof l === "string" ? l : (l.name ?? ""))).filter((l) => l !== ""),
+    events,
+    standings: [],
     readAt: now.toISOString(),
   };
 }
 
-/** Checks a user's role on the repository and, if that falls short, the configured teams. */
-export async function verifyApprover(
-  octokit: Octokit,
-  ref: RepoRef,
-  login: string,
-  isBot: boolean,
-  author: string,
-  config: LanegateConfig,
-): Promise<ApproverVerdict> {
-  const facts: ApproverFacts = { login, isBot, author, role: null, teams: [] };
-  if (isBot) return judgeApprover(facts, config.approvers);
+/** A user's role on the repository (custom roles as their base permission); null if not a collaborator. */
+export async function readRole(octokit: Octokit, ref: RepoRef, login: string): Promise<string | null> {
   try {
     const { data } = await octokit.rest.repos.getCollaboratorPermissionLevel({ ...ref, username: login });
-    facts.role = effectiveRole(data.role_name, data.permission);
+    return effectiveRole(data.role_name, data.permission);
   } catch (error) {
-    if (statusOf(error) !== 404) throw error;
+    if (statusOf(error) === 404) return null;
+    throw error;
   }
-  const verdict = judgeApprover(facts, config.approvers);
-  const selfRefused = !config.approvers.allow_self_approval && login.toLowerCase() === author.toLowerCase();
-  if (verdict.approver || selfRefused) return verdict;
-  for (const team of config.approvers.teams) {
-    if (await isTeamMember(octokit, ref.owner, team, login)) {
-      facts.teams.push(team);
-      break;
-    }
+}
+
+/** Asks about each team in turn, stopping at the first the user is an active member of. */
+export async function readTeamMembership(
+  octokit: Octokit,
+  org: string,
+  teams: readonly string[],
+  login: string,
+): Promise<{ checked: string[]; memberOf: string[] }> {
+  const checked: string[] = [];
+  for (const team of teams) {
+    checked.push(team);
+    if (await isTeamMember(octokit, org, team, login)) return { checked, memberOf: [team] };
   }
-  return judgeApprover(facts, config.approvers);
+  return { checked, memberOf: [] };
 }
 
 async function isTeamMember(octokit: Octokit, org: string, team: string, login: string): Promise<boolean> {

@@ -139,14 +139,16 @@ export function reposWithExpiringGrants(q: Q, now: Date): string[] {
 /** The lane's grant rows that have not ended, as the decision reads them. */
 export function laneGrants(q: Q, repo: string, lane: string): GrantFact[] {
   // Every grant row's issue is stored first (a sync saves the issue, then derives), so the
-  // inner join loses nothing; a policy that does not read back is no grant at all.
+  // inner join loses nothing; a row held back without a policy is kept, so a refusal can name it,
+  // and a policy that does not read back grants nothing.
   return prepared(q)
     .lane.all({ repo, lane })
-    .flatMap(({ grant, url }) => {
-      const policy = lanePolicySchema.safeParse(grant.policy);
-      if (!policy.success) return [];
+    .flatMap(({ grant, url }): GrantFact[] => {
       const { issueNumber, state, reason, expiresAt, blockSha } = grant;
-      return [{ issueNumber, url, state, reason, policy: policy.data, expiresAt, blockSha }];
+      const row = { issueNumber, url, state, reason, expiresAt, blockSha };
+      if (grant.policy === null) return state === "active" ? [] : [{ ...row, policy: null }];
+      const policy = lanePolicySchema.safeParse(grant.policy);
+      return policy.success ? [{ ...row, policy: policy.data }] : [];
     });
 }
 

@@ -19,8 +19,14 @@ function repositoryRow(q: Q, repo: string) {
   return prepared(q).row.get({ repo });
 }
 
-/** Records a config load; returns the previous status when it changed, for the audit log. */
-export function recordConfig(q: Q, repo: string, installationId: number | null, load: ConfigLoad, now: Date) {
+/** Records a config load; returns whether the config in force changed (an unreadable load changes nothing). */
+export function recordConfig(
+  q: Q,
+  repo: string,
+  installationId: number | null,
+  load: ConfigLoad,
+  now: Date,
+): boolean {
   const previous = repositoryRow(q, repo);
   const row = {
     repo,
@@ -51,7 +57,7 @@ export function recordConfig(q: Q, repo: string, installationId: number | null, 
   // Declared lanes change only when the config does; most syncs load the same config again.
   const unchanged =
     previous?.configStatus === load.status && JSON.stringify(previous.config) === JSON.stringify(row.config);
-  if (load.status === "unreadable" || unchanged) return;
+  if (load.status === "unreadable" || unchanged) return false;
   q.delete(t.declaredLanes).where(eq(t.declaredLanes.repo, repo)).run();
   const lanes = load.status === "ok" ? Object.entries(load.config.lanes) : [];
   for (const [lane, { data_authority, ...flags }] of lanes) {
@@ -59,6 +65,7 @@ export function recordConfig(q: Q, repo: string, installationId: number | null, 
       .values({ repo, lane: lane.trim().toLowerCase(), dataAuthority: data_authority, flags })
       .run();
   }
+  return true;
 }
 
 /** The config in force for a repository: the last valid one, or the defaults. */

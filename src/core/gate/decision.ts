@@ -36,10 +36,14 @@ export interface GrantFact {
   url: string;
   state: string;
   reason: string;
-  policy: LanePolicy;
+  /** Null for a claim the lifecycle held back before it had a policy (a lane the block may not weaken). */
+  policy: LanePolicy | null;
   expiresAt: string | null;
   blockSha: string | null;
 }
+
+/** A grant whose policy names the requested source: the one a decision is about. */
+type ClaimingGrant = GrantFact & { policy: LanePolicy };
 
 export interface ProofRun {
   runId: number;
@@ -79,7 +83,7 @@ export interface Decision {
   allowed: boolean;
   request: GateRequest | null;
   checks: Check[];
-  grant: GrantFact | null;
+  grant: ClaimingGrant | null;
   title: string;
 }
 
@@ -213,17 +217,19 @@ function checkDispatch(facts: GateFacts, parsed: ReturnType<typeof parseRequest>
 }
 
 /** The grant that could allow this request: an active one first, else one that is merely held. */
-function findGrant(grants: GrantFact[], request: GateRequest): GrantFact | null {
-  const allowing = grants.filter((g) => g.policy.allowed_rebuild_sources.includes(request.source));
+function findGrant(grants: GrantFact[], request: GateRequest): ClaimingGrant | null {
+  const allowing = grants.filter(
+    (g): g is ClaimingGrant => g.policy?.allowed_rebuild_sources.includes(request.source) ?? false,
+  );
   return allowing.find((g) => g.state === "active") ?? allowing.find((g) => g.state === "suspended") ?? null;
 }
 
-function checkGrant(request: GateRequest, grants: GrantFact[], grant: GrantFact | null): Check {
+function checkGrant(request: GateRequest, grants: GrantFact[], grant: ClaimingGrant | null): Check {
   if (grant) {
     return pass("grant", `issue #${grant.issueNumber} grants ${request.lane} the ${request.source} source`);
   }
-  const other = grants.find((g) => g.state === "active");
-  if (other) {
+  const other = grants.find((g) => g.state === "active" && g.policy !== null);
+  if (other?.policy) {
     const allowed = other.policy.allowed_rebuild_sources.join(", ");
     return fail(
       "grant",
@@ -234,7 +240,9 @@ function checkGrant(request: GateRequest, grants: GrantFact[], grant: GrantFact 
   const held = grants.map((g) => `#${g.issueNumber} is ${g.state}: ${g.reason}`).join("; ");
   // A grant for this source that is held back (invalid under the baseline, pending, in conflict)
   // names its state; with none at all, there is no grant.
-  const heldBack = grants.find((g) => g.policy.allowed_rebuild_sources.includes(request.source));
+  const heldBack =
+    grants.find((g) => g.policy?.allowed_rebuild_sources.includes(request.source)) ??
+    grants.find((g) => g.policy === null);
   return fail(
     "grant",
     heldBack ? grantStateReason(heldBack.state) : "no_grant",
@@ -265,7 +273,7 @@ function checkInForce(grant: GrantFact | null, now: Date): Check {
   );
 }
 
-function checkConfirmation(request: GateRequest, grant: GrantFact | null): Check {
+function checkConfirmation(request: GateRequest, grant: ClaimingGrant | null): Check {
   if (!grant) return fail("confirmation", "no_grant", "no grant to compare the phrase with");
   const expected = grant.policy.confirmation ?? defaultConfirmation(request.lane, request.source);
   if (normalizePhrase(request.confirmation) === normalizePhrase(expected)) {
@@ -278,7 +286,7 @@ function checkConfirmation(request: GateRequest, grant: GrantFact | null): Check
   );
 }
 
-function checkProofs(request: GateRequest, grant: GrantFact | null, facts: GateFacts): Check {
+function checkProofs(request: GateRequest, grant: ClaimingGrant | null, facts: GateFacts): Check {
   const policy = grant?.policy;
   if (!policy) return fail("proofs", "no_grant", "no grant to read the proof requirements from");
   if (!policy.requires_backup_before_destroy && !policy.requires_restore_proof) {

@@ -1,14 +1,43 @@
 // What lanegate read from GitHub about one issue. Deliveries only trigger a read; these facts are
-// the truth the lifecycle derives grants from. Stored as JSON so a sweep can re-derive without I/O.
+// the truth the lifecycle derives grants from. Stored as JSON so a sweep, or a config change, can
+// re-derive without I/O. They hold facts, never verdicts: which labels the issue carries, who did
+// what to them, and each person's standing on the repository; whether that approves anything is
+// judged by the lifecycle against the config in force at the time of the judgement.
 import { z } from "zod";
-
-const labelEvent = z.object({ eventId: z.string(), actor: z.string(), at: z.string() });
 
 /** Whether a user may approve, and the sentence that says why. */
 export const verdictSchema = z.object({ approver: z.boolean(), reason: z.string() });
 export type ApproverVerdict = z.infer<typeof verdictSchema>;
 
-export const issueFactsSchema = z.object({
+/** One issue event that matters to approval, in the order GitHub lists them. */
+const issueEventSchema = z.object({
+  eventId: z.string(),
+  kind: z.enum(["labeled", "unlabeled", "closed"]),
+  /** The label's name as GitHub spells it; null for `closed`. */
+  label: z.string().nullable(),
+  actor: z.string(),
+  actorIsBot: z.boolean(),
+  at: z.string(),
+});
+export type IssueEvent = z.infer<typeof issueEventSchema>;
+
+/**
+ * A person's standing on the repository as GitHub answered it: their role, and the approver teams
+ * asked about. `teamsChecked` lists every team lanegate asked about (it stops at the first one the
+ * person belongs to), so a team the config names later is known to be unknown, not "not a member".
+ */
+export const standingSchema = z.object({
+  login: z.string(),
+  isBot: z.boolean(),
+  /** role_name from the permission API (custom roles as their base permission); null if not a collaborator. */
+  role: z.string().nullable(),
+  teamsChecked: z.array(z.string()),
+  teams: z.array(z.string()),
+  readAt: z.string(),
+});
+export type Standing = z.infer<typeof standingSchema>;
+
+const currentFactsSchema = z.object({
   number: z.number().int(),
   url: z.string(),
   author: z.string(),
@@ -16,16 +45,40 @@ export const issueFactsSchema = z.object({
   /** Who closed, deleted or transferred the issue, when known. */
   presenceActor: z.string().nullable(),
   body: z.string(),
-  hasLabel: z.boolean(),
-  lastLabeled: labelEvent.nullable(),
-  lastUnlabeled: labelEvent.nullable(),
-  /** The issue was closed after the label went on (events order, not timestamps, decides). */
-  closedSinceLabeled: z.boolean(),
-  /** The verdict on lastLabeled.actor; null when nobody needed checking. */
-  labeler: verdictSchema.nullable(),
+  /** Every label the issue carries now. */
+  labels: z.array(z.string()),
+  events: z.array(issueEventSchema),
+  /** The standing of the people whose approval the lifecycle may need to judge. */
+  standings: z.array(standingSchema),
+  /** Set on facts stored before lanegate kept facts rather than verdicts: read the issue again. */
+  unread: z.literal(true).optional(),
   readAt: z.string(),
 });
-export type IssueFacts = z.infer<typeof issueFactsSchema>;
+
+// Facts stored by lanegate before this shape held verdicts judged under the config of their day.
+// They cannot be judged again, so they come back marked unread: nothing is granted from them
+// until the issue is read again (the reconcile at start reads every live issue).
+const verdictEraFactsSchema = z
+  .object({
+    number: z.number().int(),
+    url: z.string(),
+    author: z.string(),
+    presence: z.enum(["open", "closed", "deleted", "transferred"]),
+    presenceActor: z.string().nullable(),
+    body: z.string(),
+    hasLabel: z.boolean(),
+    readAt: z.string(),
+  })
+  .transform(({ hasLabel: _verdict, ...kept }) => ({
+    ...kept,
+    labels: [],
+    events: [],
+    standings: [],
+    unread: true as const,
+  }));
+
+export const issueFactsSchema = z.union([currentFactsSchema, verdictEraFactsSchema]);
+export type IssueFacts = z.infer<typeof currentFactsSchema>;
 
 /** A block version that an approver labelled or wrote, as seen in a delivery. */
 export interface BlockApproval {

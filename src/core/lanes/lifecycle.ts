@@ -1,8 +1,10 @@
 // The grant lifecycle as a pure function: from one issue's facts, the approvals seen, the
 // baseline and the time, to the state of every lane the issue names. No I/O, so the webhook
 // path, the sweep, the reconcile and the tests all run the same derivation.
+import type { LanegateConfig } from "../config/schema.ts";
 import type { Baseline, LanePolicy, LaneState, PolicyError } from "../domain.ts";
 import { type PolicyBlock, readPolicyBlock } from "../policy/block.ts";
+import { judgeStanding, labelView, standingOf } from "./approver.ts";
 import type { BlockApproval, IssueFacts } from "./facts.ts";
 
 export interface LaneOutcome {
@@ -25,7 +27,16 @@ export interface IssueOutcome {
   number: number;
   block: PolicyBlock;
   lanes: LaneOutcome[];
+  /**
+   * The stored facts cannot be judged under the config in force (a standing never read, an
+   * approver team never asked about, facts from before lanegate stored facts): the lanes wait as
+   * `pending` until the issue is read again.
+   */
+  needsRead: boolean;
 }
+
+/** What of the config the lifecycle judges by: the approval label and who may approve. */
+export type ApprovalRules = Pick<LanegateConfig, "label" | "approvers">;
 
 /** States that end a grant: a later change starts a new grant row instead. */
 export const ENDED_STATES: readonly LaneState[] = ["retired", "expired"];
@@ -34,18 +45,20 @@ export function deriveIssue(
   facts: IssueFacts,
   approvals: readonly BlockApproval[],
   baseline: Baseline,
-  label: string,
+  rules: ApprovalRules,
   now: Date,
 ): IssueOutcome {
+  const { label } = rules;
   const block = readPolicyBlock(facts.body, baseline);
+  const labels = labelView(facts, label);
   // The approval of this block version, if one was seen: shown even once the grant has ended.
   const seen = approvals.find((a) => a.sha256 === block.sha256);
   const base = {
     approver: seen?.approver ?? null,
     approvedAt: seen?.approvedAt ?? null,
     blockSha: block.sha256,
-    labelEventId: facts.lastLabeled?.eventId ?? null,
-    labeledAt: facts.lastLabeled?.at ?? null,
+    labelEventId: labels.lastLabeled?.eventId ?? null,
+    labeledAt: labels.lastLabeled?.at ?? null,
   };
   const laneIds =
     block.kind === "valid"
@@ -53,9 +66,15 @@ export function deriveIssue(
       : block.laneIds;
   const policyOf = (lane: string) =>
     block.kind === "valid" ? (block.lanes.find((l) => l.lane === lane) ?? null) : null;
-  const all = (state: LaneState, reason: string, extra: Partial<LaneOutcome> = {}): IssueOutcome => ({
+  const all = (
+    state: LaneState,
+    reason: string,
+    extra: Partial<LaneOutcome> = {},
+    needsRead = false,
+  ): IssueOutcome => ({
     number: facts.number,
     block,
+    needsRead,
     lanes: laneIds.map((lane) => ({
       ...blankOutcome(lane),
       ...base,
@@ -72,27 +91,46 @@ export function deriveIssue(
       endedBy: facts.presenceActor,
     });
   }
-  if (!facts.hasLabel) {
-    if (facts.lastLabeled) {
-      const actor = facts.lastUnlabeled?.actor ?? null;
+  if (facts.unread) {
+    return all("pending", "lanegate must read this issue again before it can judge it", {}, true);
+  }
+  if (!labels.hasLabel) {
+    if (labels.lastLabeled) {
+      const actor = labels.lastUnlabeled?.actor ?? null;
       return all("retired", `the \`${label}\` label was removed${by(actor)}`, { endedBy: actor });
     }
     return all("pending", `waiting for an approver to apply the \`${label}\` label`);
   }
-  if (!facts.lastLabeled || !facts.labeler) {
+  if (!labels.lastLabeled) {
     return all("pending", `cannot tell who applied the \`${label}\` label; an approver must apply it again`);
   }
-  if (facts.closedSinceLabeled) {
+  if (labels.closedSinceLabeled) {
     return all("retired", `the issue was reopened; an approver must apply the \`${label}\` label again`);
   }
-  if (!facts.labeler.approver) {
-    return all(
-      "pending",
-      `the label was applied by ${facts.lastLabeled.actor}, who cannot approve: ${facts.labeler.reason}`,
-    );
+  const labeller = labels.lastLabeled.actor;
+  const verdict = judgeStanding(standingOf(facts, labeller), facts.author, rules.approvers);
+  if (!verdict) {
+    const reason = `cannot tell yet whether ${labeller}, who applied the label, may approve under the config in force; lanegate reads their standing again`;
+    return all("pending", reason, {}, true);
+  }
+  if (!verdict.approver) {
+    return all("pending", `the label was applied by ${labeller}, who cannot approve: ${verdict.reason}`);
   }
   if (block.kind === "invalid") return all("invalid", "the block is invalid (see the errors below)");
 
+  // An approval of this version counts only while its approver may still approve.
+  const approverVerdict =
+    seen && judgeStanding(standingOf(facts, seen.approver), facts.author, rules.approvers);
+  if (seen && !approverVerdict) {
+    const reason = `cannot tell yet whether ${seen.approver}, who approved this version of the block, may approve under the config in force; lanegate reads their standing again`;
+    return all("pending", reason, {}, true);
+  }
+  if (seen && approverVerdict && !approverVerdict.approver) {
+    return all(
+      "suspended",
+      `this version of the block was approved by ${seen.approver}, who cannot approve now: ${approverVerdict.reason}; an approver must apply the label again`,
+    );
+  }
   const approval = seen;
   if (approval && block.expiresAt && Date.parse(block.expiresAt) <= Date.parse(approval.approvedAt)) {
     return all("invalid", "expires_at was already past when the block was approved");
@@ -110,6 +148,7 @@ export function deriveIssue(
   return {
     number: facts.number,
     block,
+    needsRead: false,
     lanes: laneIds.map((lane) => {
       const errors: PolicyError[] | undefined = block.laneErrors[lane];
       const outcome = {

@@ -148,5 +148,5 @@ function leaseExpired(q: Q, row: evidence.EvidenceRow): boolean {
 /** The reviewed config or the granting issue may require it; either is enough. */
 export function requiresIdentity(q: Q, repo: string, lane: string): boolean {
   const declared = baselineOf(configFor(q, repo))[lane]?.requires_runtime_identity === true;
-  return declared || laneGrants(q, repo, lane).some((g) => g.policy.requires_runtime_identity);
+  return declared || laneGrants(q, repo, lane).some((g) => g.policy?.requires_runtime_identity);
 }

@@ -143,6 +143,7 @@ function storedFacts(
 
 /** A grant the current baseline makes too weak counts as invalid; otherwise it takes the baseline's flags. */
 function checkedAgainst(grant: GrantFact, declared: DeclaredLane | undefined): GrantFact {
+  if (grant.policy === null) return grant;
   const policy = underBaseline(grant.policy, declared);
   return typeof policy === "string" ? { ...grant, state: "invalid", reason: policy } : { ...grant, policy };
 }

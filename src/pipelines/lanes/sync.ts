@@ -7,27 +7,35 @@ import {
   type Octokit,
   type RepoRef,
   readIssueFacts,
+  readRole,
+  readTeamMembership,
   upsertStatusComment,
-  verifyApprover,
 } from "../../adapters/github/client.ts";
 import * as auditStore from "../../adapters/store/audit.ts";
 import type { Db } from "../../adapters/store/db.ts";
 import { type Q, transaction } from "../../adapters/store/db.ts";
 import { laneStatesOfRuns } from "../../adapters/store/evidence.ts";
-import * as grantStore from "../../adapters/store/grants.ts";
 import * as issueStore from "../../adapters/store/issues.ts";
 import * as repoStore from "../../adapters/store/repositories.ts";
 import { recentRuns } from "../../adapters/store/runs.ts";
 import { configInForce } from "../../core/config/load.ts";
 import { baselineOf, type LanegateConfig } from "../../core/config/schema.ts";
-import type { BlockApproval, IssueFacts } from "../../core/lanes/facts.ts";
-import { type GrantChange, planGrants } from "../../core/lanes/grant-plan.ts";
-import { deriveIssue, type IssueOutcome, resolveConflicts } from "../../core/lanes/lifecycle.ts";
+import {
+  judgeStanding,
+  labelView,
+  peopleToJudge,
+  standingOf,
+  teamsToAsk,
+} from "../../core/lanes/approver.ts";
+import type { BlockApproval, IssueFacts, Standing } from "../../core/lanes/facts.ts";
+import type { GrantChange } from "../../core/lanes/grant-plan.ts";
+import type { IssueOutcome } from "../../core/lanes/lifecycle.ts";
 import { describeRecentRun, digest, renderStatusComment } from "../../core/lanes/status-comment.ts";
 import { readPolicyBlock } from "../../core/policy/block.ts";
 import { findPolicyBlocks } from "../../core/policy/fence.ts";
 import { currentConfigLoad } from "../config.ts";
 import { afterDecisions } from "../decisions-first.ts";
+import { deriveGrants } from "./derive.ts";
 
 /** What a log line is about, as fields of the JSON line: the repository, and where they apply the run and lane. */
 export interface LogFields {
@@ -149,8 +157,28 @@ async function syncIssueNow(
   let facts: IssueFacts;
   let approval: BlockApproval | null;
   try {
-    facts = await readIssueFacts(octokit, target.ref, target.number, config, now);
-    approval = claim ? await approvalFromClaim(octokit, target.ref, facts, config, claim) : null;
+    facts = await readIssueFacts(octokit, target.ref, target.number, now);
+    const claimed = claim ? claimedApproval(facts, config, claim) : null;
+    // The standing of whoever the lifecycle will judge: the labeller, the block's approvers, the claimant.
+    const block = readPolicyBlock(facts.body, baselineOf(config)).sha256;
+    const approvers = (issueStore.storedIssue(deps.db, repo, target.number)?.approvals ?? [])
+      .filter((a) => a.sha256 === block)
+      .map((a) => a.approver);
+    const people = peopleToJudge(facts, config.label, [...approvers, ...(claimed ? [claimed.approver] : [])]);
+    const bots = new Set([
+      ...facts.events.filter((e) => e.actorIsBot).map((e) => e.actor),
+      ...(claim?.senderIsBot ? [claim.sender] : []),
+    ]);
+    const standings: Standing[] = [];
+    for (const login of people) {
+      standings.push(
+        await readStanding(octokit, target.ref, login, bots.has(login), facts.author, config, now),
+      );
+    }
+    facts = { ...facts, standings };
+    const verdict =
+      claimed && judgeStanding(standingOf(facts, claimed.approver), facts.author, config.approvers);
+    approval = claimed && verdict?.approver ? claimed : null;
   } catch (error) {
     return fail("could not read the issue or verify its approver", error);
   }
@@ -169,7 +197,8 @@ async function syncIssueNow(
       }
       const known = stored !== undefined;
       const blocks = findPolicyBlocks(facts.body);
-      if (!known && !facts.hasLabel && blocks.length === 0) return null; // not an approval issue
+      const labelled = labelView(facts, config.label).hasLabel;
+      if (!known && !labelled && blocks.length === 0) return null; // not an approval issue
       const sha = readPolicyBlock(facts.body, baselineOf(config)).sha256;
       issueStore.saveIssueFacts(q, repo, facts, sha, now);
       if (sha && blocks.length === 1)
@@ -184,7 +213,7 @@ async function syncIssueNow(
           at: now.toISOString(),
         });
       }
-      const result = deriveAndApply(q, repo, config, trigger, now);
+      const result = deriveGrants(q, repo, config, trigger, now);
       if (dryRun) throw new PlanOnly(result.plan);
       return result;
     });
@@ -203,41 +232,38 @@ async function syncIssueNow(
 }
 
 /**
- * A delivery's sender approved the block in the delivery's body, if they are an approver. The
- * body in the payload is the one they saw, which may already be stale: the lifecycle only honours
- * an approval whose sha matches the block on the issue now.
+ * A delivery's sender approved the block in the delivery's body, if they are an approver (judged
+ * by the caller from their standing). The body in the payload is the one they saw, which may
+ * already be stale: the lifecycle only honours an approval whose sha matches the block on the
+ * issue now.
  */
-async function approvalFromClaim(
-  octokit: Octokit,
-  ref: RepoRef,
+function claimedApproval(
   facts: IssueFacts,
   config: LanegateConfig,
   claim: ApprovalClaim,
-): Promise<BlockApproval | null> {
+): BlockApproval | null {
   const sha = readPolicyBlock(claim.body, baselineOf(config)).sha256;
   const otherLabel = claim.label !== undefined && claim.label.toLowerCase() !== config.label.toLowerCase();
   if (!sha || otherLabel || facts.presence !== "open") return null;
-  const verdict =
-    facts.lastLabeled?.actor === claim.sender && facts.labeler
-      ? facts.labeler
-      : await verifyApprover(octokit, ref, claim.sender, claim.senderIsBot, facts.author, config);
-  return verdict.approver ? { sha256: sha, approver: claim.sender, approvedAt: claim.at } : null;
+  return { sha256: sha, approver: claim.sender, approvedAt: claim.at };
 }
 
-function deriveAndApply(q: Q, repo: string, config: LanegateConfig, trigger: auditStore.Trigger, now: Date) {
-  const issues = issueStore.liveIssues(q, repo);
-  const baseline = baselineOf(config);
-  const all = resolveConflicts(
-    issues.map((i) => deriveIssue(i.facts, i.approvals, baseline, config.label, now)),
-  );
-  const { open, history } = grantStore.grantsForPlan(
-    q,
-    repo,
-    all.map((o) => o.number),
-  );
-  const plan = planGrants(open, history, all);
-  const changed = grantStore.applyGrantChanges(q, repo, plan, trigger, now);
-  return { all, changed, plan };
+/** A person's standing as GitHub answers it now: their role, and the approver teams it takes to judge them. */
+async function readStanding(
+  octokit: Octokit,
+  ref: RepoRef,
+  login: string,
+  isBot: boolean,
+  author: string,
+  config: LanegateConfig,
+  now: Date,
+): Promise<Standing> {
+  const role = isBot ? null : await readRole(octokit, ref, login);
+  const known = { login, isBot, role, teamsChecked: [], teams: [], readAt: now.toISOString() };
+  const teams = teamsToAsk(known, author, config.approvers);
+  if (teams.length === 0) return known;
+  const membership = await readTeamMembership(octokit, ref.owner, teams, login);
+  return { ...known, teamsChecked: membership.checked, teams: membership.memberOf };
 }
 
 /** Re-derives a repository from stored facts alone: the expiry sweep, which needs no GitHub read. */
@@ -254,7 +280,7 @@ export function rederive(
     const now = deps.now();
     const result = transaction(deps.db, (q) => {
       const config = repoStore.configFor(q, repo);
-      return { config, ...deriveAndApply(q, repo, config, trigger, now) };
+      return { config, ...deriveGrants(q, repo, config, trigger, now) };
     });
     const numbers = publishAll ? result.all.map((o) => o.number) : result.changed;
     await publish(deps, octokit, ref, result.config, result.all, numbers, true);

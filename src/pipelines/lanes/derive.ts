@@ -1,0 +1,32 @@
+// Derives every live issue of a repository from its stored facts under the config in force, and
+// applies the grant plan, inside the caller's transaction. The sync, the expiry sweep and a
+// config change all come here: a grant is always judged against the config of the moment.
+import type * as auditStore from "../../adapters/store/audit.ts";
+import type { Q } from "../../adapters/store/db.ts";
+import * as grantStore from "../../adapters/store/grants.ts";
+import * as issueStore from "../../adapters/store/issues.ts";
+import { baselineOf, type LanegateConfig } from "../../core/config/schema.ts";
+import { planGrants } from "../../core/lanes/grant-plan.ts";
+import { deriveIssue, resolveConflicts } from "../../core/lanes/lifecycle.ts";
+
+export function deriveGrants(
+  q: Q,
+  repo: string,
+  config: LanegateConfig,
+  trigger: auditStore.Trigger,
+  now: Date,
+) {
+  const issues = issueStore.liveIssues(q, repo);
+  const baseline = baselineOf(config);
+  const all = resolveConflicts(issues.map((i) => deriveIssue(i.facts, i.approvals, baseline, config, now)));
+  const { open, history } = grantStore.grantsForPlan(
+    q,
+    repo,
+    all.map((o) => o.number),
+  );
+  const plan = planGrants(open, history, all);
+  const changed = grantStore.applyGrantChanges(q, repo, plan, trigger, now);
+  /** Issues whose facts cannot be judged under this config: a sync must read them again. */
+  const needsRead = all.filter((o) => o.needsRead).map((o) => o.number);
+  return { all, changed, plan, needsRead };
+}

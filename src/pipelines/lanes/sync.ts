@@ -13,7 +13,7 @@ import {
 } from "../../adapters/github/client.ts";
 import * as auditStore from "../../adapters/store/audit.ts";
 import type { Db } from "../../adapters/store/db.ts";
-import { type Q, transaction } from "../../adapters/store/db.ts";
+import { transaction } from "../../adapters/store/db.ts";
 import { laneStatesOfRuns } from "../../adapters/store/evidence.ts";
 import * as issueStore from "../../adapters/store/issues.ts";
 import * as repoStore from "../../adapters/store/repositories.ts";

@@ -7,7 +7,7 @@ import { auditLog } from "../../src/adapters/store/schema.ts";
 import { DEMO_CONFIG } from "../../standin/world.ts";
 import { approved, dispatch, inputs, newest, pushConfig, reasonOf } from "../support/gate.ts";
 import { requestsDuring } from "../support/requests.ts";
-import { createWorld, REPO } from "../support/world.ts";
+import { createWorld } from "../support/world.ts";
 
 const cmBootstrap = inputs("cm/testing", "empty", "bootstrap cm testing");
 const configWith = (from: string, to: string) => {

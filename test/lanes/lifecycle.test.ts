@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_CONFIG } from "../../src/core/config/schema.ts";
 import { judgeApprover, judgeStanding, labelView, teamsToAsk } from "../../src/core/lanes/approver.ts";
-import type { IssueEvent, IssueFacts, Standing } from "../../src/core/lanes/facts.ts";
+import {
+  type IssueEvent,
+  type IssueFacts,
+  issueFactsSchema,
+  type Standing,
+} from "../../src/core/lanes/facts.ts";
 import { deriveIssue, resolveConflicts } from "../../src/core/lanes/lifecycle.ts";
 import { escapeCell } from "../../src/core/lanes/status-comment.ts";
 import { readPolicyBlock } from "../../src/core/policy/block.ts";
@@ -105,7 +110,13 @@ describe("deriveIssue", () => {
   });
 
   it("holds facts stored before lanegate kept facts as unread until the issue is read again", () => {
-    const outcome = derive(facts({ unread: true }));
+    const { labels: _l, events: _e, standings: _s, ...kept } = facts();
+    const verdictEra = {
+      ...kept,
+      hasLabel: true,
+      labeler: { approver: true, reason: "mia has the maintain role" },
+    };
+    const outcome = derive(issueFactsSchema.parse(verdictEra));
     expect(statesOf(outcome)).toEqual(["pending"]);
     expect(outcome.needsRead).toBe(true);
   });

@@ -78,6 +78,8 @@ export interface LanePolicy extends LaneFlags {
   upstream_source: string | null;
   /** Explicit phrase from the block, or null for the default per source. */
   confirmation: string | null;
+  /** Distinct approvers the block asks for (`approvers.required`); the config may ask for more. */
+  approvals_required: number;
 }
 
 /** A lane policy as stored with a grant or a decision: read back through this schema. */
@@ -90,6 +92,8 @@ export const lanePolicySchema: z.ZodType<LanePolicy> = z.object({
   requires_backup_before_destroy: z.boolean(),
   requires_restore_proof: z.boolean(),
   requires_runtime_identity: z.boolean(),
+  // Policies stored before the two-person rule asked for one approver.
+  approvals_required: z.number().int().min(1).default(1),
 });
 
 /** A problem with the block or one lane of it, pointing at the issue body. */
@@ -104,5 +108,7 @@ export interface PolicyError {
 /** A lane declared in `.github/lanegate.yml`: the baseline no issue can weaken. */
 export interface DeclaredLane extends Partial<LaneFlags> {
   data_authority: DataAuthority;
+  /** Distinct approvers the config asks for on this lane. */
+  approvers?: { required: number };
 }
 export type Baseline = Record<string, DeclaredLane>;

@@ -28,7 +28,9 @@ const cmGrant: GrantFact = {
     requires_backup_before_destroy: false,
     requires_restore_proof: false,
     requires_runtime_identity: false,
+    approvals_required: 1,
   },
+  approvals: { required: 1, by: ["mia"] },
 };
 const facts = (over: Partial<GateFacts> = {}): GateFacts => ({
   gatherError: null,

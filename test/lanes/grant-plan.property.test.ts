@@ -40,6 +40,7 @@ const toOutcome = (o: {
   expiresAt: null,
   labeledAt: null,
   endedBy: null,
+  approvals: { required: 1, by: [] },
 });
 
 function issues(lanes: (typeof outcome extends fc.Arbitrary<infer T> ? T : never)[][]): IssueOutcome[] {

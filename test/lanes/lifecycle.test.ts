@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_CONFIG } from "../../src/core/config/schema.ts";
 import { judgeApprover, judgeStanding, labelView, teamsToAsk } from "../../src/core/lanes/approver.ts";
 import {
+  type BlockApproval,
   type IssueEvent,
   type IssueFacts,
   issueFactsSchema,
@@ -44,7 +45,9 @@ const facts = (over: Partial<IssueFacts> = {}): IssueFacts => ({
   ...over,
 });
 const sha = readPolicyBlock(CM_OPW_BODY, {}).sha256 ?? "";
-const approved = [{ sha256: sha, approver: "mia", approvedAt: "2026-11-23T09:00:00Z" }];
+const approved: BlockApproval[] = [
+  { sha256: sha, approver: "mia", approvedAt: "2026-11-23T09:00:00Z", via: "labeled" },
+];
 const derive = (f: IssueFacts, approvals = approved, now = NOW, rules = DEFAULT_CONFIG) =>
   deriveIssue(f, approvals, {}, rules, now);
 const approvers = (over: Partial<typeof DEFAULT_CONFIG.approvers>) => ({
@@ -103,7 +106,9 @@ describe("deriveIssue", () => {
   });
 
   it("suspends a block version whose approver can no longer approve", () => {
-    const byMax = [{ ...approved[0], sha256: sha, approver: "max", approvedAt: "2026-11-23T09:20:00Z" }];
+    const byMax: BlockApproval[] = [
+      { sha256: sha, approver: "max", approvedAt: "2026-11-23T09:20:00Z", via: "edited" },
+    ];
     const maxIsTriage = facts({ standings: [standing(), standing({ login: "max", role: "triage" })] });
     expect(statesOf(derive(maxIsTriage, byMax))).toEqual(["suspended"]);
     expect(derive(facts(), byMax).needsRead).toBe(true); // max's standing never read

@@ -116,6 +116,8 @@ function grantFields(l: LaneOutcome) {
     expiresAt: l.expiresAt,
     approver: l.approver,
     approvedAt: l.approvedAt,
+    approvalsRequired: l.approvals?.required ?? null,
+    approvedBy: l.approvals?.by ?? null,
     state: l.state,
     reason: l.reason,
     // Set, never cleared: other states leave the column out, so an update keeps it.
@@ -145,7 +147,11 @@ export function laneGrants(q: Q, repo: string, lane: string): GrantFact[] {
     .lane.all({ repo, lane })
     .flatMap(({ grant, url }): GrantFact[] => {
       const { issueNumber, state, reason, expiresAt, blockSha } = grant;
-      const row = { issueNumber, url, state, reason, expiresAt, blockSha };
+      const counted = grant.approvalsRequired !== null && grant.approvedBy !== null;
+      const approvals = counted
+        ? { required: grant.approvalsRequired ?? 1, by: grant.approvedBy ?? [] }
+        : null;
+      const row = { issueNumber, url, state, reason, expiresAt, blockSha, approvals };
       if (grant.policy === null) return state === "active" ? [] : [{ ...row, policy: null }];
       const policy = lanePolicySchema.safeParse(grant.policy);
       return policy.success ? [{ ...row, policy: policy.data }] : [];

@@ -1,6 +1,11 @@
 // SQL for approval issues: the facts last read from GitHub, block versions and approvals.
 import { and, eq, inArray, isNull, sql } from "drizzle-orm";
-import { type BlockApproval, type IssueFacts, issueFactsSchema } from "../../core/lanes/facts.ts";
+import {
+  approvalViaSchema,
+  type BlockApproval,
+  type IssueFacts,
+  issueFactsSchema,
+} from "../../core/lanes/facts.ts";
 import { preparedOn, type Q } from "./db.ts";
 import * as t from "./schema.ts";
 
@@ -64,24 +69,74 @@ export function recordBlockVersion(
     .run();
 }
 
+/**
+ * One row per person and block version. A person who approves a version again keeps their first
+ * approval; one whose approval was withdrawn (an edited or deleted comment) approves afresh.
+ */
 export function recordApproval(
   q: Q,
   repo: string,
   number: number,
   approval: BlockApproval,
-  via: string,
   deliveryId: string | null,
+  commentId: number | null,
 ) {
-  // The latest approval of a block version names its approver, whatever order deliveries came in.
-  const row = { repo, number, ...approval, via, deliveryId };
+  const row = { repo, number, ...approval, deliveryId, commentId, withdrawnAt: null };
   q.insert(t.blockApprovals)
     .values(row)
     .onConflictDoUpdate({
-      target: [t.blockApprovals.repo, t.blockApprovals.number, t.blockApprovals.sha256],
-      set: { approver: row.approver, approvedAt: row.approvedAt, via, deliveryId },
-      setWhere: sql`excluded.approved_at > ${t.blockApprovals.approvedAt}`,
+      target: [
+        t.blockApprovals.repo,
+        t.blockApprovals.number,
+        t.blockApprovals.sha256,
+        t.blockApprovals.approver,
+      ],
+      set: { via: row.via, approvedAt: row.approvedAt, deliveryId, commentId, withdrawnAt: null },
+      setWhere: sql`${t.blockApprovals.withdrawnAt} is not null`,
     })
     .run();
+}
+
+/** Withdraws the approval a comment made; returns who approved, or null when the comment approved nothing. */
+export function withdrawCommentApproval(
+  q: Q,
+  repo: string,
+  number: number,
+  commentId: number,
+  at: string,
+): { approver: string; sha256: string } | null {
+  const [row] = q
+    .update(t.blockApprovals)
+    .set({ withdrawnAt: at })
+    .where(
+      and(
+        eq(t.blockApprovals.repo, repo),
+        eq(t.blockApprovals.number, number),
+        eq(t.blockApprovals.commentId, commentId),
+        isNull(t.blockApprovals.withdrawnAt),
+      ),
+    )
+    .returning({ approver: t.blockApprovals.approver, sha256: t.blockApprovals.sha256 })
+    .all();
+  return row ?? null;
+}
+
+/** Whether a comment holds a standing approval: only then do its edits and deletion matter. */
+export function isApprovalComment(q: Q, repo: string, number: number, commentId: number): boolean {
+  return (
+    q
+      .select({ approver: t.blockApprovals.approver })
+      .from(t.blockApprovals)
+      .where(
+        and(
+          eq(t.blockApprovals.repo, repo),
+          eq(t.blockApprovals.number, number),
+          eq(t.blockApprovals.commentId, commentId),
+          isNull(t.blockApprovals.withdrawnAt),
+        ),
+      )
+      .get() !== undefined
+  );
 }
 
 export interface StoredIssue {
@@ -125,13 +180,24 @@ function toStored(q: Q, repo: string, rows: (typeof t.approvalIssues.$inferSelec
   const approvals = q
     .select()
     .from(t.blockApprovals)
-    .where(and(eq(t.blockApprovals.repo, repo), inArray(t.blockApprovals.number, numbers)))
+    .where(
+      and(
+        eq(t.blockApprovals.repo, repo),
+        inArray(t.blockApprovals.number, numbers),
+        isNull(t.blockApprovals.withdrawnAt),
+      ),
+    )
     .all();
   return rows.map((r) => ({
     facts: issueFactsSchema.parse(r.facts),
     approvals: approvals
       .filter((a) => a.number === r.number)
-      .map(({ sha256, approver, approvedAt }) => ({ sha256, approver, approvedAt })),
+      .map(({ sha256, approver, approvedAt, via }) => ({
+        sha256,
+        approver,
+        approvedAt,
+        via: approvalViaSchema.parse(via),
+      })),
     statusCommentId: r.statusCommentId,
     statusCommentDigest: r.statusCommentDigest,
   }));

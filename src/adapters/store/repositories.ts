@@ -60,7 +60,7 @@ export function recordConfig(
   if (load.status === "unreadable" || unchanged) return false;
   q.delete(t.declaredLanes).where(eq(t.declaredLanes.repo, repo)).run();
   const lanes = load.status === "ok" ? Object.entries(load.config.lanes) : [];
-  for (const [lane, { data_authority, ...flags }] of lanes) {
+  for (const [lane, { data_authority, approvers: _counted, ...flags }] of lanes) {
     q.insert(t.declaredLanes)
       .values({ repo, lane: lane.trim().toLowerCase(), dataAuthority: data_authority, flags })
       .run();

@@ -71,11 +71,16 @@ export const blockApprovals = sqliteTable(
     number: integer("number").notNull(),
     sha256: text("sha256").notNull(),
     approver: text("approver").notNull(),
+    /** `labeled`, `edited` or `comment` (a `/lanegate approve` comment). */
     via: text("via").notNull(),
     deliveryId: text("delivery_id"),
     approvedAt: text("approved_at").notNull(),
+    /** The approval comment, for `comment`: editing or deleting it withdraws the approval. */
+    commentId: integer("comment_id"),
+    withdrawnAt: text("withdrawn_at"),
   },
-  (t) => [primaryKey({ columns: [t.repo, t.number, t.sha256] })],
+  // One row per person and block version: the same person never counts twice.
+  (t) => [primaryKey({ columns: [t.repo, t.number, t.sha256, t.approver] })],
 );
 
 /**
@@ -95,6 +100,9 @@ export const grants = sqliteTable(
     expiresAt: text("expires_at"),
     approver: text("approver"),
     approvedAt: text("approved_at"),
+    /** The distinct approvers this grant needs, and who counted towards them; null until counted. */
+    approvalsRequired: integer("approvals_required"),
+    approvedBy: text("approved_by", { mode: "json" }).$type<string[]>(),
     state: text("state").notNull(),
     reason: text("reason").notNull(),
     /** Whether this row was ever an active grant: such a row is history and is never reused. */

@@ -9,11 +9,15 @@ export type Phase = (typeof PHASES)[number];
 /** The inputs every gated workflow has; `gate.inputs` declares any others. */
 export const FOUR_INPUTS = ["context", "instance", "source", "confirmation"];
 
+/** How many distinct approvers a grant needs. */
+const approvalCount = z.number().int().min(1).max(10);
+
 const declaredLane = z.strictObject({
   data_authority: z.enum(DATA_AUTHORITIES),
   requires_backup_before_destroy: z.boolean().optional(),
   requires_restore_proof: z.boolean().optional(),
   requires_runtime_identity: z.boolean().optional(),
+  approvers: z.strictObject({ required: approvalCount }).optional(),
 });
 
 const workflowFile = z
@@ -33,6 +37,11 @@ export const configSchema = z
         min_permission: z.enum(["write", "maintain", "admin"]).default("maintain"),
         teams: z.array(z.string().regex(/^[\w.-]+$/, "must be a team slug")).default([]),
         allow_self_approval: z.boolean().default(false),
+        /** Distinct approvers every grant needs; per data authority and per lane it may be more. */
+        required: approvalCount.default(1),
+        required_by_authority: z.partialRecord(z.enum(DATA_AUTHORITIES), approvalCount).default({}),
+        /** Whoever wrote or last edited the block never counts towards more than one approval. */
+        exclude_author: z.boolean().default(true),
       })
       .prefault({}),
     lanes: z

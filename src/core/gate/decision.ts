@@ -40,6 +40,8 @@ export interface GrantFact {
   policy: LanePolicy | null;
   expiresAt: string | null;
   blockSha: string | null;
+  /** The distinct approvers the grant needs and who counted; null when they were never counted. */
+  approvals: { required: number; by: string[] } | null;
 }
 
 /** A grant whose policy names the requested source: the one a decision is about. */
@@ -110,6 +112,11 @@ export const decisionSchema: z.ZodType<Decision> = z.object({
       policy: lanePolicySchema,
       expiresAt: z.string().nullable(),
       blockSha: z.string().nullable(),
+      // Decisions stored before the two-person rule were made under one approval.
+      approvals: z
+        .object({ required: z.number(), by: z.array(z.string()) })
+        .nullable()
+        .default(null),
     })
     .nullable(),
   title: z.string(),
@@ -245,7 +252,7 @@ function checkGrant(request: GateRequest, grants: GrantFact[], grant: ClaimingGr
     grants.find((g) => g.policy === null);
   return fail(
     "grant",
-    heldBack ? grantStateReason(heldBack.state) : "no_grant",
+    heldBack ? grantStateReason(heldBack) : "no_grant",
     `no active approval issue grants ${request.lane}${held ? ` (${held})` : ""}`,
   );
 }
@@ -255,9 +262,14 @@ function checkInForce(grant: GrantFact | null, now: Date): Check {
   if (grant.state !== "active") {
     return fail(
       "grant_in_force",
-      grantStateReason(grant.state),
+      grantStateReason(grant),
       `the grant from issue #${grant.issueNumber} is ${grant.state}: ${grant.reason}`,
     );
+  }
+  const { required, by } = grant.approvals ?? { required: 1, by: [] };
+  if (grant.approvals && by.length < required) {
+    const who = by.length ? `: ${by.join(", ")}` : "";
+    return fail("grant_in_force", "approvals_missing", `${by.length} of ${required} approvals${who}`);
   }
   // The gate checks the time itself rather than trusting the sweep to have run.
   if (grant.expiresAt && Date.parse(grant.expiresAt) <= now.getTime()) {

@@ -26,6 +26,7 @@ export const REASON_CODES = [
   "grant_expired",
   "grant_invalid",
   "grant_conflict",
+  "approvals_missing",
   "wrong_confirmation",
   // check 5: proofs
   "no_backup_workflow",
@@ -38,8 +39,13 @@ export const REASON_CODES = [
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
 
-/** The code a grant in a given state refuses with. */
-export function grantStateReason(state: string): ReasonCode {
-  const code = `grant_${state}`;
+/** The code a grant refuses with: its state's, or `approvals_missing` while it has too few approvers. */
+export function grantStateReason(grant: {
+  state: string;
+  approvals: { required: number; by: string[] } | null;
+}): ReasonCode {
+  const short = grant.approvals !== null && grant.approvals.by.length < grant.approvals.required;
+  if (short && (grant.state === "pending" || grant.state === "active")) return "approvals_missing";
+  const code = `grant_${grant.state}`;
   return (REASON_CODES as readonly string[]).includes(code) ? (code as ReasonCode) : "no_grant";
 }

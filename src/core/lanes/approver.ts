@@ -18,7 +18,9 @@ export interface ApproverFacts {
   teams: string[];
 }
 
-const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+/** GitHub logins are case-insensitive. */
+export const sameLogin = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+const same = sameLogin;
 
 export function judgeApprover(f: ApproverFacts, approvers: Approvers): ApproverVerdict {
   if (f.isBot) return { approver: false, reason: `${f.login} is a bot` };

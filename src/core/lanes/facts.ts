@@ -80,9 +80,14 @@ const verdictEraFactsSchema = z
 export const issueFactsSchema = z.union([currentFactsSchema, verdictEraFactsSchema]);
 export type IssueFacts = z.infer<typeof currentFactsSchema>;
 
-/** A block version that an approver labelled or wrote, as seen in a delivery. */
+/** How a person approved a block version: the label, their own edit of it, or a `/lanegate approve` comment. */
+export const approvalViaSchema = z.enum(["labeled", "edited", "comment"]);
+export type ApprovalVia = z.infer<typeof approvalViaSchema>;
+
+/** A block version that a person approved, as seen in a delivery and not withdrawn since. */
 export interface BlockApproval {
   sha256: string;
   approver: string;
   approvedAt: string;
+  via: ApprovalVia;
 }

@@ -2,9 +2,9 @@
 // baseline and the time, to the state of every lane the issue names. No I/O, so the webhook
 // path, the sweep, the reconcile and the tests all run the same derivation.
 import type { LanegateConfig } from "../config/schema.ts";
-import type { Baseline, LanePolicy, LaneState, PolicyError } from "../domain.ts";
+import type { Baseline, DeclaredLane, LanePolicy, LaneState, PolicyError } from "../domain.ts";
 import { type PolicyBlock, readPolicyBlock } from "../policy/block.ts";
-import { judgeStanding, labelView, standingOf } from "./approver.ts";
+import { judgeStanding, labelView, sameLogin, standingOf } from "./approver.ts";
 import type { BlockApproval, IssueFacts } from "./facts.ts";
 
 export interface LaneOutcome {
@@ -21,6 +21,8 @@ export interface LaneOutcome {
   labeledAt: string | null;
   /** Who ended the grant, for retired lanes. */
   endedBy: string | null;
+  /** The distinct approvers the lane needs and who counted, once the lifecycle got as far as counting. */
+  approvals: { required: number; by: string[] } | null;
 }
 
 export interface IssueOutcome {
@@ -52,7 +54,10 @@ export function deriveIssue(
   const block = readPolicyBlock(facts.body, baseline);
   const labels = labelView(facts, label);
   // The approval of this block version, if one was seen: shown even once the grant has ended.
-  const seen = approvals.find((a) => a.sha256 === block.sha256);
+  const versionApprovals = approvals
+    .filter((a) => a.sha256 === block.sha256)
+    .sort((a, b) => a.approvedAt.localeCompare(b.approvedAt));
+  const seen = versionApprovals[0];
   const base = {
     approver: seen?.approver ?? null,
     approvedAt: seen?.approvedAt ?? null,
@@ -66,6 +71,10 @@ export function deriveIssue(
       : block.laneIds;
   const policyOf = (lane: string) =>
     block.kind === "valid" ? (block.lanes.find((l) => l.lane === lane) ?? null) : null;
+  const requiredOf = (lane: string) => {
+    const policy = policyOf(lane);
+    return policy ? requiredApprovals(policy, baseline[lane], rules.approvers) : rules.approvers.required;
+  };
   const all = (
     state: LaneState,
     reason: string,
@@ -80,6 +89,7 @@ export function deriveIssue(
       ...base,
       policy: policyOf(lane),
       expiresAt: block.kind === "valid" ? block.expiresAt : null,
+      approvals: null,
       state,
       reason,
       ...extra,
@@ -119,19 +129,24 @@ export function deriveIssue(
   if (block.kind === "invalid") return all("invalid", "the block is invalid (see the errors below)");
 
   // An approval of this version counts only while its approver may still approve.
-  const approverVerdict =
-    seen && judgeStanding(standingOf(facts, seen.approver), facts.author, rules.approvers);
-  if (seen && !approverVerdict) {
-    const reason = `cannot tell yet whether ${seen.approver}, who approved this version of the block, may approve under the config in force; lanegate reads their standing again`;
+  const judged = versionApprovals.map((a) => ({
+    approval: a,
+    verdict: judgeStanding(standingOf(facts, a.approver), facts.author, rules.approvers),
+  }));
+  const unjudged = judged.find((j) => !j.verdict);
+  if (unjudged) {
+    const reason = `cannot tell yet whether ${unjudged.approval.approver}, who approved this version of the block, may approve under the config in force; lanegate reads their standing again`;
     return all("pending", reason, {}, true);
   }
-  if (seen && approverVerdict && !approverVerdict.approver) {
+  const valid = judged.filter((j) => j.verdict?.approver).map((j) => j.approval);
+  const refused = judged.find((j) => j.verdict && !j.verdict.approver);
+  const approval = valid[0];
+  if (!approval && refused) {
     return all(
       "suspended",
-      `this version of the block was approved by ${seen.approver}, who cannot approve now: ${approverVerdict.reason}; an approver must apply the label again`,
+      `this version of the block was approved by ${refused.approval.approver}, who cannot approve now: ${refused.verdict?.reason}; an approver must apply the label again`,
     );
   }
-  const approval = seen;
   if (approval && block.expiresAt && Date.parse(block.expiresAt) <= Date.parse(approval.approvedAt)) {
     return all("invalid", "expires_at was already past when the block was approved");
   }
@@ -144,6 +159,8 @@ export function deriveIssue(
       "no approval of this version of the block was seen: it changed after the approval, or the label's delivery was missed, and no approver is known to have made the change; an approver must apply the label again",
     );
   }
+  // Whoever wrote or last edited this version: its last edit by an approver, else the issue's author.
+  const editor = versionApprovals.filter((a) => a.via === "edited").at(-1)?.approver ?? facts.author;
   const approved = { approver: approval.approver, approvedAt: approval.approvedAt };
   return {
     number: facts.number,
@@ -151,20 +168,77 @@ export function deriveIssue(
     needsRead: false,
     lanes: laneIds.map((lane) => {
       const errors: PolicyError[] | undefined = block.laneErrors[lane];
+      const required = requiredOf(lane);
+      const by = countedApprovers(valid, editor, required, rules.approvers);
       const outcome = {
         ...blankOutcome(lane),
         ...base,
         ...approved,
         policy: policyOf(lane),
         expiresAt: block.expiresAt,
+        approvals: { required, by },
       };
       if (errors?.length)
         return { ...outcome, state: "invalid", reason: errors.map((e) => e.message).join("; ") };
       if (expired)
         return { ...outcome, state: "expired", reason: `expires_at ${block.expiresAt} has passed` };
-      return { ...outcome, state: "active", reason: `approved by ${approval.approver}` };
+      if (by.length < required)
+        return {
+          ...outcome,
+          state: "pending",
+          reason: approvalsMissing(by, required, rules.approvers, editor),
+        };
+      return { ...outcome, state: "active", reason: `approved by ${by.join(", ")}` };
     }),
   };
+}
+
+type Approvers = ApprovalRules["approvers"];
+
+/**
+ * The distinct approvers a lane needs: the largest of the config's count, its count for the
+ * lane's data authority, the declared lane's count and the block's own ask. An issue can raise
+ * the count, never lower it.
+ */
+export function requiredApprovals(
+  policy: LanePolicy,
+  declared: DeclaredLane | undefined,
+  approvers: Approvers,
+) {
+  return Math.max(
+    approvers.required,
+    approvers.required_by_authority[policy.data_authority] ?? 1,
+    declared?.approvers?.required ?? 1,
+    policy.approvals_required,
+  );
+}
+
+/**
+ * Who counts: each person once, in the order they approved; with more than one approval
+ * required, whoever wrote or last edited the block is not one of them (`exclude_author`).
+ */
+function countedApprovers(valid: BlockApproval[], editor: string, required: number, approvers: Approvers) {
+  const people: string[] = [];
+  for (const { approver } of valid) {
+    if (people.some((p) => sameLogin(p, approver))) continue;
+    if (approvers.exclude_author && required > 1 && sameLogin(approver, editor)) continue;
+    people.push(approver);
+  }
+  return people;
+}
+
+function approvalsMissing(by: string[], required: number, approvers: Approvers, editor: string): string {
+  const missing = required - by.length;
+  const who = [
+    `anyone with the ${approvers.min_permission} role or higher`,
+    ...approvers.teams.map((t) => `team ${t}`),
+  ].join(", ");
+  const excluded = approvers.exclude_author
+    ? ` other than ${editor}, who wrote this version of the block`
+    : "";
+  return `${by.length} of ${required} approvals${by.length ? `: ${by.join(", ")}` : ""}; waiting for ${
+    missing === 1 ? "one more" : `${missing} more`
+  } of: ${who}${excluded}`;
 }
 
 /**
@@ -209,6 +283,7 @@ function blankOutcome(lane: string): LaneOutcome {
     expiresAt: null,
     labeledAt: null,
     endedBy: null,
+    approvals: null,
   };
 }
 

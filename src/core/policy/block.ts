@@ -240,6 +240,7 @@ function toLanePolicy(id: string, input: LanePolicyInput, declared: DeclaredLane
     requires_backup_before_destroy: flag("requires_backup_before_destroy"),
     requires_restore_proof: flag("requires_restore_proof"),
     requires_runtime_identity: flag("requires_runtime_identity"),
+    approvals_required: input.approvers?.required ?? 1,
   };
 }
 

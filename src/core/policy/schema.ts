@@ -35,6 +35,8 @@ export const lanePolicyInputSchema = z
     requires_backup_before_destroy: z.boolean().optional(),
     requires_restore_proof: z.boolean().optional(),
     requires_runtime_identity: z.boolean().optional(),
+    /** More approvers than the config asks for; never fewer (the larger count applies). */
+    approvers: z.strictObject({ required: z.number().int().min(1).max(10) }).optional(),
   })
   .superRefine((lane, ctx) => {
     const allowed = SOURCES_FOR_AUTHORITY[lane.data_authority];

@@ -20,6 +20,7 @@ import * as repoStore from "../../adapters/store/repositories.ts";
 import { recentRuns } from "../../adapters/store/runs.ts";
 import { configInForce } from "../../core/config/load.ts";
 import { baselineOf, type LanegateConfig } from "../../core/config/schema.ts";
+import { namesDigest } from "../../core/lanes/approval-command.ts";
 import {
   judgeStanding,
   labelView,
@@ -27,7 +28,7 @@ import {
   standingOf,
   teamsToAsk,
 } from "../../core/lanes/approver.ts";
-import type { BlockApproval, IssueFacts, Standing } from "../../core/lanes/facts.ts";
+import type { ApprovalVia, BlockApproval, IssueFacts, Standing } from "../../core/lanes/facts.ts";
 import type { GrantChange } from "../../core/lanes/grant-plan.ts";
 import type { IssueOutcome } from "../../core/lanes/lifecycle.ts";
 import { describeRecentRun, digest, renderStatusComment } from "../../core/lanes/status-comment.ts";
@@ -61,11 +62,16 @@ export interface SyncDeps {
   commentClient?: (installationId: number) => Promise<Octokit>;
 }
 
-/** What the delivery itself says an approver may have approved: the body they labelled or wrote. */
+/**
+ * What the delivery itself says a person may have approved: the body they labelled or wrote, or
+ * the block version a `/lanegate approve <prefix>` comment names.
+ */
 export interface ApprovalClaim {
-  via: "labeled" | "edited";
+  via: ApprovalVia;
   /** For `labeled`: the label applied; only the approval label approves anything. */
   label?: string;
+  /** For `comment`: the comment, and the digest prefix it names. */
+  comment?: { id: number; prefix: string };
   sender: string;
   senderIsBot: boolean;
   body: string;
@@ -204,7 +210,14 @@ async function syncIssueNow(
       if (sha && blocks.length === 1)
         issueStore.recordBlockVersion(q, repo, facts.number, sha, blocks[0]?.text ?? "", now);
       if (approval && claim) {
-        issueStore.recordApproval(q, repo, facts.number, approval, claim.via, trigger.deliveryId);
+        issueStore.recordApproval(
+          q,
+          repo,
+          facts.number,
+          approval,
+          trigger.deliveryId,
+          claim.comment?.id ?? null,
+        );
         auditStore.appendAudit(q, {
           repo,
           ...trigger,
@@ -242,10 +255,12 @@ function claimedApproval(
   config: LanegateConfig,
   claim: ApprovalClaim,
 ): BlockApproval | null {
-  const sha = readPolicyBlock(claim.body, baselineOf(config)).sha256;
+  // A comment names its version by digest; the label and an edit approve the body the sender saw.
+  const sha = readPolicyBlock(claim.comment ? facts.body : claim.body, baselineOf(config)).sha256;
   const otherLabel = claim.label !== undefined && claim.label.toLowerCase() !== config.label.toLowerCase();
-  if (!sha || otherLabel || facts.presence !== "open") return null;
-  return { sha256: sha, approver: claim.sender, approvedAt: claim.at };
+  const named = !claim.comment || (sha !== null && namesDigest(claim.comment.prefix, sha));
+  if (!sha || otherLabel || !named || facts.presence !== "open") return null;
+  return { sha256: sha, approver: claim.sender, approvedAt: claim.at, via: claim.via };
 }
 
 /** A person's standing as GitHub answers it now: their role, and the approver teams it takes to judge them. */

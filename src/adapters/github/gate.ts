@@ -61,6 +61,12 @@ export async function answerProtectionRule(
 }
 
 /** The run's real state, for reconciling an operation whose run never reported back. */
+/** The repository's default branch, for a decision whose delivery did not name it. */
+export async function readDefaultBranch(octokit: Octokit, ref: RepoRef): Promise<string> {
+  const { data } = await octokit.rest.repos.get({ ...ref });
+  return data.default_branch;
+}
+
 export async function readRun(octokit: Octokit, ref: RepoRef, runId: number) {
   const { data } = await octokit.rest.actions.getWorkflowRun({ ...ref, run_id: runId });
   return {

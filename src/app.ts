@@ -15,7 +15,7 @@ import { evidenceSweep } from "./pipelines/evidence/sweep.ts";
 import type { GateDeps } from "./pipelines/gate/context.ts";
 import { gateSweep } from "./pipelines/gate/sweep.ts";
 import { reconcileAll, sweepExpired } from "./pipelines/lanes/reconcile.ts";
-import { rederive } from "./pipelines/lanes/sync.ts";
+import { rederive, repoKey } from "./pipelines/lanes/sync.ts";
 import { recoverDeliveries } from "./pipelines/redeliver.ts";
 import type { Lifecycle } from "./service/lifecycle.ts";
 
@@ -47,10 +47,12 @@ export function batchedCommentRefresh(
   lifecycle: Lifecycle,
   delayMs: number,
   refresh: (ref: RepoRef, installationId: number) => Promise<void>,
-): GateDeps["onDecided"] {
+): NonNullable<GateDeps["onDecided"]> {
   const pending = new Set<string>();
   return (ref, installationId) => {
-    const key = `${ref.owner}/${ref.repo}`;
+    // As the records key it: a delivery names the repository as GitHub cases it, the records
+    // in lower case, and both must join one batch.
+    const key = repoKey(ref);
     if (pending.has(key) || installationId === null) return;
     pending.add(key);
     lifecycle.later(delayMs, async () => {

@@ -1,5 +1,6 @@
 // The Probot app: wires events and routes to handlers, and schedules the jobs. No logic here.
 import type { ApplicationFunction } from "probot";
+import type { RepoRef } from "./adapters/github/client.ts";
 import { statusCommentClient } from "./adapters/github/comment-client.ts";
 import type { Db } from "./adapters/store/db.ts";
 import { evidenceHandlers } from "./handlers/evidence.ts";
@@ -14,7 +15,7 @@ import { evidenceSweep } from "./pipelines/evidence/sweep.ts";
 import type { GateDeps } from "./pipelines/gate/context.ts";
 import { gateSweep } from "./pipelines/gate/sweep.ts";
 import { reconcileAll, sweepExpired } from "./pipelines/lanes/reconcile.ts";
-import { rederive } from "./pipelines/lanes/sync.ts";
+import { rederive, repoKey } from "./pipelines/lanes/sync.ts";
 import { recoverDeliveries } from "./pipelines/redeliver.ts";
 import type { Lifecycle } from "./service/lifecycle.ts";
 
@@ -38,6 +39,29 @@ export interface LanegateOptions {
   redeliverEveryMs?: number;
 }
 
+/**
+ * The status comments list recent gated runs; refreshing them per decision would cost a write
+ * per run, so the decisions of one repository share one refresh `delayMs` after the first.
+ */
+export function batchedCommentRefresh(
+  lifecycle: Lifecycle,
+  delayMs: number,
+  refresh: (ref: RepoRef, installationId: number) => Promise<void>,
+): NonNullable<GateDeps["onDecided"]> {
+  const pending = new Set<string>();
+  return (ref, installationId) => {
+    // As the records key it: a delivery names the repository as GitHub cases it, the records
+    // in lower case, and both must join one batch.
+    const key = repoKey(ref);
+    if (pending.has(key) || installationId === null) return;
+    pending.add(key);
+    lifecycle.later(delayMs, async () => {
+      pending.delete(key);
+      await refresh(ref, installationId);
+    });
+  };
+}
+
 export function lanegate(options: LanegateOptions): ApplicationFunction {
   return (app, { addHandler }) => {
     const { lifecycle } = options;
@@ -49,28 +73,20 @@ export function lanegate(options: LanegateOptions): ApplicationFunction {
       // Fields first, as pino takes them: each line is JSON with its repository, run and lane.
       log: { info: (m, f) => app.log.info(f ?? {}, m), warn: (m, f) => app.log.warn(f ?? {}, m) },
       publicUrl: options.publicUrl,
-      onDecided: batchedCommentRefresh(app, options.commentBatchMs ?? 2000),
-      commentClient: commentClients(app),
-    };
-    // The status comments list recent gated runs; refreshing them per decision would cost a
-    // write per run, so decisions of one repository share one refresh a moment later.
-    function batchedCommentRefresh(probot: typeof app, delayMs: number): GateDeps["onDecided"] {
-      const pending = new Set<string>();
-      return (ref, installationId) => {
-        const key = `${ref.owner}/${ref.repo}`;
-        if (pending.has(key) || installationId === null) return;
-        pending.add(key);
-        lifecycle.later(delayMs, async () => {
-          pending.delete(key);
+      onDecided: batchedCommentRefresh(
+        lifecycle,
+        options.commentBatchMs ?? 2000,
+        async (ref, installationId) => {
           try {
-            const octokit = await probot.auth(installationId);
+            const octokit = await app.auth(installationId);
             await rederive(deps, octokit, ref, { deliveryId: null, event: "gate", actor: null }, true);
           } catch (error) {
-            probot.log.warn(`status comments of ${key} not refreshed: ${String(error)}`);
+            app.log.warn(`status comments of ${ref.owner}/${ref.repo} not refreshed: ${String(error)}`);
           }
-        });
-      };
-    }
+        },
+      ),
+      commentClient: commentClients(app),
+    };
     // One status-comment client per installation: its write queue outlives any one delivery.
     function commentClients(probot: typeof app): GateDeps["commentClient"] {
       const clients = new Map<number, ReturnType<typeof statusCommentClient>>();

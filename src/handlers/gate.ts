@@ -16,7 +16,7 @@ function target(payload: Context<GateEvent>["payload"]) {
   return {
     ref: { owner: repository?.owner.login ?? "", repo: repository?.name ?? "" },
     installationId: payload.installation?.id ?? null,
-    defaultBranch: repository?.default_branch ?? "main",
+    defaultBranch: repository?.default_branch ?? null,
   };
 }
 

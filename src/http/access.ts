@@ -20,7 +20,8 @@ export function refusal(access: ApiAccess, req: IncomingMessage): { status: numb
       status: 403,
       message: "closed: the operator has set neither LANEGATE_API_TOKEN nor LANEGATE_API_PUBLIC=true",
     };
-  const given = Buffer.from(req.headers.authorization?.replace(/^Bearer\s+/i, "") ?? "");
+  // `Authorization: Bearer <token>` and nothing else: a bare token or another scheme is refused.
+  const given = Buffer.from(/^Bearer +(.+)$/i.exec(req.headers.authorization ?? "")?.[1] ?? "");
   const wanted = Buffer.from(access.token);
   const ok = given.length === wanted.length && timingSafeEqual(given, wanted);
   return ok ? null : { status: 401, message: "a Bearer token is required" };

@@ -29,9 +29,11 @@ export function readModelHandler(db: Db, access: ApiAccess) {
       send(res, 405, { message: "read models are read-only" });
       return true;
     }
-    const parts = url.pathname.startsWith(PREFIX)
-      ? url.pathname.slice(PREFIX.length).split("/").map(decodeURIComponent)
-      : [];
+    const parts = url.pathname.startsWith(PREFIX) ? pathParts(url.pathname.slice(PREFIX.length)) : [];
+    if (parts === null) {
+      send(res, 400, { message: `${url.pathname} has a malformed percent-escape` });
+      return true;
+    }
     const [owner, name, kind, ...rest] = parts;
     if (!owner || !name) {
       send(res, 404, { message: "no such route" });
@@ -67,6 +69,15 @@ export function readModelHandler(db: Db, access: ApiAccess) {
     }
     return true;
   };
+}
+
+/** The path's segments decoded; null when one holds a malformed percent-escape (`%E0%A4%A`). */
+function pathParts(path: string): string[] | null {
+  try {
+    return path.split("/").map(decodeURIComponent);
+  } catch {
+    return null;
+  }
 }
 
 export function send(res: ServerResponse, status: number, body: unknown) {

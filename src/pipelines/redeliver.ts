@@ -1,11 +1,17 @@
 // Recovers deliveries that failed (the app was down, or answered 5xx): GitHub never sends them
 // again by itself, but keeps them for three days and redelivers one when the App asks. Each is
-// asked for at most once; one lanegate rejected as malformed is never asked for.
+// asked for at most once (claimed in the store first); one lanegate rejected as malformed never.
 import { type HookDelivery, hookDeliveriesSince, redeliver } from "../adapters/github/app.ts";
 import { describe, type Octokit, statusOf } from "../adapters/github/client.ts";
 import { appendAudit } from "../adapters/store/audit.ts";
 import { transaction } from "../adapters/store/db.ts";
-import { readState, recordRedelivery, settledGuids, writeState } from "../adapters/store/service.ts";
+import {
+  claimRedelivery,
+  readState,
+  recordRedeliveryResult,
+  settledGuids,
+  writeState,
+} from "../adapters/store/service.ts";
 import type { SyncDeps } from "./lanes/sync.ts";
 
 /** GitHub keeps deliveries for three days; an hour's margin keeps us clear of the edge. */
@@ -13,6 +19,8 @@ export const REDELIVERY_WINDOW_MS = 3 * 24 * 3_600_000 - 3_600_000;
 /** A delivery still being answered when the last check ran shows up a little before it. */
 const OVERLAP_MS = 5 * 60_000;
 const CHECKED_AT = "redelivery_checked_at";
+/** The result of a delivery claimed and not yet asked for (or whose request a stop cut short). */
+const CLAIMED = "claimed";
 /** Audit lines about the App itself, not one repository. */
 export const APP_AUDIT_REPO = "(app)";
 
@@ -50,6 +58,22 @@ export async function recoverDeliveries(
   );
   const report: RedeliveryReport = { asked: [], failed: [] };
   for (const d of failed.filter((f) => !settled.has(f.guid))) {
+    const event = d.action ? `${d.event}.${d.action}` : d.event;
+    // Claimed right before asking, not when the list was read: a sweep paced a write a second
+    // outlasts its period, and whatever claimed a delivery since (an earlier run, one a stop cut
+    // short, another process) keeps it. A claim whose request never finished is not asked again.
+    const claimed = transaction(deps.db, (q) =>
+      claimRedelivery(q, {
+        guid: d.guid,
+        hookDeliveryId: d.id,
+        event,
+        statusCode: d.status_code,
+        deliveredAt: d.delivered_at,
+        askedAt: deps.now().toISOString(),
+        result: CLAIMED,
+      }),
+    );
+    if (!claimed) continue;
     let result = "asked";
     try {
       await redeliver(appOctokit, d.id);
@@ -60,18 +84,9 @@ export async function recoverDeliveries(
       report.failed.push(d.guid);
       count("failed");
     }
-    const at = deps.now();
-    const event = d.action ? `${d.event}.${d.action}` : d.event;
+    const at = deps.now().toISOString();
     transaction(deps.db, (q) => {
-      recordRedelivery(q, {
-        guid: d.guid,
-        hookDeliveryId: d.id,
-        event,
-        statusCode: d.status_code,
-        deliveredAt: d.delivered_at,
-        askedAt: at.toISOString(),
-        result,
-      });
+      recordRedeliveryResult(q, d.guid, result, at);
       appendAudit(q, {
         repo: APP_AUDIT_REPO,
         deliveryId: d.guid,
@@ -79,7 +94,7 @@ export async function recoverDeliveries(
         actor: null,
         subject: `delivery ${d.guid} (${event})`,
         change: `${result === "asked" ? "asked GitHub to send again" : `asking GitHub to send again ${result}`}: it failed with ${d.status_code} at ${d.delivered_at}`,
-        at: at.toISOString(),
+        at,
       });
     });
   }

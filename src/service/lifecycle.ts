@@ -1,7 +1,8 @@
 // What a clean stop needs to know: the work in flight (deliveries, timer jobs, background
 // refreshes) and the timers. Readiness reads the same state: when each job last ran, and how the
-// last GitHub call went.
+// last GitHub call went. Every job runs under its lease (job-lease.ts): one run at a time.
 import type { ApiCall } from "../adapters/github/telemetry.ts";
+import { type JobLease, processLease } from "./job-lease.ts";
 import type { Metrics } from "./metrics.ts";
 
 export interface JobState {
@@ -26,6 +27,7 @@ export class Lifecycle {
   constructor(
     readonly metrics: Metrics,
     readonly now: () => Date,
+    readonly lease: JobLease = processLease(),
   ) {}
 
   /** Counts the work as in flight until it settles; a stop waits for it. */
@@ -40,11 +42,20 @@ export class Lifecycle {
     return work;
   }
 
-  /** Runs a named job now, timing it and recording its failure; never throws. */
+  /**
+   * Runs a named job now, timing it and recording its failure; never throws. While an earlier
+   * run of the job still holds its lease, this one is skipped, counted and logged.
+   */
   async run(job: string, work: () => Promise<unknown>): Promise<void> {
     if (!this.accepting) return;
-    const end = this.metrics.jobSeconds.startTimer({ job });
     const state = this.jobs.get(job);
+    const lease = await this.lease.claim(job, this.now(), state?.everyMs ?? 0);
+    if (!lease.claimed) {
+      this.metrics.jobSkips.inc({ job });
+      this.warn(`${job} skipped: ${lease.holder}`);
+      return;
+    }
+    const end = this.metrics.jobSeconds.startTimer({ job });
     try {
       await this.track(work());
       if (state) Object.assign(state, { ran: true, lastError: null });
@@ -55,10 +66,11 @@ export class Lifecycle {
     } finally {
       end();
       if (state) state.since = this.now();
+      await lease.release().catch((error) => this.warn(`${job}: lease not released: ${String(error)}`));
     }
   }
 
-  /** Runs a job every `everyMs`; 0 turns it off (tests drive jobs by hand). */
+  /** Runs a job every `everyMs`, skipping a tick while its previous run goes on; 0 turns it off. */
   every(job: string, everyMs: number, work: () => Promise<unknown>) {
     if (!everyMs) return;
     this.jobs.set(job, { everyMs, since: this.now(), ran: false, lastError: null });

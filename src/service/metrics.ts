@@ -65,6 +65,12 @@ export function createMetrics(db: Db) {
       labelNames: ["job"],
       registers,
     }),
+    jobSkips: new Counter({
+      name: "lanegate_job_skips_total",
+      help: "Sweep, reconcile and redelivery ticks skipped because the job's previous run was still going",
+      labelNames: ["job"],
+      registers,
+    }),
     redeliveries: new Counter({
       name: "lanegate_redeliveries_total",
       help: "Failed deliveries lanegate asked GitHub to send again, by result",

@@ -63,6 +63,30 @@ describe("the app's HTTP server", () => {
     expect((await w.api("/lanes")).status).toBe(200);
   });
 
+  it("refuses the token without the Bearer scheme, or under another scheme", async () => {
+    const w = await world();
+    for (const authorization of [TOKEN, `Basic ${TOKEN}`, `Bearer${TOKEN}`, `Bearer ${TOKEN} extra`]) {
+      const url = `${w.app.base}/lanegate/api/repos/${DEMO_REPO}/lanes`;
+      const response = await fetch(url, { headers: { authorization } });
+      expect(response.status, authorization).toBe(401);
+      expect(await response.json()).toEqual({ message: "a Bearer token is required" });
+      expect((await fetch(`${w.app.base}/metrics`, { headers: { authorization } })).status).toBe(401);
+    }
+    const scheme = await fetch(`${w.app.base}/lanegate/api/repos/${DEMO_REPO}/lanes`, {
+      headers: { authorization: `bearer ${TOKEN}` },
+    });
+    expect(scheme.status).toBe(200); // the scheme's name is case-insensitive (RFC 9110)
+  });
+
+  it("answers 400, not 500, for a read-model path with a malformed percent-escape", async () => {
+    const w = await world();
+    for (const path of ["/lanes/cm/%E0%A4%A", "/lanes/%zz/prod", "/runs/%"]) {
+      const response = await w.api(path);
+      expect(response.status, path).toBe(400);
+      expect(((await response.json()) as { message: string }).message).toContain("percent-escape");
+    }
+  });
+
   it("answers unknown, not 404, for a lane nobody declared", async () => {
     const w = await world();
     const response = await w.api("/lanes/zz/prod");

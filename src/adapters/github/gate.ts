@@ -12,6 +12,8 @@ export interface CheckRunWrite {
   title: string;
   summary: string;
   detailsUrl: string | null;
+  /** When the check completed, by the caller's injected clock, never the wall clock. */
+  completedAt: Date;
 }
 
 /** Creates the check run completed in one call, or updates the one a re-request named. */
@@ -19,7 +21,7 @@ export async function writeCheckRun(octokit: Octokit, ref: RepoRef, c: CheckRunW
   const body = {
     status: "completed" as const,
     conclusion: c.conclusion,
-    completed_at: new Date().toISOString(),
+    completed_at: c.completedAt.toISOString(),
     external_id: c.externalId,
     output: { title: c.title, summary: c.summary },
     ...(c.detailsUrl ? { details_url: c.detailsUrl } : {}),
@@ -59,6 +61,12 @@ export async function answerProtectionRule(
 }
 
 /** The run's real state, for reconciling an operation whose run never reported back. */
+/** The repository's default branch, for a decision whose delivery did not name it. */
+export async function readDefaultBranch(octokit: Octokit, ref: RepoRef): Promise<string> {
+  const { data } = await octokit.rest.repos.get({ ...ref });
+  return data.default_branch;
+}
+
 export async function readRun(octokit: Octokit, ref: RepoRef, runId: number) {
   const { data } = await octokit.rest.actions.getWorkflowRun({ ...ref, run_id: runId });
   return {

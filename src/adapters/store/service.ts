@@ -79,8 +79,17 @@ export function settledGuids(q: Q, guids: string[]): Set<string> {
   return new Set([...asked, ...rejected].map((r) => r.guid));
 }
 
-export function recordRedelivery(q: Q, row: typeof t.redeliveries.$inferInsert) {
-  q.insert(t.redeliveries).values(row).onConflictDoNothing().run();
+/**
+ * Claims a failed delivery before GitHub is asked for it: false when any run (an earlier sweep,
+ * one cut short by a stop, another process on this database) claimed it already.
+ */
+export function claimRedelivery(q: Q, row: typeof t.redeliveries.$inferInsert): boolean {
+  return q.insert(t.redeliveries).values(row).onConflictDoNothing().run().changes > 0;
+}
+
+/** What came of asking GitHub for a claimed delivery. */
+export function recordRedeliveryResult(q: Q, guid: string, result: string, askedAt: string) {
+  q.update(t.redeliveries).set({ result, askedAt }).where(eq(t.redeliveries.guid, guid)).run();
 }
 
 /** The newest decision on a run attempt, for the log line of the delivery that led to it. */

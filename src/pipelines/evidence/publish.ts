@@ -49,6 +49,7 @@ export async function publishEvidence(
       externalId: `evidence:${runId}:${attempt}`,
       ...text,
       detailsUrl,
+      completedAt: deps.now(),
     });
     transaction(deps.db, (q) => evidence.markEvidenceCheck(q, row.id, id, deps.now().toISOString()));
   } catch (error) {

@@ -34,8 +34,11 @@ export interface RunFacts {
 export interface Target {
   ref: RepoRef;
   installationId: number | null;
-  /** The repository's default branch, from the delivery: the allowed branch when the config names none. */
-  defaultBranch: string;
+  /**
+   * The repository's default branch, from the delivery (or as the store recorded it; null when
+   * it never was): the allowed branch when the config names none.
+   */
+  defaultBranch: string | null;
 }
 
 /**
@@ -45,8 +48,9 @@ export interface Target {
 export async function currentConfig(deps: GateDeps, octokit: Octokit, target: Target) {
   const repo = repoKey(target.ref);
   const load = await currentConfigLoad(deps, octokit, target.ref, target.installationId);
-  if (target.defaultBranch && repoStore.defaultBranchOf(deps.db, repo) !== target.defaultBranch)
-    transaction(deps.db, (q) => repoStore.recordDefaultBranch(q, repo, target.defaultBranch));
+  const branch = target.defaultBranch;
+  if (branch && repoStore.defaultBranchOf(deps.db, repo) !== branch)
+    transaction(deps.db, (q) => repoStore.recordDefaultBranch(q, repo, branch));
   return { config: configInForce(load), error: load.status === "unreadable" ? load.errors.join("; ") : null };
 }
 

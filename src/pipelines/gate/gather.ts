@@ -5,8 +5,8 @@
 // read inside the caller's transaction, so the decision and its writes see one snapshot.
 
 import { describe, type Octokit } from "../../adapters/github/client.ts";
-import { readRun } from "../../adapters/github/gate.ts";
-import type { Q } from "../../adapters/store/db.ts";
+import { readDefaultBranch, readRun } from "../../adapters/github/gate.ts";
+import { type Q, transaction } from "../../adapters/store/db.ts";
 import * as grantStore from "../../adapters/store/grants.ts";
 import * as ops from "../../adapters/store/operations.ts";
 import * as repoStore from "../../adapters/store/repositories.ts";
@@ -81,14 +81,46 @@ export async function gather(
   }
   // The stored config only names things when the fresh one is missing; the decision refuses then.
   const inForce = config ?? repoStore.configFor(deps.db, repo);
+  const defaultBranch = inForce.gate.branches
+    ? target.defaultBranch
+    : await knownDefaultBranch(deps, mode === "stored" ? null : octokit, target, errors);
   const error = errors.length > 0 ? errors.join("; ") : null;
   return {
     config: inForce,
     status,
     liveAttempt,
     error,
-    facts: (q, now) => storedFacts(q, repo, { ...run, status }, inForce, target.defaultBranch, error, now),
+    facts: (q, now) => storedFacts(q, repo, { ...run, status }, inForce, defaultBranch, error, now),
   };
+}
+
+/**
+ * The default branch, which is the allowed branch when the config names none. A target without
+ * one (the sweep's, for a repository whose branch was never recorded) reads it from GitHub and
+ * records it; when that fails, or nothing may be read, the failure is kept and the run refused.
+ */
+async function knownDefaultBranch(
+  deps: GateDeps,
+  octokit: Octokit | null,
+  target: Target,
+  errors: string[],
+): Promise<string | null> {
+  if (target.defaultBranch) return target.defaultBranch;
+  // GitHub already failed: the run is refused whatever the branch, so it is not asked again.
+  if (errors.length > 0) return null;
+  const repo = repoKey(target.ref);
+  if (!octokit) {
+    errors.push(`the default branch of ${repo} is not known`);
+    return null;
+  }
+  try {
+    const branch = await readDefaultBranch(octokit, target.ref);
+    transaction(deps.db, (q) => repoStore.recordDefaultBranch(q, repo, branch));
+    return branch;
+  } catch (e) {
+    errors.push(`the default branch of ${repo} could not be read: ${describe(e)}`);
+    return null;
+  }
 }
 
 function storedFacts(
@@ -96,11 +128,12 @@ function storedFacts(
   repo: string,
   run: RunToDecide,
   config: LanegateConfig,
-  defaultBranch: string,
+  defaultBranch: string | null,
   gatherError: string | null,
   now: Date,
 ): GateFacts {
-  const allowedBranches = config.gate.branches ?? [defaultBranch];
+  // No default branch is known only when gathering failed, and the decision refuses then.
+  const allowedBranches = config.gate.branches ?? (defaultBranch ? [defaultBranch] : []);
   const stored = run.dispatchId === null ? undefined : runStore.dispatchById(q, run.dispatchId);
   const dispatch = run.dispatch ?? (stored ? { branch: stored.branch, inputs: stored.inputs } : null);
   const lane = dispatch ? laneOfInputs(dispatch.inputs) : null;

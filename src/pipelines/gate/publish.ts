@@ -37,6 +37,7 @@ export async function publishDecision(
       title: decision.title.slice(0, 250),
       summary: renderCheckSummary(decision, run.htmlUrl, operationUrl),
       detailsUrl: operationUrl,
+      completedAt: deps.now(),
     });
     runStore.markCheckWritten(deps.db, row.id, id, deps.now().toISOString());
   } catch (error) {

@@ -27,7 +27,8 @@ function targetOf(deps: GateDeps, repo: string): Target {
   return {
     ref: refOf(repo),
     installationId: repoStore.installationOf(deps.db, repo),
-    defaultBranch: repoStore.defaultBranchOf(deps.db, repo) ?? "",
+    // Never recorded: the decision reads it from GitHub, and refuses if it cannot.
+    defaultBranch: repoStore.defaultBranchOf(deps.db, repo),
   };
 }
 

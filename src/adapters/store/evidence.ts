@@ -37,7 +37,7 @@ const UNRECORDED = {
   writeError: null,
 };
 
-type NewEvidence = Omit<typeof t.runEvidence.$inferInsert, "id" | "status">;
+export type NewEvidence = Omit<typeof t.runEvidence.$inferInsert, "id" | "status">;
 const byAttempt = [t.runEvidence.repo, t.runEvidence.runId, t.runEvidence.attempt];
 
 /**

@@ -4,6 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { auditPage } from "../../src/adapters/store/read.ts";
 import { runEvidence } from "../../src/adapters/store/schema.ts";
+import { chooseAttemptArtifact, type ListedArtifact } from "../../src/core/evidence/attempt.ts";
 import { result } from "../../standin/artifacts.ts";
 import {
   allowedRun,
@@ -94,5 +95,66 @@ describe("evidence is matched to the attempt that uploaded it", () => {
     expect(evidenceRow(w, runId, 2)).toMatchObject({ errorCode: "run_not_allowed", laneState: "stale" });
     expect(evidenceRow(w, runId, 1)).toMatchObject({ status: "awaiting_artifact" });
     expect(w.problems).toEqual([]);
+  });
+});
+
+describe("placing listed artifacts (pure)", () => {
+  const listed = (
+    id: number,
+    created_at: string | null,
+    over: Partial<ListedArtifact> = {},
+  ): ListedArtifact => ({
+    id,
+    name: "lanegate-result",
+    size_in_bytes: 100,
+    expired: false,
+    created_at,
+    workflow_run: { id: 9, head_sha: "abc" },
+    ...over,
+  });
+  const span = (attempt: number, startedAt: string | null, completedAt: string) => ({
+    runId: 9,
+    attempt,
+    headSha: "abc",
+    startedAt,
+    completedAt,
+  });
+  const one = listed(1, "2026-11-23T10:00:10Z");
+  const two = listed(2, "2026-11-23T10:05:10Z");
+
+  it("gives each attempt the artifact created while it ran", () => {
+    expect(chooseAttemptArtifact([one, two], span(1, null, "2026-11-23T10:01:00Z"))).toEqual({
+      kind: "chosen",
+      id: 1,
+    });
+    expect(
+      chooseAttemptArtifact([one, two], span(2, "2026-11-23T10:05:00Z", "2026-11-23T10:06:00Z")),
+    ).toEqual({
+      kind: "chosen",
+      id: 2,
+    });
+    expect(chooseAttemptArtifact([one], span(2, "2026-11-23T10:05:00Z", "2026-11-23T10:06:00Z"))).toEqual({
+      kind: "absent",
+    });
+  });
+
+  it("places nothing it cannot: no creation time, another run, another name, or an unknown start", () => {
+    const s1 = span(1, null, "2026-11-23T10:01:00Z");
+    expect(chooseAttemptArtifact([listed(3, null)], s1).kind).toBe("absent");
+    expect(chooseAttemptArtifact([{ ...one, workflow_run: { id: 8 } }], s1).kind).toBe("absent");
+    expect(chooseAttemptArtifact([{ ...one, name: "logs" }], s1).kind).toBe("absent");
+    expect(chooseAttemptArtifact([two], span(2, null, "2026-11-23T10:06:00Z")).kind).toBe("absent");
+  });
+
+  it("an attempt's expired or oversized artifact is refused, not taken from another attempt", () => {
+    const s2 = span(2, "2026-11-23T10:05:00Z", "2026-11-23T10:06:00Z");
+    expect(chooseAttemptArtifact([one, { ...two, expired: true }], s2)).toMatchObject({
+      kind: "refused",
+      error: { code: "artifact_expired" },
+    });
+    expect(chooseAttemptArtifact([one, { ...two, size_in_bytes: 2 ** 21 }], s2)).toMatchObject({
+      kind: "refused",
+      error: { code: "artifact_too_large" },
+    });
   });
 });

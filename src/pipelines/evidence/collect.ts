@@ -21,7 +21,7 @@ import { evidenceSubject, type FinishedRun } from "../../core/evidence/subject.t
 import { readResultZip } from "../../core/evidence/zip.ts";
 import { workflowFile } from "../../core/gate/request.ts";
 import { configForIntake, type GateDeps, type Target } from "../gate/context.ts";
-import { refOf, repoKey } from "../lanes/sync.ts";
+import { repoKey } from "../lanes/sync.ts";
 import { type ArtifactFetch, fetchAttemptArtifact } from "./fetch.ts";
 import { publishEvidence } from "./publish.ts";
 

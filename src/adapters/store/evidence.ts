@@ -72,7 +72,7 @@ export function recordLeaseExpiry(
       ...row,
       status: "lease_expired",
       row: step.row,
-      laneState: step.state,
+      laneState: step.outcome,
       reason: step.reason,
       recordedAt: at,
     })
@@ -137,7 +137,7 @@ export function recordEvidence(q: Q, o: EvidenceOutcome): void {
       errorCode: o.error?.code ?? null,
       errorMessage: o.error?.message ?? null,
       row: step?.row ?? null,
-      laneState: step?.state ?? null,
+      laneState: step?.outcome ?? null,
       reason: step?.reason ?? o.error?.message ?? null,
       recordedAt: o.at,
     })

@@ -109,8 +109,7 @@ export const INVENTORY_TABLE: readonly Row[] = [
   },
   {
     name: "identity_unproven",
-    when: (e, a) =>
-      identityOf(a) === "mismatch" || (e.requiresRuntimeIdentity && identityOf(a) !== "match"),
+    when: (e, a) => identityOf(a) === "mismatch" || (e.requiresRuntimeIdentity && identityOf(a) !== "match"),
     state: "identity_unproven",
     deployment: "kept_unverified",
     reason: (e, a) => {

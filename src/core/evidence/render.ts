@@ -1,7 +1,7 @@
 // The evidence check run's text: the lane's state in the title, every phase and probe in the summary.
 import type { EvidenceError, ResultArtifact } from "./artifact.ts";
-import type { Deployment, Inventory, InventoryStep } from "./inventory.ts";
 import { believedIdentity } from "./identity.ts";
+import type { Deployment, Inventory, InventoryStep } from "./inventory.ts";
 import type { PhaseRecord } from "./phases.ts";
 
 export const evidenceCheckName = (lane: string) => `lanegate evidence: ${lane}`;

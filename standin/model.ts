@@ -96,6 +96,12 @@ export interface ProtectionReview {
   at: Date;
 }
 
+/** The fields of a run that belong to one attempt. */
+export type AttemptSnapshot = Pick<
+  WorkflowRun,
+  "runAttempt" | "status" | "conclusion" | "triggeringActor" | "updatedAt" | "runStartedAt"
+>;
+
 export interface WorkflowRun {
   id: number;
   suiteId: number;
@@ -116,7 +122,10 @@ export interface WorkflowRun {
   updatedAt: Date;
   runStartedAt: Date;
   protectionReviews: ProtectionReview[];
+  /** Every attempt's artifacts: GitHub lists them all under the run, naming no attempt. */
   artifacts: Artifact[];
+  /** The attempts a re-run replaced, as they finished, for `GET …/attempts/{attempt_number}`. */
+  earlierAttempts: AttemptSnapshot[];
   /** Job ids by name, so a job's deliveries keep one id. */
   jobs: Map<string, { id: number; startedAt: Date; started: boolean }>;
 }

@@ -388,6 +388,18 @@ const handlers: [string, string, Route["auth"], (ctx: Ctx) => Reply][] = [
   ],
   [
     "GET",
+    "/repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}",
+    "installation",
+    (ctx) => {
+      const { repo, run } = runOf(ctx);
+      const n = Number(ctx.params.attempt_number);
+      const earlier = run.earlierAttempts.find((a) => a.runAttempt === n);
+      if (n !== run.runAttempt && !earlier) throw notFound();
+      return { status: 200, json: workflowRunJson(ctx.s, repo, { ...run, ...earlier }) };
+    },
+  ],
+  [
+    "GET",
     "/repos/{owner}/{repo}/actions/runs/{run_id}/artifacts",
     "installation",
     (ctx) => {

@@ -239,6 +239,7 @@ export class Standin extends Model {
       runStartedAt: now,
       protectionReviews: [],
       artifacts: [],
+      earlierAttempts: [],
       jobs: new Map(),
     };
     repo.runs.set(run.id, run);
@@ -279,6 +280,8 @@ export class Standin extends Model {
   /** GitHub sends no `requested` for a re-run: the new attempt shows up as in_progress. */
   rerunRun(fullName: string, runId: number, actor: string): Delivery {
     const { repo, run } = this.findRun(fullName, runId);
+    const { runAttempt, status, conclusion, triggeringActor, updatedAt, runStartedAt } = run;
+    run.earlierAttempts.push({ runAttempt, status, conclusion, triggeringActor, updatedAt, runStartedAt });
     run.runAttempt += 1;
     run.triggeringActor = actor;
     run.status = "in_progress";

@@ -27,6 +27,8 @@ export function evidenceHandlers(deps: GateDeps) {
         htmlUrl: r.html_url,
         conclusion: r.conclusion,
         completedAt: r.updated_at,
+        headBranch: r.head_branch,
+        event: r.event,
       });
     },
     async job({ payload, octokit, id }: Context<"workflow_job">) {

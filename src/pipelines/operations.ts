@@ -4,7 +4,7 @@ import { appendAudit } from "../adapters/store/audit.ts";
 import type { Q } from "../adapters/store/db.ts";
 import { applyTransition, type OperationRow, operationById } from "../adapters/store/operations.ts";
 import { type OperationEvent, transition } from "../core/operations.ts";
-import { staleOnLeaseExpiry } from "./evidence/lease.ts";
+import { staleOnLeaseExpiry, staleOnRunGone } from "./evidence/lease.ts";
 
 export interface Cause {
   /** Who or what ended it: `workflow_run.completed`, `reconcile`, an operator's name. */
@@ -27,8 +27,10 @@ export function moveOperation(
   const next = transition(op.state, event);
   if (!next) return false;
   applyTransition(q, op.id, next, cause.by, at);
-  // Nobody knows what a run past its lease did: the lane's inventory says so in this transaction.
+  // Nobody knows what a run past its lease, or a run GitHub no longer has, did: the lane's
+  // inventory says so in this transaction.
   if (next.state === "stale") staleOnLeaseExpiry(q, op, at);
+  if (event.kind === "run_gone") staleOnRunGone(q, op, at);
   appendAudit(q, {
     repo: op.repo,
     deliveryId: cause.deliveryId,

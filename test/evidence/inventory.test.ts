@@ -33,7 +33,7 @@ function evidence(artifact: ResultArtifact | null, over: Partial<RunEvidence> = 
   };
 }
 
-const noObserved = {
+const observedOther = {
   status: "match" as const,
   expected: { artifact_id: "a1" },
   observed: { artifact_id: "other" },
@@ -117,11 +117,33 @@ const TABLE: [string, RunEvidence, string, string, Deployment | null][] = [
     deployed,
   ],
   [
-    "identity matches something else: kept",
-    evidence(result({ runtime_identity: noObserved })),
+    "identity says match while expected and observed differ: a mismatch",
+    evidence(result({ runtime_identity: observedOther })),
+    "identity_unproven",
+    "identity_unproven",
+    unverified,
+  ],
+  [
+    "identity says match but shows nothing observed: malformed, never ready",
+    evidence(result({ runtime_identity: { status: "match", expected: { artifact_id: "a1" } } })),
+    "inconsistent",
+    "stale",
+    unverified,
+  ],
+  [
+    "identity says match and observes more than expected: believed",
+    evidence(
+      result({
+        runtime_identity: {
+          status: "match",
+          expected: { artifact_id: "a1" },
+          observed: { artifact_id: "a1", image: "registry/cm@sha256:1" },
+        },
+      }),
+    ),
     "ready",
     "ready",
-    deployed,
+    { artifact_id: "a1", source_git_ref: "d86025a0", run_id: 123, run_attempt: 1, verified: true },
   ],
   [
     "skipped checks are allowed",
@@ -183,10 +205,25 @@ describe("the lane's inventory follows the contract's table, first match wins", 
     expect(step.current_deployment).toEqual(deployment);
   });
 
-  it("a run that did not start leaves a lane with no evidence unknown", () => {
-    expect(
-      nextInventory(UNKNOWN_INVENTORY, evidence(result({ bootstrap_run_status: "not_started" }))).state,
-    ).toBe("unknown");
+  it("a run that did not start is `unchanged`, and leaves a lane with no evidence unknown", () => {
+    const step = nextInventory(UNKNOWN_INVENTORY, evidence(result({ bootstrap_run_status: "not_started" })));
+    expect(step).toMatchObject({ outcome: "unchanged", state: "unknown", current_deployment: null });
+    expect(nextInventory(before, evidence(logo404())).outcome).toBe("verification_failed");
+  });
+
+  it("a match whose values differ is never believed, even where identity is not required, and says why", () => {
+    const step = nextInventory(before, evidence(result({ runtime_identity: observedOther })));
+    expect(step.reason).toBe(
+      "runtime identity mismatch (the result says match but expected and observed differ in artifact_id)",
+    );
+    const required = nextInventory(
+      before,
+      evidence(result({ runtime_identity: { status: "match", observed: { artifact_id: "a1" } } }), {
+        requiresRuntimeIdentity: true,
+      }),
+    );
+    expect(required).toMatchObject({ state: "identity_unproven", current_deployment: unverified });
+    expect(required.reason).toContain("runtime identity malformed on a lane that requires it");
   });
 
   it("a bootstrap never claims a deployment when no identity was observed", () => {

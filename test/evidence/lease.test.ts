@@ -112,3 +112,54 @@ describe("a completion whose delivery was missed", () => {
     expect(evidenceOfRun(w, runId)?.evidence).toMatchObject({ lane_state: "stale" });
   });
 });
+
+describe("a run GitHub no longer has", () => {
+  it("ends its operation as run not found and makes the lane stale, the deployment kept unverified", async () => {
+    const w = await createWorld();
+    const first = await allowedRun(w);
+    upload(w, first, result());
+    await complete(w, first);
+    const runId = await allowedRun(w);
+    w.gh.failNext({ method: "GET", pathPattern: new RegExp(`/actions/runs/${runId}$`), status: 404 });
+    const octokit = await w.probot.auth(w.gh.repo(REPO).installationId);
+    expect(await reconcileOperations(w.deps, octokit, REPO)).toEqual([]);
+
+    expect(w.db.select().from(operations).all().at(-1)).toMatchObject({ runId, conclusion: "run not found" });
+    expect(inventory(w)).toMatchObject({
+      state: "stale",
+      reason: expect.stringContaining("run_not_found"),
+      current_deployment: { artifact_id: "a1", run_id: first, verified: false },
+      last_bootstrap: { run_id: runId, row: "untrusted" },
+    });
+    expect(evidenceOfRun(w, runId)?.evidence).toMatchObject({
+      status: "recorded",
+      error: { code: "run_not_found" },
+      lane_state: "stale",
+      artifact: null,
+    });
+    expect(auditLines(w)).toContainEqual(
+      expect.stringMatching(
+        new RegExp(`^inventory ready -> stale by bootstrap run ${runId} attempt 1 \\(row untrusted`),
+      ),
+    );
+    await sweep(w);
+    expect(evidenceChecks(w).at(-1)).toMatchObject({
+      conclusion: "failure",
+      externalId: `evidence:${runId}:1`,
+      output: { title: expect.stringMatching(/^cm\/testing is stale: /) },
+    });
+    expect(w.problems).toEqual([]);
+  });
+
+  it("after its lease ran out keeps the lease's record: the lane is already stale", async () => {
+    const w = await createWorld();
+    const runId = await allowedRun(w);
+    await leaseRunsOut(w);
+    w.gh.failNext({ method: "GET", pathPattern: new RegExp(`/actions/runs/${runId}$`), status: 404 });
+    const octokit = await w.probot.auth(w.gh.repo(REPO).installationId);
+    const audited = auditLines(w).filter((l) => l.startsWith("inventory")).length;
+    expect(await reconcileOperations(w.deps, octokit, REPO)).toEqual([]);
+    expect(evidenceOfRun(w, runId)?.evidence).toMatchObject({ status: "lease_expired", lane_state: "stale" });
+    expect(auditLines(w).filter((l) => l.startsWith("inventory"))).toHaveLength(audited);
+  });
+});

@@ -237,6 +237,41 @@ describe("checks and runs", () => {
     expect((await call("POST", `/repos/${REPO}/actions/runs/${runId}/cancel`)).status).toBe(409);
   });
 
+  it("lists every attempt's artifacts as GitHub does, naming the run but no attempt, and answers each attempt", async () => {
+    let now = new Date("2026-11-23T10:00:00Z");
+    s.clock = () => now;
+    const { runId } = s.dispatchWorkflow(REPO, { workflowPath: "deploy.yml", actor: "alice" });
+    s.uploadArtifact(REPO, runId, "lanegate-result", new Uint8Array([1]));
+    s.completeRun(REPO, runId, "failure");
+    now = new Date("2026-11-23T10:05:00Z");
+    s.rerunRun(REPO, runId, "bob");
+    s.uploadArtifact(REPO, runId, "lanegate-result", new Uint8Array([2]));
+    const list = await call("GET", `/repos/${REPO}/actions/runs/${runId}/artifacts?name=lanegate-result`);
+    expect(field(list.body, "total_count")).toBe(2);
+    expect(field(list.body, "artifacts", 0, "created_at")).toBe("2026-11-23T10:00:00Z");
+    expect(Object.keys(field(list.body, "artifacts", 1, "workflow_run") as object).sort()).toEqual([
+      "head_branch",
+      "head_repository_id",
+      "head_sha",
+      "id",
+      "repository_id",
+    ]);
+    const first = await call("GET", `/repos/${REPO}/actions/runs/${runId}/attempts/1`);
+    expect(first.body).toMatchObject({
+      run_attempt: 1,
+      conclusion: "failure",
+      run_started_at: "2026-11-23T10:00:00Z",
+    });
+    const second = await call("GET", `/repos/${REPO}/actions/runs/${runId}/attempts/2`);
+    expect(second.body).toMatchObject({
+      run_attempt: 2,
+      status: "in_progress",
+      run_started_at: "2026-11-23T10:05:00Z",
+    });
+    const third = await call("GET", `/repos/${REPO}/actions/runs/${runId}/attempts/3`, { unchecked: true });
+    expect(third.status).toBe(404);
+  });
+
   it("records the answer to a deployment protection rule", async () => {
     const { runId } = s.dispatchWorkflow(REPO, { workflowPath: "deploy.yml", actor: "alice" });
     const res = await call("POST", `/repos/${REPO}/actions/runs/${runId}/deployment_protection_rule`, {

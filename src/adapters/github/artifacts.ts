@@ -1,20 +1,19 @@
-// GitHub calls for operation evidence: list a run's artifacts, download the result artifact, and
-// write the evidence check run. The download answers 302 to a short-lived storage URL, which is
-// fetched with plain fetch and no headers: the App's token must never leave for another host.
-import { ARTIFACT_NAME, type EvidenceError } from "../../core/evidence/artifact.ts";
+// GitHub calls for operation evidence: list a run's artifacts, ask when an attempt started, and
+// download an artifact. The download answers 302 to a short-lived storage URL, which is fetched
+// with plain fetch and no headers: the App's token must never leave for another host.
+import type { EvidenceError } from "../../core/evidence/artifact.ts";
+import type { ListedArtifact } from "../../core/evidence/attempt.ts";
 import { MAX_ZIPPED_BYTES } from "../../core/evidence/zip.ts";
 import { describe, type Octokit, type RepoRef } from "./client.ts";
 
-export type ArtifactFetch =
+export type ArtifactDownload =
   | { kind: "zip"; bytes: Uint8Array }
-  /** No `lanegate-result` artifact (yet). */
-  | { kind: "absent" }
-  /** The artifact is there but can never be read: it is evidence of nothing. */
+  /** The bytes are over the limit, whatever the listing said: evidence of nothing. */
   | { kind: "refused"; error: EvidenceError }
-  /** GitHub did not answer as it should: worth asking again. */
+  /** GitHub or its storage did not answer as it should: worth asking again. */
   | { kind: "unavailable"; error: string };
 
-const tooLarge = (bytes: number): ArtifactFetch => ({
+const tooLarge = (bytes: number): ArtifactDownload => ({
   kind: "refused",
   error: {
     code: "artifact_too_large",
@@ -22,30 +21,43 @@ const tooLarge = (bytes: number): ArtifactFetch => ({
   },
 });
 
-export async function fetchResultArtifact(
+/** The run's artifacts named `name`, from every attempt (GitHub does not say which). */
+export async function listRunArtifacts(
   octokit: Octokit,
   ref: RepoRef,
   runId: number,
-): Promise<ArtifactFetch> {
-  let artifactId: number;
-  try {
-    const { data } = await octokit.rest.actions.listWorkflowRunArtifacts({
-      ...ref,
-      run_id: runId,
-      name: ARTIFACT_NAME,
-      per_page: 100,
-    });
-    const named = data.artifacts.filter((a) => a.name === ARTIFACT_NAME);
-    const live = named.filter((a) => !a.expired).sort((a, b) => b.id - a.id)[0];
-    if (!live)
-      return named.length
-        ? { kind: "refused", error: { code: "artifact_expired", message: "the result artifact has expired" } }
-        : { kind: "absent" };
-    if (live.size_in_bytes > MAX_ZIPPED_BYTES) return tooLarge(live.size_in_bytes);
-    artifactId = live.id;
-  } catch (error) {
-    return { kind: "unavailable", error: `listing the run's artifacts: ${describe(error)}` };
-  }
+  name: string,
+): Promise<ListedArtifact[]> {
+  const { data } = await octokit.rest.actions.listWorkflowRunArtifacts({
+    ...ref,
+    run_id: runId,
+    name,
+    per_page: 100,
+  });
+  return data.artifacts;
+}
+
+/** When the attempt started, as GitHub records it (`run_started_at`), or null if it does not say. */
+export async function attemptStartedAt(
+  octokit: Octokit,
+  ref: RepoRef,
+  runId: number,
+  attempt: number,
+): Promise<string | null> {
+  const { data } = await octokit.rest.actions.getWorkflowRunAttempt({
+    ...ref,
+    run_id: runId,
+    attempt_number: attempt,
+    exclude_pull_requests: true,
+  });
+  return data.run_started_at ?? null;
+}
+
+export async function downloadArtifact(
+  octokit: Octokit,
+  ref: RepoRef,
+  artifactId: number,
+): Promise<ArtifactDownload> {
   let location: string | undefined;
   try {
     const response = await octokit.rest.actions.downloadArtifact({
@@ -63,7 +75,7 @@ export async function fetchResultArtifact(
 }
 
 /** Reads at most MAX_ZIPPED_BYTES from the storage URL, whatever its Content-Length says. */
-async function downloadZip(url: string): Promise<ArtifactFetch> {
+async function downloadZip(url: string): Promise<ArtifactDownload> {
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(30_000) });
     if (!response.ok || !response.body) {

@@ -37,7 +37,7 @@ const UNRECORDED = {
   writeError: null,
 };
 
-type NewEvidence = Omit<typeof t.runEvidence.$inferInsert, "id" | "status">;
+export type NewEvidence = Omit<typeof t.runEvidence.$inferInsert, "id" | "status">;
 const byAttempt = [t.runEvidence.repo, t.runEvidence.runId, t.runEvidence.attempt];
 
 /**
@@ -57,29 +57,32 @@ export function openEvidence(q: Q, row: NewEvidence): EvidenceRow {
 }
 
 /**
- * The record of a lease that ran out before its run completed, and the lane's move by the table's
- * first row. Nothing when the run's completion was recorded first: its evidence speaks for it.
+ * The record of a run that ended with nothing to read, and the lane's move by the table's first
+ * row: `lease_expired` when its lease ran out (its completion reopens the row), or `recorded` with
+ * the error when GitHub no longer has the run. Nothing when the run already has a record: its
+ * evidence (or its lease's) speaks for it.
  */
-export function recordLeaseExpiry(
+export function recordWithoutRun(
   q: Q,
   row: NewEvidence & { lane: string },
-  step: InventoryStep,
-  at: string,
+  o: { step: InventoryStep; error: EvidenceError | null; at: string },
 ) {
   const made = q
     .insert(t.runEvidence)
     .values({
       ...row,
-      status: "lease_expired",
-      row: step.row,
-      laneState: step.state,
-      reason: step.reason,
-      recordedAt: at,
+      status: o.error ? "recorded" : "lease_expired",
+      errorCode: o.error?.code ?? null,
+      errorMessage: o.error?.message ?? null,
+      row: o.step.row,
+      laneState: o.step.outcome,
+      reason: o.step.reason,
+      recordedAt: o.at,
     })
     .onConflictDoNothing()
     .returning()
     .get();
-  if (made) moveInventory(q, made, row.lane, step, at);
+  if (made) moveInventory(q, made, row.lane, o.step, o.at);
 }
 
 export function evidenceOf(q: Q, repo: string, runId: number, attempt: number): EvidenceRow | undefined {
@@ -137,7 +140,7 @@ export function recordEvidence(q: Q, o: EvidenceOutcome): void {
       errorCode: o.error?.code ?? null,
       errorMessage: o.error?.message ?? null,
       row: step?.row ?? null,
-      laneState: step?.state ?? null,
+      laneState: step?.outcome ?? null,
       reason: step?.reason ?? o.error?.message ?? null,
       recordedAt: o.at,
     })

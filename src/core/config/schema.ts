@@ -96,6 +96,16 @@ export const configSchema = z
       if (proofs.includes(file))
         ctx.addIssue({ code: "custom", path: ["gate", "workflows", i], message: "is also a proof workflow" });
     }
+    // A gated run's artifact is believed only when the gate allowed the run; a deploy workflow's is
+    // believed without a gate decision. A file that is both would let a refused run report a deployment.
+    for (const [i, file] of config.evidence.deploy_workflows.entries()) {
+      if (config.gate.workflows.includes(file))
+        ctx.addIssue({
+          code: "custom",
+          path: ["evidence", "deploy_workflows", i],
+          message: "is also a gated workflow",
+        });
+    }
   });
 
 export type LanegateConfig = z.infer<typeof configSchema>;

@@ -78,6 +78,7 @@ export const EVIDENCE_ERRORS = [
   "workflow_not_listed",
   "github_unavailable",
   "unknown_run",
+  "run_not_found",
 ] as const;
 export type EvidenceErrorCode = (typeof EVIDENCE_ERRORS)[number];
 

@@ -1,6 +1,7 @@
 // The lane's inventory after a run: the contract's table, first match wins. Pure: the run's
 // evidence and the lane's previous inventory in, the next inventory and the row that set it out.
 import type { EvidenceError, ResultArtifact } from "./artifact.ts";
+import { believedIdentity } from "./identity.ts";
 
 export const INVENTORY_STATES = [
   "unknown",
@@ -11,6 +12,20 @@ export const INVENTORY_STATES = [
   "ready",
 ] as const;
 export type InventoryState = (typeof INVENTORY_STATES)[number];
+
+/**
+ * What a run's evidence says, in the contract table's words: the state it set, or `unchanged`
+ * when it left the lane as it was (a run whose bootstrap never started).
+ */
+export const RUN_OUTCOMES = [
+  "stale",
+  "unchanged",
+  "partially_bootstrapped",
+  "verification_failed",
+  "identity_unproven",
+  "ready",
+] as const;
+export type RunOutcome = (typeof RUN_OUTCOMES)[number];
 
 /** Which artifact runs on the lane, and the deployment run (or observed identity) that says so. */
 export interface Deployment {
@@ -48,13 +63,14 @@ type DeploymentEffect = "kept" | "kept_unverified" | "advance_if_observed" | "ad
 interface Row {
   name: string;
   when(e: RunEvidence, a: ResultArtifact): boolean;
-  /** null keeps the lane's previous state. */
-  state: InventoryState | null;
+  /** null keeps the lane's previous state: the run's outcome is `unchanged`. */
+  state: Exclude<InventoryState, "unknown"> | null;
   deployment: DeploymentEffect;
   reason(e: RunEvidence, a: ResultArtifact): string;
 }
 
 const passOrSkipped = (s: string) => s === "pass" || s === "skipped";
+const identityOf = (a: ResultArtifact) => believedIdentity(a.runtime_identity).status;
 
 /** The rows after the first (which needs no artifact), in the contract's order. */
 export const INVENTORY_TABLE: readonly Row[] = [
@@ -93,13 +109,14 @@ export const INVENTORY_TABLE: readonly Row[] = [
   },
   {
     name: "identity_unproven",
-    when: (e, a) =>
-      a.runtime_identity.status === "mismatch" ||
-      (e.requiresRuntimeIdentity && a.runtime_identity.status !== "match"),
+    when: (e, a) => identityOf(a) === "mismatch" || (e.requiresRuntimeIdentity && identityOf(a) !== "match"),
     state: "identity_unproven",
     deployment: "kept_unverified",
-    reason: (e, a) =>
-      `runtime identity ${a.runtime_identity.status}${e.requiresRuntimeIdentity ? " on a lane that requires it" : ""}`,
+    reason: (e, a) => {
+      const { status, overruled } = believedIdentity(a.runtime_identity);
+      const where = e.requiresRuntimeIdentity ? " on a lane that requires it" : "";
+      return `runtime identity ${status}${where}${overruled ? ` (${overruled})` : ""}`;
+    },
   },
   {
     name: "ready",
@@ -109,7 +126,7 @@ export const INVENTORY_TABLE: readonly Row[] = [
         passOrSkipped,
       ) &&
       a.probes.every((p) => passOrSkipped(p.status)) &&
-      (a.runtime_identity.status === "match" || a.runtime_identity.status === "unchecked"),
+      (identityOf(a) === "match" || identityOf(a) === "unchecked"),
     state: "ready",
     deployment: "advance_if_observed",
     reason: () => "every check passed",
@@ -119,6 +136,8 @@ export const INVENTORY_TABLE: readonly Row[] = [
 export interface InventoryStep extends Inventory {
   /** The table row that matched: `untrusted` is the first row, `inconsistent` means none did. */
   row: string;
+  /** The table's word for the run; `state` is the lane's state after it. */
+  outcome: RunOutcome;
   reason: string;
 }
 
@@ -138,6 +157,7 @@ export function nextInventory(previous: Inventory, e: RunEvidence): InventorySte
   if (why !== null || !e.artifact)
     return {
       row: "untrusted",
+      outcome: "stale",
       state: "stale",
       current_deployment: unverified,
       reason: `the truth is unknown: ${why}`,
@@ -161,12 +181,14 @@ export function nextInventory(previous: Inventory, e: RunEvidence): InventorySte
     // Nothing in the table vouches for the lane (a failing probe with readiness pass, say): fail closed.
     return {
       row: "inconsistent",
+      outcome: "stale",
       state: "stale",
       current_deployment: unverified,
       reason: "the evidence contradicts itself",
     };
   return {
     row: row.name,
+    outcome: row.state ?? "unchanged",
     state: row.state ?? previous.state,
     current_deployment: deploymentAfter(row.deployment, previous.current_deployment, unverified, e, a),
     reason: row.reason(e, a),
@@ -192,6 +214,6 @@ function deploymentAfter(
   if (effect === "advance") return a.artifact_id ? fromArtifact(a.artifact_id) : unverified;
   // A bootstrap never claims a deployment: only an observed identity naming the artifact does.
   const observed = a.runtime_identity.observed?.artifact_id;
-  const named = a.runtime_identity.status === "match" && observed !== undefined && observed === a.artifact_id;
+  const named = identityOf(a) === "match" && observed !== undefined && observed === a.artifact_id;
   return named ? fromArtifact(observed) : current;
 }

@@ -1,5 +1,6 @@
 // The evidence check run's text: the lane's state in the title, every phase and probe in the summary.
 import type { EvidenceError, ResultArtifact } from "./artifact.ts";
+import { believedIdentity } from "./identity.ts";
 import type { Deployment, Inventory, InventoryStep } from "./inventory.ts";
 import type { PhaseRecord } from "./phases.ts";
 
@@ -7,21 +8,33 @@ export const evidenceCheckName = (lane: string) => `lanegate evidence: ${lane}`;
 
 export interface EvidenceReport {
   lane: string;
-  step: InventoryStep;
+  step: Pick<InventoryStep, "row" | "outcome" | "reason">;
+  /** The lane's inventory as it is now: what the run set, or what it kept. */
+  inventory: Inventory;
   artifact: ResultArtifact | null;
   error: EvidenceError | null;
   phases: PhaseRecord[];
   runUrl: string | null;
 }
 
+/** The identity lanegate believed, and what the result said when that differs. */
+function identityCell(a: ResultArtifact): string {
+  const believed = believedIdentity(a.runtime_identity);
+  return believed.overruled ? `${believed.status} (${believed.overruled})` : believed.status;
+}
+
 // Text from the artifact goes into Markdown: keep it from opening tags, links or mentions.
 const plain = (s: string) => s.replace(/[<>[\]`|@\\]/g, " ").slice(0, 300);
 
 export function renderEvidenceCheck(r: EvidenceReport) {
-  const conclusion: "success" | "failure" = r.step.state === "ready" ? "success" : "failure";
-  const title = `${r.lane} is ${r.step.state}: ${plain(r.step.reason)}`.slice(0, 250);
-  const lines = [`**Lane state:** \`${r.step.state}\` (table row \`${r.step.row}\`)`, ""];
-  const d = r.step.current_deployment;
+  const { outcome } = r.step;
+  // Success only when the lane is ready: set so by this run, or kept so by a run that changed nothing.
+  const ready = outcome === "ready" || (outcome === "unchanged" && r.inventory.state === "ready");
+  const conclusion: "success" | "failure" = ready ? "success" : "failure";
+  const title = `${r.lane} is ${outcome}: ${plain(r.step.reason)}`.slice(0, 250);
+  const kept = outcome === "unchanged" ? `: the lane keeps \`${r.inventory.state}\`` : "";
+  const lines = [`**Lane state:** \`${outcome}\` (table row \`${r.step.row}\`)${kept}`, ""];
+  const d = r.inventory.current_deployment;
   lines.push(
     `**Current deployment:** ${d ? `\`${plain(d.artifact_id)}\` from run ${d.run_id}${d.verified ? "" : " (unverified)"}` : "none recorded"}`,
   );
@@ -48,7 +61,7 @@ export function renderEvidenceCheck(r: EvidenceReport) {
       ["canonical", a.canonical_status],
       ["logo", a.logo_status],
       ["readiness", a.readiness_status],
-      ["runtime identity", a.runtime_identity.status],
+      ["runtime identity", identityCell(a)],
     ])
       lines.push(`| ${name} | ${status} |`);
     lines.push("", "#### Probes", "", "| Probe | Status | Code | URL | Detail |", "|---|---|---|---|---|");

@@ -1,13 +1,13 @@
 // Evidence of a finished run: decide whether lanegate may read its result artifact, fetch and
 // validate it, move the lane's inventory by the contract's table in one transaction, then publish.
-import { fetchResultArtifact } from "../../adapters/github/artifacts.ts";
 import type { Octokit } from "../../adapters/github/client.ts";
+import { appendAudit } from "../../adapters/store/audit.ts";
 import { type Q, transaction } from "../../adapters/store/db.ts";
 import * as evidence from "../../adapters/store/evidence.ts";
 import { laneGrants } from "../../adapters/store/grants.ts";
 import { operationsForRun } from "../../adapters/store/operations.ts";
 import { configFor } from "../../adapters/store/repositories.ts";
-import { decisionsForRun } from "../../adapters/store/runs.ts";
+import { decisionsForRun, getRun } from "../../adapters/store/runs.ts";
 import { baselineOf, type LanegateConfig } from "../../core/config/schema.ts";
 import {
   ARTIFACT_NAME,
@@ -17,10 +17,12 @@ import {
   type ResultArtifact,
 } from "../../core/evidence/artifact.ts";
 import { nextInventory } from "../../core/evidence/inventory.ts";
+import { evidenceSubject, type FinishedRun } from "../../core/evidence/subject.ts";
 import { readResultZip } from "../../core/evidence/zip.ts";
 import { workflowFile } from "../../core/gate/request.ts";
 import { configForIntake, type GateDeps, type Target } from "../gate/context.ts";
-import { refOf, repoKey } from "../lanes/sync.ts";
+import { repoKey } from "../lanes/sync.ts";
+import { type ArtifactFetch, fetchAttemptArtifact } from "./fetch.ts";
 import { publishEvidence } from "./publish.ts";
 
 /** How long after its run completes an artifact may take to appear before it counts as missing. */
@@ -34,44 +36,71 @@ export interface CompletedRun {
   htmlUrl: string;
   conclusion: string | null;
   completedAt: string;
+  /** Only for judging whether a deploy run is trusted; not recorded. */
+  headBranch: string | null;
+  event: string;
 }
 
-/** Whose evidence a run is: an allowed run's, a deploy workflow's, or a gated run lanegate refused. */
-function subjectOf(q: Q, repo: string, run: CompletedRun, config: LanegateConfig) {
-  const file = workflowFile(run.workflowPath);
+/** Whose evidence a run is: the gate's verdict on it first, then the config's deploy list. */
+function whoseRun(q: Q, repo: string, run: CompletedRun, config: LanegateConfig, defaultBranch: string) {
   const op = operationsForRun(q, repo, run.runId).find((o) => o.attempt === run.attempt);
-  if (op) return { kind: "bootstrap" as const, operationId: op.id, lane: op.lane };
-  if (config.evidence.deploy_workflows.includes(file))
-    return { kind: "deployment" as const, operationId: null, lane: null };
-  if (!config.gate.workflows.includes(file)) return null;
-  // Refused (or never decided): its artifact is never believed, but that it exists is news.
-  const decision = decisionsForRun(q, repo, run.runId)
-    .filter((d) => d.attempt === run.attempt)
-    .at(-1);
-  return { kind: "bootstrap" as const, operationId: null, lane: decision?.lane ?? null };
+  const decisions = decisionsForRun(q, repo, run.runId);
+  const facts: FinishedRun = {
+    file: workflowFile(run.workflowPath),
+    headBranch: run.headBranch,
+    event: run.event,
+    operation: op ? { id: op.id, lane: op.lane } : null,
+    gateKnowsRun: decisions.length > 0 || getRun(q, repo, run.runId)?.role === "gated",
+    decidedLane: decisions.filter((d) => d.attempt === run.attempt).at(-1)?.lane ?? null,
+  };
+  return evidenceSubject(facts, config, defaultBranch);
 }
 
 export async function onRunCompleted(deps: GateDeps, octokit: Octokit, target: Target, run: CompletedRun) {
   const repo = repoKey(target.ref);
   const config = await configForIntake(deps, octokit, target);
+  const { headBranch: _branch, event: _event, ...recorded } = run;
   const row = transaction(deps.db, (q) => {
-    const subject = subjectOf(q, repo, run, config);
-    return subject
-      ? evidence.openEvidence(q, { repo, ...run, ...subject, installationId: target.installationId })
-      : null;
+    const whose = whoseRun(q, repo, run, config, target.defaultBranch);
+    const opened = { repo, ...recorded, installationId: target.installationId };
+    if (whose.subject) return evidence.openEvidence(q, { ...opened, ...whose.subject });
+    if (whose.untrusted) untrustedDeployment(q, opened, whose.untrusted, deps.now().toISOString());
+    return null;
   });
   // A redelivery finds the record already made: one effect.
   if (row?.status === "awaiting_artifact") await collect(deps, octokit, row);
 }
 
+/** A deploy run lanegate does not trust is never read: recorded once as ignored, and audited. */
+function untrustedDeployment(
+  q: Q,
+  run: Omit<evidence.NewEvidence, "kind" | "operationId" | "lane">,
+  why: string,
+  at: string,
+) {
+  if (evidence.evidenceOf(q, run.repo, run.runId, run.attempt)) return;
+  const row = evidence.openEvidence(q, { ...run, kind: "deployment", operationId: null, lane: null });
+  evidence.ignoreEvidence(q, row.id, why, at);
+  appendAudit(q, {
+    repo: run.repo,
+    deliveryId: null,
+    event: "evidence",
+    actor: null,
+    subject: `run ${run.runId}`,
+    change: `deployment run ${run.runId} attempt ${run.attempt} not read: ${why}`,
+    at,
+  });
+}
+
 /** Fetches and records the artifact; leaves the record waiting while the artifact may still come. */
 export async function collect(deps: GateDeps, octokit: Octokit, row: evidence.EvidenceRow): Promise<void> {
-  const fetched = await fetchResultArtifact(octokit, refOf(row.repo), row.runId);
+  const allowed = row.kind === "deployment" || row.operationId !== null;
+  // A run lanegate did not allow is never believed, so its artifact is not even downloaded.
+  const fetched = await fetchAttemptArtifact(octokit, row, allowed);
   const now = deps.now();
   const overdue = now.getTime() - Date.parse(row.completedAt) >= ARTIFACT_WAIT_MS;
   if ((fetched.kind === "absent" || fetched.kind === "unavailable") && !overdue) return;
   const at = now.toISOString();
-  const allowed = row.kind === "deployment" || row.operationId !== null;
   if (!allowed && fetched.kind === "absent") {
     transaction(deps.db, (q) =>
       evidence.ignoreEvidence(q, row.id, "a refused run that left no artifact", at),
@@ -81,19 +110,7 @@ export async function collect(deps: GateDeps, octokit: Octokit, row: evidence.Ev
   const read =
     fetched.kind === "zip"
       ? readArtifact(fetched.bytes, row)
-      : {
-          artifact: null,
-          claimedLane: null,
-          error:
-            fetched.kind === "refused"
-              ? fetched.error
-              : fetched.kind === "unavailable"
-                ? { code: "github_unavailable" as const, message: fetched.error }
-                : {
-                    code: "artifact_missing" as const,
-                    message: `no ${ARTIFACT_NAME} artifact within ${ARTIFACT_WAIT_MS / 60_000} minutes of completion`,
-                  },
-        };
+      : { artifact: null, claimedLane: null, error: fetchError(fetched) };
   const error: EvidenceError | null = allowed
     ? read.error
     : { code: "run_not_allowed", message: "an artifact from a run lanegate did not allow is never believed" };
@@ -119,6 +136,22 @@ export async function collect(deps: GateDeps, octokit: Octokit, row: evidence.Ev
     return true;
   });
   if (recorded) await publishEvidence(deps, octokit, row.repo, row.runId, row.attempt);
+}
+
+function fetchError(fetched: Exclude<ArtifactFetch, { kind: "zip" }>): EvidenceError | null {
+  switch (fetched.kind) {
+    case "refused":
+      return fetched.error;
+    case "unavailable":
+      return { code: "github_unavailable", message: fetched.error };
+    case "absent":
+      return {
+        code: "artifact_missing",
+        message: `no ${ARTIFACT_NAME} artifact within ${ARTIFACT_WAIT_MS / 60_000} minutes of completion`,
+      };
+    case "present":
+      return null; // only a run lanegate did not allow leaves it unread, and that is its error
+  }
 }
 
 function readArtifact(bytes: Uint8Array, row: evidence.EvidenceRow) {

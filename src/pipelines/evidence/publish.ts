@@ -7,7 +7,7 @@ import { transaction } from "../../adapters/store/db.ts";
 import * as evidence from "../../adapters/store/evidence.ts";
 import { installationOf } from "../../adapters/store/repositories.ts";
 import { resultArtifactSchema } from "../../core/evidence/artifact.ts";
-import { INVENTORY_STATES } from "../../core/evidence/inventory.ts";
+import { RUN_OUTCOMES } from "../../core/evidence/inventory.ts";
 import { evidenceCheckName, renderEvidenceCheck } from "../../core/evidence/render.ts";
 import type { GateDeps } from "../gate/context.ts";
 import { refOf } from "../lanes/sync.ts";
@@ -20,17 +20,13 @@ export async function publishEvidence(
   attempt: number,
 ) {
   const row = evidence.evidenceOf(deps.db, repo, runId, attempt);
-  const state = INVENTORY_STATES.find((s) => s === row?.laneState);
-  if (!row?.lane || !state) return;
+  const outcome = RUN_OUTCOMES.find((s) => s === row?.laneState);
+  if (!row?.lane || !outcome) return;
   const artifact = resultArtifactSchema.safeParse(row.artifact);
   const text = renderEvidenceCheck({
     lane: row.lane,
-    step: {
-      row: row.row ?? "",
-      state,
-      reason: row.reason ?? "",
-      current_deployment: evidence.inventoryOf(deps.db, repo, row.lane).current_deployment,
-    },
+    step: { row: row.row ?? "", outcome, reason: row.reason ?? "" },
+    inventory: evidence.inventoryOf(deps.db, repo, row.lane),
     artifact: artifact.success ? artifact.data : null,
     error: evidence.errorOf(row),
     phases: evidence.phasesOf(deps.db, repo, runId, attempt),

@@ -28,7 +28,11 @@ export type Whose =
   /** Not lanegate's to read: an unlisted workflow (null), or a deploy run it does not trust (why). */
   | { subject: null; untrusted: string | null };
 
-export function evidenceSubject(run: FinishedRun, config: LanegateConfig, defaultBranch: string): Whose {
+export function evidenceSubject(
+  run: FinishedRun,
+  config: LanegateConfig,
+  defaultBranch: string | null,
+): Whose {
   if (run.operation)
     return { subject: { kind: "bootstrap", operationId: run.operation.id, lane: run.operation.lane } };
   // Refused (or never decided): its artifact is never believed, but that it exists is news.
@@ -36,10 +40,10 @@ export function evidenceSubject(run: FinishedRun, config: LanegateConfig, defaul
     return { subject: { kind: "bootstrap", operationId: null, lane: run.decidedLane } };
   if (!config.evidence.deploy_workflows.includes(run.file)) return { subject: null, untrusted: null };
   const event = DEPLOYMENT_EVENTS.find((e) => e === run.event);
-  if (run.headBranch === defaultBranch && defaultBranch !== "" && event)
+  if (defaultBranch && run.headBranch === defaultBranch && event)
     return { subject: { kind: "deployment", operationId: null, lane: null } };
   return {
     subject: null,
-    untrusted: `${run.file} ran on ${run.headBranch ?? "no branch"} by ${run.event}; only runs on the default branch (${defaultBranch || "unknown"}) by ${DEPLOYMENT_EVENTS.join(" or ")} report deployments`,
+    untrusted: `${run.file} ran on ${run.headBranch ?? "no branch"} by ${run.event}; only runs on the default branch (${defaultBranch ?? "not known"}) by ${DEPLOYMENT_EVENTS.join(" or ")} report deployments`,
   };
 }

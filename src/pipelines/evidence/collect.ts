@@ -6,7 +6,7 @@ import { type Q, transaction } from "../../adapters/store/db.ts";
 import * as evidence from "../../adapters/store/evidence.ts";
 import { laneGrants } from "../../adapters/store/grants.ts";
 import { operationsForRun } from "../../adapters/store/operations.ts";
-import { configFor } from "../../adapters/store/repositories.ts";
+import { configFor, defaultBranchOf } from "../../adapters/store/repositories.ts";
 import { decisionsForRun, getRun } from "../../adapters/store/runs.ts";
 import { baselineOf, type LanegateConfig } from "../../core/config/schema.ts";
 import {
@@ -42,7 +42,13 @@ export interface CompletedRun {
 }
 
 /** Whose evidence a run is: the gate's verdict on it first, then the config's deploy list. */
-function whoseRun(q: Q, repo: string, run: CompletedRun, config: LanegateConfig, defaultBranch: string) {
+function whoseRun(
+  q: Q,
+  repo: string,
+  run: CompletedRun,
+  config: LanegateConfig,
+  defaultBranch: string | null,
+) {
   const op = operationsForRun(q, repo, run.runId).find((o) => o.attempt === run.attempt);
   const decisions = decisionsForRun(q, repo, run.runId);
   const facts: FinishedRun = {
@@ -61,7 +67,7 @@ export async function onRunCompleted(deps: GateDeps, octokit: Octokit, target: T
   const config = await configForIntake(deps, octokit, target);
   const { headBranch: _branch, event: _event, ...recorded } = run;
   const row = transaction(deps.db, (q) => {
-    const whose = whoseRun(q, repo, run, config, target.defaultBranch);
+    const whose = whoseRun(q, repo, run, config, target.defaultBranch ?? defaultBranchOf(q, repo));
     const opened = { repo, ...recorded, installationId: target.installationId };
     if (whose.subject) return evidence.openEvidence(q, { ...opened, ...whose.subject });
     if (whose.untrusted) untrustedDeployment(q, opened, whose.untrusted, deps.now().toISOString());

@@ -57,6 +57,7 @@ describe("the contract's example block", () => {
         requires_backup_before_destroy: false,
         requires_restore_proof: false,
         requires_runtime_identity: false,
+        approvals_required: 1,
       },
       expect.objectContaining({ lane: "cm/prod", confirmation: "bootstrap cm prod" }),
       expect.objectContaining({
@@ -76,6 +77,18 @@ describe("the contract's example block", () => {
       retireWhen: "CM and OPW launch on Launchplane-managed prod",
       laneErrors: {},
     });
+  });
+});
+
+describe("approvers.required in a lane", () => {
+  it("asks for more approvers on that lane", () => {
+    const body = issue(`${lane("cm/prod", `${RESETTABLE}\napprovers: { required: 3 }`)}`);
+    expect(valid(body).lanes[0]?.approvals_required).toBe(3);
+  });
+
+  it("refuses a count below one with its path", () => {
+    const body = issue(`${lane("cm/prod", `${RESETTABLE}\napprovers: { required: 0 }`)}`);
+    expect(JSON.stringify(readPolicyBlock(body, {}))).toContain("lanes.cm/prod.approvers.required");
   });
 });
 

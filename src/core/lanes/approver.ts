@@ -3,7 +3,7 @@ import type { LanegateConfig } from "../config/schema.ts";
 import type { ApproverVerdict } from "./facts.ts";
 
 /** Repository roles from weakest to strongest, as the permission API names them in role_name. */
-const ROLE_RANK: Record<string, number> = { read: 0, triage: 1, write: 2, maintain: 3, admin: 4 };
+export const ROLE_RANK: Record<string, number> = { read: 0, triage: 1, write: 2, maintain: 3, admin: 4 };
 
 export interface ApproverFacts {
   login: string;

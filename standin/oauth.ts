@@ -37,7 +37,7 @@ function authorize(ctx: Ctx): Reply {
     });
     return {
       status: 200,
-      html: `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign in to the GitHub stand-in</title></head><body><main><h1>Sign in to the GitHub stand-in</h1><p>Authorize ${esc(ctx.s.app.name)} as one of these people:</p><ul>${links.join("")}</ul></main></body></html>`,
+      html: `<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>Sign in to the GitHub stand-in</title></head><body><main><h1>Sign in to the GitHub stand-in</h1><p>Authorize ${esc(ctx.s.app.name)} as one of these people:</p><ul>${links.join("")}</ul></main></body></html>`,
     };
   }
   const code = randomBytes(10).toString("hex");

@@ -1,6 +1,6 @@
 // SQL for the console's pages beyond the read models: the audit log with filters, a lane's
 // operations over time, and which operation a run attempt opened. Read-only.
-import { and, desc, eq, gte, like, lt, or, type SQL } from "drizzle-orm";
+import { and, desc, eq, gte, inArray, like, lt, or, type SQL, sql } from "drizzle-orm";
 import type { Q } from "./db.ts";
 import * as t from "./schema.ts";
 
@@ -20,8 +20,23 @@ export interface AuditFilter {
 export function auditSearch(q: Q, f: AuditFilter) {
   if (f.repos.length === 0) return { entries: [], next_before: null };
   const where: (SQL | undefined)[] = [or(...f.repos.map((r) => eq(t.auditLog.repo, r)))];
-  // A lane is named in a grant's subject ("#1 cm/testing") or in a decision's sentence.
-  if (f.lane) where.push(or(like(t.auditLog.subject, `%${f.lane}%`), like(t.auditLog.change, `%${f.lane}%`)));
+  // A lane is named in a grant's subject ("#1 cm/testing") or a sentence; a decision's line names
+  // its run ("run 1026 attempt 1"), whose lane the decision row holds.
+  if (f.lane) {
+    const decided = q
+      .select({
+        subject: sql<string>`'run ' || ${t.decisions.runId} || ' attempt ' || ${t.decisions.attempt}`,
+      })
+      .from(t.decisions)
+      .where(and(or(...f.repos.map((r) => eq(t.decisions.repo, r))), eq(t.decisions.lane, f.lane)));
+    where.push(
+      or(
+        like(t.auditLog.subject, `%${f.lane}%`),
+        like(t.auditLog.change, `%${f.lane}%`),
+        inArray(t.auditLog.subject, decided),
+      ),
+    );
+  }
   if (f.issue !== undefined)
     where.push(or(eq(t.auditLog.subject, `#${f.issue}`), like(t.auditLog.subject, `#${f.issue} %`)));
   if (f.kind) where.push(eq(t.auditLog.event, f.kind));

@@ -4,7 +4,7 @@ import { type AuditFilter, auditSearch } from "../../adapters/store/console.ts";
 import type { Db } from "../../adapters/store/db.ts";
 import { parseLaneId } from "../../core/domain.ts";
 import { html } from "./html.ts";
-import { page, table, type Viewer } from "./layout.ts";
+import { link, page, paths, table, type Viewer } from "./layout.ts";
 
 const PAGE = 50;
 
@@ -89,7 +89,19 @@ export function auditPage(
   const next = new URLSearchParams(
     Object.entries({ ...q, before: String(result.next_before ?? "") }).filter(([, v]) => v),
   );
-  const rows = result.entries.map((e) => [e.at, e.repo, e.event, e.actor ?? "—", e.subject, e.change]);
+  // A decision's line names its run: link it to the run's page.
+  const subject = (repo: string, text: string) => {
+    const run = /^run ([1-9][0-9]*) attempt/.exec(text);
+    return run ? link(paths.run(repo, Number(run[1])), text) : text;
+  };
+  const rows = result.entries.map((e) => [
+    e.at,
+    e.repo,
+    e.event,
+    e.actor ?? "—",
+    subject(e.repo, e.subject),
+    e.change,
+  ]);
   return page(
     "Audit log",
     viewer,

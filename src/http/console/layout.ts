@@ -38,7 +38,7 @@ svg text{fill:var(--fg);font-size:11px}
 const STYLE_HASH = createHash("sha256").update(STYLE).digest("base64");
 
 /** No script, no frames, no outside assets; forms post only back to the console. */
-export const CSP = `default-src 'none'; style-src 'sha256-${STYLE_HASH}'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`;
+export const CSP = `default-src 'none'; style-src 'sha256-${STYLE_HASH}'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`;
 
 export interface Viewer {
   login: string | null;
@@ -54,6 +54,7 @@ export function page(title: string, viewer: Viewer, body: Part): Html {
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>${title} · lanegate</title>
 <style>${new Html(STYLE)}</style></head>
 <body><header><a href="/lanegate/"><strong>lanegate</strong></a>

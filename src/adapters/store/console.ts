@@ -66,15 +66,23 @@ export function auditKinds(q: Q, repos: string[]): string[] {
     .sort();
 }
 
-/** Every operation of a lane (start time and how it ended), oldest first, for the weekly plot. */
+/** Every operation of a lane with its state and the lane state its evidence left, for the weekly plot. */
 export function laneOperationTimes(q: Q, repo: string, lane: string) {
   return q
     .select({
       startedAt: t.operations.startedAt,
       state: t.operations.state,
-      outcome: t.operations.conclusion,
+      laneState: t.runEvidence.laneState,
     })
     .from(t.operations)
+    .leftJoin(
+      t.runEvidence,
+      and(
+        eq(t.runEvidence.repo, t.operations.repo),
+        eq(t.runEvidence.runId, t.operations.runId),
+        eq(t.runEvidence.attempt, t.operations.attempt),
+      ),
+    )
     .where(and(eq(t.operations.repo, repo), eq(t.operations.lane, lane)))
     .orderBy(t.operations.id)
     .all();

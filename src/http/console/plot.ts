@@ -3,12 +3,14 @@
 import { type Html, html } from "./html.ts";
 import { table } from "./layout.ts";
 
-const RESULTS = ["success", "failure", "cancelled", "in flight", "stale"] as const;
+// By what the operation left the lane as: the evidence's word, not the run's conclusion (a run
+// that succeeded can leave a lane verification_failed).
+const RESULTS = ["ready", "not ready", "no evidence", "in flight", "stale"] as const;
 type Result = (typeof RESULTS)[number];
 const COLOURS: Record<Result, string> = {
-  success: "#1a7f37",
-  failure: "#cf222e",
-  cancelled: "#6e7781",
+  ready: "#1a7f37",
+  "not ready": "#cf222e",
+  "no evidence": "#6e7781",
   "in flight": "#0969da",
   stale: "#bf8700",
 };
@@ -18,7 +20,8 @@ const DAY = 86_400_000;
 export interface OperationTime {
   startedAt: string;
   state: string;
-  outcome: string | null;
+  /** The lane state the operation's evidence set, if any was recorded. */
+  laneState: string | null;
 }
 
 export interface Week {
@@ -29,9 +32,8 @@ export interface Week {
 function resultOf(op: OperationTime): Result {
   if (op.state === "requested" || op.state === "in_flight") return "in flight";
   if (op.state === "stale") return "stale";
-  if (op.outcome === "success") return "success";
-  if (op.outcome === "failure") return "failure";
-  return "cancelled";
+  if (op.laneState === null) return "no evidence";
+  return op.laneState === "ready" ? "ready" : "not ready";
 }
 
 /** Monday 00:00 UTC of the week holding `at`. */

@@ -232,16 +232,15 @@ describe("the operator console in Chromium", () => {
 
   it("fits a phone's width: no page scrolls sideways", async () => {
     const { page } = await person("mia", { width: 375, height: 800 });
-    for (const path of [
-      "/",
-      `${repoPath}/lanes/cm/testing`,
-      `${repoPath}/operations/1`,
-      "/audit",
-      "/simulate",
-    ]) {
+    const pages = {
+      overview: "/",
+      lane: `${repoPath}/lanes/cm/testing`,
+      operation: `${repoPath}/operations/1`,
+    };
+    for (const [name, path] of Object.entries({ ...pages, audit: "/audit", simulate: "/simulate" })) {
       await page.goto(console_(path));
       expect(await page.evaluate(() => document.documentElement.scrollWidth), path).toBeLessThanOrEqual(375);
+      await screenshot(page, `phone-${name}`);
     }
-    await screenshot(page, "phone-lane");
   }, 60_000);
 });

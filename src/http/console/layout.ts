@@ -1,6 +1,7 @@
 // The page shell every console page shares: one inline style sheet (no external assets, allowed by
 // its hash in the Content-Security-Policy), a header with the signed-in person, and small helpers.
 import { createHash } from "node:crypto";
+import type { Check } from "../../core/gate/decision.ts";
 import { Html, html, type Part } from "./html.ts";
 
 const STYLE = `
@@ -70,6 +71,18 @@ export function table(caption: string, head: string[], rows: Part[][], empty = "
   return html`<div class="scroll"><table><caption>${caption}</caption>
 <thead><tr>${head.map((h) => html`<th scope="col">${h}</th>`)}</tr></thead>
 <tbody>${rows.map((r) => html`<tr>${r.map((c) => html`<td>${c}</td>`)}</tr>`)}</tbody></table></div>`;
+}
+
+/** A decision's checks as the gate made them, each with its reason code and sentence. */
+export function checksTable(caption: string, checks: Check[], empty?: string): Html {
+  const rows = checks.map((c, i) => [
+    String(i + 1),
+    c.name,
+    c.ok ? "pass" : html`<strong>fail</strong>`,
+    html`<code>${c.code}</code>`,
+    c.message,
+  ]);
+  return table(caption, ["#", "Check", "Result", "Code", "Why"], rows, empty);
 }
 
 export function definitions(pairs: [string, Part][]): Html {

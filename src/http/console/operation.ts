@@ -6,7 +6,7 @@ import type { Db } from "../../adapters/store/db.ts";
 import { operationView, runView } from "../../adapters/store/read.ts";
 import { checkSchema } from "../../core/gate/decision.ts";
 import { type Html, html, type Part } from "./html.ts";
-import { definitions, link, page, paths, table, type Viewer } from "./layout.ts";
+import { checksTable, definitions, link, page, paths, table, type Viewer } from "./layout.ts";
 
 export function operationModel(db: Db, repo: string, id: number) {
   const op = operationView(db, repo, id);
@@ -37,15 +37,6 @@ function data(value: unknown): Part {
 function decisionsSection(repo: string, decisions: Decisions): Html {
   const shown = decisions.map((d) => {
     const parsed = checks.safeParse(d.checks);
-    const rows = parsed.success
-      ? parsed.data.map((c, i) => [
-          String(i + 1),
-          c.name,
-          c.ok ? "pass" : html`<strong>fail</strong>`,
-          html`<code>${c.code}</code>`,
-          c.message,
-        ])
-      : [];
     return html`<article aria-labelledby="decision-${d.id}">
 <h3 id="decision-${d.id}">Attempt ${d.run_attempt}: ${d.allowed ? "allowed" : "refused"} at ${d.decided_at}</h3>
 ${definitions([
@@ -59,7 +50,7 @@ ${definitions([
   ],
   ["Dispatch", data(d.request)],
 ])}
-${table("Every check, in the order the gate makes them", ["#", "Check", "Result", "Code", "Why"], rows, "the stored checks could not be read")}
+${checksTable("Every check, in the order the gate makes them", parsed.success ? parsed.data : [], "the stored checks could not be read")}
 </article>`;
   });
   return html`<section aria-labelledby="decisions"><h2 id="decisions">Decisions</h2>${shown.length ? shown : html`<p>No decision yet.</p>`}</section>`;

@@ -3,7 +3,7 @@
 import { parseLaneId, REBUILD_SOURCES } from "../../core/domain.ts";
 import type { Decision } from "../../core/gate/decision.ts";
 import { html } from "./html.ts";
-import { page, table, type Viewer } from "./layout.ts";
+import { checksTable, page, type Viewer } from "./layout.ts";
 
 export interface SimulateQuery {
   repo: string;
@@ -55,16 +55,6 @@ export function simulatePage(
   if (answer && "error" in answer) result = html`<p role="alert" class="bad">${answer.error}</p>`;
   else if (answer)
     result = html`<section aria-labelledby="answer"><h2 id="answer" class="${answer.allowed ? "ok" : "bad"}">${answer.title}</h2>
-${table(
-  "Every check",
-  ["#", "Check", "Result", "Code", "Why"],
-  answer.checks.map((c, i) => [
-    String(i + 1),
-    c.name,
-    c.ok ? "pass" : html`<strong>fail</strong>`,
-    html`<code>${c.code}</code>`,
-    c.message,
-  ]),
-)}</section>`;
+${checksTable("Every check", answer.checks)}</section>`;
   return page("Simulate a run", viewer, html`${form}${result}`);
 }

@@ -2,6 +2,7 @@
 import type { ApplicationFunction } from "probot";
 import type { RepoRef } from "./adapters/github/client.ts";
 import { statusCommentClient } from "./adapters/github/comment-client.ts";
+import type { GitHubHosts, OAuthClient } from "./adapters/github/console.ts";
 import type { Db } from "./adapters/store/db.ts";
 import { evidenceHandlers } from "./handlers/evidence.ts";
 import { gateHandlers } from "./handlers/gate.ts";
@@ -9,10 +10,14 @@ import { instrumented } from "./handlers/instrument.ts";
 import { ISSUE_EVENTS, issueHandler } from "./handlers/issues.ts";
 import { pushHandler } from "./handlers/push.ts";
 import type { ApiAccess } from "./http/access.ts";
+import { consoleHandler } from "./http/console/routes.ts";
+import { Sessions } from "./http/console/session.ts";
+import { Visibility } from "./http/console/visibility.ts";
 import { readModelHandler } from "./http/routes.ts";
 import { serviceHandler } from "./http/service.ts";
 import { evidenceSweep } from "./pipelines/evidence/sweep.ts";
 import type { GateDeps } from "./pipelines/gate/context.ts";
+import { simulate } from "./pipelines/gate/simulate.ts";
 import { gateSweep } from "./pipelines/gate/sweep.ts";
 import { reconcileAll, sweepExpired } from "./pipelines/lanes/reconcile.ts";
 import { rederive, repoKey } from "./pipelines/lanes/sync.ts";
@@ -29,6 +34,9 @@ export interface LanegateOptions {
   publicUrl?: string;
   /** How long to gather decisions before refreshing the issues' status comments. */
   commentBatchMs?: number;
+  /** The console's sign-in: the App's OAuth client and where GitHub's pages are. Without it only
+   * machines with the read models' token can read the console. */
+  signIn?: { client: OAuthClient; hosts: GitHubHosts };
   /** How often to mark expired grants; 0 turns the timer off (tests drive it by hand). */
   sweepEveryMs?: number;
   /** How often to rebuild every repository's view from GitHub; 0 turns it off. */
@@ -115,6 +123,30 @@ export function lanegate(options: LanegateOptions): ApplicationFunction {
     app.on("workflow_job", instrumented(svc, evidence.job));
     addHandler(serviceHandler(options.db, lifecycle, options.access));
     addHandler(readModelHandler(options.db, options.access));
+    const octokitFor = (installationId: number) => app.auth(installationId);
+    const { signIn } = options;
+    addHandler(
+      consoleHandler({
+        db: options.db,
+        now: lifecycle.now,
+        access: options.access,
+        publicUrl: options.publicUrl,
+        signIn: signIn
+          ? {
+              ...signIn,
+              sessions: new Sessions(
+                signIn.client.clientSecret,
+                options.publicUrl?.startsWith("https:") ?? false,
+                lifecycle.now,
+              ),
+              warn: (m) => app.log.warn(m),
+            }
+          : null,
+        visibility: new Visibility(options.db, octokitFor, lifecycle.now, (m) => app.log.warn(m)),
+        octokitFor,
+        simulate: (repo, lane, source, confirmation) => simulate(deps, repo, lane, source, confirmation),
+      }),
+    );
 
     const sweep = async () => {
       await sweepExpired(deps, app);

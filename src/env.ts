@@ -48,6 +48,8 @@ const schema = z.object({
   DATABASE_URL: z.string().min(1).optional(),
   GHE_HOST: z.string().min(1).optional(),
   GHE_PROTOCOL: z.enum(["http", "https"]).optional(),
+  GITHUB_CLIENT_ID: z.string().min(1).optional(),
+  GITHUB_CLIENT_SECRET: z.string().min(1).optional(),
   LANEGATE_API_TOKEN: z.string().min(16, { error: "must be at least 16 characters" }).optional(),
   LANEGATE_API_PUBLIC: flag.optional(),
   LANEGATE_PUBLIC_URL: z.url({ error: "must be an absolute URL" }).optional(),

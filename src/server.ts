@@ -2,6 +2,7 @@
 // cleanly: no new deliveries, the ones in flight finish (bounded), timers stop, SQLite is
 // checkpointed and closed.
 import { ProbotOctokit, run, type Server } from "probot";
+import { hostsFrom } from "./adapters/github/console.ts";
 import { telemetryPlugin } from "./adapters/github/telemetry.ts";
 import { closeDatabase, type Db, openDatabase } from "./adapters/store/db.ts";
 import { lanegate } from "./app.ts";
@@ -76,6 +77,13 @@ export async function startLanegate(options: StartOptions): Promise<RunningLaneg
       lifecycle,
       access,
       publicUrl: config.LANEGATE_PUBLIC_URL,
+      signIn:
+        config.GITHUB_CLIENT_ID && config.GITHUB_CLIENT_SECRET
+          ? {
+              client: { clientId: config.GITHUB_CLIENT_ID, clientSecret: config.GITHUB_CLIENT_SECRET },
+              hosts: hostsFrom(config),
+            }
+          : undefined,
       sweepEveryMs: options.sweepEveryMs ?? MINUTE,
       reconcileEveryMs: options.reconcileEveryMs ?? 15 * MINUTE,
       reconcileOnStart: options.reconcileOnStart ?? true,

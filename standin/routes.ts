@@ -4,6 +4,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { artifactJson, blobUrl } from "./actions.ts";
 import { hookRoutes } from "./hooks.ts";
 import type { CheckRun, Issue, Repo } from "./model.ts";
+import { oauthRoutes } from "./oauth.ts";
 import {
   APP_PERMISSIONS,
   checkRunJson,
@@ -41,6 +42,8 @@ export interface Ctx {
   /** The request's If-None-Match, for conditional reads. */
   ifNoneMatch: string;
   installationId: number;
+  /** The request's Authorization header, for the routes that take a user's token. */
+  authorization: string;
   /** Slices a list by per_page/page and sets the Link header. */
   page<T>(items: T[]): T[];
 }
@@ -50,6 +53,8 @@ export interface Reply {
   headers?: Record<string, string>;
   json?: unknown;
   text?: string;
+  /** A web page (the OAuth authorize page), not an API answer. */
+  html?: string;
 }
 
 export interface Route {
@@ -356,6 +361,19 @@ const handlers: [string, string, Route["auth"], (ctx: Ctx) => Reply][] = [
     },
   ],
   [
+    "POST",
+    "/repos/{owner}/{repo}/check-runs/{check_run_id}/rerequest",
+    "installation",
+    (ctx) => {
+      const repo = repoOf(ctx);
+      const run = repo.checkRuns.get(Number(ctx.params.check_run_id));
+      if (!run) throw notFound();
+      // GitHub tells the check run's app by delivering check_run.rerequested, sent by whoever asked.
+      ctx.s.onDelivery?.(ctx.s.rerequestCheckRun(repo.fullName, run.id, ctx.s.app.bot));
+      return { status: 201, json: {} };
+    },
+  ],
+  [
     "GET",
     "/repos/{owner}/{repo}/commits/{ref}/check-runs",
     "installation",
@@ -457,7 +475,7 @@ const handlers: [string, string, Route["auth"], (ctx: Ctx) => Reply][] = [
   ],
 ];
 
-export const ROUTES: Route[] = [...handlers, ...hookRoutes(notFound)].map(
+export const ROUTES: Route[] = [...handlers, ...hookRoutes(notFound), ...oauthRoutes()].map(
   ([method, template, auth, handle]) => {
     const names: string[] = [];
     const source = template.replace(/\{(\w+)(\+?)\}/g, (_, name: string, multi: string) => {

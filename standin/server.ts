@@ -72,6 +72,7 @@ function answer(s: Standin, req: IncomingMessage, url: URL, path: string, body: 
       accept: req.headers.accept ?? "",
       ifNoneMatch: req.headers["if-none-match"] ?? "",
       installationId: auth,
+      authorization: req.headers.authorization ?? "",
       page: (items) => paginate(url, items, headers),
     };
     try {
@@ -128,7 +129,9 @@ async function handle(s: Standin, req: IncomingMessage, res: ServerResponse): Pr
   const query = Object.fromEntries(url.searchParams);
   s.requests.push({ method, path, query, status: reply.status, body });
   const headers = { ...reply.headers, "x-github-request-id": `STANDIN:${s.requests.length}` };
-  if (reply.text !== undefined) {
+  if (reply.html !== undefined) {
+    res.writeHead(reply.status, { ...headers, "content-type": "text/html; charset=utf-8" }).end(reply.html);
+  } else if (reply.text !== undefined) {
     res.writeHead(reply.status, { ...headers, "content-type": "text/plain; charset=utf-8" }).end(reply.text);
   } else if (reply.json === undefined) {
     res.writeHead(reply.status, headers).end();

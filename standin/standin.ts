@@ -7,6 +7,7 @@ import { type JobStatus, jobDelivery } from "./actions.ts";
 import { HookLog, type ManifestGrant } from "./hooks.ts";
 import type { Issue, Repo, StateReason, WorkflowRun } from "./model.ts";
 import { Model } from "./model.ts";
+import type { OAuthCode } from "./oauth.ts";
 import {
   checkRunJson,
   iso,
@@ -55,6 +56,11 @@ export class Standin extends Model {
   readonly hookLog = new HookLog();
   /** Codes GitHub would hand the manifest flow's redirect, to the credentials they convert to. */
   readonly manifestCodes = new Map<string, ManifestGrant>();
+  /** The App's OAuth client, for the console's sign-in. */
+  readonly oauthApp = { clientId: "Iv1.standin0client", clientSecret: "standin-oauth-client-secret" };
+  /** Sign-in codes handed to the app's callback, and the user tokens they turned into. */
+  readonly oauthCodes = new Map<string, OAuthCode>();
+  readonly userTokens = new Map<string, string>();
   /** Installation tokens handed out, to the installation they act for. */
   readonly tokens = new Map<string, number>();
   onRequest?: (method: string, url: string, body: unknown) => void;

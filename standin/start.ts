@@ -20,6 +20,7 @@ if (namesAnApp(withDotenv(process.env))) {
     [
       "",
       "lanegate is running against a local stand-in for GitHub (no GitHub App configured).",
+      `  console:              ${base}/lanegate/  (sign in as mia, a maintainer, on the stand-in's page)`,
       `  stand-in GitHub API:  ${local.running.url}`,
       `  webhooks:             ${base}/api/github/webhooks  (secret: ${local.env.WEBHOOK_SECRET})`,
       `  lanes:                ${api}/lanes`,

@@ -26,6 +26,8 @@ export async function playStory({ dbFile, port, standinPort = 0 }: StoryOptions)
       PORT: port,
       DATABASE_URL: `file:${dbFile}`,
       LOG_LEVEL: "fatal",
+      // Check runs link to the console's pages; a port chosen at random has no address to give yet.
+      ...(port === "0" ? {} : { LANEGATE_PUBLIC_URL: `http://localhost:${port}` }),
     },
     throttle: false,
     sweepEveryMs: 0,
@@ -160,6 +162,11 @@ export async function playStory({ dbFile, port, standinPort = 0 }: StoryOptions)
     await world.send(gh.addLabel(DEMO_REPO, n, "lane-policy", "mia"));
     return gated("CM bootstrap after the logo fix", "cm/testing", "empty", "bootstrap cm testing");
   });
+  // From here on, what GitHub sends because of lanegate's own API calls (a re-requested check run
+  // from the console, a cancelled run) reaches lanegate as GitHub would deliver it.
+  gh.onDelivery = (d) => {
+    world.send(d).catch((error: unknown) => console.error(`delivery ${d.name} failed: ${String(error)}`));
+  };
   console.log(`\nThe database is in ${dbFile}. Read it with the CLI:
   npx lanegate lanes ${DEMO_REPO} --db file:${dbFile}
   npx lanegate lane ${DEMO_REPO} cm/prod --db file:${dbFile}

@@ -73,6 +73,7 @@ export async function startLocalGitHub(port = 0): Promise<LocalGitHub> {
   standin.setCollaborator(DEMO_REPO, "olivia", "write"); // operator: opens approval issues
   standin.setCollaborator(DEMO_REPO, "mia", "maintain"); // maintainer: approves
   standin.setCollaborator(DEMO_REPO, "tara", "triage"); // can label, cannot approve
+  standin.addUser("oscar"); // an outsider: signs in to the console, reads nothing
   const running = await startStandin({ port, standin });
   const { privateKey } = generateKeyPairSync("rsa", {
     modulusLength: 2048,
@@ -89,6 +90,9 @@ export async function startLocalGitHub(port = 0): Promise<LocalGitHub> {
       WEBHOOK_SECRET: LOCAL_SECRET,
       GHE_HOST: host,
       GHE_PROTOCOL: "http",
+      // The console's sign-in goes through the stand-in's OAuth pages.
+      GITHUB_CLIENT_ID: standin.oauthApp.clientId,
+      GITHUB_CLIENT_SECRET: standin.oauthApp.clientSecret,
     },
   };
 }

@@ -87,6 +87,8 @@ there; GitHub redirects back here, and lanegate writes APP_ID, PRIVATE_KEY and W
     const manifest = {
       ...(parse(readFileSync(APP_YML, "utf8")) as Record<string, unknown>),
       hook_attributes: { url: `${base}/api/github/webhooks` },
+      // The console's sign-in returns here (GitHub checks the redirect against this list).
+      callback_urls: [`${base}/lanegate/login/callback`],
       redirect_url: `http://localhost:${port}/register/done`,
     };
     const octokit = new ProbotOctokit({ baseUrl: urls.api });

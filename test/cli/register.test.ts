@@ -38,6 +38,7 @@ describe("lanegate register", () => {
       expect(manifest).toMatchObject({
         name: "lanegate",
         hook_attributes: { url: "https://lanegate.acme.test/api/github/webhooks" },
+        callback_urls: ["https://lanegate.acme.test/lanegate/login/callback"],
         redirect_url: `http://localhost:${port}/register/done`,
       });
       const appYml = parse(readFileSync(resolve(import.meta.dirname, "../../app.yml"), "utf8")) as Record<

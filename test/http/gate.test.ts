@@ -49,13 +49,19 @@ describe("the gate under real concurrency", () => {
     expect(ops.operations).toEqual([expect.objectContaining({ state: "requested" })]);
   });
 
-  it("links the check run to the run's read model when a public URL is configured", async () => {
+  it("links an allowed run's check run to its operation's console page, a refused one to the run's", async () => {
     const s = await setup({ LANEGATE_PUBLIC_URL: "https://lanegate.example.com/" });
-    const d = s.dispatch();
-    for (const delivery of [d.dispatch, d.requested]) await deliver(s.app.hook, s.secret, delivery);
-    const check = [...s.gh.repo(DEMO_REPO).checkRuns.values()].find((c) => c.externalId === `${d.runId}:1`);
-    expect(check?.detailsUrl).toBe(
-      `https://lanegate.example.com/lanegate/api/repos/${DEMO_REPO}/runs/${d.runId}`,
+    const allowed = s.dispatch();
+    const refused = s.dispatch();
+    for (const d of [allowed, refused])
+      for (const delivery of [d.dispatch, d.requested]) await deliver(s.app.hook, s.secret, delivery);
+    const check = (runId: number) =>
+      [...s.gh.repo(DEMO_REPO).checkRuns.values()].find((c) => c.externalId === `${runId}:1`);
+    expect(check(allowed.runId)?.detailsUrl).toBe(
+      `https://lanegate.example.com/lanegate/repos/${DEMO_REPO}/operations/1`,
+    );
+    expect(check(refused.runId)?.detailsUrl).toBe(
+      `https://lanegate.example.com/lanegate/repos/${DEMO_REPO}/runs/${refused.runId}`,
     );
   });
 

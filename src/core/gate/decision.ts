@@ -89,6 +89,14 @@ export interface Decision {
   title: string;
 }
 
+/** One check as stored. */
+export const checkSchema: z.ZodType<Check> = z.object({
+  name: z.enum(CHECK_NAMES),
+  ok: z.boolean(),
+  code: z.enum(REASON_CODES),
+  message: z.string(),
+});
+
 /** A decision as stored: read back with this schema, so a stored row is never trusted blindly. */
 export const decisionSchema: z.ZodType<Decision> = z.object({
   allowed: z.boolean(),
@@ -100,9 +108,7 @@ export const decisionSchema: z.ZodType<Decision> = z.object({
       extra: z.record(z.string(), z.string()),
     })
     .nullable(),
-  checks: z.array(
-    z.object({ name: z.enum(CHECK_NAMES), ok: z.boolean(), code: z.enum(REASON_CODES), message: z.string() }),
-  ),
+  checks: z.array(checkSchema),
   grant: z
     .object({
       issueNumber: z.number(),

@@ -4,7 +4,7 @@ import type { LanegateConfig } from "../config/schema.ts";
 import type { ApproverVerdict, IssueEvent, IssueFacts, Standing } from "./facts.ts";
 
 /** Repository roles from weakest to strongest, as the permission API names them in role_name. */
-const ROLE_RANK: Record<string, number> = { read: 0, triage: 1, write: 2, maintain: 3, admin: 4 };
+export const ROLE_RANK: Record<string, number> = { read: 0, triage: 1, write: 2, maintain: 3, admin: 4 };
 
 type Approvers = LanegateConfig["approvers"];
 

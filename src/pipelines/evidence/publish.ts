@@ -34,7 +34,7 @@ export async function publishEvidence(
   });
   const detailsUrl =
     deps.publicUrl && row.operationId !== null
-      ? `${deps.publicUrl.replace(/\/$/, "")}/lanegate/api/repos/${repo}/operations/${row.operationId}`
+      ? `${deps.publicUrl.replace(/\/$/, "")}/lanegate/repos/${repo}/operations/${row.operationId}`
       : null;
   try {
     const id = await writeCheckRun(octokit, refOf(repo), {

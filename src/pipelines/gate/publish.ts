@@ -3,6 +3,7 @@
 
 import { describe, type Octokit, statusOf } from "../../adapters/github/client.ts";
 import { answerProtectionRule, cancelRun, writeCheckRun } from "../../adapters/github/gate.ts";
+import { operationOfAttempt } from "../../adapters/store/console.ts";
 import { attemptHoldsLane } from "../../adapters/store/operations.ts";
 import * as runStore from "../../adapters/store/runs.ts";
 import type { LanegateConfig } from "../../core/config/schema.ts";
@@ -24,8 +25,10 @@ export async function publishDecision(
   config: LanegateConfig,
 ) {
   const repo = repoKey(target.ref);
+  // The console's page of the operation this attempt opened, or of the run when it was refused.
+  const operationId = operationOfAttempt(deps.db, repo, run.runId, run.attempt);
   const operationUrl = deps.publicUrl
-    ? `${deps.publicUrl.replace(/\/$/, "")}/lanegate/api/repos/${repo}/runs/${run.runId}`
+    ? `${deps.publicUrl.replace(/\/$/, "")}/lanegate/repos/${repo}/${operationId === null ? `runs/${run.runId}` : `operations/${operationId}`}`
     : null;
   try {
     const id = await writeCheckRun(octokit, target.ref, {

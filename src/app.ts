@@ -1,9 +1,9 @@
 // The Probot app: wires events and routes to handlers, and schedules the jobs. No logic here.
 import type { ApplicationFunction } from "probot";
-import type { RepoRef } from "./adapters/github/client.ts";
 import { statusCommentClient } from "./adapters/github/comment-client.ts";
 import type { GitHubHosts, OAuthClient } from "./adapters/github/console.ts";
 import type { Db } from "./adapters/store/db.ts";
+import { type RepoRef, repoKey } from "./core/repository.ts";
 import { evidenceHandlers } from "./handlers/evidence.ts";
 import { gateHandlers } from "./handlers/gate.ts";
 import { instrumented } from "./handlers/instrument.ts";
@@ -15,12 +15,12 @@ import { Sessions } from "./http/console/session.ts";
 import { Visibility } from "./http/console/visibility.ts";
 import { readModelHandler } from "./http/routes.ts";
 import { serviceHandler } from "./http/service.ts";
+import type { GateDeps } from "./pipelines/deps.ts";
 import { evidenceSweep } from "./pipelines/evidence/sweep.ts";
-import type { GateDeps } from "./pipelines/gate/context.ts";
 import { simulate } from "./pipelines/gate/simulate.ts";
 import { gateSweep } from "./pipelines/gate/sweep.ts";
 import { reconcileAll, sweepExpired } from "./pipelines/lanes/reconcile.ts";
-import { rederive, repoKey } from "./pipelines/lanes/sync.ts";
+import { rederive } from "./pipelines/lanes/sync.ts";
 import { recoverDeliveries } from "./pipelines/redeliver.ts";
 import type { Lifecycle } from "./service/lifecycle.ts";
 

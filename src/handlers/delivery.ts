@@ -9,7 +9,8 @@
 import type { Context } from "probot";
 import { transaction } from "../adapters/store/db.ts";
 import { deliverySeen, markDelivery } from "../adapters/store/deliveries.ts";
-import { repoKey, type SyncDeps } from "../pipelines/lanes/sync.ts";
+import { repoKey } from "../core/repository.ts";
+import type { SyncDeps } from "../pipelines/deps.ts";
 
 type Named = Context & {
   payload: { action?: string; repository?: { name: string; owner: { login: string } } };

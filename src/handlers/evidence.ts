@@ -3,16 +3,17 @@
 // rather than the gate's delivery table, so neither handler can hide the other's delivery.
 import type { Context } from "probot";
 import { JOB_STATUSES } from "../core/evidence/phases.ts";
+import { type Target, targetOf } from "../core/repository.ts";
+import type { GateDeps } from "../pipelines/deps.ts";
 import { onRunCompleted } from "../pipelines/evidence/collect.ts";
 import { onWorkflowJob } from "../pipelines/evidence/phases.ts";
-import type { GateDeps, Target } from "../pipelines/gate/context.ts";
 
 function target(payload: Context<"workflow_run" | "workflow_job">["payload"]): Target {
-  return {
-    ref: { owner: payload.repository.owner.login, repo: payload.repository.name },
-    installationId: payload.installation?.id ?? null,
-    defaultBranch: payload.repository.default_branch,
-  };
+  return targetOf(
+    { owner: payload.repository.owner.login, repo: payload.repository.name },
+    payload.installation?.id ?? null,
+    { delivered: payload.repository.default_branch },
+  );
 }
 
 export function evidenceHandlers(deps: GateDeps) {

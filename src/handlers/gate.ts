@@ -1,7 +1,8 @@
 // Turns gate deliveries into plain requests for the gate pipeline. No decisions here.
 import type { Context } from "probot";
+import { targetOf } from "../core/repository.ts";
 import { whileDeciding } from "../pipelines/decisions-first.ts";
-import type { GateDeps } from "../pipelines/gate/context.ts";
+import type { GateDeps } from "../pipelines/deps.ts";
 import { onCheckRerequested, onDispatch, onProtectionRule, onWorkflowRun } from "../pipelines/gate/intake.ts";
 import { oncePerDelivery } from "./delivery.ts";
 
@@ -13,11 +14,11 @@ type GateEvent =
 
 function target(payload: Context<GateEvent>["payload"]) {
   const repository = payload.repository;
-  return {
-    ref: { owner: repository?.owner.login ?? "", repo: repository?.name ?? "" },
-    installationId: payload.installation?.id ?? null,
-    defaultBranch: repository?.default_branch ?? null,
-  };
+  return targetOf(
+    { owner: repository?.owner.login ?? "", repo: repository?.name ?? "" },
+    payload.installation?.id ?? null,
+    { delivered: repository?.default_branch },
+  );
 }
 
 /** Status comments of the installation wait while its gate deliveries are decided and published. */

@@ -2,8 +2,9 @@
 // and what its sender may have approved; the state itself is read from GitHub.
 import type { Context } from "probot";
 import { findPolicyBlocks } from "../core/policy/fence.ts";
+import type { SyncDeps } from "../pipelines/deps.ts";
 import { type IssueSigns, issueMayMatter } from "../pipelines/lanes/relevance.ts";
-import { type ApprovalClaim, type IssueTarget, type SyncDeps, syncIssue } from "../pipelines/lanes/sync.ts";
+import { type ApprovalClaim, type IssueTarget, syncIssue } from "../pipelines/lanes/sync.ts";
 import { oncePerDelivery } from "./delivery.ts";
 
 export const ISSUE_EVENTS = [

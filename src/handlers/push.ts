@@ -2,8 +2,8 @@
 // touching a file some repository's config was read from. Refreshing is idempotent, so a push is
 // not deduplicated; a failed refresh marks the config stale, and the next decision reads it again.
 import type { Context } from "probot";
-import { refreshOnPush } from "../pipelines/config.ts";
-import type { SyncDeps } from "../pipelines/lanes/sync.ts";
+import type { SyncDeps } from "../pipelines/deps.ts";
+import { refreshOnPush } from "../pipelines/lanes/config-push.ts";
 
 export function pushHandler(deps: SyncDeps) {
   return async ({ payload, octokit }: Context<"push">) => {

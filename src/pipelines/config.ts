@@ -3,7 +3,7 @@
 // CONFIG_MAX_AGE_MS (the safety net for a missed push), or when the last refresh failed. No
 // decision uses a config older than that bound: if GitHub cannot confirm it, the load is
 // `unreadable`, which the gate refuses as github_unavailable and a sync records as a failure.
-import { describe, type Octokit, type RepoRef, statusOf } from "../adapters/github/client.ts";
+import { describe, type Octokit, statusOf } from "../adapters/github/client.ts";
 import { fetchConfigFiles } from "../adapters/github/config.ts";
 import { appendAudit } from "../adapters/store/audit.ts";
 import * as cacheStore from "../adapters/store/config-cache.ts";
@@ -16,8 +16,9 @@ import {
   configInForce,
   type UsableLoad,
 } from "../core/config/load.ts";
-import { deriveGrants } from "./lanes/derive.ts";
-import { rederive, refOf, repoKey, type SyncDeps, syncIssue } from "./lanes/sync.ts";
+import { type RepoRef, refOf, repoKey, type Target, targetOf } from "../core/repository.ts";
+import type { SyncDeps } from "./deps.ts";
+import { deriveGrants } from "./derive.ts";
 
 /** How long a config is used without asking GitHub whether it changed. */
 export const CONFIG_MAX_AGE_MS = 5 * 60_000;
@@ -174,55 +175,55 @@ function failed(
   return load;
 }
 
-export interface Push {
-  ref: RepoRef;
-  installationId: number | null;
-  branch: string;
-  defaultBranch: string;
-  /** Files the push added, changed or removed; null when the payload cannot say (truncated). */
-  paths: string[] | null;
-}
-
 /**
- * A push to a default branch that touches a file some repository's config was read from marks
- * those configs stale and refreshes the ones this installation can read; any other waits for
- * its next use. Returns the repositories affected.
+ * A push touched files some repositories' configs were read from: those configs are stale, in
+ * memory and in the store, and the next use confirms them with GitHub. Returns the repositories.
  */
-export async function refreshOnPush(deps: SyncDeps, octokit: Octokit, push: Push): Promise<string[]> {
-  if (push.branch !== push.defaultBranch) return [];
-  const yaml = push.paths?.filter((p) => /\.ya?ml$/i.test(p)) ?? null;
-  if (yaml?.length === 0) return [];
-  const repos = cacheStore.reposReading(deps.db, push.ref.owner, push.ref.repo, yaml);
+export function staleOnPush(deps: SyncDeps, owner: string, name: string, paths: string[] | null): string[] {
+  const repos = cacheStore.reposReading(deps.db, owner, name, paths);
   if (repos.length === 0) return [];
   transaction(deps.db, (q) => cacheStore.markConfigStale(q, repos));
   for (const repo of repos) {
     const entry = mapOf(memory, deps.db).get(repo);
     if (entry) entry.stale = true;
   }
-  for (const repo of repos) {
-    if (repoStore.installationOf(deps.db, repo) !== push.installationId) continue;
-    await currentConfigLoad(deps, octokit, refOf(repo), push.installationId);
-    await settleConfigChange(deps, octokit, repo, push.installationId);
-  }
   return repos;
 }
 
 /**
- * After a config change: reads again the issues whose approvers the stored facts could not judge
- * under it, then writes the status comments whose content changed.
+ * The issues a config change left to read again (their approvers could not be judged from the
+ * stored facts under it), taken once: null when the config did not change since the last take.
  */
-async function settleConfigChange(
-  deps: SyncDeps,
-  octokit: Octokit,
-  repo: string,
-  installationId: number | null,
-) {
-  const changes = mapOf(changedConfigs, deps.db);
+export function takeIssuesToRead(db: Db, repo: string): number[] | null {
+  const changes = mapOf(changedConfigs, db);
   const needsRead = changes.get(repo);
-  if (!needsRead) return;
+  if (!needsRead) return null;
   changes.delete(repo);
-  const ref = refOf(repo);
-  const trigger = { deliveryId: null, event: "config", actor: null };
-  for (const number of needsRead) await syncIssue(deps, octokit, { ref, installationId, number }, trigger);
-  await rederive(deps, octokit, ref, trigger, true);
+  return needsRead;
+}
+
+/**
+ * The config in force, from the cache within its bound or confirmed with GitHub; `config` is null
+ * (and `error` says why) when GitHub could not confirm it, which a decision refuses.
+ */
+export async function currentConfig(deps: SyncDeps, octokit: Octokit, target: Target) {
+  const repo = repoKey(target.ref);
+  const load = await currentConfigLoad(deps, octokit, target.ref, target.installationId);
+  const branch = target.defaultBranch;
+  if (branch && repoStore.defaultBranchOf(deps.db, repo) !== branch)
+    transaction(deps.db, (q) => repoStore.recordDefaultBranch(q, repo, branch));
+  return { config: configInForce(load), error: load.status === "unreadable" ? load.errors.join("; ") : null };
+}
+
+/** Whether a delivery concerns the gate at all: the current config, else the last one stored. */
+export async function configForIntake(deps: SyncDeps, octokit: Octokit, target: Target) {
+  const { config } = await currentConfig(deps, octokit, target);
+  return config ?? repoStore.configFor(deps.db, repoKey(target.ref));
+}
+
+/** The repository as a delivery would name it, from what the store remembers of it. */
+export function storedTarget(db: Db, repo: string): Target {
+  return targetOf(refOf(repo), repoStore.installationOf(db, repo), {
+    recorded: repoStore.defaultBranchOf(db, repo),
+  });
 }

@@ -1,9 +1,21 @@
 // Moves operations through the core's state machine: a run reports back, a lease runs out, the
 // reconcile asks GitHub, or an operator clears one. Each change is audited with its cause.
+import { describe, type Octokit, statusOf } from "../adapters/github/client.ts";
+import { readRun } from "../adapters/github/gate.ts";
 import { appendAudit } from "../adapters/store/audit.ts";
-import type { Q } from "../adapters/store/db.ts";
-import { applyTransition, type OperationRow, operationById } from "../adapters/store/operations.ts";
+import { type Q, transaction } from "../adapters/store/db.ts";
+import {
+  applyTransition,
+  holdingOperations,
+  type OperationRow,
+  operationById,
+} from "../adapters/store/operations.ts";
+import * as runStore from "../adapters/store/runs.ts";
 import { type OperationEvent, transition } from "../core/operations.ts";
+import { refOf } from "../core/repository.ts";
+import { storedTarget } from "./config.ts";
+import type { GateDeps } from "./deps.ts";
+import { onRunCompleted } from "./evidence/collect.ts";
 import { staleOnLeaseExpiry, staleOnRunGone } from "./evidence/lease.ts";
 
 export interface Cause {
@@ -72,4 +84,43 @@ export function clearOperation(
   if (!moveOperation(q, op, { kind: "cleared" }, cause, at))
     throw new Error(`operation ${id} is already ${op.state}`);
   return op;
+}
+
+/**
+ * Asks GitHub about every operation still holding a lane, not only those past their lease: a
+ * missed `completed` delivery then frees the lane at the next reconcile (every 15 minutes).
+ * Returns the failures; one operation GitHub cannot tell about does not stop the others.
+ */
+export async function reconcileOperations(deps: GateDeps, octokit: Octokit, repo: string): Promise<string[]> {
+  const failures: string[] = [];
+  for (const op of holdingOperations(deps.db, repo)) {
+    let event: OperationEvent;
+    try {
+      const run = await readRun(octokit, refOf(repo), op.runId);
+      // Only a newer attempt supersedes this one; an older or equal one must have completed.
+      if (run.attempt > op.attempt) event = { kind: "run_completed", conclusion: "superseded" };
+      else if (run.attempt === op.attempt && run.status === "completed")
+        event = { kind: "run_completed", conclusion: run.conclusion };
+      else continue;
+    } catch (error) {
+      if (statusOf(error) !== 404) {
+        failures.push(`${repo}: operation ${op.id} (run ${op.runId}) not reconciled: ${describe(error)}`);
+        continue;
+      }
+      event = { kind: "run_gone" };
+    }
+    const cause = { by: "reconcile", event: "reconcile", actor: null, deliveryId: null };
+    const at = deps.now().toISOString();
+    if (!transaction(deps.db, (q) => moveOperation(q, op, event, cause, at))) continue;
+    // The completed delivery was missed, so its evidence was never collected: collect it now, so
+    // the lane's inventory says what the run did (or goes stale when it left no artifact).
+    const run = runStore.getRun(deps.db, repo, op.runId);
+    if (run && event.kind === "run_completed") {
+      const completed = { ...run, attempt: op.attempt, conclusion: event.conclusion, completedAt: at };
+      await onRunCompleted(deps, octokit, storedTarget(deps.db, repo), completed).catch((e: unknown) =>
+        failures.push(`${repo}: evidence of run ${op.runId} not collected: ${describe(e)}`),
+      );
+    }
+  }
+  return failures;
 }

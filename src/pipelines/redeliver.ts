@@ -12,7 +12,7 @@ import {
   settledGuids,
   writeState,
 } from "../adapters/store/service.ts";
-import type { SyncDeps } from "./lanes/sync.ts";
+import type { SyncDeps } from "./deps.ts";
 
 /** GitHub keeps deliveries for three days; an hour's margin keeps us clear of the edge. */
 export const REDELIVERY_WINDOW_MS = 3 * 24 * 3_600_000 - 3_600_000;

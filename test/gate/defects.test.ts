@@ -1,8 +1,9 @@
 // Defects found by trying lanegate as an operator would; each test failed before its fix.
 import { describe, expect, it } from "vitest";
 import { decisions } from "../../src/adapters/store/schema.ts";
-import { gateSweep, reconcileOperations } from "../../src/pipelines/gate/sweep.ts";
+import { gateSweep } from "../../src/pipelines/gate/sweep.ts";
 import { reconcileRepo } from "../../src/pipelines/lanes/reconcile.ts";
+import { reconcileOperations } from "../../src/pipelines/operations.ts";
 import { DEMO_CONFIG } from "../../standin/world.ts";
 import {
   approved,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { decisions, operations } from "../../src/adapters/store/schema.ts";
-import { gateSweep, reconcileOperations } from "../../src/pipelines/gate/sweep.ts";
+import { gateSweep } from "../../src/pipelines/gate/sweep.ts";
+import { reconcileOperations } from "../../src/pipelines/operations.ts";
 import { DEMO_CONFIG } from "../../standin/world.ts";
 import {
   approved,

@@ -4,7 +4,8 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import * as runStore from "../../src/adapters/store/runs.ts";
 import { decisions, protectionRequests } from "../../src/adapters/store/schema.ts";
-import { gateSweep, reconcileOperations } from "../../src/pipelines/gate/sweep.ts";
+import { gateSweep } from "../../src/pipelines/gate/sweep.ts";
+import { reconcileOperations } from "../../src/pipelines/operations.ts";
 import { DEMO_CONFIG } from "../../standin/world.ts";
 import {
   approved,

@@ -9,8 +9,8 @@ import {
   type Standing,
 } from "../../src/core/lanes/facts.ts";
 import { deriveIssue, resolveConflicts } from "../../src/core/lanes/lifecycle.ts";
-import { escapeCell } from "../../src/core/lanes/status-comment.ts";
 import { readPolicyBlock } from "../../src/core/policy/block.ts";
+import { escapeCell } from "../../src/core/text.ts";
 import { CM_OPW_BODY } from "../support/world.ts";
 
 const NOW = new Date("2026-11-23T10:00:00Z");

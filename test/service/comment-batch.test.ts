@@ -1,9 +1,9 @@
 // Decisions of one repository share one status-comment refresh, however GitHub cased its name:
 // a delivery names the repository as its owner typed it, the stored records in lower case.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { RepoRef } from "../../src/adapters/github/client.ts";
 import { openDatabase } from "../../src/adapters/store/db.ts";
 import { batchedCommentRefresh } from "../../src/app.ts";
+import type { RepoRef } from "../../src/core/repository.ts";
 import { Lifecycle } from "../../src/service/lifecycle.ts";
 import { createMetrics } from "../../src/service/metrics.ts";
 

@@ -4,7 +4,7 @@ import type { Logger } from "probot";
 import { afterEach } from "vitest";
 import type { Db } from "../../src/adapters/store/db.ts";
 import { oneLaneView } from "../../src/adapters/store/read.ts";
-import type { SyncDeps } from "../../src/pipelines/lanes/sync.ts";
+import type { SyncDeps } from "../../src/pipelines/deps.ts";
 import { type Delivery, type RunningStandin, Standin, startStandin } from "../../standin/index.ts";
 import { cmOpwApprovalBody, DEMO_CONFIG, DEMO_REPO } from "../../standin/world.ts";
 import { APP_ID, createTestApp, type TestApp } from "./app.ts";

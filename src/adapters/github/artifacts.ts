@@ -4,7 +4,8 @@
 import type { EvidenceError } from "../../core/evidence/artifact.ts";
 import type { ListedArtifact } from "../../core/evidence/attempt.ts";
 import { MAX_ZIPPED_BYTES } from "../../core/evidence/zip.ts";
-import { describe, type Octokit, type RepoRef } from "./client.ts";
+import type { RepoRef } from "../../core/repository.ts";
+import { describe, type Octokit } from "./client.ts";
 
 export type ArtifactDownload =
   | { kind: "zip"; bytes: Uint8Array }

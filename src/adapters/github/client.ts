@@ -6,11 +6,9 @@ import { effectiveRole } from "../../core/lanes/approver.ts";
 import type { IssueEvent, IssueFacts } from "../../core/lanes/facts.ts";
 import { STATUS_MARKER } from "../../core/lanes/status-comment.ts";
 
+import type { RepoRef } from "../../core/repository.ts";
+
 export type Octokit = Context["octokit"];
-export interface RepoRef {
-  owner: string;
-  repo: string;
-}
 
 export function statusOf(error: unknown): number | null {
   if (typeof error === "object" && error !== null && "status" in error && typeof error.status === "number") {

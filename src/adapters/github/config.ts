@@ -4,7 +4,8 @@
 // (not counted against the rate limit) when it is unchanged, and the cached file is kept.
 import { parse } from "yaml";
 import type { ConfigFile } from "../../core/config/load.ts";
-import { type Octokit, type RepoRef, statusOf } from "./client.ts";
+import type { RepoRef } from "../../core/repository.ts";
+import { type Octokit, statusOf } from "./client.ts";
 
 export const CONFIG_PATH = ".github/lanegate.yml";
 

@@ -2,7 +2,8 @@
 // token is dropped at once), a person's role on a repository (asked with the installation token),
 // and re-requesting one of lanegate's check runs. It reads and writes; it decides nothing.
 import { effectiveRole } from "../../core/lanes/approver.ts";
-import { type Octokit, type RepoRef, statusOf } from "./client.ts";
+import type { RepoRef } from "../../core/repository.ts";
+import { type Octokit, statusOf } from "./client.ts";
 
 /** Where the OAuth pages and the REST API of one GitHub (github.com or an Enterprise Server) are. */
 export interface GitHubHosts {

@@ -1,6 +1,7 @@
 // GitHub writes and reads of the gate: check runs (the gate's and the evidence's), cancelling
 // runs, deployment protection answers.
-import type { Octokit, RepoRef } from "./client.ts";
+import type { RepoRef } from "../../core/repository.ts";
+import type { Octokit } from "./client.ts";
 import { statusOf } from "./client.ts";
 
 export interface CheckRunWrite {

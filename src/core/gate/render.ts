@@ -1,5 +1,5 @@
 // The check run's text: one line of decision, then every check with its result. Pure.
-import { escapeCell } from "../lanes/status-comment.ts";
+import { escapeCell } from "../text.ts";
 import type { Decision } from "./decision.ts";
 
 export const checkName = (lane: string | null) => `lanegate: ${lane ?? "unknown lane"}`;

@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { defaultConfirmation, type LaneState } from "../domain.ts";
 import type { Decision } from "../gate/decision.ts";
 import type { OperationState } from "../operations.ts";
+import { escapeCell } from "../text.ts";
 import type { IssueOutcome } from "./lifecycle.ts";
 
 /** Marks lanegate's own status comment, so it is found again and edited in place. */
@@ -65,16 +66,6 @@ export function describeRecentRun(run: RecentRunFact, laneState: string): Recent
     outcome,
     laneState,
   };
-}
-
-/**
- * Text from the issue goes into a table cell: every character that Markdown or HTML could act on
- * becomes a numeric entity, so it cannot end a cell, open a tag, link or @-mention anyone.
- * Control and bidirectional-override characters are dropped.
- */
-export function escapeCell(text: string): string {
-  const cleaned = text.replace(/[\p{Cc}\p{Cf}]/gu, " ");
-  return cleaned.replace(/[^A-Za-z0-9 .,:/_-]/g, (c) => `&#${c.codePointAt(0)};`).replace(/_/g, "&#95;");
 }
 
 export function renderStatusComment(

@@ -6,7 +6,7 @@ import { type Q, transaction } from "../../adapters/store/db.ts";
 import * as evidence from "../../adapters/store/evidence.ts";
 import { laneGrants } from "../../adapters/store/grants.ts";
 import { operationsForRun } from "../../adapters/store/operations.ts";
-import { configFor, defaultBranchOf } from "../../adapters/store/repositories.ts";
+import { configFor, defaultBranchOf as recordedBranchOf } from "../../adapters/store/repositories.ts";
 import { decisionsForRun, getRun } from "../../adapters/store/runs.ts";
 import { baselineOf, type LanegateConfig } from "../../core/config/schema.ts";
 import {
@@ -20,8 +20,9 @@ import { nextInventory } from "../../core/evidence/inventory.ts";
 import { evidenceSubject, type FinishedRun } from "../../core/evidence/subject.ts";
 import { readResultZip } from "../../core/evidence/zip.ts";
 import { workflowFile } from "../../core/gate/request.ts";
-import { configForIntake, type GateDeps, type Target } from "../gate/context.ts";
-import { repoKey } from "../lanes/sync.ts";
+import { defaultBranchOf, repoKey, type Target } from "../../core/repository.ts";
+import { configForIntake } from "../config.ts";
+import type { GateDeps } from "../deps.ts";
 import { type ArtifactFetch, fetchAttemptArtifact } from "./fetch.ts";
 import { publishEvidence } from "./publish.ts";
 
@@ -67,7 +68,13 @@ export async function onRunCompleted(deps: GateDeps, octokit: Octokit, target: T
   const config = await configForIntake(deps, octokit, target);
   const { headBranch: _branch, event: _event, ...recorded } = run;
   const row = transaction(deps.db, (q) => {
-    const whose = whoseRun(q, repo, run, config, target.defaultBranch ?? defaultBranchOf(q, repo));
+    const whose = whoseRun(
+      q,
+      repo,
+      run,
+      config,
+      defaultBranchOf(target.defaultBranch, recordedBranchOf(q, repo)),
+    );
     const opened = { repo, ...recorded, installationId: target.installationId };
     if (whose.subject) return evidence.openEvidence(q, { ...opened, ...whose.subject });
     if (whose.untrusted) untrustedDeployment(q, opened, whose.untrusted, deps.now().toISOString());

@@ -11,7 +11,7 @@ import {
   needsAttemptStart,
   resultArtifactsOf,
 } from "../../core/evidence/attempt.ts";
-import { refOf } from "../lanes/sync.ts";
+import { refOf } from "../../core/repository.ts";
 
 export type ArtifactFetch =
   | { kind: "zip"; bytes: Uint8Array }

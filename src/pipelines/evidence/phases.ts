@@ -6,8 +6,9 @@ import { transaction } from "../../adapters/store/db.ts";
 import * as evidence from "../../adapters/store/evidence.ts";
 import { operationsForRun } from "../../adapters/store/operations.ts";
 import { mergePhase, type PhaseRecord, phaseOfJob, samePhase } from "../../core/evidence/phases.ts";
-import { configForIntake, type GateDeps, type Target } from "../gate/context.ts";
-import { repoKey } from "../lanes/sync.ts";
+import { repoKey, type Target } from "../../core/repository.ts";
+import { configForIntake } from "../config.ts";
+import type { GateDeps } from "../deps.ts";
 
 export interface JobReport {
   deliveryId: string;

@@ -9,8 +9,8 @@ import { installationOf } from "../../adapters/store/repositories.ts";
 import { resultArtifactSchema } from "../../core/evidence/artifact.ts";
 import { RUN_OUTCOMES } from "../../core/evidence/inventory.ts";
 import { evidenceCheckName, renderEvidenceCheck } from "../../core/evidence/render.ts";
-import type { GateDeps } from "../gate/context.ts";
-import { refOf } from "../lanes/sync.ts";
+import { refOf } from "../../core/repository.ts";
+import type { GateDeps } from "../deps.ts";
 
 export async function publishEvidence(
   deps: GateDeps,

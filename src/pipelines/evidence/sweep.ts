@@ -4,7 +4,7 @@ import type { Probot } from "probot";
 import { describe, type Octokit } from "../../adapters/github/client.ts";
 import * as evidence from "../../adapters/store/evidence.ts";
 import { installationOf } from "../../adapters/store/repositories.ts";
-import type { GateDeps } from "../gate/context.ts";
+import type { GateDeps } from "../deps.ts";
 import { collect } from "./collect.ts";
 import { publishEvidence } from "./publish.ts";
 

@@ -10,8 +10,8 @@ import type { LanegateConfig } from "../../core/config/schema.ts";
 import { type Decision, decide, reasonOf } from "../../core/gate/decision.ts";
 import { roleOf } from "../../core/gate/roles.ts";
 import { openedState } from "../../core/operations.ts";
-import { repoKey } from "../lanes/sync.ts";
-import type { GateDeps, Target } from "./context.ts";
+import { repoKey, type Target } from "../../core/repository.ts";
+import type { GateDeps } from "../deps.ts";
 import { type GatherMode, gather } from "./gather.ts";
 import { publishDecision } from "./publish.ts";
 

@@ -16,8 +16,9 @@ import type { DeclaredLane } from "../../core/domain.ts";
 import type { GateFacts, GrantFact } from "../../core/gate/decision.ts";
 import { laneOfInputs } from "../../core/gate/request.ts";
 import { underBaseline } from "../../core/policy/baseline.ts";
-import { repoKey } from "../lanes/sync.ts";
-import { currentConfig, type GateDeps, type Target } from "./context.ts";
+import { repoKey, type Target } from "../../core/repository.ts";
+import { currentConfig } from "../config.ts";
+import type { GateDeps } from "../deps.ts";
 
 /**
  * Where the facts about the run come from: `delivery` trusts the run the delivery reported;

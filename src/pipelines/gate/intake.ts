@@ -10,9 +10,11 @@ import { joinRun } from "../../core/gate/join.ts";
 import { laneOfInputs, parseRequest, workflowFile } from "../../core/gate/request.ts";
 import { roleOf } from "../../core/gate/roles.ts";
 import type { OperationEvent } from "../../core/operations.ts";
-import { repoKey } from "../lanes/sync.ts";
+import { repoKey, type Target } from "../../core/repository.ts";
+import { configForIntake } from "../config.ts";
+import type { GateDeps } from "../deps.ts";
 import { moveOperation } from "../operations.ts";
-import { configForIntake, type GateDeps, type RunFacts, type Target } from "./context.ts";
+import type { RunFacts } from "./context.ts";
 import { evaluate } from "./evaluate.ts";
 import { answerPendingProtection } from "./publish.ts";
 

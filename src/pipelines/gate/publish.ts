@@ -10,8 +10,8 @@ import type { LanegateConfig } from "../../core/config/schema.ts";
 import { parseLaneId } from "../../core/domain.ts";
 import type { Decision } from "../../core/gate/decision.ts";
 import { checkName, renderCheckSummary } from "../../core/gate/render.ts";
-import { refOf, repoKey } from "../lanes/sync.ts";
-import type { GateDeps, Target } from "./context.ts";
+import { refOf, repoKey, type Target } from "../../core/repository.ts";
+import type { GateDeps } from "../deps.ts";
 import { gather } from "./gather.ts";
 
 /** The decision is stored; now GitHub hears it. A failed write is retried by the sweep. */

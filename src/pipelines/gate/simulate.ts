@@ -4,7 +4,7 @@
 
 import { configFor } from "../../adapters/store/repositories.ts";
 import { type Decision, decide } from "../../core/gate/decision.ts";
-import type { GateDeps } from "./context.ts";
+import type { GateDeps } from "../deps.ts";
 import { gather } from "./gather.ts";
 
 export async function simulate(

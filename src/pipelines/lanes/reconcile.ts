@@ -1,7 +1,7 @@
 // Rebuilds lane records from GitHub for everything the app can see: at start, on a timer and from
 // the CLI. It catches what deliveries missed, such as an issue closed while the app was down.
 import type { Probot } from "probot";
-import { describe, listLabelledIssues, type Octokit, type RepoRef } from "../../adapters/github/client.ts";
+import { describe, listLabelledIssues, type Octokit } from "../../adapters/github/client.ts";
 import type * as auditStore from "../../adapters/store/audit.ts";
 import * as grantStore from "../../adapters/store/grants.ts";
 import * as issueStore from "../../adapters/store/issues.ts";
@@ -9,9 +9,11 @@ import { knownRepositories } from "../../adapters/store/read.ts";
 import * as repoStore from "../../adapters/store/repositories.ts";
 import { configInForce } from "../../core/config/load.ts";
 import type { GrantChange } from "../../core/lanes/grant-plan.ts";
+import { type RepoRef, refOf, repoKey } from "../../core/repository.ts";
 import { currentConfigLoad } from "../config.ts";
-import { reconcileOperations } from "../gate/sweep.ts";
-import { rederive, refOf, repoKey, type SyncDeps, syncIssue } from "./sync.ts";
+import type { SyncDeps } from "../deps.ts";
+import { reconcileOperations } from "../operations.ts";
+import { rederive, syncIssue } from "./sync.ts";
 
 export interface ReconcileReport {
   repositories: number;

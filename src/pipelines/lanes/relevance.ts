@@ -8,8 +8,10 @@ import type { Octokit } from "../../adapters/github/client.ts";
 import * as issueStore from "../../adapters/store/issues.ts";
 import { configInForce } from "../../core/config/load.ts";
 import { findPolicyBlocks } from "../../core/policy/fence.ts";
+import { repoKey } from "../../core/repository.ts";
 import { currentConfigLoad, freshLabel } from "../config.ts";
-import { type IssueTarget, repoKey, type SyncDeps } from "./sync.ts";
+import type { SyncDeps } from "../deps.ts";
+import type { IssueTarget } from "./sync.ts";
 
 export interface IssueSigns {
   /** The labels the issue carries, and the one the delivery added or removed. */

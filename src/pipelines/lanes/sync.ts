@@ -5,7 +5,6 @@
 import {
   describe,
   type Octokit,
-  type RepoRef,
   readIssueFacts,
   readRole,
   readTeamMembership,
@@ -34,33 +33,11 @@ import type { IssueOutcome } from "../../core/lanes/lifecycle.ts";
 import { describeRecentRun, digest, renderStatusComment } from "../../core/lanes/status-comment.ts";
 import { readPolicyBlock } from "../../core/policy/block.ts";
 import { findPolicyBlocks } from "../../core/policy/fence.ts";
+import { type RepoRef, repoKey } from "../../core/repository.ts";
 import { currentConfigLoad } from "../config.ts";
 import { afterDecisions } from "../decisions-first.ts";
-import { deriveGrants } from "./derive.ts";
-
-/** What a log line is about, as fields of the JSON line: the repository, and where they apply the run and lane. */
-export interface LogFields {
-  repository?: string;
-  issue?: number;
-  run_id?: number;
-  lane?: string;
-  decision?: "allowed" | "refused";
-  reason?: string;
-}
-
-export interface Log {
-  info: (msg: string, fields?: LogFields) => void;
-  warn: (msg: string, fields?: LogFields) => void;
-}
-
-export interface SyncDeps {
-  db: Db;
-  appId: number;
-  now: () => Date;
-  log: Log;
-  /** The installation's client for status comments, whose writes never hold up a decision's. */
-  commentClient?: (installationId: number) => Promise<Octokit>;
-}
+import type { SyncDeps } from "../deps.ts";
+import { deriveGrants } from "../derive.ts";
 
 /**
  * What the delivery itself says a person may have approved: the body they labelled or wrote, or
@@ -99,14 +76,6 @@ class PlanOnly extends Error {
   constructor(readonly plan: GrantChange[]) {
     super("dry run");
   }
-}
-
-export const repoKey = (ref: RepoRef) => `${ref.owner}/${ref.repo}`.toLowerCase();
-
-/** The other way round, for work that starts from the store rather than a delivery. */
-export function refOf(repo: string): RepoRef {
-  const [owner = "", name = ""] = repo.split("/");
-  return { owner, repo: name };
 }
 
 // Syncs of one repository run one after another: each derives every live issue of the repository.

@@ -1,13 +1,13 @@
 // Derives every live issue of a repository from its stored facts under the config in force, and
 // applies the grant plan, inside the caller's transaction. The sync, the expiry sweep and a
 // config change all come here: a grant is always judged against the config of the moment.
-import type * as auditStore from "../../adapters/store/audit.ts";
-import type { Q } from "../../adapters/store/db.ts";
-import * as grantStore from "../../adapters/store/grants.ts";
-import * as issueStore from "../../adapters/store/issues.ts";
-import { baselineOf, type LanegateConfig } from "../../core/config/schema.ts";
-import { planGrants } from "../../core/lanes/grant-plan.ts";
-import { deriveIssue, resolveConflicts } from "../../core/lanes/lifecycle.ts";
+import type * as auditStore from "../adapters/store/audit.ts";
+import type { Q } from "../adapters/store/db.ts";
+import * as grantStore from "../adapters/store/grants.ts";
+import * as issueStore from "../adapters/store/issues.ts";
+import { baselineOf, type LanegateConfig } from "../core/config/schema.ts";
+import { planGrants } from "../core/lanes/grant-plan.ts";
+import { deriveIssue, resolveConflicts } from "../core/lanes/lifecycle.ts";
 
 export function deriveGrants(
   q: Q,

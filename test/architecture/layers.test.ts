@@ -6,7 +6,8 @@
 import { readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { cycles, importsOf, layerOf, moduleOf, sources } from "./imports.ts";
+import { CORE_TESTS } from "../projects.ts";
+import { cycles, type Import, importsOf, layerOf, moduleOf, sources } from "./imports.ts";
 
 const root = resolve(import.meta.dirname, "../..");
 const fixtures = resolve(import.meta.dirname, "fixtures");
@@ -28,6 +29,26 @@ const MAY_IMPORT: Record<string, string[]> = {
 const CORE_PACKAGES = ["zod", "yaml", "fflate", "node:crypto"];
 /** Only the store adapter speaks SQL. */
 const SQL_PACKAGES = ["better-sqlite3", "drizzle-orm"];
+
+/** Plain data the core's tests may load besides the core: artifacts and the demo's texts. */
+const CORE_TEST_FIXTURES = ["standin/artifacts.ts", "standin/demo.ts", "test/evidence/artifacts.ts"];
+const TEST_PACKAGES = ["vitest", "fast-check"];
+
+/** Every import the files load, followed through the tree's own files. */
+function loadedBy(tree: string, files: string[]): Import[] {
+  const seen = new Set<string>();
+  const found: Import[] = [];
+  const queue = [...files];
+  for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
+    if (seen.has(file)) continue;
+    seen.add(file);
+    for (const i of importsOf(tree, file)) {
+      found.push(i);
+      if (i.kind === "file") queue.push(i.to);
+    }
+  }
+  return found;
+}
 
 const importsIn = (tree: string, dir = "src") => sources(tree, dir).flatMap((f) => importsOf(tree, f));
 const show = (i: { from: string; to: string }) => `${i.from} imports ${i.to}`;
@@ -62,6 +83,17 @@ const rules: Record<string, (tree: string) => string[]> = {
         .filter((i) => i.kind === "file")
         .map((i) => [moduleOf(i.from), moduleOf(i.to)]),
     ),
+  "the core's tests load only the core and plain fixtures (no Probot, no stand-in, no store)": (tree) =>
+    loadedBy(
+      tree,
+      tree === root ? CORE_TESTS.filter((f) => !f.startsWith("test/architecture/")) : ["test/lanes/body.ts"],
+    )
+      .filter((i) =>
+        i.kind === "package"
+          ? !CORE_PACKAGES.includes(i.to) && !TEST_PACKAGES.includes(i.to)
+          : layerOf(i.to) !== "core" && !CORE_TEST_FIXTURES.includes(i.to) && !CORE_TESTS.includes(i.to),
+      )
+      .map(show),
 };
 
 /** What fixtures/ breaks, once per rule. */
@@ -81,6 +113,9 @@ const CAUGHT: Record<string, string[]> = {
   "only the store adapter imports SQL": ["src/pipelines/queries.ts imports drizzle-orm"],
   "no pipeline imports another in a circle": ["pipelines/gate -> pipelines/lanes -> pipelines/gate"],
   "no core module imports another in a circle": ["core/gate -> core/lanes -> core/gate"],
+  "the core's tests load only the core and plain fixtures (no Probot, no stand-in, no store)": [
+    "test/lanes/body.ts imports standin/world.ts",
+  ],
 };
 
 describe("the layers point inward", () => {

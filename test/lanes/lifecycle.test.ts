@@ -11,8 +11,9 @@ import {
 import { deriveIssue, resolveConflicts } from "../../src/core/lanes/lifecycle.ts";
 import { readPolicyBlock } from "../../src/core/policy/block.ts";
 import { escapeCell } from "../../src/core/text.ts";
-import { CM_OPW_BODY } from "../support/world.ts";
+import { cmOpwApprovalBody } from "../../standin/demo.ts";
 
+const CM_OPW_BODY = cmOpwApprovalBody();
 const NOW = new Date("2026-11-23T10:00:00Z");
 const event = (kind: IssueEvent["kind"], at = "2026-11-23T09:00:00Z", actor = "mia"): IssueEvent => ({
   eventId: at,

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { openDatabase } from "../../src/adapters/store/db.ts";
 import { auditPage } from "../../src/adapters/store/read.ts";
 import { result } from "../../standin/artifacts.ts";
+import { demoConfigWith } from "../support/config.ts";
 import {
   allowedRun,
   complete,
@@ -78,15 +79,14 @@ describe("phases from workflow_job deliveries", () => {
 });
 
 describe("runtime identity", () => {
-  const requiring = (config: string) =>
-    config.replace(
-      "lanes:\n",
-      "lanes:\n  cm/testing: { data_authority: resettable, requires_runtime_identity: true }\n",
-    );
+  const requiring = () =>
+    demoConfigWith([
+      ["lanes", "cm/testing"],
+      { data_authority: "resettable", requires_runtime_identity: true },
+    ]);
 
   it("unchecked identity on a lane that requires it is identity_unproven", async () => {
-    const { DEMO_CONFIG } = await import("../../standin/world.ts");
-    const w = await createWorld({ config: requiring(DEMO_CONFIG) });
+    const w = await createWorld({ config: requiring() });
     const runId = await allowedRun(w);
     upload(w, runId, result({ runtime_identity: { status: "unchecked" } }));
     await complete(w, runId);
@@ -94,8 +94,7 @@ describe("runtime identity", () => {
   });
 
   it("a match on that lane is ready, and a mismatch anywhere is identity_unproven", async () => {
-    const { DEMO_CONFIG } = await import("../../standin/world.ts");
-    const w = await createWorld({ config: requiring(DEMO_CONFIG) });
+    const w = await createWorld({ config: requiring() });
     const first = await allowedRun(w);
     upload(w, first, result());
     await complete(w, first);

@@ -7,7 +7,7 @@ import { auditPage } from "../../src/adapters/store/read.ts";
 import { runEvidence } from "../../src/adapters/store/schema.ts";
 import { parseConfig } from "../../src/core/config/load.ts";
 import { result, resultZip } from "../../standin/artifacts.ts";
-import { DEMO_CONFIG } from "../../standin/world.ts";
+import { demoConfigWith } from "../support/config.ts";
 import { complete, inventory, requestsSince } from "../support/evidence.ts";
 import { dispatch, inputs, NO_CANCELS, pushConfig, reasonOf } from "../support/gate.ts";
 import { createWorld, REPO, type World } from "../support/world.ts";
@@ -34,10 +34,10 @@ function uploadDeployment(w: World, runId: number) {
 
 describe("a workflow both gated and listed for deployments", () => {
   it("is a config error, as a workflow both gated and a proof is", () => {
-    const both = DEMO_CONFIG.replace(
-      "deploy_workflows: [deploy.yml]",
-      "deploy_workflows: [deploy.yml, odoo-stable-bootstrap.yml]",
-    );
+    const both = demoConfigWith([
+      ["evidence", "deploy_workflows"],
+      ["deploy.yml", "odoo-stable-bootstrap.yml"],
+    ]);
     expect(parseConfig(parse(both))).toEqual({
       status: "invalid",
       config: null,

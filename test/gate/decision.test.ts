@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { normalizePhrase } from "../../src/core/domain.ts";
 import {
   CHECK_NAMES,
   decide,
@@ -9,6 +10,7 @@ import {
   reasonOf,
 } from "../../src/core/gate/decision.ts";
 import { joinRun } from "../../src/core/gate/join.ts";
+import type { ReasonCode } from "../../src/core/gate/reasons.ts";
 import { parseRequest, workflowFile } from "../../src/core/gate/request.ts";
 
 const NOW = new Date("2026-11-23T10:00:00Z");
@@ -104,7 +106,7 @@ describe("decide", () => {
   });
 
   it("never allows when any fact is spoiled, and names one of the spoiled facts (property)", () => {
-    const spoilers: [(f: GateFacts) => GateFacts, string][] = [
+    const spoilers: [(f: GateFacts) => GateFacts, ReasonCode][] = [
       [(f) => ({ ...f, run: { ...f.run, event: "push" } }), "not_dispatched"],
       [(f) => ({ ...f, dispatch: null }), "no_dispatch"],
       [(f) => ({ ...f, joinProblem: "ambiguous" }), "ambiguous_dispatch"],
@@ -121,21 +123,44 @@ describe("decide", () => {
       [(f) => ({ ...f, gatherError: "x" }), "github_unavailable"],
     ];
     fc.assert(
-      fc.property(fc.subarray(spoilers, { minLength: 1 }), fc.string(), (chosen, phrase) => {
+      fc.property(fc.subarray(spoilers, { minLength: 1 }), (chosen) => {
         const spoiled = chosen.reduce((f, [spoil]) => spoil(f), facts());
         const d = decide(spoiled);
         expect(d.allowed).toBe(false);
         expect(chosen.map(([, code]) => code)).toContain(reasonOf(d));
-        const wrongPhrase = facts({
-          dispatch: {
-            branch: "main",
-            inputs: { context: "cm", instance: "testing", source: "empty", confirmation: `${phrase}x` },
-          },
-        });
-        if (phrase.trim().toLowerCase() !== "bootstrap cm testin")
-          expect(decide(wrongPhrase).allowed).toBe(false);
       }),
     );
+  });
+
+  it("refuses every phrase but the right one, near misses included, with wrong_confirmation (property)", () => {
+    const right = "bootstrap cm testing";
+    // One character of the right phrase replaced by up to two others, or any text at all.
+    const nearMiss = fc
+      .tuple(fc.nat(right.length - 1), fc.string({ maxLength: 2 }))
+      .map(([at, s]) => right.slice(0, at) + s + right.slice(at + 1));
+    fc.assert(
+      fc.property(fc.oneof(nearMiss, fc.string()), (phrase) => {
+        // Case and spacing do not matter: a phrase equal to the right one that way is right.
+        fc.pre(normalizePhrase(phrase) !== normalizePhrase(right));
+        const wrong = facts({
+          dispatch: {
+            branch: "main",
+            inputs: { context: "cm", instance: "testing", source: "empty", confirmation: phrase },
+          },
+        });
+        const d = decide(wrong);
+        expect(d.allowed).toBe(false);
+        expect(reasonOf(d)).toBe("wrong_confirmation");
+      }),
+    );
+  });
+
+  it("allows the right phrase in any case and spacing", () => {
+    const inputs = { context: "cm", instance: "testing", source: "empty" };
+    for (const confirmation of ["bootstrap cm testing", "  Bootstrap   CM testing ", "BOOTSTRAP CM TESTING"])
+      expect(
+        decide(facts({ dispatch: { branch: "main", inputs: { ...inputs, confirmation } } })).allowed,
+      ).toBe(true);
   });
 });
 

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { decisions, operations } from "../../src/adapters/store/schema.ts";
+import type { ReasonCode } from "../../src/core/gate/reasons.ts";
 import { gateSweep } from "../../src/pipelines/gate/sweep.ts";
 import { reconcileOperations } from "../../src/pipelines/operations.ts";
-import { DEMO_CONFIG } from "../../standin/world.ts";
+import { demoConfigWith } from "../support/config.ts";
 import {
   approved,
   BOOTSTRAP,
@@ -55,25 +56,26 @@ describe("the gate allows", () => {
 });
 
 describe("the gate refuses", () => {
-  it.each([
-    ["the wrong phrase", inputs("cm/prod", "empty", "bootstrap cm testing"), "confirmation"],
+  const refusals: [string, ReturnType<typeof inputs>, ReasonCode][] = [
+    ["the wrong phrase", inputs("cm/prod", "empty", "bootstrap cm testing"), "wrong_confirmation"],
     [
       "a source the lane does not allow",
       inputs("cm/testing", "upstream_restore", "restore cm testing"),
       "source_not_allowed",
     ],
-    ["an unknown lane", inputs("zz/prod", "empty", "bootstrap zz prod"), "unknown lane"],
-    ["an unknown source", inputs("cm/testing", "from_tape", "bootstrap cm testing"), "not one of"],
-    ["a lane id that breaks the pattern", inputs("CM_X", "testing", "x"), "not a lane id"],
-  ])("%s, and cancels the run", async (_what, i, why) => {
+    ["an unknown lane", inputs("zz/prod", "empty", "bootstrap zz prod"), "unknown_lane"],
+    ["an unknown source", inputs("cm/testing", "from_tape", "bootstrap cm testing"), "bad_source"],
+    ["a lane id that breaks the pattern", inputs("CM_X", "testing", "x"), "bad_lane"],
+  ];
+  it.each(refusals)("%s, and cancels the run", async (_what, i, code) => {
     const w = await createWorld();
     await approved(w);
     const runId = await dispatch(w, i);
     const check = decision(w, runId);
     expect(check?.conclusion).toBe("failure");
-    expect(`${check?.output.title}\n${check?.output.summary}`).toContain(
-      why === "confirmation" ? "does not match" : why,
-    );
+    expect(reasonOf(w, runId)).toBe(code);
+    // The check run names the code the operator looks up in docs/operations.md.
+    expect(check?.output.summary).toContain(`\`${code}\``);
     expect(runOf(w, runId)).toMatchObject({ status: "completed", conclusion: "cancelled" });
     expect(w.db.select().from(operations).all()).toEqual([]);
     expect(w.problems).toEqual([]);
@@ -88,7 +90,7 @@ describe("the gate refuses", () => {
 
   it("shows a declared input in the check run and records it with the operation's request", async () => {
     const w = await createWorld({
-      config: DEMO_CONFIG.replace("gate:\n", "gate:\n  inputs: [odoo_version]\n"),
+      config: demoConfigWith([["gate", "inputs"], ["odoo_version"]]),
     });
     await approved(w);
     const runId = await dispatch(w, {
@@ -337,7 +339,7 @@ describe("deliveries and lifecycle of a gated run", () => {
   });
 
   it("maps an environment to its lane through gate.environments", async () => {
-    const config = DEMO_CONFIG.replace("gate:\n", "gate:\n  environments: { cm-testing: cm/testing }\n");
+    const config = demoConfigWith([["gate", "environments"], { "cm-testing": "cm/testing" }]);
     const w = await createWorld({ config });
     await approved(w);
     const runId = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));

@@ -6,7 +6,7 @@ import * as runStore from "../../src/adapters/store/runs.ts";
 import { decisions, protectionRequests } from "../../src/adapters/store/schema.ts";
 import { gateSweep } from "../../src/pipelines/gate/sweep.ts";
 import { reconcileOperations } from "../../src/pipelines/operations.ts";
-import { DEMO_CONFIG } from "../../standin/world.ts";
+import { demoConfigWith } from "../support/config.ts";
 import {
   approved,
   checksOf,
@@ -77,10 +77,7 @@ describe("the gate does not allow what it should refuse", () => {
   it("refuses an old resettable grant once the config declares the lane authoritative", async () => {
     const w = await createWorld();
     await approved(w);
-    const stronger = DEMO_CONFIG.replace(
-      "  syo/prod:",
-      "  cm/prod:       { data_authority: authoritative }\n  syo/prod:",
-    );
+    const stronger = demoConfigWith([["lanes", "cm/prod"], { data_authority: "authoritative" }]);
     await pushConfig(w, stronger);
     const runId = await dispatch(w, inputs("cm/prod", "empty", "bootstrap cm prod"));
     expect(newest(w, runId)?.conclusion).toBe("failure");

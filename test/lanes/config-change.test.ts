@@ -5,18 +5,18 @@
 import { describe, expect, it } from "vitest";
 import { auditLog } from "../../src/adapters/store/schema.ts";
 import { DEMO_CONFIG } from "../../standin/world.ts";
+import { demoConfigWith } from "../support/config.ts";
 import { approved, dispatch, inputs, newest, pushConfig, reasonOf } from "../support/gate.ts";
 import { requestsDuring } from "../support/requests.ts";
 import { createWorld } from "../support/world.ts";
 
 const cmBootstrap = inputs("cm/testing", "empty", "bootstrap cm testing");
-const configWith = (from: string, to: string) => {
-  if (!DEMO_CONFIG.includes(from)) throw new Error(`the demo config has no ${from}`);
-  return DEMO_CONFIG.replace(from, to);
-};
-const ADMIN_ONLY = configWith("min_permission: maintain", "min_permission: admin");
-const RENAMED = configWith("label: lane-policy", "label: lane-approval");
-const ADMIN_OR_OPS = configWith("min_permission: maintain", "min_permission: admin\n  teams: [ops]");
+const ADMIN_ONLY = demoConfigWith([["approvers", "min_permission"], "admin"]);
+const RENAMED = demoConfigWith([["label"], "lane-approval"]);
+const ADMIN_OR_OPS = demoConfigWith(
+  [["approvers", "min_permission"], "admin"],
+  [["approvers", "teams"], ["ops"]],
+);
 const issueReads = (requests: { method: string; path: string }[]) =>
   requests.filter((r) => /\/issues\/\d+(\/events)?$|\/collaborators\/|\/teams\//.test(r.path));
 

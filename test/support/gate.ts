@@ -2,8 +2,9 @@
 // makes them, and the check runs the wait action would read.
 
 import { decisions, operations } from "../../src/adapters/store/schema.ts";
+import { REASON_CODES, type ReasonCode } from "../../src/core/gate/reasons.ts";
 import type { WorkflowInputs } from "../../standin/index.ts";
-import { DEMO_CONFIG } from "../../standin/world.ts";
+import { demoConfigWith } from "./config.ts";
 import { CM_OPW_BODY, REPO, type World } from "./world.ts";
 
 export const BOOTSTRAP = ".github/workflows/odoo-stable-bootstrap.yml";
@@ -61,13 +62,17 @@ export const runOf = (w: World, runId: number) => w.gh.repo(REPO).runs.get(runId
 export const ops = (w: World) => w.db.select().from(operations).all();
 
 /** The reason code of the newest decision for an attempt: the first failing check's code, or ok. */
-export function reasonOf(w: World, runId: number, attempt = 1): string | undefined {
+export function reasonOf(w: World, runId: number, attempt = 1): ReasonCode | undefined {
   const rows = w.db.select().from(decisions).all();
-  return rows.filter((d) => d.runId === runId && d.attempt === attempt).at(-1)?.reason ?? undefined;
+  const reason = rows.filter((d) => d.runId === runId && d.attempt === attempt).at(-1)?.reason;
+  if (reason === undefined || reason === null) return undefined;
+  // The store keeps text: a code no longer in the closed set fails here, not as a quiet mismatch.
+  if (!(REASON_CODES as readonly string[]).includes(reason)) throw new Error(`not a reason code: ${reason}`);
+  return reason as ReasonCode;
 }
 
 /** The demo config with refused runs left running, so a later decision has something to allow. */
-export const NO_CANCELS = DEMO_CONFIG.replace("gate:\n", "gate:\n  cancel_refused_runs: false\n");
+export const NO_CANCELS = demoConfigWith([["gate", "cancel_refused_runs"], false]);
 
 /** A maintainer pushes a new config to the default branch; the push delivery refreshes the cache. */
 export const pushConfig = (w: World, text: string) =>

@@ -76,6 +76,7 @@ export async function startLanegate(options: StartOptions): Promise<RunningLaneg
       lifecycle,
       access,
       publicUrl: config.LANEGATE_PUBLIC_URL,
+      docsUrl: config.LANEGATE_DOCS_URL,
       sweepEveryMs: options.sweepEveryMs ?? MINUTE,
       reconcileEveryMs: options.reconcileEveryMs ?? 15 * MINUTE,
       reconcileOnStart: options.reconcileOnStart ?? true,

@@ -63,6 +63,7 @@ describe("webhook payloads", () => {
       completedAt: s.now(),
       detailsUrl: null,
       output: { title: "refused", summary: "", text: null },
+      annotations: [],
     });
     const d = s.rerequestCheckRun(REPO, 7, "alice");
     expect(checkWebhookPayload("check_run", "rerequested", d.payload)).toEqual([]);

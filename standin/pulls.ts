@@ -92,7 +92,8 @@ export function diffEntries(s: Model, repo: Repo, pr: PullRequest): Json[] {
     const base = repo.files.get(path);
     if (text === base || (text === null && base === undefined)) continue;
     const status = text === null ? "removed" : base === undefined ? "added" : "modified";
-    const lines = (t: string | undefined | null) => (t ? t.split("\n").length : 0);
+    const lines = (t: string | undefined | null) =>
+      t ? t.split("\n").length - (t.endsWith("\n") ? 1 : 0) : 0;
     const additions = status === "removed" ? 0 : lines(text);
     const deletions = status === "added" ? 0 : lines(base);
     const sha = blobSha(text ?? base ?? "");
@@ -109,7 +110,8 @@ export function diffEntries(s: Model, repo: Repo, pr: PullRequest): Json[] {
       contents_url: `${s.apiUrl}/repos/${repo.fullName}/contents/${path}?ref=${ref}`,
     });
   }
-  return entries.sort((a, b) => String(a.filename).localeCompare(String(b.filename)));
+  // Git's order: by the bytes of the path.
+  return entries.sort((a, b) => (String(a.filename) < String(b.filename) ? -1 : 1));
 }
 
 function branchJson(s: Model, repo: Repo, ref: string, sha: string): Json {

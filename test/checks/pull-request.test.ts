@@ -14,11 +14,23 @@ async function world() {
 describe("the lanegate: config check", () => {
   it("gives neutral to a pull request that weakens cm/prod's baseline, naming the lane and the change", async () => {
     const w = await world();
-    const weaker = CM_PROD_CONFIG.replace("cm/prod:       { data_authority: authoritative }", "cm/prod: { data_authority: resettable }");
-    const pr = w.gh.openPullRequest(REPO, { author: "olivia", branch: "relax", title: "relax", files: { [CONFIG]: weaker } });
+    const weaker = CM_PROD_CONFIG.replace(
+      "cm/prod:       { data_authority: authoritative }",
+      "cm/prod: { data_authority: resettable }",
+    );
+    const pr = w.gh.openPullRequest(REPO, {
+      author: "olivia",
+      branch: "relax",
+      title: "relax",
+      files: { [CONFIG]: weaker },
+    });
     await w.send(pr.delivery);
     const run = checkRun(w, pr.headSha, "lanegate: config");
-    expect(run).toMatchObject({ status: "completed", conclusion: "neutral", externalId: `pull_request:${pr.number}` });
+    expect(run).toMatchObject({
+      status: "completed",
+      conclusion: "neutral",
+      externalId: `pull_request:${pr.number}`,
+    });
     expect(run.output.title).toBe("Weakens the baseline: cm/prod");
     const summary = rendered(run.output.summary);
     expect(summary).toContain("**Weakens the baseline** of cm/prod.");
@@ -32,7 +44,12 @@ describe("the lanegate: config check", () => {
     const w = await world();
     const broken = CM_PROD_CONFIG.replace("min_permission: maintain", "min_permission: everyone");
     const line = broken.split("\n").findIndex((l) => l.includes("everyone")) + 1;
-    const pr = w.gh.openPullRequest(REPO, { author: "olivia", branch: "oops", title: "oops", files: { [CONFIG]: broken } });
+    const pr = w.gh.openPullRequest(REPO, {
+      author: "olivia",
+      branch: "oops",
+      title: "oops",
+      files: { [CONFIG]: broken },
+    });
     await w.send(pr.delivery);
     const run = checkRun(w, pr.headSha, "lanegate: config");
     expect(run.conclusion).toBe("failure");
@@ -52,11 +69,18 @@ describe("the lanegate: config check", () => {
   it("gives success to a pull request that only strengthens the baseline", async () => {
     const w = await world();
     const stronger = CM_PROD_CONFIG.replace("min_permission: maintain", "min_permission: admin");
-    const pr = w.gh.openPullRequest(REPO, { author: "olivia", branch: "tighten", title: "t", files: { [CONFIG]: stronger } });
+    const pr = w.gh.openPullRequest(REPO, {
+      author: "olivia",
+      branch: "tighten",
+      title: "t",
+      files: { [CONFIG]: stronger },
+    });
     await w.send(pr.delivery);
     const run = checkRun(w, pr.headSha, "lanegate: config");
     expect(run.conclusion).toBe("success");
-    expect(rendered(run.output.summary)).toContain("| every lane | strengthened | approvers need admin instead of maintain |");
+    expect(rendered(run.output.summary)).toContain(
+      "| every lane | strengthened | approvers need admin instead of maintain |",
+    );
   });
 });
 
@@ -97,7 +121,12 @@ describe("the lanegate: workflows check", () => {
 
   it("passes the example workflows", async () => {
     const w = await world();
-    const pr = w.gh.openPullRequest(REPO, { author: "olivia", branch: "examples", title: "e", files: exampleWorkflows() });
+    const pr = w.gh.openPullRequest(REPO, {
+      author: "olivia",
+      branch: "examples",
+      title: "e",
+      files: exampleWorkflows(),
+    });
     await w.send(pr.delivery);
     const run = checkRun(w, pr.headSha, "lanegate: workflows");
     expect(run).toMatchObject({ conclusion: "success", annotations: [] });
@@ -105,7 +134,189 @@ describe("the lanegate: workflows check", () => {
   });
 });
 
+/** A workflow that takes a lane without being gated: one ungated-destructive-workflow finding. */
+const ungatedWorkflow = (extra = "") =>
+  [
+    "on:",
+    "  workflow_dispatch:",
+    "    inputs:",
+    `      context: { required: true }${extra}`,
+    "      instance: { required: true }",
+    "jobs:",
+    "  wipe:",
+    "    runs-on: ubuntu-latest",
+    "    steps: [{ run: echo wipe }]",
+    "",
+  ].join("\n");
+
+describe("annotations, ignores, pushes and re-requests", () => {
+  it("sends 50 annotations with the check run and the rest in updates, which GitHub appends", async () => {
+    const w = await world();
+    const files = Object.fromEntries(
+      Array.from({ length: 51 }, (_, i) => [`.github/workflows/wipe-${i}.yml`, ungatedWorkflow()]),
+    );
+    const pr = w.gh.openPullRequest(REPO, { author: "olivia", branch: "many", title: "many", files });
+    const requests = await requestsDuring(w, () => w.send(pr.delivery));
+    const run = checkRun(w, pr.headSha, "lanegate: workflows");
+    expect(run.annotations).toHaveLength(51);
+    expect(writes(requests).map((r) => `${r.method} ${r.path}`)).toEqual([
+      `POST /repos/${REPO}/check-runs`,
+      `PATCH /repos/${REPO}/check-runs/${run.id}`,
+    ]);
+    expect(rendered(run.output.summary)).toContain("| `ungated-destructive-workflow` | error | 51 | 0 |");
+  });
+
+  it("lists an ignored finding with its reason in the summary and does not fail on it", async () => {
+    const w = await world();
+    const ignored = ungatedWorkflow(
+      " # lanegate: ignore[ungated-destructive-workflow] dry run only, wipes nothing",
+    );
+    const pr = w.gh.openPullRequest(REPO, {
+      author: "olivia",
+      branch: "dry",
+      title: "dry",
+      files: { ".github/workflows/dry.yml": ignored },
+    });
+    await w.send(pr.delivery);
+    const run = checkRun(w, pr.headSha, "lanegate: workflows");
+    expect(run).toMatchObject({ conclusion: "success", annotations: [] });
+    const summary = rendered(run.output.summary);
+    expect(summary).toContain("| `ungated-destructive-workflow` | error | 0 | 1 |");
+    expect(summary).toContain(
+      "- `.github/workflows/dry.yml:4:7` `ungated-destructive-workflow`: dry.yml takes the lane inputs",
+    );
+    expect(summary).toContain("Reason: dry run only, wipes nothing");
+  });
+
+  it("checks the new head when the pull request is pushed to", async () => {
+    const w = await world();
+    const broken = CM_PROD_CONFIG.replace("label: lane-policy", "label: [lane-policy]");
+    const pr = w.gh.openPullRequest(REPO, {
+      author: "olivia",
+      branch: "fix",
+      title: "f",
+      files: { [CONFIG]: broken },
+    });
+    await w.send(pr.delivery);
+    expect(checkRun(w, pr.headSha, "lanegate: config").conclusion).toBe("failure");
+    const fixed = CM_PROD_CONFIG.replace("label: lane-policy", "label: lane-approval");
+    const pushed = w.gh.pushToPullRequest(REPO, pr.number, { [CONFIG]: fixed }, "olivia");
+    await w.send(pushed);
+    const head = w.gh.pull(REPO, pr.number).headSha;
+    expect(checkRun(w, head, "lanegate: config").conclusion).toBe("success");
+  });
+
+  it("re-runs only the pull-request check a re-request names", async () => {
+    const w = await world();
+    const pr = w.gh.openPullRequest(REPO, {
+      author: "olivia",
+      branch: "both",
+      title: "both",
+      files: {
+        [CONFIG]: CM_PROD_CONFIG.replace("maintain", "admin"),
+        ".github/workflows/wipe.yml": ungatedWorkflow(),
+      },
+    });
+    await w.send(pr.delivery);
+    const first = checkRun(w, pr.headSha, "lanegate: workflows");
+    await w.send(w.gh.rerequestCheckRun(REPO, first.id, "olivia"));
+    expect(checkRunsNamed(w, pr.headSha, "lanegate: workflows")).toHaveLength(2);
+    expect(checkRunsNamed(w, pr.headSha, "lanegate: config")).toHaveLength(1);
+    expect(checkRunsNamed(w, pr.headSha, "lanegate: workflows")[1]).toMatchObject({
+      conclusion: "failure",
+      externalId: `pull_request:${pr.number}`,
+    });
+  });
+
+  it("reopening a pull request checks it again", async () => {
+    const w = await world();
+    const pr = w.gh.openPullRequest(REPO, {
+      author: "olivia",
+      branch: "again",
+      title: "again",
+      files: { ".github/workflows/wipe.yml": ungatedWorkflow() },
+    });
+    await w.send(
+      w.gh.closePullRequest(REPO, pr.number, "olivia"),
+      w.gh.reopenPullRequest(REPO, pr.number, "olivia"),
+    );
+    expect(checkRun(w, pr.headSha, "lanegate: workflows").conclusion).toBe("failure");
+  });
+});
+
+describe("a config that extends a file of the same repository", () => {
+  const BASE = ".github/lanegate-base.yml";
+  const own = "_extends: platform:.github/lanegate-base.yml\nlabel: lane-policy\n";
+  const base = "lanes:\n  cm/prod: { data_authority: authoritative }\n";
+
+  it("checks a pull request that changes only the extended file, with the line in that file", async () => {
+    const w = await createWorld({ config: own });
+    w.gh.setFile(REPO, BASE, base);
+    const weaker = "lanes:\n  cm/prod: { data_authority: resettable }\n";
+    const pr = w.gh.openPullRequest(REPO, {
+      author: "olivia",
+      branch: "base",
+      title: "b",
+      files: { [BASE]: weaker },
+    });
+    await w.send(pr.delivery);
+    const run = checkRun(w, pr.headSha, "lanegate: config");
+    expect(run.conclusion).toBe("neutral");
+    expect(rendered(run.output.summary)).toContain(
+      "| cm/prod | weakened | data authority authoritative → resettable",
+    );
+
+    const invalid = w.gh.openPullRequest(REPO, {
+      author: "olivia",
+      branch: "typo",
+      title: "typo",
+      files: { [BASE]: "lanes:\n  cm/prod: { data_authority: resettable, typo: 1 }\n" },
+    });
+    await w.send(invalid.delivery);
+    expect(checkRun(w, invalid.headSha, "lanegate: config").annotations).toEqual([
+      expect.objectContaining({ path: BASE, start_line: 2, start_column: 42, title: "invalid-config" }),
+    ]);
+  });
+});
+
 describe("requests per pull request", () => {
+  it("reads the files list, the config in force and each changed relevant file, and writes each check once", async () => {
+    const w = await world();
+    const pr = w.gh.openPullRequest(REPO, {
+      author: "olivia",
+      branch: "budget",
+      title: "budget",
+      files: {
+        [CONFIG]: CM_PROD_CONFIG.replace("maintain", "admin"),
+        ".github/workflows/wipe.yml": ungatedWorkflow(),
+        ".github/workflows/backup.yml": exampleWorkflows()[".github/workflows/backup.yml"] ?? "",
+        "README.md": "# budget\n",
+      },
+    });
+    const requests = await requestsDuring(w, () => w.send(pr.delivery));
+    const reads = requests
+      .filter((r) => r.method === "GET")
+      .map((r) => `${decodeURIComponent(r.path)} ${r.query.ref ?? ""}`.trim());
+    expect(reads).toEqual([
+      `/repos/${REPO}/pulls/${pr.number}/files`,
+      `/repos/${REPO}/contents/.github/lanegate.yml`,
+      `/repos/${REPO}/contents/.github/lanegate.yml ${pr.headSha}`,
+      `/repos/${REPO}/contents/.github/workflows/backup.yml ${pr.headSha}`,
+      `/repos/${REPO}/contents/.github/workflows/wipe.yml ${pr.headSha}`,
+    ]);
+    expect(writes(requests)).toHaveLength(2);
+
+    // The config in force is cached now: the next pull request reads only what it changed.
+    const next = w.gh.openPullRequest(REPO, {
+      author: "olivia",
+      branch: "next",
+      title: "next",
+      files: { ".github/workflows/wipe.yml": ungatedWorkflow() },
+    });
+    const again = await requestsDuring(w, () => w.send(next.delivery));
+    expect(again.filter((r) => r.method === "GET")).toHaveLength(2);
+  });
+
   it("makes no request beyond the files list for a pull request that touches no relevant file", async () => {
     const w = await world();
     const pr = w.gh.openPullRequest(REPO, {

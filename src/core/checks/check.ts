@@ -43,7 +43,7 @@ export function checkCheckout(c: {
   config: TextFile | null;
   workflows: TextFile[];
   exists(path: string): boolean;
-}): CheckResult {
+}): CheckResult & { notes: string[] } {
   const configSource = c.config ? readYaml(c.config.path, c.config.text) : null;
   const read = configSource ? readConfigSource(configSource) : null;
   const chain: ChainFile[] = [
@@ -59,7 +59,11 @@ export function checkCheckout(c: {
     ...outcome.findings,
     ...workflowFindings(outcome.load, configSource, workflows, c.exists),
   ];
-  return ignoring(findings, [configSource, ...workflows]);
+  const notes =
+    read?.config._extends !== undefined
+      ? [`${CONFIG_PATH} has _extends, which names another repository's file: it is checked on its own here`]
+      : [];
+  return { ...ignoring(findings, [configSource, ...workflows]), notes };
 }
 
 /** The chain validated; any finding (its text included) makes the config invalid. */

@@ -159,6 +159,8 @@ describe("annotations, ignores, pushes and re-requests", () => {
     const requests = await requestsDuring(w, () => w.send(pr.delivery));
     const run = checkRun(w, pr.headSha, "lanegate: workflows");
     expect(run.annotations).toHaveLength(51);
+    // The files list, the config in force and the 51 files: 2 reads plus 1 per changed file.
+    expect(requests.filter((r) => r.method === "GET")).toHaveLength(53);
     expect(writes(requests).map((r) => `${r.method} ${r.path}`)).toEqual([
       `POST /repos/${REPO}/check-runs`,
       `PATCH /repos/${REPO}/check-runs/${run.id}`,

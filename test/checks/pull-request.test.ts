@@ -7,6 +7,21 @@ import { createWorld, REPO } from "../support/world.ts";
 
 const CONFIG = ".github/lanegate.yml";
 
+/** A workflow that takes a lane without being gated: one ungated-destructive-workflow finding. */
+const ungatedWorkflow = (extra = "") =>
+  [
+    "on:",
+    "  workflow_dispatch:",
+    "    inputs:",
+    `      context: { required: true }${extra}`,
+    "      instance: { required: true }",
+    "jobs:",
+    "  wipe:",
+    "    runs-on: ubuntu-latest",
+    "    steps: [{ run: echo wipe }]",
+    "",
+  ].join("\n");
+
 async function world() {
   return createWorld({ config: CM_PROD_CONFIG });
 }
@@ -87,23 +102,11 @@ describe("the lanegate: config check", () => {
 describe("the lanegate: workflows check", () => {
   it("gives failure to a new workflow that takes a lane without being gated, on the line of its input", async () => {
     const w = await world();
-    const wipe = [
-      "on:",
-      "  workflow_dispatch:",
-      "    inputs:",
-      "      context: { required: true }",
-      "      instance: { required: true }",
-      "jobs:",
-      "  wipe:",
-      "    runs-on: ubuntu-latest",
-      "    steps: [{ run: echo wipe }]",
-      "",
-    ].join("\n");
     const pr = w.gh.openPullRequest(REPO, {
       author: "olivia",
       branch: "wipe",
       title: "wipe",
-      files: { ".github/workflows/wipe.yml": wipe },
+      files: { ".github/workflows/wipe.yml": ungatedWorkflow() },
     });
     await w.send(pr.delivery);
     const run = checkRun(w, pr.headSha, "lanegate: workflows");
@@ -117,6 +120,22 @@ describe("the lanegate: workflows check", () => {
       }),
     ]);
     expect(checkRunsNamed(w, pr.headSha, "lanegate: config")).toEqual([]);
+  });
+
+  it("links each rule to its section of the published docs", async () => {
+    const docsUrl = "https://docs.example/lanegate/operations.md";
+    const w = await createWorld({ config: CM_PROD_CONFIG, docsUrl });
+    const pr = w.gh.openPullRequest(REPO, {
+      author: "olivia",
+      branch: "wipe",
+      title: "wipe",
+      files: { ".github/workflows/wipe.yml": ungatedWorkflow() },
+    });
+    await w.send(pr.delivery);
+    const run = checkRun(w, pr.headSha, "lanegate: workflows");
+    const link = `${docsUrl}#rule-ungated-destructive-workflow`;
+    expect(run.annotations[0]?.raw_details).toBe(`Why, and how to fix it: ${link}`);
+    expect(run.output.summary).toContain(`| [\`ungated-destructive-workflow\`](${link}) | error | 1 | 0 |`);
   });
 
   it("passes the example workflows", async () => {
@@ -133,21 +152,6 @@ describe("the lanegate: workflows check", () => {
     expect(run.output.title).toBe("No findings");
   });
 });
-
-/** A workflow that takes a lane without being gated: one ungated-destructive-workflow finding. */
-const ungatedWorkflow = (extra = "") =>
-  [
-    "on:",
-    "  workflow_dispatch:",
-    "    inputs:",
-    `      context: { required: true }${extra}`,
-    "      instance: { required: true }",
-    "jobs:",
-    "  wipe:",
-    "    runs-on: ubuntu-latest",
-    "    steps: [{ run: echo wipe }]",
-    "",
-  ].join("\n");
 
 describe("annotations, ignores, pushes and re-requests", () => {
   it("sends 50 annotations with the check run and the rest in updates, which GitHub appends", async () => {

@@ -22,6 +22,7 @@ export interface Annotation {
   annotation_level: "failure" | "warning";
   title: string;
   message: string;
+  raw_details?: string;
 }
 
 export interface CheckOutput {
@@ -45,7 +46,8 @@ export function annotationOf(f: Finding, docsUrl: string | null): Annotation {
     end_column: f.column,
     annotation_level: f.severity === "error" ? "failure" : "warning",
     title: f.rule_id,
-    message: link ? `${f.message}\n\nWhy and how to fix it: ${link}` : f.message,
+    message: f.message,
+    ...(link ? { raw_details: `Why, and how to fix it: ${link}` } : {}),
   };
 }
 

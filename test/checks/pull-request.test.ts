@@ -1,7 +1,14 @@
 // The pull-request checks through the stand-in: real `pull_request` deliveries, the files list,
 // files read at the head commit, and the check runs GitHub would show.
 import { describe, expect, it } from "vitest";
-import { CM_PROD_CONFIG, checkRun, checkRunsNamed, exampleWorkflows, rendered } from "../support/checks.ts";
+import {
+  CM_PROD_CONFIG,
+  checkRun,
+  checkRunsNamed,
+  exampleWorkflows,
+  openPr,
+  rendered,
+} from "../support/checks.ts";
 import { requestsDuring, writes } from "../support/requests.ts";
 import { createWorld, REPO } from "../support/world.ts";
 
@@ -33,12 +40,7 @@ describe("the lanegate: config check", () => {
       "cm/prod:       { data_authority: authoritative }",
       "cm/prod: { data_authority: resettable }",
     );
-    const pr = w.gh.openPullRequest(REPO, {
-      author: "olivia",
-      branch: "relax",
-      title: "relax",
-      files: { [CONFIG]: weaker },
-    });
+    const pr = openPr(w, { [CONFIG]: weaker });
     await w.send(pr.delivery);
     const run = checkRun(w, pr.headSha, "lanegate: config");
     expect(run).toMatchObject({
@@ -59,12 +61,7 @@ describe("the lanegate: config check", () => {
     const w = await world();
     const broken = CM_PROD_CONFIG.replace("min_permission: maintain", "min_permission: everyone");
     const line = broken.split("\n").findIndex((l) => l.includes("everyone")) + 1;
-    const pr = w.gh.openPullRequest(REPO, {
-      author: "olivia",
-      branch: "oops",
-      title: "oops",
-      files: { [CONFIG]: broken },
-    });
+    const pr = openPr(w, { [CONFIG]: broken });
     await w.send(pr.delivery);
     const run = checkRun(w, pr.headSha, "lanegate: config");
     expect(run.conclusion).toBe("failure");
@@ -84,12 +81,7 @@ describe("the lanegate: config check", () => {
   it("gives success to a pull request that only strengthens the baseline", async () => {
     const w = await world();
     const stronger = CM_PROD_CONFIG.replace("min_permission: maintain", "min_permission: admin");
-    const pr = w.gh.openPullRequest(REPO, {
-      author: "olivia",
-      branch: "tighten",
-      title: "t",
-      files: { [CONFIG]: stronger },
-    });
+    const pr = openPr(w, { [CONFIG]: stronger });
     await w.send(pr.delivery);
     const run = checkRun(w, pr.headSha, "lanegate: config");
     expect(run.conclusion).toBe("success");
@@ -102,12 +94,7 @@ describe("the lanegate: config check", () => {
 describe("the lanegate: workflows check", () => {
   it("gives failure to a new workflow that takes a lane without being gated, on the line of its input", async () => {
     const w = await world();
-    const pr = w.gh.openPullRequest(REPO, {
-      author: "olivia",
-      branch: "wipe",
-      title: "wipe",
-      files: { ".github/workflows/wipe.yml": ungatedWorkflow() },
-    });
+    const pr = openPr(w, { ".github/workflows/wipe.yml": ungatedWorkflow() });
     await w.send(pr.delivery);
     const run = checkRun(w, pr.headSha, "lanegate: workflows");
     expect(run.conclusion).toBe("failure");
@@ -125,12 +112,7 @@ describe("the lanegate: workflows check", () => {
   it("links each rule to its section of the published docs", async () => {
     const docsUrl = "https://docs.example/lanegate/operations.md";
     const w = await createWorld({ config: CM_PROD_CONFIG, docsUrl });
-    const pr = w.gh.openPullRequest(REPO, {
-      author: "olivia",
-      branch: "wipe",
-      title: "wipe",
-      files: { ".github/workflows/wipe.yml": ungatedWorkflow() },
-    });
+    const pr = openPr(w, { ".github/workflows/wipe.yml": ungatedWorkflow() });
     await w.send(pr.delivery);
     const run = checkRun(w, pr.headSha, "lanegate: workflows");
     const link = `${docsUrl}#rule-ungated-destructive-workflow`;
@@ -140,12 +122,7 @@ describe("the lanegate: workflows check", () => {
 
   it("passes the example workflows", async () => {
     const w = await world();
-    const pr = w.gh.openPullRequest(REPO, {
-      author: "olivia",
-      branch: "examples",
-      title: "e",
-      files: exampleWorkflows(),
-    });
+    const pr = openPr(w, exampleWorkflows());
     await w.send(pr.delivery);
     const run = checkRun(w, pr.headSha, "lanegate: workflows");
     expect(run).toMatchObject({ conclusion: "success", annotations: [] });
@@ -159,7 +136,7 @@ describe("annotations, ignores, pushes and re-requests", () => {
     const files = Object.fromEntries(
       Array.from({ length: 51 }, (_, i) => [`.github/workflows/wipe-${i}.yml`, ungatedWorkflow()]),
     );
-    const pr = w.gh.openPullRequest(REPO, { author: "olivia", branch: "many", title: "many", files });
+    const pr = openPr(w, files);
     const requests = await requestsDuring(w, () => w.send(pr.delivery));
     const run = checkRun(w, pr.headSha, "lanegate: workflows");
     expect(run.annotations).toHaveLength(51);
@@ -177,12 +154,7 @@ describe("annotations, ignores, pushes and re-requests", () => {
     const ignored = ungatedWorkflow(
       " # lanegate: ignore[ungated-destructive-workflow] dry run only, wipes nothing",
     );
-    const pr = w.gh.openPullRequest(REPO, {
-      author: "olivia",
-      branch: "dry",
-      title: "dry",
-      files: { ".github/workflows/dry.yml": ignored },
-    });
+    const pr = openPr(w, { ".github/workflows/dry.yml": ignored });
     await w.send(pr.delivery);
     const run = checkRun(w, pr.headSha, "lanegate: workflows");
     expect(run).toMatchObject({ conclusion: "success", annotations: [] });
@@ -197,12 +169,7 @@ describe("annotations, ignores, pushes and re-requests", () => {
   it("checks the new head when the pull request is pushed to", async () => {
     const w = await world();
     const broken = CM_PROD_CONFIG.replace("label: lane-policy", "label: [lane-policy]");
-    const pr = w.gh.openPullRequest(REPO, {
-      author: "olivia",
-      branch: "fix",
-      title: "f",
-      files: { [CONFIG]: broken },
-    });
+    const pr = openPr(w, { [CONFIG]: broken });
     await w.send(pr.delivery);
     expect(checkRun(w, pr.headSha, "lanegate: config").conclusion).toBe("failure");
     const fixed = CM_PROD_CONFIG.replace("label: lane-policy", "label: lane-approval");
@@ -214,14 +181,9 @@ describe("annotations, ignores, pushes and re-requests", () => {
 
   it("re-runs only the pull-request check a re-request names", async () => {
     const w = await world();
-    const pr = w.gh.openPullRequest(REPO, {
-      author: "olivia",
-      branch: "both",
-      title: "both",
-      files: {
-        [CONFIG]: CM_PROD_CONFIG.replace("maintain", "admin"),
-        ".github/workflows/wipe.yml": ungatedWorkflow(),
-      },
+    const pr = openPr(w, {
+      [CONFIG]: CM_PROD_CONFIG.replace("maintain", "admin"),
+      ".github/workflows/wipe.yml": ungatedWorkflow(),
     });
     await w.send(pr.delivery);
     const first = checkRun(w, pr.headSha, "lanegate: workflows");
@@ -236,12 +198,7 @@ describe("annotations, ignores, pushes and re-requests", () => {
 
   it("reopening a pull request checks it again", async () => {
     const w = await world();
-    const pr = w.gh.openPullRequest(REPO, {
-      author: "olivia",
-      branch: "again",
-      title: "again",
-      files: { ".github/workflows/wipe.yml": ungatedWorkflow() },
-    });
+    const pr = openPr(w, { ".github/workflows/wipe.yml": ungatedWorkflow() });
     await w.send(
       w.gh.closePullRequest(REPO, pr.number, "olivia"),
       w.gh.reopenPullRequest(REPO, pr.number, "olivia"),
@@ -259,12 +216,7 @@ describe("a config that extends a file of the same repository", () => {
     const w = await createWorld({ config: own });
     w.gh.setFile(REPO, BASE, base);
     const weaker = "lanes:\n  cm/prod: { data_authority: resettable }\n";
-    const pr = w.gh.openPullRequest(REPO, {
-      author: "olivia",
-      branch: "base",
-      title: "b",
-      files: { [BASE]: weaker },
-    });
+    const pr = openPr(w, { [BASE]: weaker });
     await w.send(pr.delivery);
     const run = checkRun(w, pr.headSha, "lanegate: config");
     expect(run.conclusion).toBe("neutral");
@@ -272,12 +224,7 @@ describe("a config that extends a file of the same repository", () => {
       "| cm/prod | weakened | data authority authoritative → resettable",
     );
 
-    const invalid = w.gh.openPullRequest(REPO, {
-      author: "olivia",
-      branch: "typo",
-      title: "typo",
-      files: { [BASE]: "lanes:\n  cm/prod: { data_authority: resettable, typo: 1 }\n" },
-    });
+    const invalid = openPr(w, { [BASE]: "lanes:\n  cm/prod: { data_authority: resettable, typo: 1 }\n" });
     await w.send(invalid.delivery);
     expect(checkRun(w, invalid.headSha, "lanegate: config").annotations).toEqual([
       expect.objectContaining({ path: BASE, start_line: 2, start_column: 42, title: "invalid-config" }),
@@ -288,16 +235,11 @@ describe("a config that extends a file of the same repository", () => {
 describe("requests per pull request", () => {
   it("reads the files list, the config in force and each changed relevant file, and writes each check once", async () => {
     const w = await world();
-    const pr = w.gh.openPullRequest(REPO, {
-      author: "olivia",
-      branch: "budget",
-      title: "budget",
-      files: {
-        [CONFIG]: CM_PROD_CONFIG.replace("maintain", "admin"),
-        ".github/workflows/wipe.yml": ungatedWorkflow(),
-        ".github/workflows/backup.yml": exampleWorkflows()[".github/workflows/backup.yml"] ?? "",
-        "README.md": "# budget\n",
-      },
+    const pr = openPr(w, {
+      [CONFIG]: CM_PROD_CONFIG.replace("maintain", "admin"),
+      ".github/workflows/wipe.yml": ungatedWorkflow(),
+      ".github/workflows/backup.yml": exampleWorkflows()[".github/workflows/backup.yml"] ?? "",
+      "README.md": "# budget\n",
     });
     const requests = await requestsDuring(w, () => w.send(pr.delivery));
     const reads = requests
@@ -313,24 +255,14 @@ describe("requests per pull request", () => {
     expect(writes(requests)).toHaveLength(2);
 
     // The config in force is cached now: the next pull request reads only what it changed.
-    const next = w.gh.openPullRequest(REPO, {
-      author: "olivia",
-      branch: "next",
-      title: "next",
-      files: { ".github/workflows/wipe.yml": ungatedWorkflow() },
-    });
+    const next = openPr(w, { ".github/workflows/wipe.yml": ungatedWorkflow() });
     const again = await requestsDuring(w, () => w.send(next.delivery));
     expect(again.filter((r) => r.method === "GET")).toHaveLength(2);
   });
 
   it("makes no request beyond the files list for a pull request that touches no relevant file", async () => {
     const w = await world();
-    const pr = w.gh.openPullRequest(REPO, {
-      author: "olivia",
-      branch: "docs",
-      title: "docs",
-      files: { "README.md": "# hello\n", "src/app.ts": "export {};\n" },
-    });
+    const pr = openPr(w, { "README.md": "# hello\n", "src/app.ts": "export {};\n" });
     const requests = await requestsDuring(w, () => w.send(pr.delivery));
     expect(requests.map((r) => `${r.method} ${r.path}`)).toEqual([
       `GET /repos/${REPO}/pulls/${pr.number}/files`,

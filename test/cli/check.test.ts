@@ -1,28 +1,16 @@
 // `lanegate check <dir>` as an operator runs it on a checkout: a real process, its output formats
 // and exit codes, and the same findings as the pull-request check runs for the same files.
-import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { promisify } from "node:util";
 import type { Log } from "sarif";
 import { describe, expect, it } from "vitest";
 import type { Finding } from "../../src/core/checks/rules.ts";
 import { sortFindings } from "../../src/core/checks/rules.ts";
 import type { CheckRun } from "../../standin/model.ts";
-import { CM_PROD_CONFIG, checkRunsNamed, exampleWorkflows } from "../support/checks.ts";
-import { createWorld, REPO } from "../support/world.ts";
-
-const run = promisify(execFile);
-const cli = async (...args: string[]) => {
-  try {
-    const { stdout, stderr } = await run("node", ["bin/lanegate.js", ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-};
+import { CM_PROD_CONFIG, checkRunsNamed, exampleWorkflows, openPr } from "../support/checks.ts";
+import { cli } from "../support/cli.ts";
+import { createWorld } from "../support/world.ts";
 
 function checkout(files: Record<string, string>): string {
   const root = mkdtempSync(join(tmpdir(), "lanegate-check-"));
@@ -192,7 +180,7 @@ describe("the CLI and the check runs", () => {
     ],
   ])("give the same findings for the same files: %s", async (_, files) => {
     const w = await createWorld({ config: CM_PROD_CONFIG });
-    const pr = w.gh.openPullRequest(REPO, { author: "olivia", branch: "same", title: "same", files });
+    const pr = openPr(w, files);
     await w.send(pr.delivery);
     const runs = [
       ...checkRunsNamed(w, pr.headSha, "lanegate: config"),

@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { CheckRun } from "../../standin/model.ts";
+import type { FileChanges } from "../../standin/pulls.ts";
 import { DEMO_CONFIG } from "../../standin/world.ts";
 import { REPO, type World } from "./world.ts";
 
@@ -38,4 +39,10 @@ export function checkRun(w: World, sha: string, name: string): CheckRun {
 /** A summary as GitHub shows it: the numeric entities that keep repository text inert, decoded. */
 export function rendered(markdown: string | null): string {
   return (markdown ?? "").replace(/&#(\d+);/g, (_, code: string) => String.fromCodePoint(Number(code)));
+}
+
+/** olivia opens a pull request that writes (or, with null, removes) these files. */
+export function openPr(w: World, files: FileChanges) {
+  const branch = `change-${w.gh.repo(REPO).pulls.size + 1}`;
+  return w.gh.openPullRequest(REPO, { author: "olivia", branch, title: branch, files });
 }

@@ -109,6 +109,28 @@ describe("the lanegate: workflows check", () => {
     expect(checkRunsNamed(w, pr.headSha, "lanegate: config")).toEqual([]);
   });
 
+  it("gives failure to a pull request that removes the backup workflow the config names", async () => {
+    const w = await world();
+    w.gh.setFile(
+      REPO,
+      ".github/workflows/backup.yml",
+      exampleWorkflows()[".github/workflows/backup.yml"] ?? "",
+    );
+    const pr = openPr(w, { ".github/workflows/backup.yml": null });
+    await w.send(pr.delivery);
+    const run = checkRun(w, pr.headSha, "lanegate: workflows");
+    expect(run.conclusion).toBe("failure");
+    // The config is unchanged, so not read: the finding is on its first line.
+    expect(run.annotations).toEqual([
+      expect.objectContaining({
+        path: CONFIG,
+        start_line: 1,
+        title: "proof-workflow-mismatch",
+        message: "proofs.backup.workflow names backup.yml, which does not exist under .github/workflows/",
+      }),
+    ]);
+  });
+
   it("links each rule to its section of the published docs", async () => {
     const docsUrl = "https://docs.example/lanegate/operations.md";
     const w = await createWorld({ config: CM_PROD_CONFIG, docsUrl });

@@ -99,6 +99,8 @@ export interface PullRequestFiles {
   configChanged: boolean;
   /** The config in force now (the default branch's), which the change is compared with. */
   inForce: Exclude<ConfigLoad, { status: "unreadable" }>;
+  /** Whether the pull request adds, changes, renames or removes a workflow: only then is there a workflows check. */
+  workflowsChanged: boolean;
   /** The workflow files the pull request adds or changes, at its head commit. */
   workflows: TextFile[];
   exists(path: string): boolean | null;
@@ -123,7 +125,7 @@ export function checkPullRequestFiles(pr: PullRequestFiles, only: CheckName | nu
       }),
     );
   }
-  if (pr.workflows.length > 0 && (only === null || only === WORKFLOWS_CHECK)) {
+  if (pr.workflowsChanged && (only === null || only === WORKFLOWS_CHECK)) {
     const sources = pr.workflows.map((w) => readYaml(w.path, w.text));
     // An unchanged config is not read, so its findings point at its first line.
     const configSource = pr.configChanged ? own : null;

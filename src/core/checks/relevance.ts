@@ -15,7 +15,7 @@ export interface ChangedFile {
 export interface Relevant {
   /** Changed files of the config's chain (the config's own path always counts). */
   config: ChangedFile[];
-  /** Workflow files that exist at the head commit and are new or changed there. */
+  /** Workflow files added, changed, renamed or removed. */
   workflows: ChangedFile[];
 }
 
@@ -33,7 +33,7 @@ export function relevantChanges(
 } {
   const chain = new Set([CONFIG_PATH, ...(chainPaths ?? [])]);
   const config = files.filter((f) => paths(f).some((p) => chain.has(p)));
-  const workflows = files.filter((f) => f.status !== "removed" && isWorkflowPath(f.path));
+  const workflows = files.filter((f) => paths(f).some(isWorkflowPath));
   const maybeConfig =
     chainPaths === null && files.some((f) => paths(f).some((p) => /\.ya?ml$/i.test(p) && !isWorkflowPath(p)));
   return { config, workflows, maybeConfig };

@@ -108,8 +108,9 @@ export function workflowsCheckOutput(r: {
       : warnings > 0
         ? `No errors, ${plural(warnings, "warning")}`
         : "No findings";
+  const checked = r.checked.map((p) => `\`${escapeCell(p)}\``).join(", ");
   const summary = [
-    `Checked ${plural(r.checked.length, "workflow file")} this pull request adds or changes: ${r.checked.map((p) => `\`${escapeCell(p)}\``).join(", ")}.`,
+    `Checked ${plural(r.checked.length, "workflow file")} this pull request adds or changes${checked ? `: ${checked}` : ""}.`,
     "",
     ...findingsSection(r.findings, r.ignored, r.docsUrl),
   ].join("\n");

@@ -11,6 +11,7 @@ import { type ChangedFile, existsAtHead, relevantChanges } from "../../core/chec
 import type { CheckName } from "../../core/checks/render.ts";
 import type { Finding } from "../../core/checks/rules.ts";
 import { readYaml } from "../../core/checks/source.ts";
+import { isWorkflowPath } from "../../core/checks/workflow.ts";
 import { ChainError, CONFIG_PATH, type FileRef, sameFile, walkChain } from "../../core/config/chain.ts";
 import type { ConfigFile } from "../../core/config/load.ts";
 import { configFilesInForce, currentConfigLoad } from "../config.ts";
@@ -61,6 +62,7 @@ export async function checkPullRequest(
   const { chain, findings } = await headChain(octokit, target, files, relevant.config, cachedFiles, head);
   const workflows: TextFile[] = [];
   for (const f of relevant.workflows) {
+    if (f.status === "removed" || !isWorkflowPath(f.path)) continue;
     const text = await head(f.path);
     if (text !== null) workflows.push({ path: f.path, text });
   }
@@ -70,6 +72,7 @@ export async function checkPullRequest(
       chainFindings: findings,
       configChanged: relevant.config.length > 0,
       inForce,
+      workflowsChanged: relevant.workflows.length > 0,
       workflows,
       exists: (path) => existsAtHead(files, path),
       defaultBranch: target.defaultBranch,

@@ -59,7 +59,11 @@ export async function checkPullRequest(
   if (relevant.config.length === 0 && relevant.workflows.length === 0) return;
 
   const head = (path: string) => readFileAt(octokit, ref, path, pr.headSha);
-  const { chain, findings } = await headChain(octokit, target, files, relevant.config, cachedFiles, head);
+  // An unchanged chain is the one in force, as cached: nothing of it is read again.
+  const { chain, findings } =
+    relevant.config.length > 0
+      ? await headChain(octokit, target, files, relevant.config, cachedFiles, head)
+      : { chain: cachedFiles.map((file) => ({ file, source: null, localPath: null })), findings: [] };
   const workflows: TextFile[] = [];
   for (const f of relevant.workflows) {
     if (f.status === "removed" || !isWorkflowPath(f.path)) continue;
@@ -80,8 +84,13 @@ export async function checkPullRequest(
     },
     only,
   );
+  // Through the status comments' client: its own write queue, so no gate decision waits behind these.
+  const writer =
+    target.installationId !== null && deps.commentClient
+      ? await deps.commentClient(target.installationId)
+      : octokit;
   for (const output of outputs)
-    await writePullCheck(octokit, ref, {
+    await writePullCheck(writer, ref, {
       ...output,
       headSha: pr.headSha,
       externalId: externalIdOf(pr.number),

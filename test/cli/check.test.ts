@@ -145,6 +145,14 @@ describe("lanegate check", () => {
     );
   });
 
+  it("checks a config with _extends on its own, and says so", async () => {
+    const out = await cli("check", checkout({ ".github/lanegate.yml": "_extends: .github\nlabel: ok\n" }));
+    expect(out).toMatchObject({ code: 0, stdout: "0 errors, 0 warnings, 0 ignored\n" });
+    expect(out.stderr).toContain(
+      "has _extends, which names another repository's file: it is checked on its own here",
+    );
+  });
+
   it.each([
     ["no directory", []],
     ["a directory that does not exist", ["/nonexistent/lanegate"]],

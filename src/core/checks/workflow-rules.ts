@@ -4,7 +4,7 @@ import type { LanegateConfig } from "../config/schema.ts";
 import { ARTIFACT_NAME } from "../evidence/artifact.ts";
 import { dynamicEnvironments, laneEnvironment, takesLane } from "./environments.ts";
 import { type Finding, finding } from "./rules.ts";
-import { locate, type Position, type YamlSource } from "./source.ts";
+import { locate, type YamlSource } from "./source.ts";
 import { readWorkflow, type Workflow } from "./workflow.ts";
 
 export interface WorkflowCheckInput {
@@ -148,7 +148,7 @@ function reachableFromDangerous(workflows: Workflow[], gated: (file: string) => 
   const calls = (w: Workflow) =>
     w.jobs.flatMap((j) =>
       j.uses?.value.startsWith(LOCAL_WORKFLOW)
-        ? [{ file: j.uses.value.slice(LOCAL_WORKFLOW.length).split("@")[0] ?? "", at: j.uses as Position }]
+        ? [{ file: j.uses.value.slice(LOCAL_WORKFLOW.length).split("@")[0] ?? "", at: j.uses }]
         : [],
     );
   const findings: Finding[] = [];

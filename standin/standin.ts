@@ -8,6 +8,7 @@ import { HookLog, type ManifestGrant } from "./hooks.ts";
 import type { Issue, Repo, StateReason, WorkflowRun } from "./model.ts";
 import { Model } from "./model.ts";
 import type { OAuthCode } from "./oauth.ts";
+import { type FileChanges, openPullRequest, pushToPullRequest, setPullRequestState } from "./pulls.ts";
 import {
   checkRunJson,
   iso,
@@ -211,6 +212,34 @@ export class Standin extends Model {
     });
   }
 
+  /** A pull request from `branch` onto the default branch, writing (text) or removing (null) files. */
+  openPullRequest(
+    fullName: string,
+    o: { author: string; branch: string; title: string; files: FileChanges },
+  ): { number: number; headSha: string; delivery: Delivery } {
+    const { pr, delivery } = openPullRequest(this, this.repo(fullName), o);
+    return { number: pr.number, headSha: pr.headSha, delivery };
+  }
+
+  /** A push to the pull request's branch: `pull_request.synchronize` with the new head. */
+  pushToPullRequest(fullName: string, number: number, files: FileChanges, actor: string): Delivery {
+    return pushToPullRequest(this, this.repo(fullName), this.pull(fullName, number), files, actor);
+  }
+
+  closePullRequest(fullName: string, number: number, actor: string): Delivery {
+    return setPullRequestState(this, this.repo(fullName), this.pull(fullName, number), "closed", actor);
+  }
+
+  reopenPullRequest(fullName: string, number: number, actor: string): Delivery {
+    return setPullRequestState(this, this.repo(fullName), this.pull(fullName, number), "open", actor);
+  }
+
+  pull(fullName: string, number: number) {
+    const pr = this.repo(fullName).pulls.get(number);
+    if (!pr) throw new Error(`no pull request ${fullName}#${number} in the stand-in`);
+    return pr;
+  }
+
   /** A run started by any event; workflow_dispatch runs come from dispatchWorkflow. */
   createRun(fullName: string, o: RunOptions): { runId: number; requested: Delivery } {
     const repo = this.repo(fullName);
@@ -383,7 +412,8 @@ export class Standin extends Model {
     const now = this.now();
     const issue: Issue = {
       id: this.nextId(),
-      number: repo.issues.size + 1,
+      // Issues and pull requests share one sequence of numbers, as on GitHub.
+      number: repo.issues.size + repo.pulls.size + 1,
       title,
       body,
       user: this.user(author).login,

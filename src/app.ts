@@ -4,6 +4,7 @@ import type { RepoRef } from "./adapters/github/client.ts";
 import { statusCommentClient } from "./adapters/github/comment-client.ts";
 import type { GitHubHosts, OAuthClient } from "./adapters/github/console.ts";
 import type { Db } from "./adapters/store/db.ts";
+import { COMMENT_EVENTS, commentHandler } from "./handlers/comments.ts";
 import { evidenceHandlers } from "./handlers/evidence.ts";
 import { gateHandlers } from "./handlers/gate.ts";
 import { instrumented } from "./handlers/instrument.ts";
@@ -116,6 +117,7 @@ export function lanegate(options: LanegateOptions): ApplicationFunction {
     const svc = { db: options.db, lifecycle, log: app.log };
     const gate = gateHandlers(deps);
     app.on([...ISSUE_EVENTS], instrumented(svc, issueHandler(deps)));
+    app.on([...COMMENT_EVENTS], instrumented(svc, commentHandler(deps)));
     app.on("workflow_dispatch", instrumented(svc, gate.dispatch));
     app.on("workflow_run", instrumented(svc, gate.run));
     const checks = pullRequestHandlers(deps);

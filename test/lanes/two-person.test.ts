@@ -145,4 +145,19 @@ describe("the two-person rule", () => {
     );
     expect(chatter).toEqual([]);
   });
+
+  it("costs no more reads for an approval comment than for the approval label", async () => {
+    const w = await twoPersonWorld();
+    const o = w.gh.openIssue(REPO, { author: "olivia", title: "approval", body: CM_OPW_BODY });
+    await w.send(...o.deliveries);
+    const reads = (rs: { method: string }[]) => rs.filter((r) => r.method === "GET").length;
+    const label = await requestsDuring(w, () => w.send(w.gh.addLabel(REPO, o.number, "lane-policy", "mia")));
+    const comment = await requestsDuring(w, () =>
+      w.send(
+        w.gh.commentOnIssue(REPO, o.number, `/lanegate approve ${prefixOf(CM_OPW_BODY)}`, "max").delivery,
+      ),
+    );
+    expect(reads(comment)).toBeLessThanOrEqual(reads(label));
+    expect(w.state("cm/testing")).toBe("active");
+  });
 });

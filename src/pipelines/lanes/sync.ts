@@ -170,9 +170,11 @@ async function syncIssueNow(
     const claimed = claim ? claimedApproval(facts, config, claim) : null;
     // The standing of whoever the lifecycle will judge: the labeller, the block's approvers, the claimant.
     const block = readPolicyBlock(facts.body, baselineOf(config)).sha256;
-    const approvers = (issueStore.storedIssue(deps.db, repo, target.number)?.approvals ?? [])
-      .filter((a) => a.sha256 === block)
-      .map((a) => a.approver);
+    const stored = issueStore.storedIssue(deps.db, repo, target.number);
+    const approvers = (stored?.approvals ?? []).filter((a) => a.sha256 === block).map((a) => a.approver);
+    // An approval comment reads only its author's standing: the others' were read by their own
+    // deliveries, and the reconcile reads everyone's again. So a comment costs no more than a label.
+    const known = claim?.comment ? (stored?.facts.standings ?? []) : [];
     const people = peopleToJudge(facts, config.label, [...approvers, ...(claimed ? [claimed.approver] : [])]);
     const bots = new Set([
       ...facts.events.filter((e) => e.actorIsBot).map((e) => e.actor),
@@ -180,8 +182,12 @@ async function syncIssueNow(
     ]);
     const standings: Standing[] = [];
     for (const login of people) {
+      const kept = login === claim?.sender ? undefined : known.find((k) => k.login === login);
+      const fresh = kept && teamsToAsk(kept, facts.author, config.approvers).length === 0;
       standings.push(
-        await readStanding(octokit, target.ref, login, bots.has(login), facts.author, config, now),
+        fresh
+          ? kept
+          : await readStanding(octokit, target.ref, login, bots.has(login), facts.author, config, now),
       );
     }
     facts = { ...facts, standings };

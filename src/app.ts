@@ -4,10 +4,12 @@ import { statusCommentClient } from "./adapters/github/comment-client.ts";
 import type { GitHubHosts, OAuthClient } from "./adapters/github/console.ts";
 import type { Db } from "./adapters/store/db.ts";
 import { type RepoRef, repoKey } from "./core/repository.ts";
+import { COMMENT_EVENTS, commentHandler } from "./handlers/comments.ts";
 import { evidenceHandlers } from "./handlers/evidence.ts";
 import { gateHandlers } from "./handlers/gate.ts";
 import { instrumented } from "./handlers/instrument.ts";
 import { ISSUE_EVENTS, issueHandler } from "./handlers/issues.ts";
+import { PULL_REQUEST_EVENTS, pullRequestHandlers } from "./handlers/pull-request.ts";
 import { pushHandler } from "./handlers/push.ts";
 import type { ApiAccess } from "./http/access.ts";
 import { consoleHandler } from "./http/console/routes.ts";
@@ -15,6 +17,7 @@ import { Sessions } from "./http/console/session.ts";
 import { Visibility } from "./http/console/visibility.ts";
 import { readModelHandler } from "./http/routes.ts";
 import { serviceHandler } from "./http/service.ts";
+import type { CheckDeps } from "./pipelines/checks/pull-request.ts";
 import type { GateDeps } from "./pipelines/deps.ts";
 import { evidenceSweep } from "./pipelines/evidence/sweep.ts";
 import { simulate } from "./pipelines/gate/simulate.ts";
@@ -32,6 +35,8 @@ export interface LanegateOptions {
   access: ApiAccess;
   /** The app's public base URL, for links from check runs to the read models. */
   publicUrl?: string;
+  /** docs/operations.md as published, for the pull-request checks' links to each rule. */
+  docsUrl?: string;
   /** How long to gather decisions before refreshing the issues' status comments. */
   commentBatchMs?: number;
   /** The console's sign-in: the App's OAuth client and where GitHub's pages are. Without it only
@@ -74,13 +79,14 @@ export function lanegate(options: LanegateOptions): ApplicationFunction {
   return (app, { addHandler }) => {
     const { lifecycle } = options;
     lifecycle.warn = (m) => app.log.warn(m);
-    const deps: GateDeps = {
+    const deps: GateDeps & CheckDeps = {
       db: options.db,
       appId: options.appId,
       now: lifecycle.now,
       // Fields first, as pino takes them: each line is JSON with its repository, run and lane.
       log: { info: (m, f) => app.log.info(f ?? {}, m), warn: (m, f) => app.log.warn(f ?? {}, m) },
       publicUrl: options.publicUrl,
+      docsUrl: options.docsUrl,
       onDecided: batchedCommentRefresh(
         lifecycle,
         options.commentBatchMs ?? 2000,
@@ -111,9 +117,13 @@ export function lanegate(options: LanegateOptions): ApplicationFunction {
     const svc = { db: options.db, lifecycle, log: app.log };
     const gate = gateHandlers(deps);
     app.on([...ISSUE_EVENTS], instrumented(svc, issueHandler(deps)));
+    app.on([...COMMENT_EVENTS], instrumented(svc, commentHandler(deps)));
     app.on("workflow_dispatch", instrumented(svc, gate.dispatch));
     app.on("workflow_run", instrumented(svc, gate.run));
-    app.on("check_run.rerequested", instrumented(svc, gate.rerequested));
+    const checks = pullRequestHandlers(deps);
+    app.on([...PULL_REQUEST_EVENTS], instrumented(svc, checks.changed));
+    // One subscription, routed by the check's name: the gate's re-requests reach the gate unchanged.
+    app.on("check_run.rerequested", instrumented(svc, checks.rerequestedOr(gate.rerequested)));
     app.on("deployment_protection_rule.requested", instrumented(svc, gate.protection));
     app.on("push", instrumented(svc, pushHandler(deps)));
     // Evidence listens to completions beside the gate; neither depends on the other running first.

@@ -53,6 +53,7 @@ const schema = z.object({
   LANEGATE_API_TOKEN: z.string().min(16, { error: "must be at least 16 characters" }).optional(),
   LANEGATE_API_PUBLIC: flag.optional(),
   LANEGATE_PUBLIC_URL: z.url({ error: "must be an absolute URL" }).optional(),
+  LANEGATE_DOCS_URL: z.url({ error: "must be an absolute URL" }).optional(),
   LANEGATE_SHUTDOWN_SECONDS: positiveInt("a whole number of seconds").optional(),
   LANEGATE_REDELIVER_MINUTES: z
     .string()

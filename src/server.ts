@@ -84,6 +84,7 @@ export async function startLanegate(options: StartOptions): Promise<RunningLaneg
               hosts: hostsFrom(config),
             }
           : undefined,
+      docsUrl: config.LANEGATE_DOCS_URL,
       sweepEveryMs: options.sweepEveryMs ?? MINUTE,
       reconcileEveryMs: options.reconcileEveryMs ?? 15 * MINUTE,
       reconcileOnStart: options.reconcileOnStart ?? true,

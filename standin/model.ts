@@ -87,6 +87,28 @@ export interface CheckRun {
   completedAt: Date | null;
   detailsUrl: string | null;
   output: { title: string | null; summary: string | null; text: string | null };
+  /** Annotations as the app sent them; each update appends, as on GitHub. */
+  annotations: Record<string, unknown>[];
+}
+
+export interface PullRequest {
+  id: number;
+  number: number;
+  title: string;
+  body: string | null;
+  user: string;
+  state: "open" | "closed";
+  headRef: string;
+  headSha: string;
+  baseRef: string;
+  /** The base branch's head when the pull request was opened or last pushed to. */
+  baseSha: string;
+  /** What the head commit changes against the base: a path's new text, or null when removed. */
+  changes: Map<string, string | null>;
+  commits: number;
+  createdAt: Date;
+  updatedAt: Date;
+  closedAt: Date | null;
 }
 
 export interface ProtectionReview {
@@ -140,6 +162,9 @@ export interface Repo {
   private: boolean;
   createdAt: Date;
   files: Map<string, string>;
+  /** The files of commits other than the default branch's head, by SHA (pull requests' heads). */
+  trees: Map<string, Map<string, string>>;
+  pulls: Map<number, PullRequest>;
   collaborators: Map<string, Role>;
   labels: Map<string, Label>;
   issues: Map<number, Issue>;
@@ -227,6 +252,8 @@ export class Model {
       private: options.private ?? false,
       createdAt: this.now(),
       files: new Map(),
+      trees: new Map(),
+      pulls: new Map(),
       collaborators: new Map(),
       labels: new Map(),
       issues: new Map(),

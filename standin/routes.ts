@@ -5,8 +5,10 @@ import { artifactJson, blobUrl } from "./actions.ts";
 import { hookRoutes } from "./hooks.ts";
 import type { CheckRun, Issue, Repo } from "./model.ts";
 import { oauthRoutes } from "./oauth.ts";
+import { diffEntries } from "./pulls.ts";
 import {
   APP_PERMISSIONS,
+  annotationJson,
   checkRunJson,
   collaboratorPermissionJson,
   commentJson,
@@ -104,6 +106,17 @@ function issueOf(ctx: Ctx, suffix = ""): { repo: Repo; issue: Issue } {
   return { repo, issue };
 }
 
+/** The files of a commit: the default branch's by default, else a branch's or a SHA's. */
+function filesAt(repo: Repo, ref: string | null): Map<string, string> {
+  if (ref === null || ref === repo.defaultBranch || ref === `refs/heads/${repo.defaultBranch}`)
+    return repo.files;
+  const sha = repo.branches.get(ref.replace(/^refs\/heads\//, "")) ?? ref;
+  if (sha === repo.branches.get(repo.defaultBranch)) return repo.files;
+  const tree = repo.trees.get(sha);
+  if (!tree) throw new HttpError(404, `No commit found for the ref ${ref}`);
+  return tree;
+}
+
 function runOf(ctx: Ctx) {
   const repo = repoOf(ctx);
   const run = repo.runs.get(Number(ctx.params.run_id));
@@ -136,6 +149,12 @@ function applyCheckRun(ctx: Ctx, run: CheckRun): void {
       summary: text(output, "summary") ?? run.output.summary,
       text: text(output, "text") ?? run.output.text,
     };
+    const annotations = field(output, "annotations");
+    if (Array.isArray(annotations)) {
+      // GitHub takes at most 50 a request and appends them to the ones the run has.
+      if (annotations.length > 50) throw new HttpError(422, "Only 50 annotations may be sent at a time");
+      run.annotations.push(...(annotations as Record<string, unknown>[]));
+    }
   }
 }
 
@@ -198,7 +217,7 @@ const handlers: [string, string, Route["auth"], (ctx: Ctx) => Reply][] = [
     (ctx) => {
       const repo = repoOf(ctx);
       const path = ctx.params.path ?? "";
-      const content = repo.files.get(path);
+      const content = filesAt(repo, ctx.query.get("ref")).get(path);
       if (content === undefined) throw notFound();
       // Like GitHub: an ETag per version of the file, and 304 for a conditional read that matches.
       const etag = `"${createHash("sha1").update(content).digest("hex")}"`;
@@ -206,6 +225,29 @@ const handlers: [string, string, Route["auth"], (ctx: Ctx) => Reply][] = [
       if (/vnd\.github(\.v3)?\.raw/.test(ctx.accept))
         return { status: 200, text: content, headers: { etag } };
       return { status: 200, json: contentJson(ctx.s, repo, path, content), headers: { etag } };
+    },
+  ],
+  [
+    "GET",
+    "/repos/{owner}/{repo}/pulls/{pull_number}/files",
+    "installation",
+    (ctx) => {
+      const repo = repoOf(ctx);
+      const pr = repo.pulls.get(Number(ctx.params.pull_number));
+      if (!pr) throw notFound();
+      // GitHub lists at most 3000 files.
+      return { status: 200, json: ctx.page(diffEntries(ctx.s, repo, pr).slice(0, 3000)) };
+    },
+  ],
+  [
+    "GET",
+    "/repos/{owner}/{repo}/check-runs/{check_run_id}/annotations",
+    "installation",
+    (ctx) => {
+      const repo = repoOf(ctx);
+      const run = repo.checkRuns.get(Number(ctx.params.check_run_id));
+      if (!run) throw notFound();
+      return { status: 200, json: ctx.page(run.annotations.map((a) => annotationJson(ctx.s, repo, run, a))) };
     },
   ],
   [
@@ -342,6 +384,7 @@ const handlers: [string, string, Route["auth"], (ctx: Ctx) => Reply][] = [
         completedAt: null,
         detailsUrl: null,
         output: { title: null, summary: null, text: null },
+        annotations: [],
       };
       applyCheckRun(ctx, run);
       repo.checkRuns.set(run.id, run);

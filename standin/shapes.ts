@@ -18,7 +18,7 @@ export type Json = Record<string, unknown>;
 
 export const iso = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, "Z");
 const isoOrNull = (d: Date | null): string | null => (d ? iso(d) : null);
-const nodeId = (prefix: string, id: number): string =>
+export const nodeId = (prefix: string, id: number): string =>
   `${prefix}_${Buffer.from(`${prefix}${id}`).toString("base64url")}`;
 
 export const APP_PERMISSIONS = {
@@ -29,8 +29,16 @@ export const APP_PERMISSIONS = {
   issues: "write",
   members: "read",
   metadata: "read",
+  pull_requests: "read",
 };
-const APP_EVENTS = ["check_run", "deployment_protection_rule", "issues", "workflow_dispatch", "workflow_run"];
+const APP_EVENTS = [
+  "check_run",
+  "deployment_protection_rule",
+  "issues",
+  "pull_request",
+  "workflow_dispatch",
+  "workflow_run",
+];
 
 export function userJson(s: Model, login: string): Json {
   const u = s.user(login);
@@ -217,7 +225,7 @@ export function labelJson(s: Model, repo: Repo, label: Label): Json {
   };
 }
 
-function authorAssociation(s: Model, repo: Repo, login: string): string {
+export function authorAssociation(s: Model, repo: Repo, login: string): string {
   if (login.toLowerCase() === repo.owner.toLowerCase()) return "OWNER";
   const member = [...s.teams.values()].some(
     (t) => t.org.toLowerCase() === repo.owner.toLowerCase() && t.members.has(login.toLowerCase()),
@@ -377,11 +385,32 @@ export function checkRunJson(s: Model, repo: Repo, run: CheckRun): Json {
     conclusion: run.conclusion,
     started_at: iso(run.startedAt),
     completed_at: isoOrNull(run.completedAt),
-    output: { ...run.output, annotations_count: 0, annotations_url: `${url}/annotations` },
+    output: {
+      ...run.output,
+      annotations_count: run.annotations.length,
+      annotations_url: `${url}/annotations`,
+    },
     name: run.name,
     check_suite: { id: run.suiteId },
     app: appJson(s),
     pull_requests: [],
+  };
+}
+
+/** An annotation as `GET …/check-runs/{id}/annotations` lists it: what the app sent, with a blob link. */
+export function annotationJson(s: Model, repo: Repo, run: CheckRun, a: Record<string, unknown>): Json {
+  const optional = (key: string) => a[key] ?? null;
+  return {
+    path: a.path,
+    blob_href: `${s.htmlUrl}/${repo.fullName}/blob/${run.headSha}/${String(a.path)}`,
+    start_line: a.start_line,
+    end_line: a.end_line,
+    start_column: optional("start_column"),
+    end_column: optional("end_column"),
+    annotation_level: optional("annotation_level"),
+    title: optional("title"),
+    message: optional("message"),
+    raw_details: optional("raw_details"),
   };
 }
 

@@ -5,11 +5,13 @@
 import { randomBytes } from "node:crypto";
 import { type JobStatus, jobDelivery } from "./actions.ts";
 import { HookLog, type ManifestGrant } from "./hooks.ts";
-import type { Issue, Repo, StateReason, WorkflowRun } from "./model.ts";
+import type { Comment, Issue, Repo, StateReason, WorkflowRun } from "./model.ts";
 import { Model } from "./model.ts";
 import type { OAuthCode } from "./oauth.ts";
+import { type FileChanges, openPullRequest, pushToPullRequest, setPullRequestState } from "./pulls.ts";
 import {
   checkRunJson,
+  commentJson,
   iso,
   issueJson,
   type Json,
@@ -105,6 +107,36 @@ export class Standin extends Model {
     issue.body = body;
     issue.updatedAt = this.now();
     return this.issueDelivery(repo, issue, "edited", actor, { changes: { body: { from } } });
+  }
+
+  /** A person comments on an issue: the comment is kept, and its `issue_comment.created` delivery returned. */
+  commentOnIssue(
+    fullName: string,
+    number: number,
+    body: string,
+    actor: string,
+  ): { id: number; delivery: Delivery } {
+    const { repo, issue } = this.live(fullName, number);
+    const at = this.now();
+    const comment = { id: this.nextId(), body, user: actor, viaApp: false, createdAt: at, updatedAt: at };
+    issue.comments.push(comment);
+    return { id: comment.id, delivery: this.commentDelivery(repo, issue, comment, "created", actor) };
+  }
+
+  editComment(fullName: string, number: number, id: number, body: string, actor: string): Delivery {
+    const { repo, issue } = this.live(fullName, number);
+    const comment = this.commentOf(issue, id);
+    const from = comment.body;
+    comment.body = body;
+    comment.updatedAt = this.now();
+    return this.commentDelivery(repo, issue, comment, "edited", actor, { changes: { body: { from } } });
+  }
+
+  deleteComment(fullName: string, number: number, id: number, actor: string): Delivery {
+    const { repo, issue } = this.live(fullName, number);
+    const comment = this.commentOf(issue, id);
+    issue.comments.splice(issue.comments.indexOf(comment), 1);
+    return this.commentDelivery(repo, issue, comment, "deleted", actor);
   }
 
   renameIssue(fullName: string, number: number, title: string, actor: string): Delivery {
@@ -209,6 +241,34 @@ export class Standin extends Model {
       pusher: { name: actor, email: who.email },
       ...envelope(this, repo, actor),
     });
+  }
+
+  /** A pull request from `branch` onto the default branch, writing (text) or removing (null) files. */
+  openPullRequest(
+    fullName: string,
+    o: { author: string; branch: string; title: string; files: FileChanges },
+  ): { number: number; headSha: string; delivery: Delivery } {
+    const { pr, delivery } = openPullRequest(this, this.repo(fullName), o);
+    return { number: pr.number, headSha: pr.headSha, delivery };
+  }
+
+  /** A push to the pull request's branch: `pull_request.synchronize` with the new head. */
+  pushToPullRequest(fullName: string, number: number, files: FileChanges, actor: string): Delivery {
+    return pushToPullRequest(this, this.repo(fullName), this.pull(fullName, number), files, actor);
+  }
+
+  closePullRequest(fullName: string, number: number, actor: string): Delivery {
+    return setPullRequestState(this, this.repo(fullName), this.pull(fullName, number), "closed", actor);
+  }
+
+  reopenPullRequest(fullName: string, number: number, actor: string): Delivery {
+    return setPullRequestState(this, this.repo(fullName), this.pull(fullName, number), "open", actor);
+  }
+
+  pull(fullName: string, number: number) {
+    const pr = this.repo(fullName).pulls.get(number);
+    if (!pr) throw new Error(`no pull request ${fullName}#${number} in the stand-in`);
+    return pr;
   }
 
   /** A run started by any event; workflow_dispatch runs come from dispatchWorkflow. */
@@ -383,7 +443,8 @@ export class Standin extends Model {
     const now = this.now();
     const issue: Issue = {
       id: this.nextId(),
-      number: repo.issues.size + 1,
+      // Issues and pull requests share one sequence of numbers, as on GitHub.
+      number: repo.issues.size + repo.pulls.size + 1,
       title,
       body,
       user: this.user(author).login,
@@ -420,6 +481,29 @@ export class Standin extends Model {
     const createdAt = this.now();
     issue.events.push({ id: this.nextId(), createdAt, ...e, actor: this.user(e.actor).login });
     issue.updatedAt = createdAt;
+  }
+
+  private commentOf(issue: Issue, id: number): Comment {
+    const comment = issue.comments.find((c) => c.id === id);
+    if (!comment) throw new Error(`#${issue.number} has no comment ${id}`);
+    return comment;
+  }
+
+  private commentDelivery(
+    repo: Repo,
+    issue: Issue,
+    comment: Comment,
+    action: string,
+    sender: string,
+    extra: Json = {},
+  ): Delivery {
+    return delivery("issue_comment", {
+      action,
+      issue: issueJson(this, repo, issue),
+      comment: commentJson(this, repo, issue, comment),
+      ...extra,
+      ...envelope(this, repo, sender),
+    });
   }
 
   private labelPayload(repo: Repo, name: string): Json {

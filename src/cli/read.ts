@@ -55,7 +55,7 @@ const lanes: Command = {
         l.data_authority,
         l.allowed_rebuild_sources.join(",") || "-",
         l.grant ? `#${l.grant.issue}` : "-",
-        l.grant?.approver ?? "-",
+        approversOf(l.grant),
         l.grant?.expires_at ?? "-",
         l.reason,
       ]);
@@ -86,7 +86,7 @@ const lane: Command = {
       const history = view.history.map((h) => [
         `#${h.issue}`,
         h.state,
-        h.approver ?? "-",
+        approversOf(h),
         h.block_sha256?.slice(0, 12) ?? "-",
         h.started_at,
         h.ended_at ?? "-",
@@ -251,3 +251,12 @@ proofs and operations. Nothing is written. Exits 0 when it would be allowed, 1 w
 };
 
 export const READ_COMMANDS: Command[] = [lanes, lane, operations, simulateCommand, audit];
+
+/** The approver, or with more than one required, `k/N: a, b`. */
+function approversOf(
+  grant: { approver: string | null; approvals: { required: number; by: string[] } | null } | null,
+): string {
+  const counted = grant?.approvals;
+  if (!counted || counted.required <= 1) return grant?.approver ?? "-";
+  return `${counted.by.length}/${counted.required}: ${counted.by.join(", ") || "-"}`;
+}

@@ -28,7 +28,11 @@ const PARTS: Record<string, z.ZodType> = {
       head_sha: z.string(),
     }),
   }),
-  check_run: z.object({ check_run: z.object({ id: z.number() }) }),
+  check_run: z.object({ check_run: z.object({ id: z.number(), name: z.string(), head_sha: z.string() }) }),
+  pull_request: z.object({
+    pull_request: z.object({ number: z.number(), head: z.object({ sha: z.string() }) }),
+    repository: z.object({ default_branch: z.string() }),
+  }),
 };
 
 /** Why a payload cannot be handled, or null. */

@@ -67,6 +67,11 @@ export function freshLabel(deps: SyncDeps, ref: RepoRef): string | null {
   return entry.load.status === "ok" ? entry.load.config.label : "lane-policy";
 }
 
+/** The files the config in force was read from, as cached; null when it has never been read. */
+export function configFilesInForce(deps: SyncDeps, ref: RepoRef): ConfigFile[] | null {
+  return cached(deps.db, repoKey(ref))?.files ?? null;
+}
+
 /** The config to decide under: from the cache within the bound, else confirmed with GitHub. */
 export function currentConfigLoad(
   deps: SyncDeps,

@@ -25,8 +25,11 @@ const MAY_IMPORT: Record<string, string[]> = {
   app: ["core", "adapters/store", "adapters/github", "pipelines", "service", "handlers", "http", "cli"],
 };
 
-/** The core is pure: schemas, YAML, zip and hashing, nothing that reads a disk, a clock or a network. */
-const CORE_PACKAGES = ["zod", "yaml", "fflate", "node:crypto"];
+/**
+ * The core is pure: schemas, YAML, zip and hashing, nothing that reads a disk, a clock or a
+ * network; `sarif` is the SARIF format's types (@types/sarif), with nothing at run time.
+ */
+const CORE_PACKAGES = ["zod", "yaml", "fflate", "node:crypto", "sarif"];
 /** Only the store adapter speaks SQL. */
 const SQL_PACKAGES = ["better-sqlite3", "drizzle-orm"];
 

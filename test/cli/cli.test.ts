@@ -11,21 +11,13 @@ import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { describe, expect, it } from "vitest";
 import { databasePath, MIGRATIONS_FOLDER, openDatabase } from "../../src/adapters/store/db.ts";
 import { logo404 } from "../../standin/artifacts.ts";
+import { cli } from "../support/cli.ts";
 import { allowedRun, complete, upload } from "../support/evidence.ts";
 import { approved, dispatch, inputs } from "../support/gate.ts";
 import { tempDatabase } from "../support/http.ts";
 import { CM_OPW_BODY, createWorld, REPO } from "../support/world.ts";
 
 const run = promisify(execFile);
-const cli = async (...args: string[]) => {
-  try {
-    const { stdout, stderr } = await run("node", ["bin/lanegate.js", ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-};
 
 /** A database as the previous version left it: every migration but the newest applied. */
 function previousVersionDatabase(): string {

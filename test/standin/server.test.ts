@@ -96,6 +96,72 @@ describe("contents", () => {
   });
 });
 
+describe("pull requests", () => {
+  beforeEach(() => {
+    s.setFile(REPO, ".github/lanegate.yml", "label: lane-policy\n");
+    s.setFile(REPO, "README.md", "hello\n");
+  });
+  const open = () =>
+    s.openPullRequest(REPO, {
+      author: "alice",
+      branch: "change",
+      title: "t",
+      files: { ".github/lanegate.yml": "label: approve\n", "README.md": null, "new.txt": "a\nb\n" },
+    });
+
+  it("lists the files a pull request adds, changes and removes, in GitHub's diff-entry shape", async () => {
+    const pr = open();
+    const res = await call("GET", `/repos/${REPO}/pulls/${pr.number}/files?per_page=100`);
+    expect(res.body).toMatchObject([
+      { filename: ".github/lanegate.yml", status: "modified" },
+      { filename: "README.md", status: "removed", additions: 0, deletions: 1 },
+      { filename: "new.txt", status: "added", additions: 2, deletions: 0 },
+    ]);
+    const missing = await call("GET", `/repos/${REPO}/pulls/${pr.number + 1}/files`, { unchecked: true });
+    expect(missing.status).toBe(404);
+  });
+
+  it("serves a file at the pull request's head commit, the default branch's without a ref", async () => {
+    const pr = open();
+    const raw = { headers: { accept: "application/vnd.github.raw+json" }, unchecked: true };
+    const path = `/repos/${REPO}/contents/.github/lanegate.yml`;
+    expect((await call("GET", `${path}?ref=${pr.headSha}`, raw)).body).toBe("label: approve\n");
+    expect((await call("GET", `${path}?ref=change`, raw)).body).toBe("label: approve\n");
+    expect((await call("GET", path, raw)).body).toBe("label: lane-policy\n");
+    expect((await call("GET", `/repos/${REPO}/contents/README.md?ref=${pr.headSha}`)).status).toBe(404);
+    expect((await call("GET", `${path}?ref=${"f".repeat(40)}`)).status).toBe(404);
+  });
+
+  it("appends a check run's annotations with each update, at most 50 a request", async () => {
+    const pr = open();
+    const annotation = (line: number) => ({
+      path: "new.txt",
+      start_line: line,
+      end_line: line,
+      annotation_level: "warning",
+      message: `line ${line}`,
+    });
+    const output = (from: number, count: number) => ({
+      title: "t",
+      summary: "s",
+      annotations: Array.from({ length: count }, (_, i) => annotation(from + i)),
+    });
+    const made = await call("POST", `/repos/${REPO}/check-runs`, {
+      body: { name: "x", head_sha: pr.headSha, output: output(1, 50) },
+    });
+    const id = field(made.body, "id");
+    await call("PATCH", `/repos/${REPO}/check-runs/${id}`, { body: { output: output(51, 2) } });
+    const listed = await call("GET", `/repos/${REPO}/check-runs/${id}/annotations?per_page=100`);
+    expect(listed.body).toHaveLength(52);
+    expect(field(listed.body, 51, "message")).toBe("line 52");
+    const tooMany = await call("PATCH", `/repos/${REPO}/check-runs/${id}`, {
+      body: { output: output(60, 51) },
+      unchecked: true,
+    });
+    expect(tooMany.status).toBe(422);
+  });
+});
+
 describe("issues", () => {
   it("paginates with per_page/page and Link headers", async () => {
     for (let i = 1; i <= 5; i++) s.openIssue(REPO, { author: "alice", title: `t${i}`, body: "" });

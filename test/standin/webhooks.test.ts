@@ -63,9 +63,34 @@ describe("webhook payloads", () => {
       completedAt: s.now(),
       detailsUrl: null,
       output: { title: "refused", summary: "", text: null },
+      annotations: [],
     });
     const d = s.rerequestCheckRun(REPO, 7, "alice");
     expect(checkWebhookPayload("check_run", "rerequested", d.payload)).toEqual([]);
+  });
+
+  it("sends pull_request opened, synchronize, closed and reopened in GitHub's payload schema", () => {
+    const s = new Standin();
+    s.addRepo(REPO);
+    s.openIssue(REPO, { author: "alice", title: "an issue first", body: "" });
+    const files = { ".github/workflows/a.yml": "on: push\n" };
+    const opened = s.openPullRequest(REPO, { author: "alice", branch: "b", title: "t", files });
+    expect(opened.number).toBe(2);
+    const deliveries = [
+      opened.delivery,
+      s.pushToPullRequest(REPO, opened.number, { "README.md": "x\n" }, "alice"),
+      s.closePullRequest(REPO, opened.number, "bob"),
+      s.reopenPullRequest(REPO, opened.number, "bob"),
+    ];
+    for (const d of deliveries) expect(checkWebhookPayload(d.name, undefined, d.payload)).toEqual([]);
+    expect(deliveries.map(kind)).toEqual([
+      "pull_request.opened",
+      "pull_request.synchronize",
+      "pull_request.closed",
+      "pull_request.reopened",
+    ]);
+    expect(field(deliveries[1]?.payload, "before")).toBe(opened.headSha);
+    expect(field(deliveries[1]?.payload, "pull_request", "changed_files")).toBe(2);
   });
 
   it("sends issues.opened then one issues.labeled per template label, from the author", () => {

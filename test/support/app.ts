@@ -47,6 +47,8 @@ export interface TestAppOptions {
   paced?: boolean;
   /** The app's logger; Probot's default otherwise. */
   log?: Logger;
+  /** LANEGATE_DOCS_URL: where the pull-request checks link their rules. */
+  docsUrl?: string;
 }
 
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -75,7 +77,14 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   });
   // Read-model routes are tested through a real server elsewhere; here nothing serves them.
   const lifecycle = new Lifecycle(createMetrics(db), () => clock.now);
-  const app = lanegate({ db, appId: APP_ID, lifecycle, access: { kind: "public" }, commentBatchMs: 5 });
+  const app = lanegate({
+    db,
+    appId: APP_ID,
+    lifecycle,
+    access: { kind: "public" },
+    commentBatchMs: 5,
+    docsUrl: options.docsUrl,
+  });
   await probot.load(app, {
     cwd: process.cwd(),
     addHandler: () => undefined,

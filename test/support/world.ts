@@ -32,7 +32,7 @@ afterEach(async () => {
 });
 
 export async function createWorld(
-  options: { config?: string; db?: Db; paced?: boolean; log?: Logger } = {},
+  options: { config?: string; db?: Db; paced?: boolean; log?: Logger; docsUrl?: string } = {},
 ): Promise<World> {
   const gh = new Standin({ appId: APP_ID });
   const running = await startStandin({ standin: gh });
@@ -43,8 +43,8 @@ export async function createWorld(
   gh.setCollaborator(DEMO_REPO, "mia", "maintain");
   gh.setCollaborator(DEMO_REPO, "max", "admin");
   gh.setCollaborator(DEMO_REPO, "tara", "triage");
-  const { db, paced, log } = options;
-  const t = await createTestApp({ baseUrl: `${running.url}/api/v3`, db, paced, log });
+  const { db, paced, log, docsUrl } = options;
+  const t = await createTestApp({ baseUrl: `${running.url}/api/v3`, db, paced, log, docsUrl });
   gh.clock = () => t.clock.now;
   const problems = t.problems;
   const deps: SyncDeps = {

@@ -48,6 +48,7 @@ export function oneLaneView(q: Q, repo: string, lane: string) {
       reason: r.reason,
       approver: r.approver,
       approved_at: r.approvedAt,
+      approvals: approvalsOf(r),
       block_sha256: r.blockSha,
       expires_at: r.expiresAt,
       policy: r.policy,
@@ -170,6 +171,13 @@ function runSummary(q: Q, repo: string, runId: number) {
   };
 }
 
+/** The approvers a grant needs and who counted, once the lifecycle counted them. */
+function approvalsOf(r: GrantRow): { required: number; by: string[] } | null {
+  return r.approvalsRequired !== null && r.approvedBy !== null
+    ? { required: r.approvalsRequired, by: r.approvedBy }
+    : null;
+}
+
 function laneView(
   q: Q,
   repo: string,
@@ -179,7 +187,12 @@ function laneView(
 ): LaneView {
   const rows = allRows
     .filter((r) => r.lane === lane)
-    .map((r) => ({ ...r, url: issueUrl(q, repo, r.issueNumber), policy: lanePolicy(r.policy) }));
+    .map((r) => ({
+      ...r,
+      url: issueUrl(q, repo, r.issueNumber),
+      policy: lanePolicy(r.policy),
+      approvals: approvalsOf(r),
+    }));
   const authority = declared ? dataAuthoritySchema.parse(declared.dataAuthority) : null;
   return { ...viewLane(lane, authority, rows), inventory: inventoryView(q, repo, lane) };
 }

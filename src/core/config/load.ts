@@ -25,22 +25,49 @@ export interface ConfigFile {
   config: Record<string, unknown> | null;
 }
 
-/** Merges the chain as Probot's loader does (earlier files win) and validates the result. */
-export function composeConfig(files: ConfigFile[]): UsableLoad {
+/** The files of a chain merged as Probot's loader does: earlier files win, key by key at the top. */
+export function mergeChain(files: ConfigFile[]): Record<string, unknown> | null {
   const found = files.map((f) => f.config).filter((c): c is Record<string, unknown> => c !== null);
-  if (found.length === 0) return { status: "missing", config: null, errors: [] };
-  return parseConfig(Object.assign({}, ...found.reverse()));
+  return found.length === 0 ? null : Object.assign({}, ...found.reverse());
 }
 
-export function parseConfig(raw: unknown): UsableLoad {
+/** Merges the chain and validates the result. */
+export function composeConfig(files: ConfigFile[]): UsableLoad {
+  const merged = mergeChain(files);
+  return merged === null ? { status: "missing", config: null, errors: [] } : parseConfig(merged);
+}
+
+/** One thing wrong with a config: where (a key path), what, and for unknown keys which. */
+export interface ConfigIssue {
+  path: (string | number)[];
+  message: string;
+  /** The unknown keys, when the issue is that the mapping at `path` has keys it must not. */
+  keys: string[];
+}
+
+export function validateConfig(
+  raw: unknown,
+): { ok: true; config: LanegateConfig } | { ok: false; issues: ConfigIssue[] } {
   const { _extends: _ignored, ...rest } = (typeof raw === "object" && raw !== null ? raw : {}) as Record<
     string,
     unknown
   >;
   const parsed = configSchema.safeParse(rest);
-  if (parsed.success) return { status: "ok", config: parsed.data, errors: [] };
-  const errors = parsed.error.issues.map((i) => `${i.path.map(String).join(".") || "(root)"}: ${i.message}`);
-  return { status: "invalid", config: null, errors };
+  if (parsed.success) return { ok: true, config: parsed.data };
+  const issues = parsed.error.issues.map((i) => ({
+    path: i.path.map((p) => (typeof p === "number" ? p : String(p))),
+    message: i.message,
+    keys: i.code === "unrecognized_keys" ? i.keys : [],
+  }));
+  return { ok: false, issues };
+}
+
+export const describeIssue = (i: ConfigIssue) => `${i.path.join(".") || "(root)"}: ${i.message}`;
+
+export function parseConfig(raw: unknown): UsableLoad {
+  const validated = validateConfig(raw);
+  if (validated.ok) return { status: "ok", config: validated.config, errors: [] };
+  return { status: "invalid", config: null, errors: validated.issues.map(describeIssue) };
 }
 
 /** The config a load leaves in force: a missing or invalid one means the defaults. */

@@ -12,6 +12,8 @@ export interface GrantRecord {
   policy: LanePolicy | null;
   approver: string | null;
   approvedAt: string | null;
+  /** The distinct approvers the grant needs and who counted; null until counted. */
+  approvals: { required: number; by: string[] } | null;
   expiresAt: string | null;
   blockSha: string | null;
   endedAt: string | null;
@@ -29,6 +31,7 @@ export interface LaneView {
     url: string | null;
     approver: string | null;
     approved_at: string | null;
+    approvals: { required: number; by: string[] } | null;
     expires_at: string | null;
     block_sha256: string | null;
   } | null;
@@ -67,6 +70,7 @@ export function viewLane(lane: string, declared: DataAuthority | null, rows: Gra
           url: row.url,
           approver: row.approver,
           approved_at: row.approvedAt,
+          approvals: row.approvals,
           expires_at: row.expiresAt,
           block_sha256: row.blockSha,
         }

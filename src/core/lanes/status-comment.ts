@@ -4,6 +4,7 @@ import { defaultConfirmation, type LaneState } from "../domain.ts";
 import type { Decision } from "../gate/decision.ts";
 import type { OperationState } from "../operations.ts";
 import { escapeCell } from "../text.ts";
+import { MIN_PREFIX } from "./approval-command.ts";
 import type { IssueOutcome } from "./lifecycle.ts";
 
 /** Marks lanegate's own status comment, so it is found again and edited in place. */
@@ -98,11 +99,18 @@ export function renderStatusComment(
         escapeCell(p?.upstream_source ?? ""),
         phrases.map(escapeCell).join(" / "),
         escapeCell(l.expiresAt ?? "never"),
-        escapeCell(l.approver ?? ""),
+        escapeCell(approverCell(l)),
         escapeCell(l.reason),
       ];
       lines.push(`| ${cells.join(" | ")} |`);
     }
+  }
+  const sha = outcome.block.sha256;
+  if (sha && outcome.lanes.some((l) => (l.approvals?.required ?? 1) > 1)) {
+    lines.push(
+      "",
+      `Block version \`${sha.slice(0, 12)}\`. Each further approver comments \`/lanegate approve ${sha.slice(0, MIN_PREFIX)}\` (its first line); any edit of the block resets every approval.`,
+    );
   }
   if (outcome.block.kind === "invalid" && !outcome.block.absent) {
     lines.push("", "**The block is invalid; nothing in it is granted:**", "");
@@ -137,6 +145,14 @@ export function renderStatusComment(
   );
   const body = lines.join("\n");
   return body.length <= MAX_BODY ? body : `${body.slice(0, MAX_BODY)}\n\n… (truncated)`;
+}
+
+/** Who approved: the approver, or with more than one required, `k of N approvals: a, b`. */
+function approverCell(l: IssueOutcome["lanes"][number]): string {
+  const counted = l.approvals;
+  if (!counted || counted.required <= 1) return l.approver ?? "";
+  const who = counted.by.length ? `: ${counted.by.join(", ")}` : "";
+  return `${counted.by.length} of ${counted.required} approvals${who}`;
 }
 
 /** Identifies a rendered body, so an unchanged comment costs no API call. */

@@ -131,14 +131,19 @@ async function syncIssueNow(
   if (!config) return fail("could not load .github/lanegate.yml", load.errors.join("; "));
   let facts: IssueFacts;
   let approval: BlockApproval | null;
+  // Why an approval comment counts for nothing, for the audit log (a label or edit claim that
+  // approves nothing is already visible in the lane's state).
+  let notCounted: string | null = null;
   try {
     facts = await readIssueFacts(octokit, target.ref, target.number, now);
     const claimed = claim ? claimedApproval(facts, config, claim) : null;
     // The standing of whoever the lifecycle will judge: the labeller, the block's approvers, the claimant.
     const block = readPolicyBlock(facts.body, baselineOf(config)).sha256;
-    const approvers = (issueStore.storedIssue(deps.db, repo, target.number)?.approvals ?? [])
-      .filter((a) => a.sha256 === block)
-      .map((a) => a.approver);
+    const stored = issueStore.storedIssue(deps.db, repo, target.number);
+    const approvers = (stored?.approvals ?? []).filter((a) => a.sha256 === block).map((a) => a.approver);
+    // An approval comment reads only its author's standing: the others' were read by their own
+    // deliveries, and the reconcile reads everyone's again. So a comment costs no more than a label.
+    const known = claim?.comment ? (stored?.facts.standings ?? []) : [];
     const people = peopleToJudge(facts, config.label, [...approvers, ...(claimed ? [claimed.approver] : [])]);
     const bots = new Set([
       ...facts.events.filter((e) => e.actorIsBot).map((e) => e.actor),
@@ -146,14 +151,23 @@ async function syncIssueNow(
     ]);
     const standings: Standing[] = [];
     for (const login of people) {
+      const kept = login === claim?.sender ? undefined : known.find((k) => k.login === login);
+      const fresh = kept && teamsToAsk(kept, facts.author, config.approvers).length === 0;
       standings.push(
-        await readStanding(octokit, target.ref, login, bots.has(login), facts.author, config, now),
+        fresh
+          ? kept
+          : await readStanding(octokit, target.ref, login, bots.has(login), facts.author, config, now),
       );
     }
     facts = { ...facts, standings };
     const verdict =
       claimed && judgeStanding(standingOf(facts, claimed.approver), facts.author, config.approvers);
     approval = claimed && verdict?.approver ? claimed : null;
+    if (claim?.comment && !approval) {
+      notCounted = !claimed
+        ? `it names ${claim.comment.prefix}, which is not the block on the issue now (${block?.slice(0, 12) ?? "no valid block"}), or the issue is closed`
+        : `${claim.sender} cannot approve: ${verdict?.reason ?? "their standing could not be judged"}`;
+    }
   } catch (error) {
     return fail("could not read the issue or verify its approver", error);
   }
@@ -192,6 +206,15 @@ async function syncIssueNow(
           ...trigger,
           subject: `#${facts.number}`,
           change: `block ${approval.sha256.slice(0, 12)} approved by ${approval.approver} (${claim.via})`,
+          at: now.toISOString(),
+        });
+      }
+      if (notCounted) {
+        auditStore.appendAudit(q, {
+          repo,
+          ...trigger,
+          subject: `#${facts.number}`,
+          change: `approval comment by ${claim?.sender} not counted: ${notCounted}`,
           at: now.toISOString(),
         });
       }
@@ -248,6 +271,34 @@ async function readStanding(
   if (teams.length === 0) return known;
   const membership = await readTeamMembership(octokit, ref.owner, teams, login);
   return { ...known, teamsChecked: membership.checked, teams: membership.memberOf };
+}
+
+/**
+ * An approval comment was edited or deleted: its approval no longer counts. The grants are
+ * re-derived from the stored facts (no read of GitHub is needed to count fewer approvers).
+ */
+export async function withdrawApproval(
+  deps: SyncDeps,
+  octokit: Octokit,
+  target: IssueTarget,
+  commentId: number,
+  trigger: auditStore.Trigger,
+): Promise<void> {
+  const repo = repoKey(target.ref);
+  const at = deps.now().toISOString();
+  const withdrawn = transaction(deps.db, (q) => {
+    const row = issueStore.withdrawCommentApproval(q, repo, target.number, commentId, at);
+    if (row)
+      auditStore.appendAudit(q, {
+        repo,
+        ...trigger,
+        subject: `#${target.number}`,
+        change: `approval of block ${row.sha256.slice(0, 12)} by ${row.approver} withdrawn: its comment was ${trigger.event.endsWith("deleted") ? "deleted" : "edited"}`,
+        at,
+      });
+    return row;
+  });
+  if (withdrawn) await rederive(deps, octokit, target.ref, trigger);
 }
 
 /** Re-derives a repository from stored facts alone: the expiry sweep, which needs no GitHub read. */

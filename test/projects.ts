@@ -9,6 +9,7 @@ export const CORE_TESTS = [
   "test/evidence/render.test.ts",
   "test/evidence/zip.test.ts",
   "test/gate/decision.test.ts",
+  "test/gate/decision-table.test.ts",
   "test/lanes/grant-plan.property.test.ts",
   "test/lanes/lifecycle.test.ts",
   "test/operations/state-machine.test.ts",

@@ -132,6 +132,45 @@ describe("deriveIssue", () => {
   });
 });
 
+describe("deriveIssue at its boundaries", () => {
+  const reasonOf = (o: ReturnType<typeof derive>) => [...new Set(o.lanes.map((l) => l.reason))];
+
+  it("retires every lane when the label is taken off, naming who took it", () => {
+    const o = derive(
+      facts({
+        labels: [],
+        events: [event("labeled"), { ...event("unlabeled", "2026-11-23T09:10:00Z", "max") }],
+      }),
+    );
+    expect(statesOf(o)).toEqual(["retired"]);
+    expect(reasonOf(o)).toEqual(["the `lane-policy` label was removed by max"]);
+    expect(o.lanes.map((l) => l.endedBy)).toEqual(o.lanes.map(() => "max"));
+  });
+
+  it("expires at the instant expires_at is reached, not a millisecond later", () => {
+    const at = new Date("2027-03-31T00:00:00Z");
+    expect(statesOf(derive(facts(), approved, at))).toEqual(["expired"]);
+    expect(statesOf(derive(facts(), approved, new Date(at.getTime() - 1)))).toEqual(["active"]);
+  });
+
+  it("expires a suspended grant whose time is up rather than leaving it waiting", () => {
+    expect(statesOf(derive(facts(), [], new Date("2027-04-01T00:00:00Z")))).toEqual(["expired"]);
+  });
+
+  it("counts each approver once, and waits for the rest by name", () => {
+    const twice: BlockApproval[] = [
+      ...approved,
+      { sha256: sha, approver: "MIA", approvedAt: "2026-11-23T09:05:00Z", via: "comment" },
+    ];
+    const o = derive(facts(), twice, NOW, approvers({ required: 2 }));
+    expect(statesOf(o)).toEqual(["pending"]);
+    expect(o.lanes[0]?.approvals).toEqual({ required: 2, by: ["mia"] });
+    expect(reasonOf(o)).toEqual([
+      "1 of 2 approvals: mia; waiting for one more of: anyone with the maintain role or higher other than olivia, who wrote this version of the block",
+    ]);
+  });
+});
+
 describe("resolveConflicts", () => {
   it("leaves a lane with the issue labelled first and marks the later one conflict", () => {
     const first = derive(facts({ number: 2, events: [event("labeled", "2026-11-23T08:00:00Z")] }));
@@ -139,6 +178,12 @@ describe("resolveConflicts", () => {
     const [a, b] = resolveConflicts([first, second]);
     expect(statesOf(a as typeof first)).toEqual(["active"]);
     expect(statesOf(b as typeof first)).toEqual(["conflict"]);
+  });
+
+  it("leaves a lane with the lower issue number when both were labelled at the same instant", () => {
+    const [a, b] = resolveConflicts([derive(facts({ number: 2 })), derive(facts({ number: 1 }))]);
+    expect(statesOf(a as ReturnType<typeof derive>)).toEqual(["conflict"]);
+    expect(statesOf(b as ReturnType<typeof derive>)).toEqual(["active"]);
   });
 
   it("frees the lane for the later issue once the earlier one has retired", () => {

@@ -9,6 +9,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migratePostgres, PG_MIGRATIONS_FOLDER } from "../../src/adapters/store/pg.ts";
 import * as pgSchema from "../../src/adapters/store/schema-pg.ts";
+import { cli } from "../support/cli.ts";
 import { freshDatabase, postgresForTests } from "../support/postgres.ts";
 
 const postgres = await postgresForTests();
@@ -39,7 +40,9 @@ describe.skipIf(postgres.skip)("migrating a PostgreSQL store", () => {
 
   it("two replicas migrating at once both finish, and each migration is applied once", async () => {
     const url = database?.url ?? "";
-    await Promise.all([migratePostgres(url), migratePostgres(url)]);
+    const counts = await Promise.all([migratePostgres(url), migratePostgres(url)]);
+    // One applied them all; the other waited for the lock and found nothing left.
+    expect(counts.sort()).toEqual([0, migrationsInFolder()]);
     const applied = await client.query<{ hash: string; times: number }>(
       "select hash, count(*)::int as times from drizzle.__drizzle_migrations group by hash",
     );
@@ -54,6 +57,12 @@ describe.skipIf(postgres.skip)("migrating a PostgreSQL store", () => {
       "select count(*)::int as n from drizzle.__drizzle_migrations",
     );
     expect(count.rows[0]?.n).toBe(migrationsInFolder());
+  });
+
+  it("lanegate migrate on the migrated database applies nothing and says so", async () => {
+    const run = await cli("migrate", "--db", database?.url ?? "", "--json");
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ applied: 0 });
   });
 
   it("leaves the tables, columns and nullability that schema-pg.ts declares", async () => {

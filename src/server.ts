@@ -4,7 +4,7 @@
 import { ProbotOctokit, run, type Server } from "probot";
 import { hostsFrom } from "./adapters/github/console.ts";
 import { telemetryPlugin } from "./adapters/github/telemetry.ts";
-import { closeDatabase, type Db, openDatabase } from "./adapters/store/db.ts";
+import { closeDatabase, type Db, openDatabase, printableUrl } from "./adapters/store/db.ts";
 import { lanegate } from "./app.ts";
 import { type Env, EnvError, readServiceEnv } from "./env.ts";
 import { type ApiAccess, describeAccess } from "./http/access.ts";
@@ -49,7 +49,7 @@ function open(url: string | undefined): Db {
     return openDatabase(url);
   } catch (error) {
     throw new EnvError(
-      `DATABASE_URL: cannot open ${url ?? "the default database"}: ${(error as Error).message}`,
+      `DATABASE_URL: cannot open ${url ? printableUrl(url) : "the default database"}: ${(error as Error).message}`,
     );
   }
 }

@@ -4,7 +4,15 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { getPrivateKey } from "@probot/get-private-key";
 import { Probot } from "probot";
-import { closeDatabase, databasePath, openDatabase, openExistingDatabase } from "../adapters/store/db.ts";
+import {
+  closeDatabase,
+  databasePath,
+  isPostgresUrl,
+  openDatabase,
+  openExistingDatabase,
+  printableUrl,
+} from "../adapters/store/db.ts";
+import { migratePostgres } from "../adapters/store/pg.ts";
 import { pendingMigrations } from "../adapters/store/service.ts";
 import { describeChange } from "../core/lanes/grant-plan.ts";
 import { reconcileAll } from "../pipelines/lanes/reconcile.ts";
@@ -15,10 +23,21 @@ const migrate: Command = {
   args: [],
   summary: "create the database, or bring it to this version's schema",
   description: `Applies the migrations this version of lanegate ships; creates the database if there is none.
-The server does the same when it starts. Back up first: lanegate backup <file>.`,
+The server does the same when it starts. Back up first: lanegate backup <file>.
+With a postgres:// URL it applies the PostgreSQL migrations to an existing database, one
+process at a time; the server does not run on PostgreSQL yet.`,
   options: {},
   async run(_args, values) {
     const url = databaseUrl(values);
+    if (isPostgresUrl(url)) {
+      const applied = await migratePostgres(url);
+      print(
+        values,
+        { database: printableUrl(url), created: false, applied },
+        () => `${printableUrl(url)}: ${applied} migrations applied; the schema is current`,
+      );
+      return 0;
+    }
     const existed = existsSync(databasePath(url));
     const pending = existed ? pendingMigrations(openExistingDatabase(url)) : null;
     closeDatabase(openDatabase(url));

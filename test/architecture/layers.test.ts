@@ -31,7 +31,7 @@ const MAY_IMPORT: Record<string, string[]> = {
  */
 const CORE_PACKAGES = ["zod", "yaml", "fflate", "node:crypto", "sarif"];
 /** Only the store adapter speaks SQL. */
-const SQL_PACKAGES = ["better-sqlite3", "drizzle-orm"];
+const SQL_PACKAGES = ["better-sqlite3", "pg", "drizzle-orm"];
 
 /** Plain data the core's tests may load besides the core: artifacts and the demo's texts. */
 const CORE_TEST_FIXTURES = ["standin/artifacts.ts", "standin/demo.ts", "test/evidence/artifacts.ts"];

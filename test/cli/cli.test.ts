@@ -119,6 +119,13 @@ describe("the lanegate CLI", () => {
     expect(existsSync(join(missing, ".."))).toBe(false);
   });
 
+  it("refuses a postgres:// URL for reading, without showing its password", async () => {
+    const result = await cli("lanes", REPO, "--db", "postgres://lanegate:s3cret@127.0.0.1:1/lanegate");
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("this lanegate keeps its records in SQLite only");
+    expect(result.stderr).not.toContain("s3cret");
+  });
+
   it("never migrates from a read-only command; lanegate migrate does", async () => {
     const url = previousVersionDatabase();
     const behind = await cli("lanes", REPO, "--db", url);

@@ -15,8 +15,32 @@ export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Data
 export const DEFAULT_DATABASE_URL = "file:data/lanegate.sqlite";
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../../db", import.meta.url));
 
-/** `file:data/x.sqlite`, `data/x.sqlite` and `:memory:` all name a database. */
+/** `postgres://…` and `postgresql://…` name a PostgreSQL database (`pg.ts`). */
+export function isPostgresUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(url);
+}
+
+/** A database URL fit for logs and errors: a PostgreSQL URL's password is masked. */
+export function printableUrl(url: string): string {
+  if (!isPostgresUrl(url)) return url;
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "a postgres:// URL that does not parse";
+  }
+}
+
+/**
+ * `file:data/x.sqlite`, `data/x.sqlite` and `:memory:` all name a database. A PostgreSQL URL is
+ * refused rather than taken for a file path: the records are served from SQLite only so far.
+ */
 export function databasePath(url: string = DEFAULT_DATABASE_URL): string {
+  if (isPostgresUrl(url))
+    throw new Error(
+      "this lanegate keeps its records in SQLite only (file: URLs); a PostgreSQL store can be created with lanegate migrate, and serving from it is not built yet",
+    );
   const path = url.startsWith("file:") ? url.slice("file:".length) : url;
   return path === ":memory:" ? path : resolve(path);
 }

@@ -97,6 +97,16 @@ export function recordApproval(
     .run();
 }
 
+/** The approval a comment made, while it counts. */
+function standingCommentApproval(repo: string, number: number, commentId: number) {
+  return and(
+    eq(t.blockApprovals.repo, repo),
+    eq(t.blockApprovals.number, number),
+    eq(t.blockApprovals.commentId, commentId),
+    isNull(t.blockApprovals.withdrawnAt),
+  );
+}
+
 /** Withdraws the approval a comment made; returns who approved, or null when the comment approved nothing. */
 export function withdrawCommentApproval(
   q: Q,
@@ -108,14 +118,7 @@ export function withdrawCommentApproval(
   const [row] = q
     .update(t.blockApprovals)
     .set({ withdrawnAt: at })
-    .where(
-      and(
-        eq(t.blockApprovals.repo, repo),
-        eq(t.blockApprovals.number, number),
-        eq(t.blockApprovals.commentId, commentId),
-        isNull(t.blockApprovals.withdrawnAt),
-      ),
-    )
+    .where(standingCommentApproval(repo, number, commentId))
     .returning({ approver: t.blockApprovals.approver, sha256: t.blockApprovals.sha256 })
     .all();
   return row ?? null;
@@ -123,20 +126,12 @@ export function withdrawCommentApproval(
 
 /** Whether a comment holds a standing approval: only then do its edits and deletion matter. */
 export function isApprovalComment(q: Q, repo: string, number: number, commentId: number): boolean {
-  return (
-    q
-      .select({ approver: t.blockApprovals.approver })
-      .from(t.blockApprovals)
-      .where(
-        and(
-          eq(t.blockApprovals.repo, repo),
-          eq(t.blockApprovals.number, number),
-          eq(t.blockApprovals.commentId, commentId),
-          isNull(t.blockApprovals.withdrawnAt),
-        ),
-      )
-      .get() !== undefined
-  );
+  const row = q
+    .select({ approver: t.blockApprovals.approver })
+    .from(t.blockApprovals)
+    .where(standingCommentApproval(repo, number, commentId))
+    .get();
+  return row !== undefined;
 }
 
 export interface StoredIssue {

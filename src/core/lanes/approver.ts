@@ -20,7 +20,6 @@ export interface ApproverFacts {
 
 /** GitHub logins are case-insensitive. */
 export const sameLogin = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
-const same = sameLogin;
 
 export function judgeApprover(f: ApproverFacts, approvers: Approvers): ApproverVerdict {
   if (f.isBot) return { approver: false, reason: `${f.login} is a bot` };
@@ -28,7 +27,7 @@ export function judgeApprover(f: ApproverFacts, approvers: Approvers): ApproverV
     return { approver: false, reason: `${f.login} opened the issue and self-approval is off` };
   }
   if (roleSuffices(f.role, approvers)) return { approver: true, reason: `${f.login} has the ${f.role} role` };
-  const team = f.teams.find((t) => approvers.teams.some((c) => same(c, t)));
+  const team = f.teams.find((t) => approvers.teams.some((c) => sameLogin(c, t)));
   if (team) return { approver: true, reason: `${f.login} is a member of team ${team}` };
   const role = f.role === null ? "is not a collaborator" : `has the ${f.role} role`;
   return {
@@ -38,7 +37,7 @@ export function judgeApprover(f: ApproverFacts, approvers: Approvers): ApproverV
 }
 
 function isSelfApproval(login: string, author: string, approvers: Approvers): boolean {
-  return !approvers.allow_self_approval && same(login, author);
+  return !approvers.allow_self_approval && sameLogin(login, author);
 }
 
 function roleSuffices(role: string | null, approvers: Approvers): boolean {
@@ -58,8 +57,8 @@ export function teamsToAsk(
 ): string[] {
   if (standing.isBot || isSelfApproval(standing.login, author, approvers)) return [];
   if (roleSuffices(standing.role, approvers)) return [];
-  if (standing.teams.some((t) => approvers.teams.some((c) => same(c, t)))) return [];
-  return approvers.teams.filter((t) => !standing.teamsChecked.some((c) => same(c, t)));
+  if (standing.teams.some((t) => approvers.teams.some((c) => sameLogin(c, t)))) return [];
+  return approvers.teams.filter((t) => !standing.teamsChecked.some((c) => sameLogin(c, t)));
 }
 
 /**
@@ -76,7 +75,7 @@ export function judgeStanding(
 }
 
 export function standingOf(facts: IssueFacts, login: string): Standing | undefined {
-  return facts.standings.find((s) => same(s.login, login));
+  return facts.standings.find((s) => sameLogin(s.login, login));
 }
 
 /** The rank of a custom role is unknown, so it counts as the base permission it reports. */
@@ -100,13 +99,13 @@ export interface LabelView {
 }
 
 export function labelView(facts: IssueFacts, label: string): LabelView {
-  const ours = (e: IssueEvent) => e.label !== null && same(e.label, label);
+  const ours = (e: IssueEvent) => e.label !== null && sameLogin(e.label, label);
   const lastIndex = (pred: (e: IssueEvent) => boolean) => facts.events.findLastIndex(pred);
   const labeled = lastIndex((e) => e.kind === "labeled" && ours(e));
   const unlabeled = lastIndex((e) => e.kind === "unlabeled" && ours(e));
   const closed = lastIndex((e) => e.kind === "closed");
   return {
-    hasLabel: facts.labels.some((l) => same(l, label)),
+    hasLabel: facts.labels.some((l) => sameLogin(l, label)),
     lastLabeled: facts.events[labeled] ?? null,
     lastUnlabeled: facts.events[unlabeled] ?? null,
     closedSinceLabeled: labeled >= 0 && closed > labeled,
@@ -122,5 +121,5 @@ export function peopleToJudge(facts: IssueFacts, label: string, approvers: reado
   const view = labelView(facts, label);
   const labeller = view.hasLabel ? view.lastLabeled?.actor : undefined;
   const people = [...(labeller ? [labeller] : []), ...approvers];
-  return people.filter((p, i) => people.findIndex((q) => same(p, q)) === i);
+  return people.filter((p, i) => people.findIndex((q) => sameLogin(p, q)) === i);
 }

@@ -58,17 +58,17 @@ const currentFactsSchema = z.object({
 // Facts stored by lanegate before this shape held verdicts judged under the config of their day.
 // They cannot be judged again, so they come back marked unread: nothing is granted from them
 // until the issue is read again (the reconcile at start reads every live issue).
-const verdictEraFactsSchema = z
-  .object({
-    number: z.number().int(),
-    url: z.string(),
-    author: z.string(),
-    presence: z.enum(["open", "closed", "deleted", "transferred"]),
-    presenceActor: z.string().nullable(),
-    body: z.string(),
-    hasLabel: z.boolean(),
-    readAt: z.string(),
+const verdictEraFactsSchema = currentFactsSchema
+  .pick({
+    number: true,
+    url: true,
+    author: true,
+    presence: true,
+    presenceActor: true,
+    body: true,
+    readAt: true,
   })
+  .extend({ hasLabel: z.boolean() })
   .transform(({ hasLabel: _verdict, ...kept }) => ({
     ...kept,
     labels: [],

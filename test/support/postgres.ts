@@ -1,0 +1,64 @@
+// The PostgreSQL server the tests run against (STACK.md: 127.0.0.1:5432, trust auth, database
+// `test`), and throwaway databases on it. Without a server the PostgreSQL tests are skipped with
+// the reason printed, except in CI, where a missing server fails them: CI must never pass a
+// store it did not test.
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+
+export const TEST_POSTGRES_URL =
+  process.env.LANEGATE_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+const inCI = (process.env.CI ?? "") !== "" && process.env.CI !== "false" && process.env.CI !== "0";
+
+/** Why the server does not answer, or null when it does. */
+async function whyPostgresDoesNotAnswer(): Promise<string | null> {
+  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL, connectionTimeoutMillis: 3_000 });
+  try {
+    await client.connect();
+    await client.query("select 1");
+    return null;
+  } catch (error) {
+    return `PostgreSQL at ${TEST_POSTGRES_URL} does not answer (${error instanceof Error ? error.message : String(error)})`;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+export interface PostgresForTests {
+  /** Whether to skip the file's PostgreSQL tests: no server, and not in CI. */
+  skip: boolean;
+  /** Why the server does not answer, or null; in CI the tests fail with it. */
+  problem: string | null;
+}
+
+/** Asks the server once per test file; prints why the tests are skipped when they are. */
+export async function postgresForTests(): Promise<PostgresForTests> {
+  const problem = await whyPostgresDoesNotAnswer();
+  const skip = problem !== null && !inCI;
+  if (skip)
+    console.warn(
+      `Skipping the PostgreSQL tests: ${problem}. Start it with ` +
+        "`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`, " +
+        "or point LANEGATE_TEST_POSTGRES_URL at one. In CI they fail instead.",
+    );
+  return { skip, problem };
+}
+
+/** A new empty database on the test server; `drop` removes it, closing what is still connected. */
+export async function freshDatabase(purpose: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `lanegate_${purpose}_${randomBytes(4).toString("hex")}`;
+  await onServer(`create database "${name}"`);
+  const url = new URL(TEST_POSTGRES_URL);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => onServer(`drop database if exists "${name}" with (force)`) };
+}
+
+async function onServer(statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}

@@ -34,7 +34,12 @@ const CORE_PACKAGES = ["zod", "yaml", "fflate", "node:crypto", "sarif"];
 const SQL_PACKAGES = ["better-sqlite3", "pg", "drizzle-orm"];
 
 /** Plain data the core's tests may load besides the core: artifacts and the demo's texts. */
-const CORE_TEST_FIXTURES = ["standin/artifacts.ts", "standin/demo.ts", "test/evidence/artifacts.ts"];
+const CORE_TEST_FIXTURES = [
+  "standin/artifacts.ts",
+  "standin/demo.ts",
+  "test/evidence/artifacts.ts",
+  "test/gate/grant-fixture.ts",
+];
 const TEST_PACKAGES = ["vitest", "fast-check"];
 
 /** Every import the files load, followed through the tree's own files. */

@@ -2,42 +2,13 @@
 // it refuses with, and the boundaries (an expiry at this instant, a proof exactly at its age).
 // Written for the mutants Stryker found no test for; see docs/architecture.md, Mutation testing.
 import { describe, expect, it } from "vitest";
-import {
-  type Check,
-  decide,
-  type GateFacts,
-  type GrantFact,
-  reasonOf,
-} from "../../src/core/gate/decision.ts";
+import { type Check, decide, type GateFacts, reasonOf } from "../../src/core/gate/decision.ts";
 import type { ReasonCode } from "../../src/core/gate/reasons.ts";
+import { cmGrant as grant } from "./grant-fixture.ts";
 
 const NOW = new Date("2026-11-23T10:00:00Z");
 const HOUR = 3_600_000;
 const ago = (hours: number) => new Date(NOW.getTime() - hours * HOUR).toISOString();
-
-const grant = (over: Partial<GrantFact> = {}, policy: Partial<NonNullable<GrantFact["policy"]>> = {}) =>
-  ({
-    issueNumber: 7,
-    url: "https://github.com/acme/platform/issues/7",
-    state: "active",
-    reason: "approved by mia",
-    expiresAt: "2027-03-31T00:00:00.000Z",
-    blockSha: "abc",
-    policy: {
-      lane: "cm/testing",
-      data_authority: "resettable",
-      allowed_rebuild_sources: ["empty"],
-      upstream_source: null,
-      confirmation: null,
-      requires_backup_before_destroy: false,
-      requires_restore_proof: false,
-      requires_runtime_identity: false,
-      approvals_required: 1,
-      ...policy,
-    },
-    approvals: { required: 1, by: ["mia"] },
-    ...over,
-  }) satisfies GrantFact;
 
 const facts = (over: Partial<GateFacts> = {}): GateFacts => ({
   gatherError: null,

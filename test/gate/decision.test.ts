@@ -6,34 +6,15 @@ import {
   decide,
   decisionSchema,
   type GateFacts,
-  type GrantFact,
   reasonOf,
 } from "../../src/core/gate/decision.ts";
 import { joinRun } from "../../src/core/gate/join.ts";
 import type { ReasonCode } from "../../src/core/gate/reasons.ts";
 import { parseRequest, workflowFile } from "../../src/core/gate/request.ts";
+import { cmGrant as grantFixture } from "./grant-fixture.ts";
 
 const NOW = new Date("2026-11-23T10:00:00Z");
-const cmGrant: GrantFact = {
-  issueNumber: 7,
-  url: "https://github.com/acme/platform/issues/7",
-  state: "active",
-  reason: "approved by mia",
-  expiresAt: "2027-03-31T00:00:00.000Z",
-  blockSha: "abc",
-  policy: {
-    lane: "cm/testing",
-    data_authority: "resettable",
-    allowed_rebuild_sources: ["empty"],
-    upstream_source: null,
-    confirmation: null,
-    requires_backup_before_destroy: false,
-    requires_restore_proof: false,
-    requires_runtime_identity: false,
-    approvals_required: 1,
-  },
-  approvals: { required: 1, by: ["mia"] },
-};
+const cmGrant = grantFixture();
 const facts = (over: Partial<GateFacts> = {}): GateFacts => ({
   gatherError: null,
   declaredInputs: [],

@@ -4,31 +4,10 @@
 import { describe, expect, it } from "vitest";
 import { type Check, decide, type GateFacts, reasonOf } from "../../src/core/gate/decision.ts";
 import type { ReasonCode } from "../../src/core/gate/reasons.ts";
-import { cmGrant as grant } from "./grant-fixture.ts";
+import { gateFacts as facts, cmGrant as grant, NOW } from "./grant-fixture.ts";
 
-const NOW = new Date("2026-11-23T10:00:00Z");
 const HOUR = 3_600_000;
 const ago = (hours: number) => new Date(NOW.getTime() - hours * HOUR).toISOString();
-
-const facts = (over: Partial<GateFacts> = {}): GateFacts => ({
-  gatherError: null,
-  declaredInputs: [],
-  run: { runId: 1, attempt: 1, event: "workflow_dispatch", headBranch: "main", finished: false },
-  dispatch: {
-    branch: "main",
-    inputs: { context: "cm", instance: "testing", source: "empty", confirmation: "bootstrap cm testing" },
-  },
-  joinProblem: null,
-  allowedBranches: ["main"],
-  knownLanes: new Set(["cm/testing"]),
-  grants: [grant()],
-  backup: null,
-  restore: null,
-  inFlight: null,
-  earlierAttempts: [],
-  now: NOW,
-  ...over,
-});
 
 const backupRequired = grant({}, { requires_backup_before_destroy: true });
 const restoreRequired = grant({}, { requires_backup_before_destroy: true, requires_restore_proof: true });

@@ -11,30 +11,9 @@ import {
 import { joinRun } from "../../src/core/gate/join.ts";
 import type { ReasonCode } from "../../src/core/gate/reasons.ts";
 import { parseRequest, workflowFile } from "../../src/core/gate/request.ts";
-import { cmGrant as grantFixture } from "./grant-fixture.ts";
+import { gateFacts as facts, cmGrant as grantFixture } from "./grant-fixture.ts";
 
-const NOW = new Date("2026-11-23T10:00:00Z");
 const cmGrant = grantFixture();
-const facts = (over: Partial<GateFacts> = {}): GateFacts => ({
-  gatherError: null,
-  declaredInputs: [],
-  run: { runId: 1, attempt: 1, event: "workflow_dispatch", headBranch: "main", finished: false },
-  dispatch: {
-    branch: "main",
-    inputs: { context: "cm", instance: "testing", source: "empty", confirmation: "bootstrap cm testing" },
-  },
-  joinProblem: null,
-  allowedBranches: ["main"],
-  knownLanes: new Set(["cm/testing"]),
-  grants: [cmGrant],
-  backup: null,
-  restore: null,
-  inFlight: null,
-  earlierAttempts: [],
-  now: NOW,
-  ...over,
-});
-
 describe("decide", () => {
   it("allows when every check passes, and reports all seven in the contract's order", () => {
     const d = decide(facts());

@@ -1,6 +1,8 @@
-// A grant of cm/testing as the gate reads it: active, approved by mia, empty source. Pure data for
-// the decision's tests.
-import type { GrantFact } from "../../src/core/gate/decision.ts";
+// A grant of cm/testing as the gate reads it (active, approved by mia, empty source) and the facts
+// of a run that asks for it with everything in order. Pure data for the decision's tests.
+import type { GateFacts, GrantFact } from "../../src/core/gate/decision.ts";
+
+export const NOW = new Date("2026-11-23T10:00:00Z");
 
 export const cmGrant = (
   over: Partial<GrantFact> = {},
@@ -28,3 +30,24 @@ export const cmGrant = (
     approvals: { required: 1, by: ["mia"] },
     ...over,
   }) satisfies GrantFact;
+
+/** A dispatched run of cm/testing on main that every check passes; `over` breaks one fact. */
+export const gateFacts = (over: Partial<GateFacts> = {}): GateFacts => ({
+  gatherError: null,
+  declaredInputs: [],
+  run: { runId: 1, attempt: 1, event: "workflow_dispatch", headBranch: "main", finished: false },
+  dispatch: {
+    branch: "main",
+    inputs: { context: "cm", instance: "testing", source: "empty", confirmation: "bootstrap cm testing" },
+  },
+  joinProblem: null,
+  allowedBranches: ["main"],
+  knownLanes: new Set(["cm/testing"]),
+  grants: [cmGrant()],
+  backup: null,
+  restore: null,
+  inFlight: null,
+  earlierAttempts: [],
+  now: NOW,
+  ...over,
+});

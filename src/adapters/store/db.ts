@@ -1,16 +1,20 @@
-// Opens the SQLite database named by DATABASE_URL, in WAL mode. The server and `lanegate migrate`
-// create and migrate it; read-only commands open an existing file and never change its schema.
+// The store's connection: SQLite (the embedded default, one file, one replica) or PostgreSQL (the
+// store shared by more than one replica), chosen by DATABASE_URL. Every store function is written
+// once, against `Q`, and runs on either: see "Two stores" in docs/architecture.md.
+import { AsyncLocalStorage } from "node:async_hooks";
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { RunResult } from "better-sqlite3";
 import Database from "better-sqlite3";
-import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3";
+import { is } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+import { readMigrationFiles } from "drizzle-orm/migrator";
+import { PgDatabase } from "drizzle-orm/pg-core";
 import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";
 import * as schema from "./schema.ts";
-
-export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
+import * as pgSchema from "./schema-pg.ts";
 
 export const DEFAULT_DATABASE_URL = "file:data/lanegate.sqlite";
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../../db", import.meta.url));
@@ -32,54 +36,194 @@ export function printableUrl(url: string): string {
   }
 }
 
-/**
- * `file:data/x.sqlite`, `data/x.sqlite` and `:memory:` all name a database. A PostgreSQL URL is
- * refused rather than taken for a file path: the records are served from SQLite only so far.
- */
+/** `file:data/x.sqlite`, `data/x.sqlite` and `:memory:` all name a SQLite database. */
 export function databasePath(url: string = DEFAULT_DATABASE_URL): string {
-  if (isPostgresUrl(url))
-    throw new Error(
-      "this lanegate keeps its records in SQLite only (file: URLs); a PostgreSQL store can be created with lanegate migrate, and serving from it is not built yet",
-    );
+  if (isPostgresUrl(url)) throw new Error(`${printableUrl(url)} is a PostgreSQL database, not a SQLite file`);
   const path = url.startsWith("file:") ? url.slice("file:".length) : url;
   return path === ":memory:" ? path : resolve(path);
 }
 
-export class MissingDatabase extends Error {}
+/**
+ * What every store function is given: a database or a transaction, of either driver. It is typed
+ * as drizzle's SQLite database, and on PostgreSQL it is drizzle's `pg` database driven through the
+ * same builder methods (select, insert, update, delete, `returning`, `onConflict…`, `prepare` and
+ * `execute`), which both dialects share. Rows are awaited, never taken with SQLite's synchronous
+ * `.get()`, `.all()` or `.run()` (lint forbids them in the store), and tables come from
+ * `tables(q)`, so each dialect maps its own columns (jsonb, bigint, boolean).
+ */
+export type Q = BaseSQLiteDatabase<"sync", RunResult, typeof schema>;
 
+/**
+ * The tables of `q`'s dialect. The PostgreSQL tables are typed as SQLite's: the two schemas have
+ * the same tables, columns and JS types (test/store/schemas.test.ts), so the type is true of both.
+ */
+export function tables(q: Q): typeof schema {
+  return is(q, PgDatabase) ? (pgSchema as unknown as typeof schema) : schema;
+}
+
+export type Dialect = "sqlite" | "postgres";
+
+/** The store: where every transaction and read starts. */
+export interface Db {
+  readonly dialect: Dialect;
+  /** The database, fit for logs: a file path or a masked URL. */
+  readonly name: string;
+  /**
+   * One transaction. SQLite: `begin immediate` on the one connection, one transaction at a time
+   * in this process. PostgreSQL: a pooled connection, `read committed`. A transaction or read
+   * started inside one joins it.
+   */
+  transaction<T>(fn: (q: Q) => Promise<T>): Promise<T>;
+  /** Reads (or a single write) outside a transaction. */
+  read<T>(fn: (q: Q) => Promise<T>): Promise<T>;
+  /** The migrations shipped with this build that the database has not applied. */
+  pendingMigrations(): Promise<number>;
+  /** Whether it is still open: a closed store answers nothing (scrapes during shutdown). */
+  readonly open: boolean;
+  close(): Promise<void>;
+}
+
+export function transaction<T>(db: Db, fn: (q: Q) => Promise<T>): Promise<T> {
+  return db.transaction(fn);
+}
+
+export function read<T>(db: Db, fn: (q: Q) => Promise<T>): Promise<T> {
+  return db.read(fn);
+}
+
+/**
+ * Runs `fn` so that a failed statement in it leaves the surrounding transaction usable. A failed
+ * statement aborts a whole PostgreSQL transaction, so there it runs in a savepoint; SQLite rolls
+ * back only the statement.
+ */
+export function savepoint<T>(q: Q, fn: (q: Q) => Promise<T>): Promise<T> {
+  if (is(q, PgDatabase)) return q.transaction((sp) => fn(sp as unknown as Q));
+  return fn(q);
+}
+
+/** Whether an error is a unique index refusing a row, on either driver (drizzle wraps pg's). */
+export function isUniqueViolation(error: unknown): boolean {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    const code = "code" in e ? e.code : undefined;
+    if (code === "SQLITE_CONSTRAINT_UNIQUE" || code === "23505") return true;
+  }
+  return false;
+}
+
+/** The first row of a query, or undefined. */
+export async function first<T>(rows: PromiseLike<T[]> | T[]): Promise<T | undefined> {
+  return (await rows)[0];
+}
+
+/** Opens a store by URL: PostgreSQL for `postgres://`, else SQLite; both migrated. */
+export async function openStore(url: string = DEFAULT_DATABASE_URL): Promise<Db> {
+  if (!isPostgresUrl(url)) return openDatabase(url);
+  const { openPostgres } = await import("./pg.ts");
+  return openPostgres(url);
+}
+
+/** Opens (creating and migrating) the SQLite database at `url`. */
 export function openDatabase(url?: string): Db {
   const path = databasePath(url);
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-  const db = connect(new Database(path));
-  migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
+  const client = new Database(path);
+  const db = new SqliteDb(client);
+  migrate(db.q, { migrationsFolder: MIGRATIONS_FOLDER });
   return db;
 }
 
-/** For commands that only read: a missing file is an error, never a new empty database. */
-export function openExistingDatabase(url?: string): Db {
+export class MissingDatabase extends Error {}
+
+/** For commands that only read: a missing database is an error, never a new empty one. */
+export async function openExistingStore(url: string = DEFAULT_DATABASE_URL): Promise<Db> {
+  if (isPostgresUrl(url)) {
+    const { connectPostgres } = await import("./pg.ts");
+    return connectPostgres(url);
+  }
   const path = databasePath(url);
   if (path === ":memory:" || !existsSync(path))
     throw new MissingDatabase(`no database at ${path}: check --db or DATABASE_URL`);
-  return connect(new Database(path, { fileMustExist: true }));
+  return new SqliteDb(new Database(path, { fileMustExist: true }));
 }
 
-/** Folds the write-ahead log into the database file, so a stopped service leaves one file. */
-export function closeDatabase(db: Db) {
-  if (!db.$client.open) return;
-  if (db.$client.name !== ":memory:") db.$client.pragma("wal_checkpoint(TRUNCATE)");
-  db.$client.close();
-}
+/**
+ * SQLite: one connection in WAL mode. Its transactions are async (a store function awaits its
+ * rows), and any await lets another delivery's code run, which on one connection would land
+ * inside the open transaction; so this process takes turns: a transaction or read waits for the
+ * one before it. Within a transaction nothing waits on anything but the store, so turns are short.
+ */
+export class SqliteDb implements Db {
+  readonly dialect = "sqlite";
+  readonly q: Q;
+  readonly name: string;
+  private tail: Promise<unknown> = Promise.resolve();
+  private readonly inside = new AsyncLocalStorage<{ inTransaction: boolean }>();
 
-function connect(client: Database.Database): Db {
-  client.pragma("journal_mode = WAL");
-  // With WAL, NORMAL syncs at checkpoints rather than on every commit: a crash of the app loses
-  // nothing, and only a crash of the machine can lose the last commits, which GitHub's
-  // redelivery and the reconcile rebuild. FULL would cost an fsync per delivery.
-  client.pragma("synchronous = NORMAL");
-  client.pragma("busy_timeout = 5000");
-  client.pragma("foreign_keys = ON");
-  reusePreparedStatements(client);
-  return drizzle(client, { schema }) as Db;
+  constructor(readonly client: Database.Database) {
+    client.pragma("journal_mode = WAL");
+    // With WAL, NORMAL syncs at checkpoints rather than on every commit: a crash of the app loses
+    // nothing, and only a crash of the machine can lose the last commits, which GitHub's
+    // redelivery and the reconcile rebuild. FULL would cost an fsync per delivery.
+    client.pragma("synchronous = NORMAL");
+    client.pragma("busy_timeout = 5000");
+    client.pragma("foreign_keys = ON");
+    reusePreparedStatements(client);
+    this.q = drizzle(client, { schema }) as unknown as Q;
+    this.name = client.name;
+  }
+
+  get open(): boolean {
+    return this.client.open;
+  }
+
+  transaction<T>(fn: (q: Q) => Promise<T>): Promise<T> {
+    const current = this.inside.getStore();
+    if (current && !current.inTransaction) throw new Error("a transaction cannot start inside a read");
+    if (current) return fn(this.q);
+    return this.turn(true, async () => {
+      this.client.exec("begin immediate");
+      try {
+        const result = await fn(this.q);
+        this.client.exec("commit");
+        return result;
+      } catch (error) {
+        if (this.client.inTransaction) this.client.exec("rollback");
+        throw error;
+      }
+    });
+  }
+
+  read<T>(fn: (q: Q) => Promise<T>): Promise<T> {
+    if (this.inside.getStore()) return fn(this.q);
+    return this.turn(false, () => fn(this.q));
+  }
+
+  private turn<T>(inTransaction: boolean, fn: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(() => this.inside.run({ inTransaction }, fn));
+    this.tail = result.catch(() => {});
+    return result;
+  }
+
+  async pendingMigrations(): Promise<number> {
+    const shipped = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER });
+    const tracked = this.client
+      .prepare("select 1 from sqlite_master where type = 'table' and name = '__drizzle_migrations'")
+      .get();
+    if (!tracked) return shipped.length;
+    const applied = this.client.prepare("select max(created_at) as last from __drizzle_migrations").get() as
+      | { last: number | null }
+      | undefined;
+    const last = applied?.last ?? 0;
+    return shipped.filter((m) => m.folderMillis > last).length;
+  }
+
+  /** Folds the write-ahead log into the database file, so a stopped service leaves one file. */
+  async close(): Promise<void> {
+    await this.tail;
+    if (!this.client.open) return;
+    if (this.client.name !== ":memory:") this.client.pragma("wal_checkpoint(TRUNCATE)");
+    this.client.close();
+  }
 }
 
 /**
@@ -106,38 +250,20 @@ function reusePreparedStatements(client: Database.Database) {
   }) as typeof client.prepare;
 }
 
-/** A database or a transaction: every query here runs in either. */
-export type Q = BaseSQLiteDatabase<"sync", RunResult, typeof schema>;
-
-export function transaction<T>(db: Db, fn: (q: Q) => T): T {
-  return db.transaction(
-    (tx) => {
-      // better-sqlite3 runs the transaction on the same connection, so the queries prepared on
-      // the database serve inside it too.
-      connectionOf.set(tx, db);
-      return fn(tx);
-    },
-    { behavior: "immediate" },
-  );
-}
-
-/** A transaction's database, so that it finds the queries prepared on that database. */
-const connectionOf = new WeakMap<Q, Q>();
-
 /**
- * Queries built once per connection. drizzle rebuilds a query's SQL from the builder on every
- * call, which was the largest share of a delivery's CPU in profiles; a prepared query keeps its
- * SQL and statement and takes its values through `sql.placeholder`. `build` runs once for each
- * database (and for a transaction not opened by `transaction` above, once for that transaction).
+ * Queries built once per database. drizzle rebuilds a query's SQL from the builder on every call,
+ * which was the largest share of a delivery's CPU in profiles; a prepared query keeps its SQL and
+ * takes its values through `sql.placeholder`, and is run with `await query.execute(values)` on
+ * either driver. On SQLite transactions run on the database object itself, so one build serves
+ * all; a PostgreSQL transaction has its own connection, so its queries are built for it.
  */
-export function preparedOn<T>(build: (q: Q) => T): (q: Q) => T {
+export function preparedOn<T>(build: (q: Q, t: typeof schema) => T): (q: Q) => T {
   const built = new WeakMap<Q, T>();
   return (q) => {
-    const connection = connectionOf.get(q) ?? q;
-    let queries = built.get(connection);
+    let queries = built.get(q);
     if (queries === undefined) {
-      queries = build(connection);
-      built.set(connection, queries);
+      queries = build(q, tables(q));
+      built.set(q, queries);
     }
     return queries;
   };

@@ -1,10 +1,9 @@
 // SQL for applied deliveries, so a redelivery has one effect.
 import { eq, sql } from "drizzle-orm";
-import { preparedOn, type Q } from "./db.ts";
-import * as t from "./schema.ts";
+import { first, preparedOn, type Q } from "./db.ts";
 
 // Both run on every delivery.
-const prepared = preparedOn((q) => ({
+const prepared = preparedOn((q, t) => ({
   seen: q
     .select({ id: t.deliveries.id })
     .from(t.deliveries)
@@ -22,10 +21,10 @@ const prepared = preparedOn((q) => ({
     .prepare(),
 }));
 
-export function deliverySeen(q: Q, id: string): boolean {
-  return prepared(q).seen.get({ id }) !== undefined;
+export async function deliverySeen(q: Q, id: string): Promise<boolean> {
+  return (await first(prepared(q).seen.execute({ id }))) !== undefined;
 }
 
-export function markDelivery(q: Q, id: string, event: string, repo: string | null, now: Date) {
-  prepared(q).mark.run({ id, event, repo, appliedAt: now.toISOString() });
+export async function markDelivery(q: Q, id: string, event: string, repo: string | null, now: Date) {
+  await prepared(q).mark.execute({ id, event, repo, appliedAt: now.toISOString() });
 }

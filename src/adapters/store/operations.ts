@@ -2,11 +2,11 @@
 // core's business (src/core/operations.ts); this file only reads and writes the rows.
 import { and, eq, inArray, lt, sql } from "drizzle-orm";
 import { HOLDING_STATES, holdsLane, type Transition } from "../../core/operations.ts";
-import { preparedOn, type Q } from "./db.ts";
-import * as t from "./schema.ts";
+import { first, isUniqueViolation, preparedOn, type Q, savepoint, tables } from "./db.ts";
+import type * as s from "./schema.ts";
 
 // Every gate decision reads the lane's holder and the run's operations.
-const prepared = preparedOn((q) => ({
+const prepared = preparedOn((q, t) => ({
   holder: q
     .select()
     .from(t.operations)
@@ -27,76 +27,84 @@ const prepared = preparedOn((q) => ({
     .prepare(),
 }));
 
-export type OperationRow = typeof t.operations.$inferSelect;
+export type OperationRow = typeof s.operations.$inferSelect;
 
 export class LaneBusy extends Error {}
 
-/** Opens an operation; the partial unique index turns a second one on the lane into LaneBusy. */
-export function openOperation(q: Q, op: Omit<typeof t.operations.$inferInsert, "id">): OperationRow {
+/**
+ * Opens an operation; the partial unique index turns a second one on the lane into LaneBusy. In a
+ * savepoint, so that on PostgreSQL the refused insert leaves the gate's transaction usable.
+ */
+export async function openOperation(q: Q, op: Omit<typeof s.operations.$inferInsert, "id">): Promise<OperationRow> {
   try {
-    return q.insert(t.operations).values(op).returning().get();
+    const row = await savepoint(q, (sp) => first(sp.insert(tables(sp).operations).values(op).returning()));
+    if (!row) throw new Error("the store returned no row for a new operation");
+    return row;
   } catch (error) {
-    if (error instanceof Error && "code" in error && error.code === "SQLITE_CONSTRAINT_UNIQUE")
-      throw new LaneBusy();
+    if (isUniqueViolation(error)) throw new LaneBusy();
     throw error;
   }
 }
 
-export function linkDecision(q: Q, operationId: number, decisionId: number) {
-  q.update(t.operations).set({ decisionId }).where(eq(t.operations.id, operationId)).run();
+export async function linkDecision(q: Q, operationId: number, decisionId: number) {
+  const t = tables(q);
+  await q.update(t.operations).set({ decisionId }).where(eq(t.operations.id, operationId));
 }
 
 /** The operation holding a lane, if any. */
-export function holderOf(q: Q, repo: string, lane: string): OperationRow | undefined {
-  return prepared(q).holder.get({ repo, lane });
+export function holderOf(q: Q, repo: string, lane: string): Promise<OperationRow | undefined> {
+  return first(prepared(q).holder.execute({ repo, lane }));
 }
 
-export function operationsForRun(q: Q, repo: string, runId: number): OperationRow[] {
-  return prepared(q).forRun.all({ repo, runId });
+export async function operationsForRun(q: Q, repo: string, runId: number): Promise<OperationRow[]> {
+  return prepared(q).forRun.execute({ repo, runId });
 }
 
-export function operationById(q: Q, repo: string, id: number): OperationRow | undefined {
-  return q
-    .select()
-    .from(t.operations)
-    .where(and(eq(t.operations.repo, repo), eq(t.operations.id, id)))
-    .get();
+export function operationById(q: Q, repo: string, id: number): Promise<OperationRow | undefined> {
+  const t = tables(q);
+  return first(
+    q
+      .select()
+      .from(t.operations)
+      .where(and(eq(t.operations.repo, repo), eq(t.operations.id, id))),
+  );
 }
 
 /** Every operation still holding a lane; `repo` narrows it to one repository. */
-export function holdingOperations(q: Q, repo?: string): OperationRow[] {
+export async function holdingOperations(q: Q, repo?: string): Promise<OperationRow[]> {
+  const t = tables(q);
   const holding = inArray(t.operations.state, HOLDING_STATES);
   return q
     .select()
     .from(t.operations)
-    .where(repo ? and(eq(t.operations.repo, repo), holding) : holding)
-    .all();
+    .where(repo ? and(eq(t.operations.repo, repo), holding) : holding);
 }
 
 /** Holding operations whose lease ran out before `now`. */
-export function pastLease(q: Q, now: Date): OperationRow[] {
+export async function pastLease(q: Q, now: Date): Promise<OperationRow[]> {
+  const t = tables(q);
   return q
     .select()
     .from(t.operations)
     .where(
       and(inArray(t.operations.state, HOLDING_STATES), lt(t.operations.leaseExpiresAt, now.toISOString())),
-    )
-    .all();
+    );
 }
 
 /** Applies a transition the core allowed; a final state records who ended it and when. */
-export function applyTransition(q: Q, id: number, next: Transition, by: string, at: string) {
+export async function applyTransition(q: Q, id: number, next: Transition, by: string, at: string) {
+  const t = tables(q);
   const final = next.state === "completed" || next.state === "cleared";
-  q.update(t.operations)
+  await q
+    .update(t.operations)
     .set({
       state: next.state,
       ...(final ? { conclusion: next.conclusion, endedAt: at, endedBy: by } : {}),
     })
-    .where(eq(t.operations.id, id))
-    .run();
+    .where(eq(t.operations.id, id));
 }
 
 /** Whether a run attempt's operation still holds its lane. */
-export function attemptHoldsLane(q: Q, repo: string, runId: number, attempt: number): boolean {
-  return operationsForRun(q, repo, runId).some((o) => o.attempt === attempt && holdsLane(o.state));
+export async function attemptHoldsLane(q: Q, repo: string, runId: number, attempt: number): Promise<boolean> {
+  return (await operationsForRun(q, repo, runId)).some((o) => o.attempt === attempt && holdsLane(o.state));
 }

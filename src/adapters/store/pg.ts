@@ -1,9 +1,13 @@
-// PostgreSQL, the store for more than one replica (issue 14). So far it migrates; the store
-// functions still run on SQLite only (docs/architecture.md, "Two stores").
+// PostgreSQL, the store for more than one replica: its migration under a lock and its pool
+// (docs/architecture.md, "Two stores").
+import { AsyncLocalStorage } from "node:async_hooks";
 import { fileURLToPath } from "node:url";
-import { drizzle } from "drizzle-orm/node-postgres";
+import { readMigrationFiles } from "drizzle-orm/migrator";
+import { drizzle, type NodePgDatabase } from "drizzle-orm/node-postgres";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
 import pg from "pg";
+import { type Db, printableUrl, type Q } from "./db.ts";
+import * as pgSchema from "./schema-pg.ts";
 
 export const PG_MIGRATIONS_FOLDER = fileURLToPath(new URL("../../../db/pg", import.meta.url));
 
@@ -34,7 +38,7 @@ export async function migratePostgres(url: string): Promise<number> {
 }
 
 /** How many migrations drizzle has recorded; none before its table exists. */
-async function appliedMigrations(client: pg.Client): Promise<number> {
+async function appliedMigrations(client: pg.ClientBase): Promise<number> {
   const table = await client.query<{ exists: boolean }>(
     "select to_regclass('drizzle.__drizzle_migrations') is not null as exists",
   );
@@ -43,4 +47,84 @@ async function appliedMigrations(client: pg.Client): Promise<number> {
     "select count(*)::int as n from drizzle.__drizzle_migrations",
   );
   return count.rows[0]?.n ?? 0;
+}
+
+/** The most connections one replica holds; DATABASE_POOL_MAX overrides it. */
+export const DEFAULT_POOL_MAX = 10;
+
+/** Migrates, then opens the pool: what the server does at start. */
+export async function openPostgres(url: string): Promise<PostgresDb> {
+  await migratePostgres(url);
+  return connectPostgres(url);
+}
+
+/** Opens the pool without migrating: for commands that only read. */
+export function connectPostgres(url: string): PostgresDb {
+  const max = Number(process.env.DATABASE_POOL_MAX ?? DEFAULT_POOL_MAX);
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: Number.isInteger(max) && max > 0 ? max : DEFAULT_POOL_MAX,
+    connectionTimeoutMillis: 10_000,
+    idleTimeoutMillis: 30_000,
+  });
+  return new PostgresDb(pool, printableUrl(url));
+}
+
+/**
+ * PostgreSQL: a bounded pool. A transaction takes one connection for its length (`read
+ * committed`: each statement sees what others committed before it, which the gate's re-read of a
+ * lane's holder relies on); a read outside one takes any connection per statement.
+ */
+export class PostgresDb implements Db {
+  readonly dialect = "postgres";
+  private readonly db: NodePgDatabase<typeof pgSchema>;
+  private readonly inside = new AsyncLocalStorage<Q>();
+  private closed = false;
+
+  constructor(
+    readonly pool: pg.Pool,
+    readonly name: string,
+  ) {
+    this.db = drizzle({ client: pool, schema: pgSchema });
+    // An idle connection the server dropped must not crash the process; the next query reconnects.
+    pool.on("error", () => {});
+  }
+
+  get open(): boolean {
+    return !this.closed;
+  }
+
+  transaction<T>(fn: (q: Q) => Promise<T>): Promise<T> {
+    const current = this.inside.getStore();
+    if (current) return fn(current);
+    return this.db.transaction((tx) => {
+      const q = tx as unknown as Q;
+      return this.inside.run(q, () => fn(q));
+    });
+  }
+
+  read<T>(fn: (q: Q) => Promise<T>): Promise<T> {
+    return fn(this.inside.getStore() ?? (this.db as unknown as Q));
+  }
+
+  async pendingMigrations(): Promise<number> {
+    const shipped = readMigrationFiles({ migrationsFolder: PG_MIGRATIONS_FOLDER });
+    const client = await this.pool.connect();
+    try {
+      return shipped.length - (await appliedMigrations(client));
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Pool use, for the metrics: connections open, idle, and callers waiting for one. */
+  poolUse(): { total: number; idle: number; waiting: number } {
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
 }

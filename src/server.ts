@@ -1,13 +1,14 @@
 // Starts the real Probot server with lanegate loaded, from a Probot-style environment, and stops it
-// cleanly: no new deliveries, the ones in flight finish (bounded), timers stop, SQLite is
-// checkpointed and closed.
+// cleanly: no new deliveries, the ones in flight finish (bounded), timers stop, the store is
+// closed (SQLite checkpointed).
 import { ProbotOctokit, run, type Server } from "probot";
 import { hostsFrom } from "./adapters/github/console.ts";
 import { telemetryPlugin } from "./adapters/github/telemetry.ts";
-import { closeDatabase, type Db, openDatabase, printableUrl } from "./adapters/store/db.ts";
+import { type Db, openStore, printableUrl } from "./adapters/store/db.ts";
 import { lanegate } from "./app.ts";
 import { type Env, EnvError, readServiceEnv } from "./env.ts";
 import { type ApiAccess, describeAccess } from "./http/access.ts";
+import { storeLease } from "./service/job-lease.ts";
 import { Lifecycle } from "./service/lifecycle.ts";
 import { createMetrics } from "./service/metrics.ts";
 
@@ -44,9 +45,9 @@ export function accessFrom(env: { LANEGATE_API_TOKEN?: string; LANEGATE_API_PUBL
   return env.LANEGATE_API_PUBLIC === "true" ? { kind: "public" } : { kind: "closed" };
 }
 
-function open(url: string | undefined): Db {
+async function open(url: string | undefined): Promise<Db> {
   try {
-    return openDatabase(url);
+    return await openStore(url);
   } catch (error) {
     throw new EnvError(
       `DATABASE_URL: cannot open ${url ? printableUrl(url) : "the default database"}: ${(error as Error).message}`,
@@ -56,8 +57,11 @@ function open(url: string | undefined): Db {
 
 export async function startLanegate(options: StartOptions): Promise<RunningLanegate> {
   const config = readServiceEnv(options.env);
-  const db = open(config.DATABASE_URL);
-  const lifecycle = new Lifecycle(createMetrics(db), options.now ?? (() => new Date()));
+  const db = await open(config.DATABASE_URL);
+  const now = options.now ?? (() => new Date());
+  // Leases in the store on either driver: replicas on PostgreSQL share them, and one SQLite
+  // process behaves the same way.
+  const lifecycle = new Lifecycle(createMetrics(db), now, storeLease(db, now));
   const access = options.access ?? accessFrom(config);
   const observed = ProbotOctokit.plugin(telemetryPlugin((call) => lifecycle.recordApiCall(call)));
   const Octokit =
@@ -111,7 +115,7 @@ export async function startLanegate(options: StartOptions): Promise<RunningLaneg
           lifecycle.warn(`stopped waiting after ${graceMs / 1000} s: ${left} handlers still running`);
         // Idle keep-alive connections close at once; a stuck one must not hold the stop.
         await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
-        closeDatabase(db);
+        await db.close();
       })();
       return stopped;
     },

@@ -5,15 +5,14 @@ import { resolve } from "node:path";
 import { getPrivateKey } from "@probot/get-private-key";
 import { Probot } from "probot";
 import {
-  closeDatabase,
   databasePath,
   isPostgresUrl,
   openDatabase,
-  openExistingDatabase,
+  openExistingStore,
   printableUrl,
+  SqliteDb,
 } from "../adapters/store/db.ts";
 import { migratePostgres } from "../adapters/store/pg.ts";
-import { pendingMigrations } from "../adapters/store/service.ts";
 import { describeChange } from "../core/lanes/grant-plan.ts";
 import { reconcileAll } from "../pipelines/lanes/reconcile.ts";
 import { type Command, database, databaseUrl, print, UsageError } from "./spec.ts";
@@ -24,8 +23,8 @@ const migrate: Command = {
   summary: "create the database, or bring it to this version's schema",
   description: `Applies the migrations this version of lanegate ships; creates the database if there is none.
 The server does the same when it starts. Back up first: lanegate backup <file>.
-With a postgres:// URL it applies the PostgreSQL migrations to an existing database, one
-process at a time; the server does not run on PostgreSQL yet.`,
+With a postgres:// URL it applies the PostgreSQL migrations to an existing database (create
+the database first), one process at a time: replicas starting together wait for each other.`,
   options: {},
   async run(_args, values) {
     const url = databaseUrl(values);
@@ -39,8 +38,13 @@ process at a time; the server does not run on PostgreSQL yet.`,
       return 0;
     }
     const existed = existsSync(databasePath(url));
-    const pending = existed ? pendingMigrations(openExistingDatabase(url)) : null;
-    closeDatabase(openDatabase(url));
+    let pending: number | null = null;
+    if (existed) {
+      const before = await openExistingStore(url);
+      pending = await before.pendingMigrations();
+      await before.close();
+    }
+    await openDatabase(url).close();
     const what = existed ? `${pending} migrations applied` : "created";
     print(
       values,
@@ -56,7 +60,8 @@ const backup: Command = {
   args: ["file"],
   summary: "copy the database while the service runs",
   description: `Writes a consistent copy of the database to <file> with SQLite's online backup, safe while
-the server is running. It never overwrites a file. To restore, see docs/deploy.md.`,
+the server is running. It never overwrites a file. To restore, see docs/deploy.md.
+On PostgreSQL the backup is pg_dump's (docs/deploy.md); this command says so and exits 2.`,
   options: {},
   async run([file = ""], values) {
     const target = resolve(file);
@@ -64,9 +69,15 @@ the server is running. It never overwrites a file. To restore, see docs/deploy.m
       console.error(`lanegate backup: ${target} exists; choose a new file`);
       return 1;
     }
-    const db = database(values);
-    await db.$client.backup(target);
-    closeDatabase(db);
+    const url = databaseUrl(values);
+    if (isPostgresUrl(url))
+      throw new UsageError(
+        `${printableUrl(url)} is PostgreSQL: back it up with pg_dump --format=custom (see docs/deploy.md, "Backups")`,
+      );
+    const db = await database(values);
+    if (!(db instanceof SqliteDb)) throw new UsageError(`${db.name} is not a SQLite database`);
+    await db.client.backup(target);
+    await db.close();
     print(values, { backup: target }, () => `backed up ${databasePath(databaseUrl(values))} to ${target}`);
     return 0;
   },
@@ -94,13 +105,15 @@ APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, and GHE_HOST/GHE_PROTOCOL for GitHub En
     const host = process.env.GHE_HOST;
     const baseUrl = host ? `${process.env.GHE_PROTOCOL ?? "https"}://${host}/api/v3` : undefined;
     const probot = new Probot({ appId, privateKey, baseUrl, logLevel: "warn" });
-    const db = database(values);
+    const db = await database(values);
     const log = {
       info: (m: string) => !values.json && console.error(m),
       warn: (m: string) => console.error(m),
     };
     const dryRun = values["dry-run"] === true;
-    const report = await reconcileAll({ db, appId, now: () => new Date(), log }, probot, { dryRun });
+    const report = await reconcileAll({ db, appId, now: () => new Date(), log }, probot, { dryRun }).finally(
+      () => db.close(),
+    );
     print(values, report, () => {
       const verb = dryRun ? "would change" : "changed";
       const lines = report.plans.flatMap(({ repo, changes }) =>

@@ -1,7 +1,6 @@
 // What every command shares: its options with their defaults (help is written from them), value
 // parsing that refuses bad input, the database it may open, and how a table is printed.
-import { type Db, DEFAULT_DATABASE_URL, openExistingDatabase } from "../adapters/store/db.ts";
-import { pendingMigrations } from "../adapters/store/service.ts";
+import { type Db, DEFAULT_DATABASE_URL, openExistingStore, printableUrl } from "../adapters/store/db.ts";
 import { table } from "./table.ts";
 
 /** A mistake in how the command was typed, or a database that is not there: exit 2. */
@@ -88,17 +87,22 @@ export function databaseUrl(values: Values): string {
 }
 
 /** An existing database at the current schema; never creates or migrates one. */
-export function database(values: Values): Db {
+export async function database(values: Values): Promise<Db> {
   const url = databaseUrl(values);
   let db: Db;
+  let pending: number;
   try {
-    db = openExistingDatabase(url);
+    db = await openExistingStore(url);
+    pending = await db.pendingMigrations();
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(`${printableUrl(url)}: ${(error as Error).message}`);
   }
-  const pending = pendingMigrations(db);
-  if (pending > 0)
-    throw new UsageError(`${url} is ${pending} migrations behind this lanegate: run lanegate migrate first`);
+  if (pending > 0) {
+    await db.close();
+    throw new UsageError(
+      `${printableUrl(url)} is ${pending} migrations behind this lanegate: run lanegate migrate first`,
+    );
+  }
   return db;
 }
 

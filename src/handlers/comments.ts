@@ -1,7 +1,9 @@
 // Turns an `issue_comment` delivery into an approval: a `/lanegate approve <prefix>` comment on an
 // approval issue is a further approval of the block version it names; editing or deleting such a
 // comment withdraws it. Every other comment stops here, with no request and no write.
+
 import type { Context } from "probot";
+import { read } from "../adapters/store/db.ts";
 import { isApprovalComment, isTracked } from "../adapters/store/issues.ts";
 import { parseApproveCommand } from "../core/lanes/approval-command.ts";
 import { repoKey } from "../core/repository.ts";
@@ -20,18 +22,21 @@ type CommentContext = Context<(typeof COMMENT_EVENTS)[number]>;
 export function commentHandler(deps: SyncDeps) {
   const apply = oncePerDelivery(deps, (context: CommentContext) => onComment(deps, context));
   return async (context: CommentContext) => {
-    if (mayMatter(deps, context.payload)) await apply(context);
+    if (await mayMatter(deps, context.payload)) await apply(context);
   };
 }
 
 /** From the store alone: a command on a tracked issue, or a change to a standing approval. */
-function mayMatter(deps: SyncDeps, payload: CommentContext["payload"]): boolean {
+async function mayMatter(deps: SyncDeps, payload: CommentContext["payload"]): Promise<boolean> {
   if (payload.issue.pull_request) return false;
   const { ref, number } = targetOf(payload);
   const repo = repoKey(ref);
   if (payload.action === "created")
-    return parseApproveCommand(payload.comment.body) !== null && isTracked(deps.db, repo, number);
-  return isApprovalComment(deps.db, repo, number, payload.comment.id);
+    return (
+      parseApproveCommand(payload.comment.body) !== null &&
+      (await read(deps.db, (q) => isTracked(q, repo, number)))
+    );
+  return read(deps.db, (q) => isApprovalComment(q, repo, number, payload.comment.id));
 }
 
 function targetOf(payload: CommentContext["payload"]): IssueTarget {

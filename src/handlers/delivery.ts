@@ -1,14 +1,16 @@
 // The one way every delivery is taken, for issues and the gate alike:
-// - a delivery id already applied is skipped, so a redelivery has one effect;
-// - a delivery whose handler fails (GitHub could not be read, say) is not marked and the error
+// - the delivery is claimed in the store before its handler runs: a delivery already applied, or
+//   being applied by another replica given the same delivery, is skipped, so a redelivery has one
+//   effect;
+// - a delivery whose handler fails (GitHub could not be read, say) is marked failed and the error
 //   propagates: Probot answers 500, GitHub's delivery log shows the failure, and a redelivery
-//   (by hand, or by the recovery of failed deliveries) runs it again from the start;
+//   (by hand, or by the recovery of failed deliveries) claims it again and runs it from the start;
 // - a delivery that was applied is marked after its handler returns. Handlers are idempotent
 //   (syncs re-read GitHub, dispatches are unique by delivery id, runs are upserted), so a crash
-//   between the effect and the mark costs a repeat, never a second effect.
+//   between the effect and the mark costs a repeat once the claim expires, never a second effect.
 import type { Context } from "probot";
 import { transaction } from "../adapters/store/db.ts";
-import { deliverySeen, markDelivery } from "../adapters/store/deliveries.ts";
+import { claimDelivery, settleDelivery } from "../adapters/store/deliveries.ts";
 import { repoKey } from "../core/repository.ts";
 import type { SyncDeps } from "../pipelines/deps.ts";
 
@@ -25,15 +27,28 @@ export function eventName(name: string, payload: unknown): string {
 
 export function oncePerDelivery<C extends Named>(deps: SyncDeps, handle: (context: C) => Promise<void>) {
   return async (context: C) => {
-    if (deliverySeen(deps.db, context.id)) {
-      context.log.info(`delivery ${context.id} already applied`);
-      return;
-    }
-    await handle(context);
     const repository = context.payload.repository;
     const repo = repository ? repoKey({ owner: repository.owner.login, repo: repository.name }) : null;
-    transaction(deps.db, (q) =>
-      markDelivery(q, context.id, eventName(context.name, context.payload), repo, deps.now()),
+    const { holder } = deps.db;
+    const claim = await transaction(deps.db, (q) =>
+      claimDelivery(q, {
+        id: context.id,
+        event: eventName(context.name, context.payload),
+        repo,
+        holder,
+        now: deps.now(),
+      }),
     );
+    if (!claim.claimed) {
+      context.log.info(`delivery ${context.id} skipped: ${claim.why}`);
+      return;
+    }
+    try {
+      await handle(context);
+    } catch (error) {
+      await transaction(deps.db, (q) => settleDelivery(q, context.id, holder, "failed", deps.now()));
+      throw error;
+    }
+    await transaction(deps.db, (q) => settleDelivery(q, context.id, holder, "applied", deps.now()));
   };
 }

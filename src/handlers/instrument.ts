@@ -5,7 +5,7 @@ import type { EmitterWebhookEventName } from "@octokit/webhooks";
 import type { Context, Probot } from "probot";
 import { z } from "zod";
 import type { Db } from "../adapters/store/db.ts";
-import { transaction } from "../adapters/store/db.ts";
+import { read, transaction } from "../adapters/store/db.ts";
 import { latestDecision, rejectDelivery } from "../adapters/store/service.ts";
 import type { Lifecycle } from "../service/lifecycle.ts";
 import { eventName } from "./delivery.ts";
@@ -77,7 +77,7 @@ export function instrumented<E extends EmitterWebhookEventName>(
     }
     const problem = malformed(context.name, payload);
     if (problem) {
-      transaction(db, (q) => rejectDelivery(q, context.id, event, problem, lifecycle.now()));
+      await transaction(db, (q) => rejectDelivery(q, context.id, event, problem, lifecycle.now()));
       lifecycle.metrics.deliveries.inc({ event, outcome: "rejected" });
       log.warn({ reason: problem }, "delivery rejected as malformed");
       throw new DeliveryError(400, `malformed ${event} delivery: ${problem}`);
@@ -94,7 +94,7 @@ export function instrumented<E extends EmitterWebhookEventName>(
       lifecycle.metrics.deliveries.inc({ event, outcome });
       lifecycle.metrics.deliverySeconds.observe({ event }, seconds);
       log.info(
-        { outcome, ms: Math.round(seconds * 1000), ...decisionOf(db, repo, payload) },
+        { outcome, ms: Math.round(seconds * 1000), ...(await decisionOf(db, repo, payload)) },
         "delivery handled",
       );
     }
@@ -104,9 +104,10 @@ export function instrumented<E extends EmitterWebhookEventName>(
 const runOf = z.object({ workflow_run: z.object({ id: z.number(), run_attempt: z.number() }) });
 
 /** For a run's delivery, the lane, decision and reason code it led to (if it was decided). */
-function decisionOf(db: Db, repo: string | null, payload: unknown) {
+async function decisionOf(db: Db, repo: string | null, payload: unknown) {
   const run = runOf.safeParse(payload);
-  if (!run.success || !repo || !db.$client.open) return {};
-  const d = latestDecision(db, repo, run.data.workflow_run.id, run.data.workflow_run.run_attempt);
+  if (!run.success || !repo || !db.open) return {};
+  const { id, run_attempt } = run.data.workflow_run;
+  const d = await read(db, (q) => latestDecision(q, repo, id, run_attempt));
   return d ? { lane: d.lane, decision: d.allowed ? "allowed" : "refused", reason: d.reason } : {};
 }

@@ -14,7 +14,7 @@ export function serviceHandler(db: Db, lifecycle: Lifecycle, access: ApiAccess) 
     if (path === "/healthz") {
       send(res, 200, { status: "alive" });
     } else if (path === "/readyz") {
-      const { ready, checks } = readiness(db, lifecycle);
+      const { ready, checks } = await readiness(db, lifecycle);
       send(res, ready ? 200 : 503, { status: ready ? "ready" : "not ready", checks });
     } else if (path === "/metrics") {
       const refused = refusal(access, req);

@@ -7,7 +7,7 @@ import { describe, type Octokit, statusOf } from "../adapters/github/client.ts";
 import { fetchConfigFiles } from "../adapters/github/config.ts";
 import { appendAudit } from "../adapters/store/audit.ts";
 import * as cacheStore from "../adapters/store/config-cache.ts";
-import { type Db, type Q, transaction } from "../adapters/store/db.ts";
+import { type Db, type Q, read, transaction } from "../adapters/store/db.ts";
 import * as repoStore from "../adapters/store/repositories.ts";
 import {
   type ConfigFile,
@@ -42,10 +42,10 @@ const mapOf = <V>(m: WeakMap<Db, Map<string, V>>, db: Db) => {
   return map;
 };
 
-function cached(db: Db, repo: string): Entry | undefined {
+async function cached(db: Db, repo: string): Promise<Entry | undefined> {
   const hit = mapOf(memory, db).get(repo);
   if (hit) return hit;
-  const row = cacheStore.readConfigCache(db, repo);
+  const row = await read(db, (q) => cacheStore.readConfigCache(q, repo));
   if (!row) return undefined;
   const entry = {
     load: composeConfig(row.files),
@@ -61,19 +61,19 @@ const fresh = (deps: SyncDeps, entry: Entry | undefined, maxAgeMs = CONFIG_MAX_A
   entry !== undefined && !entry.stale && deps.now().getTime() - entry.checkedAt < maxAgeMs;
 
 /** The approval label, when a config within the bound says it; null means "read the config first". */
-export function freshLabel(deps: SyncDeps, ref: RepoRef): string | null {
-  const entry = cached(deps.db, repoKey(ref));
+export async function freshLabel(deps: SyncDeps, ref: RepoRef): Promise<string | null> {
+  const entry = await cached(deps.db, repoKey(ref));
   if (!fresh(deps, entry)) return null;
   return entry.load.status === "ok" ? entry.load.config.label : "lane-policy";
 }
 
 /** The files the config in force was read from, as cached; null when it has never been read. */
-export function configFilesInForce(deps: SyncDeps, ref: RepoRef): ConfigFile[] | null {
-  return cached(deps.db, repoKey(ref))?.files ?? null;
+export async function configFilesInForce(deps: SyncDeps, ref: RepoRef): Promise<ConfigFile[] | null> {
+  return (await cached(deps.db, repoKey(ref)))?.files ?? null;
 }
 
 /** The config to decide under: from the cache within the bound, else confirmed with GitHub. */
-export function currentConfigLoad(
+export async function currentConfigLoad(
   deps: SyncDeps,
   octokit: Octokit,
   ref: RepoRef,
@@ -81,8 +81,8 @@ export function currentConfigLoad(
   maxAgeMs = CONFIG_MAX_AGE_MS,
 ): Promise<ConfigLoad> {
   const repo = repoKey(ref);
-  const entry = cached(deps.db, repo);
-  if (fresh(deps, entry, maxAgeMs)) return Promise.resolve(entry.load);
+  const entry = await cached(deps.db, repo);
+  if (fresh(deps, entry, maxAgeMs)) return entry.load;
   // Deliveries that arrive together share one refresh.
   const pending = mapOf(inFlight, deps.db);
   const running = pending.get(repo);
@@ -109,20 +109,20 @@ async function refreshConfig(
     const load = fetched.unchanged && entry ? entry.load : composeConfig(fetched.files);
     next = { load, files: fetched.files, checkedAt: now.getTime(), stale: false };
     const changed = !(fetched.unchanged && entry);
-    transaction(deps.db, (q) => {
-      cacheStore.saveConfigCache(q, repo, changed ? fetched.files : null, now.toISOString());
+    await transaction(deps.db, async (q) => {
+      await cacheStore.saveConfigCache(q, repo, changed ? fetched.files : null, now.toISOString());
       // Also after a 304: a status left `unreadable` by a failed refresh goes back to the load's.
-      if (repoStore.recordConfig(q, repo, installationId, load, now))
-        rejudgeGrants(deps.db, q, repo, load, now);
+      if (await repoStore.recordConfig(q, repo, installationId, load, now))
+        await rejudgeGrants(deps.db, q, repo, load, now);
     });
   } catch (error) {
-    if (statusOf(error) !== null) return failed(deps, repo, installationId, entry, error);
+    if (statusOf(error) !== null) return await failed(deps, repo, installationId, entry, error);
     // Not YAML, a bad `_extends`: the config is invalid, and nothing of it is cached in the store.
     const load: UsableLoad = { status: "invalid", config: null, errors: [describe(error)] };
     next = { load, files: [], checkedAt: now.getTime(), stale: false };
-    transaction(deps.db, (q) => {
-      if (repoStore.recordConfig(q, repo, installationId, load, now))
-        rejudgeGrants(deps.db, q, repo, load, now);
+    await transaction(deps.db, async (q) => {
+      if (await repoStore.recordConfig(q, repo, installationId, load, now))
+        await rejudgeGrants(deps.db, q, repo, load, now);
     });
   }
   mapOf(memory, deps.db).set(repo, next);
@@ -138,15 +138,15 @@ async function refreshConfig(
  * and in the transaction that records the config: no decision after it sees a grant judged under
  * the old one (a raised min_permission, a renamed label).
  */
-function rejudgeGrants(db: Db, q: Q, repo: string, load: UsableLoad, now: Date) {
-  const config = configInForce(load) ?? repoStore.configFor(q, repo);
-  const result = deriveGrants(q, repo, config, { deliveryId: null, event: "config", actor: null }, now);
+async function rejudgeGrants(db: Db, q: Q, repo: string, load: UsableLoad, now: Date) {
+  const config = configInForce(load) ?? (await repoStore.configFor(q, repo));
+  const result = await deriveGrants(q, repo, config, { deliveryId: null, event: "config", actor: null }, now);
   mapOf(changedConfigs, db).set(repo, result.needsRead);
   if (result.all.length === 0) return;
   const reread = result.needsRead.length
     ? `; issues ${result.needsRead.map((n) => `#${n}`).join(", ")} must be read again to judge their approvers`
     : "";
-  appendAudit(q, {
+  await appendAudit(q, {
     repo,
     deliveryId: null,
     event: "config",
@@ -158,18 +158,18 @@ function rejudgeGrants(db: Db, q: Q, repo: string, load: UsableLoad, now: Date) 
 }
 
 /** A refresh GitHub did not answer: the last good config is kept for later, but not decided under. */
-function failed(
+async function failed(
   deps: SyncDeps,
   repo: string,
   installationId: number | null,
   entry: Entry | undefined,
   error: unknown,
-): ConfigLoad {
+): Promise<ConfigLoad> {
   const load: ConfigLoad = { status: "unreadable", errors: [describe(error)] };
   if (entry) entry.stale = true;
-  transaction(deps.db, (q) => {
-    cacheStore.markConfigStale(q, [repo]);
-    repoStore.recordConfig(q, repo, installationId, load, deps.now());
+  await transaction(deps.db, async (q) => {
+    await cacheStore.markConfigStale(q, [repo]);
+    await repoStore.recordConfig(q, repo, installationId, load, deps.now());
   });
   const kept = entry
     ? `the last good config (confirmed ${new Date(entry.checkedAt).toISOString()}) is kept`
@@ -184,10 +184,17 @@ function failed(
  * A push touched files some repositories' configs were read from: those configs are stale, in
  * memory and in the store, and the next use confirms them with GitHub. Returns the repositories.
  */
-export function staleOnPush(deps: SyncDeps, owner: string, name: string, paths: string[] | null): string[] {
-  const repos = cacheStore.reposReading(deps.db, owner, name, paths);
-  if (repos.length === 0) return [];
-  transaction(deps.db, (q) => cacheStore.markConfigStale(q, repos));
+export async function staleOnPush(
+  deps: SyncDeps,
+  owner: string,
+  name: string,
+  paths: string[] | null,
+): Promise<string[]> {
+  const repos = await transaction(deps.db, async (q) => {
+    const reading = await cacheStore.reposReading(q, owner, name, paths);
+    await cacheStore.markConfigStale(q, reading);
+    return reading;
+  });
   for (const repo of repos) {
     const entry = mapOf(memory, deps.db).get(repo);
     if (entry) entry.stale = true;
@@ -215,20 +222,22 @@ export async function currentConfig(deps: SyncDeps, octokit: Octokit, target: Ta
   const repo = repoKey(target.ref);
   const load = await currentConfigLoad(deps, octokit, target.ref, target.installationId);
   const branch = target.defaultBranch;
-  if (branch && repoStore.defaultBranchOf(deps.db, repo) !== branch)
-    transaction(deps.db, (q) => repoStore.recordDefaultBranch(q, repo, branch));
+  if (branch && (await read(deps.db, (q) => repoStore.defaultBranchOf(q, repo))) !== branch)
+    await transaction(deps.db, (q) => repoStore.recordDefaultBranch(q, repo, branch));
   return { config: configInForce(load), error: load.status === "unreadable" ? load.errors.join("; ") : null };
 }
 
 /** Whether a delivery concerns the gate at all: the current config, else the last one stored. */
 export async function configForIntake(deps: SyncDeps, octokit: Octokit, target: Target) {
   const { config } = await currentConfig(deps, octokit, target);
-  return config ?? repoStore.configFor(deps.db, repoKey(target.ref));
+  return config ?? (await read(deps.db, (q) => repoStore.configFor(q, repoKey(target.ref))));
 }
 
 /** The repository as a delivery would name it, from what the store remembers of it. */
-export function storedTarget(db: Db, repo: string): Target {
-  return targetOf(refOf(repo), repoStore.installationOf(db, repo), {
-    recorded: repoStore.defaultBranchOf(db, repo),
-  });
+export async function storedTarget(db: Db, repo: string): Promise<Target> {
+  return read(db, async (q) =>
+    targetOf(refOf(repo), await repoStore.installationOf(q, repo), {
+      recorded: await repoStore.defaultBranchOf(q, repo),
+    }),
+  );
 }

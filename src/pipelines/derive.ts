@@ -9,23 +9,23 @@ import { baselineOf, type LanegateConfig } from "../core/config/schema.ts";
 import { planGrants } from "../core/lanes/grant-plan.ts";
 import { deriveIssue, resolveConflicts } from "../core/lanes/lifecycle.ts";
 
-export function deriveGrants(
+export async function deriveGrants(
   q: Q,
   repo: string,
   config: LanegateConfig,
   trigger: auditStore.Trigger,
   now: Date,
 ) {
-  const issues = issueStore.liveIssues(q, repo);
+  const issues = await issueStore.liveIssues(q, repo);
   const baseline = baselineOf(config);
   const all = resolveConflicts(issues.map((i) => deriveIssue(i.facts, i.approvals, baseline, config, now)));
-  const { open, history } = grantStore.grantsForPlan(
+  const { open, history } = await grantStore.grantsForPlan(
     q,
     repo,
     all.map((o) => o.number),
   );
   const plan = planGrants(open, history, all);
-  const changed = grantStore.applyGrantChanges(q, repo, plan, trigger, now);
+  const changed = await grantStore.applyGrantChanges(q, repo, plan, trigger, now);
   /** Issues whose facts cannot be judged under this config: a sync must read them again. */
   const needsRead = all.filter((o) => o.needsRead).map((o) => o.number);
   return { all, changed, plan, needsRead };

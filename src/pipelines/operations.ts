@@ -3,7 +3,7 @@
 import { describe, type Octokit, statusOf } from "../adapters/github/client.ts";
 import { readRun } from "../adapters/github/gate.ts";
 import { appendAudit } from "../adapters/store/audit.ts";
-import { type Q, transaction } from "../adapters/store/db.ts";
+import { type Q, read, transaction } from "../adapters/store/db.ts";
 import {
   applyTransition,
   holdingOperations,
@@ -29,21 +29,21 @@ export interface Cause {
 }
 
 /** Applies one event to one operation; returns whether anything changed. */
-export function moveOperation(
+export async function moveOperation(
   q: Q,
   op: OperationRow,
   event: OperationEvent,
   cause: Cause,
   at: string,
-): boolean {
+): Promise<boolean> {
   const next = transition(op.state, event);
   if (!next) return false;
-  applyTransition(q, op.id, next, cause.by, at);
+  await applyTransition(q, op.id, next, cause.by, at);
   // Nobody knows what a run past its lease, or a run GitHub no longer has, did: the lane's
   // inventory says so in this transaction.
-  if (next.state === "stale") staleOnLeaseExpiry(q, op, at);
-  if (event.kind === "run_gone") staleOnRunGone(q, op, at);
-  appendAudit(q, {
+  if (next.state === "stale") await staleOnLeaseExpiry(q, op, at);
+  if (event.kind === "run_gone") await staleOnRunGone(q, op, at);
+  await appendAudit(q, {
     repo: op.repo,
     deliveryId: cause.deliveryId,
     event: cause.event,
@@ -70,18 +70,18 @@ function describeMove(op: OperationRow, state: string, conclusion: string | null
 }
 
 /** An operator ends a stuck operation by hand; the audit log keeps who and why. */
-export function clearOperation(
+export async function clearOperation(
   q: Q,
   repo: string,
   id: number,
   by: string,
   why: string,
   at: string,
-): OperationRow {
-  const op = operationById(q, repo, id);
+): Promise<OperationRow> {
+  const op = await operationById(q, repo, id);
   if (!op) throw new Error(`no operation ${id} in ${repo}`);
   const cause = { by, event: "operator", actor: by, deliveryId: null, why };
-  if (!moveOperation(q, op, { kind: "cleared" }, cause, at))
+  if (!(await moveOperation(q, op, { kind: "cleared" }, cause, at)))
     throw new Error(`operation ${id} is already ${op.state}`);
   return op;
 }
@@ -93,7 +93,7 @@ export function clearOperation(
  */
 export async function reconcileOperations(deps: GateDeps, octokit: Octokit, repo: string): Promise<string[]> {
   const failures: string[] = [];
-  for (const op of holdingOperations(deps.db, repo)) {
+  for (const op of await read(deps.db, (q) => holdingOperations(q, repo))) {
     let event: OperationEvent;
     try {
       const run = await readRun(octokit, refOf(repo), op.runId);
@@ -111,13 +111,18 @@ export async function reconcileOperations(deps: GateDeps, octokit: Octokit, repo
     }
     const cause = { by: "reconcile", event: "reconcile", actor: null, deliveryId: null };
     const at = deps.now().toISOString();
-    if (!transaction(deps.db, (q) => moveOperation(q, op, event, cause, at))) continue;
+    // Read again in the transaction: another replica, or a delivery, may have moved it since.
+    const moved = await transaction(deps.db, async (q) => {
+      const current = await operationById(q, repo, op.id);
+      return current !== undefined && (await moveOperation(q, current, event, cause, at));
+    });
+    if (!moved) continue;
     // The completed delivery was missed, so its evidence was never collected: collect it now, so
     // the lane's inventory says what the run did (or goes stale when it left no artifact).
-    const run = runStore.getRun(deps.db, repo, op.runId);
+    const run = await read(deps.db, (q) => runStore.getRun(q, repo, op.runId));
     if (run && event.kind === "run_completed") {
       const completed = { ...run, attempt: op.attempt, conclusion: event.conclusion, completedAt: at };
-      await onRunCompleted(deps, octokit, storedTarget(deps.db, repo), completed).catch((e: unknown) =>
+      await onRunCompleted(deps, octokit, await storedTarget(deps.db, repo), completed).catch((e: unknown) =>
         failures.push(`${repo}: evidence of run ${op.runId} not collected: ${describe(e)}`),
       );
     }

@@ -4,7 +4,7 @@
 import { type HookDelivery, hookDeliveriesSince, redeliver } from "../adapters/github/app.ts";
 import { describe, type Octokit, statusOf } from "../adapters/github/client.ts";
 import { appendAudit } from "../adapters/store/audit.ts";
-import { transaction } from "../adapters/store/db.ts";
+import { read, transaction } from "../adapters/store/db.ts";
 import {
   claimRedelivery,
   readState,
@@ -47,10 +47,10 @@ export async function recoverDeliveries(
 ): Promise<RedeliveryReport> {
   const now = deps.now();
   const windowStart = now.getTime() - REDELIVERY_WINDOW_MS;
-  const checked = transaction(deps.db, (q) => readState(q, CHECKED_AT));
+  const checked = await read(deps.db, (q) => readState(q, CHECKED_AT));
   const since = new Date(Math.max(windowStart, checked ? Date.parse(checked) - OVERLAP_MS : windowStart));
   const failed = failedDeliveries(await hookDeliveriesSince(appOctokit, since));
-  const settled = transaction(deps.db, (q) =>
+  const settled = await read(deps.db, (q) =>
     settledGuids(
       q,
       failed.map((d) => d.guid),
@@ -62,7 +62,7 @@ export async function recoverDeliveries(
     // Claimed right before asking, not when the list was read: a sweep paced a write a second
     // outlasts its period, and whatever claimed a delivery since (an earlier run, one a stop cut
     // short, another process) keeps it. A claim whose request never finished is not asked again.
-    const claimed = transaction(deps.db, (q) =>
+    const claimed = await transaction(deps.db, (q) =>
       claimRedelivery(q, {
         guid: d.guid,
         hookDeliveryId: d.id,
@@ -85,9 +85,9 @@ export async function recoverDeliveries(
       count("failed");
     }
     const at = deps.now().toISOString();
-    transaction(deps.db, (q) => {
-      recordRedeliveryResult(q, d.guid, result, at);
-      appendAudit(q, {
+    await transaction(deps.db, async (q) => {
+      await recordRedeliveryResult(q, d.guid, result, at);
+      await appendAudit(q, {
         repo: APP_AUDIT_REPO,
         deliveryId: d.guid,
         event: "redelivery",
@@ -98,7 +98,7 @@ export async function recoverDeliveries(
       });
     });
   }
-  transaction(deps.db, (q) => writeState(q, CHECKED_AT, now.toISOString(), now));
+  await transaction(deps.db, (q) => writeState(q, CHECKED_AT, now.toISOString(), now));
   if (report.asked.length || report.failed.length)
     deps.log.info(`redelivery: asked for ${report.asked.length}, ${report.failed.length} requests failed`);
   return report;

@@ -1,7 +1,7 @@
 // Readiness: can this process do its job right now? Each check says why when it cannot.
 import type { Db } from "../adapters/store/db.ts";
 import { transaction } from "../adapters/store/db.ts";
-import { pendingMigrations, writeHeartbeat } from "../adapters/store/service.ts";
+import { writeHeartbeat } from "../adapters/store/service.ts";
 import type { Lifecycle } from "./lifecycle.ts";
 
 export interface Check {
@@ -12,15 +12,17 @@ export interface Check {
 /** A timer is late when it missed two beats; the slack covers one slow run. */
 const late = (everyMs: number) => 2 * everyMs + 30_000;
 
-export function readiness(db: Db, lifecycle: Lifecycle): { ready: boolean; checks: Record<string, Check> } {
+export async function readiness(
+  db: Db,
+  lifecycle: Lifecycle,
+): Promise<{ ready: boolean; checks: Record<string, Check> }> {
   const checks: Record<string, Check> = {
-    database: probe(() => {
-      db.$client.prepare("select 1").get();
-      transaction(db, (q) => writeHeartbeat(q, lifecycle.now()));
-      return "answers a query and accepts a write";
+    database: await probe(async () => {
+      await transaction(db, (q) => writeHeartbeat(q, lifecycle.now()));
+      return `${db.dialect === "postgres" ? "PostgreSQL" : "SQLite"} accepts a write`;
     }),
-    migrations: probe(() => {
-      const pending = pendingMigrations(db);
+    migrations: await probe(async () => {
+      const pending = await db.pendingMigrations();
       if (pending > 0) throw new Error(`${pending} migrations not applied`);
       return "current";
     }),
@@ -31,11 +33,23 @@ export function readiness(db: Db, lifecycle: Lifecycle): { ready: boolean; check
   return { ready: Object.values(checks).every((c) => c.ok), checks };
 }
 
-function probe(check: () => string): Check {
+/** A load balancer's probe must be answered before it times out, even when the store does not answer. */
+const PROBE_TIMEOUT_MS = 3_000;
+
+async function probe(check: () => Promise<string>): Promise<Check> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`no answer within ${PROBE_TIMEOUT_MS / 1000} s`)),
+      PROBE_TIMEOUT_MS,
+    );
+  });
   try {
-    return { ok: true, detail: check() };
+    return { ok: true, detail: await Promise.race([check(), late]) };
   } catch (error) {
     return { ok: false, detail: error instanceof Error ? error.message : String(error) };
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -52,7 +52,9 @@ export class Lifecycle {
     const lease = await this.lease.claim(job, this.now(), state?.everyMs ?? 0);
     if (!lease.claimed) {
       this.metrics.jobSkips.inc({ job });
-      this.warn(`${job} skipped: ${lease.holder}`);
+      // Another replica running it is the schedule kept, not a late job.
+      if (lease.elsewhere && state) state.since = this.now();
+      else this.warn(`${job} skipped: ${lease.holder}`);
       return;
     }
     const end = this.metrics.jobSeconds.startTimer({ job });

@@ -2,7 +2,7 @@
 // of decisions, operations and grants are counted from the records at scrape time, so they agree
 // with the read models and survive restarts.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { Db } from "../adapters/store/db.ts";
+import { type Db, type Q, read } from "../adapters/store/db.ts";
 import { countsByState, decisionCounts } from "../adapters/store/service.ts";
 
 export type Metrics = ReturnType<typeof createMetrics>;
@@ -12,13 +12,13 @@ export function createMetrics(db: Db) {
   const registers = [registry];
   collectDefaultMetrics({ register: registry, prefix: "lanegate_process_" });
   // After the database is closed (shutting down) a scrape shows no store gauges rather than failing.
-  const fromStore = (
+  const fromStore = async (
     gauge: Gauge<string>,
-    rows: () => { labels: Record<string, string>; count: number }[],
+    rows: (q: Q) => Promise<{ labels: Record<string, string>; count: number }[]>,
   ) => {
     gauge.reset();
-    if (!db.$client.open) return;
-    for (const r of rows()) gauge.set(r.labels, r.count);
+    if (!db.open) return;
+    for (const r of await read(db, rows)) gauge.set(r.labels, r.count);
   };
   return {
     registry,
@@ -83,8 +83,8 @@ export function createMetrics(db: Db) {
       labelNames: ["result", "reason"],
       registers,
       collect() {
-        fromStore(this, () =>
-          decisionCounts(db).map((d) => ({
+        return fromStore(this, async (q) =>
+          (await decisionCounts(q)).map((d) => ({
             labels: { result: d.allowed ? "allowed" : "refused", reason: d.reason },
             count: d.count,
           })),
@@ -97,8 +97,8 @@ export function createMetrics(db: Db) {
       labelNames: ["state"],
       registers,
       collect() {
-        fromStore(this, () =>
-          countsByState(db, "operations").map((o) => ({ labels: { state: o.state }, count: o.count })),
+        return fromStore(this, async (q) =>
+          (await countsByState(q, "operations")).map((o) => ({ labels: { state: o.state }, count: o.count })),
         );
       },
     }),
@@ -108,9 +108,23 @@ export function createMetrics(db: Db) {
       labelNames: ["state"],
       registers,
       collect() {
-        fromStore(this, () =>
-          countsByState(db, "grants").map((g) => ({ labels: { state: g.state }, count: g.count })),
+        return fromStore(this, async (q) =>
+          (await countsByState(q, "grants")).map((g) => ({ labels: { state: g.state }, count: g.count })),
         );
+      },
+    }),
+    storeConnections: new Gauge({
+      name: "lanegate_store_connections",
+      help: "The store's connections by state (open, idle, and callers waiting for one); SQLite has one",
+      labelNames: ["state"],
+      registers,
+      collect() {
+        this.reset();
+        if (!db.open) return;
+        const use = db.connections();
+        this.set({ state: "open" }, use.open);
+        this.set({ state: "idle" }, use.idle);
+        this.set({ state: "waiting" }, use.waiting);
       },
     }),
   };

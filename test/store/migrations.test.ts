@@ -49,3 +49,27 @@ describe("migration 0010 (the two-person rule)", () => {
     client.close();
   });
 });
+
+describe("migration 0011 (shared claims)", () => {
+  it("keeps every applied delivery as applied, so a redelivery of it still has no effect", () => {
+    const client = new Database(":memory:");
+    const db = drizzle(client);
+    migrate(db, { migrationsFolder: migrationsBefore("0011") });
+    client
+      .prepare("insert into deliveries (id, event, repo, applied_at) values (?, ?, ?, ?)")
+      .run("d-1", "issues.labeled", "acme/platform", "2026-11-23T09:00:00Z");
+    migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
+    expect(client.prepare("select * from deliveries").all()).toEqual([
+      {
+        id: "d-1",
+        event: "issues.labeled",
+        repo: "acme/platform",
+        state: "applied",
+        holder: null,
+        expires_at: null,
+        applied_at: "2026-11-23T09:00:00Z",
+      },
+    ]);
+    client.close();
+  });
+});

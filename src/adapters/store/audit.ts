@@ -1,6 +1,6 @@
 // SQL for the audit log: append-only, every change lanegate made and every fact it failed to gather.
-import type { Q } from "./db.ts";
-import * as t from "./schema.ts";
+import { type Q, tables } from "./db.ts";
+import type * as s from "./schema.ts";
 
 export interface Trigger {
   deliveryId: string | null;
@@ -8,11 +8,13 @@ export interface Trigger {
   actor: string | null;
 }
 
-export function appendAudit(q: Q, entry: Omit<typeof t.auditLog.$inferInsert, "id">) {
-  q.insert(t.auditLog).values(entry).run();
+export type AuditEntry = Omit<typeof s.auditLog.$inferInsert, "id">;
+
+export async function appendAudit(q: Q, entry: AuditEntry) {
+  await q.insert(tables(q).auditLog).values(entry);
 }
 
 /** Many entries in one statement: a sync of a 50-lane block writes one line per lane. */
-export function appendAudits(q: Q, entries: Omit<typeof t.auditLog.$inferInsert, "id">[]) {
-  if (entries.length > 0) q.insert(t.auditLog).values(entries).run();
+export async function appendAudits(q: Q, entries: AuditEntry[]) {
+  if (entries.length > 0) await q.insert(tables(q).auditLog).values(entries);
 }

@@ -2,11 +2,10 @@
 // ETags, and when GitHub last confirmed them.
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { ConfigFile } from "../../core/config/load.ts";
-import { preparedOn, type Q } from "./db.ts";
-import * as t from "./schema.ts";
+import { first, preparedOn, type Q, tables } from "./db.ts";
 
 // Read on every delivery that needs the config.
-const prepared = preparedOn((q) => ({
+const prepared = preparedOn((q, t) => ({
   check: q
     .select()
     .from(t.configChecks)
@@ -26,11 +25,11 @@ export interface CachedConfig {
   stale: boolean;
 }
 
-export function readConfigCache(q: Q, repo: string): CachedConfig | undefined {
+export async function readConfigCache(q: Q, repo: string): Promise<CachedConfig | undefined> {
   const queries = prepared(q);
-  const check = queries.check.get({ repo });
+  const check = await first(queries.check.execute({ repo }));
   if (!check) return undefined;
-  const files = queries.files.all({ repo }).map((f) => ({
+  const files = (await queries.files.execute({ repo })).map((f) => ({
     owner: f.sourceOwner,
     repo: f.sourceRepo,
     path: f.path,
@@ -41,43 +40,48 @@ export function readConfigCache(q: Q, repo: string): CachedConfig | undefined {
 }
 
 /** Replaces the files after a read that changed something; a 304 only confirms them. */
-export function saveConfigCache(q: Q, repo: string, files: ConfigFile[] | null, checkedAt: string) {
+export async function saveConfigCache(q: Q, repo: string, files: ConfigFile[] | null, checkedAt: string) {
+  const t = tables(q);
   if (files) {
-    q.delete(t.configFiles).where(eq(t.configFiles.repo, repo)).run();
+    await q.delete(t.configFiles).where(eq(t.configFiles.repo, repo));
     if (files.length > 0)
-      q.insert(t.configFiles)
-        .values(
-          files.map((f, position) => ({
-            repo,
-            position,
-            sourceOwner: f.owner.toLowerCase(),
-            sourceRepo: f.repo.toLowerCase(),
-            path: f.path,
-            etag: f.etag,
-            content: f.config,
-          })),
-        )
-        .run();
+      await q.insert(t.configFiles).values(
+        files.map((f, position) => ({
+          repo,
+          position,
+          sourceOwner: f.owner.toLowerCase(),
+          sourceRepo: f.repo.toLowerCase(),
+          path: f.path,
+          etag: f.etag,
+          content: f.config,
+        })),
+      );
   }
   const row = { repo, checkedAt, stale: false };
-  q.insert(t.configChecks).values(row).onConflictDoUpdate({ target: t.configChecks.repo, set: row }).run();
+  await q.insert(t.configChecks).values(row).onConflictDoUpdate({ target: t.configChecks.repo, set: row });
 }
 
-export function markConfigStale(q: Q, repos: string[]) {
+export async function markConfigStale(q: Q, repos: string[]) {
   if (repos.length === 0) return;
-  q.update(t.configChecks).set({ stale: true }).where(inArray(t.configChecks.repo, repos)).run();
+  const t = tables(q);
+  await q.update(t.configChecks).set({ stale: true }).where(inArray(t.configChecks.repo, repos));
 }
 
 /** Repositories whose config was read from one of these files (any file of the source when `paths` is null). */
-export function reposReading(q: Q, owner: string, repo: string, paths: string[] | null): string[] {
+export async function reposReading(
+  q: Q,
+  owner: string,
+  repo: string,
+  paths: string[] | null,
+): Promise<string[]> {
+  const t = tables(q);
   const source = and(
     eq(t.configFiles.sourceOwner, owner.toLowerCase()),
     eq(t.configFiles.sourceRepo, repo.toLowerCase()),
   );
-  return q
+  const rows = await q
     .selectDistinct({ repo: t.configFiles.repo })
     .from(t.configFiles)
-    .where(paths ? and(source, inArray(t.configFiles.path, paths)) : source)
-    .all()
-    .map((r) => r.repo);
+    .where(paths ? and(source, inArray(t.configFiles.path, paths)) : source);
+  return rows.map((r) => r.repo);
 }

@@ -2,7 +2,9 @@
 // store shared by more than one replica), chosen by DATABASE_URL. Every store function is written
 // once, against `Q`, and runs on either: see "Two stores" in docs/architecture.md.
 import { AsyncLocalStorage } from "node:async_hooks";
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
+import { hostname } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { RunResult } from "better-sqlite3";
@@ -68,6 +70,8 @@ export interface Db {
   readonly dialect: Dialect;
   /** The database, fit for logs: a file path or a masked URL. */
   readonly name: string;
+  /** Who this process is in claims and leases it shares with other replicas. */
+  readonly holder: string;
   /**
    * One transaction. SQLite: `begin immediate` on the one connection, one transaction at a time
    * in this process. PostgreSQL: a pooled connection, `read committed`. A transaction or read
@@ -78,9 +82,16 @@ export interface Db {
   read<T>(fn: (q: Q) => Promise<T>): Promise<T>;
   /** The migrations shipped with this build that the database has not applied. */
   pendingMigrations(): Promise<number>;
+  /** Connections open and idle, and callers waiting for one: for the metrics. */
+  connections(): { open: number; idle: number; waiting: number };
   /** Whether it is still open: a closed store answers nothing (scrapes during shutdown). */
   readonly open: boolean;
   close(): Promise<void>;
+}
+
+/** A name for this process among replicas: host, pid, and a random part for a restarted pid. */
+export function holderName(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
 }
 
 export function transaction<T>(db: Db, fn: (q: Q) => Promise<T>): Promise<T> {
@@ -156,7 +167,10 @@ export class SqliteDb implements Db {
   readonly dialect = "sqlite";
   readonly q: Q;
   readonly name: string;
+  readonly holder = holderName();
   private tail: Promise<unknown> = Promise.resolve();
+  /** Turns started and not finished: the one running and those waiting for it. */
+  private turns = 0;
   private readonly inside = new AsyncLocalStorage<{ inTransaction: boolean }>();
 
   constructor(readonly client: Database.Database) {
@@ -199,9 +213,18 @@ export class SqliteDb implements Db {
   }
 
   private turn<T>(inTransaction: boolean, fn: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(() => this.inside.run({ inTransaction }, fn));
+    this.turns++;
+    const result = this.tail
+      .then(() => this.inside.run({ inTransaction }, fn))
+      .finally(() => {
+        this.turns--;
+      });
     this.tail = result.catch(() => {});
     return result;
+  }
+
+  connections() {
+    return { open: 1, idle: this.turns === 0 ? 1 : 0, waiting: Math.max(0, this.turns - 1) };
   }
 
   async pendingMigrations(): Promise<number> {
@@ -267,4 +290,20 @@ export function preparedOn<T>(build: (q: Q, t: typeof schema) => T): (q: Q) => T
     }
     return queries;
   };
+}
+
+/**
+ * Whether two JSON values read back from the store are equal. PostgreSQL's jsonb does not keep
+ * the order of an object's keys, so their text cannot be compared.
+ */
+export function sameJson(a: unknown, b: unknown): boolean {
+  return canonical(a) === canonical(b);
+}
+
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)))
+      : v,
+  );
 }

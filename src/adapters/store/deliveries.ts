@@ -1,30 +1,89 @@
-// SQL for applied deliveries, so a redelivery has one effect.
-import { eq, sql } from "drizzle-orm";
+// SQL for deliveries, so a delivery has one effect across replicas and redeliveries: claimed
+// before its handler runs, then marked applied or failed.
+import { and, eq, lt, or, sql } from "drizzle-orm";
+import { DELIVERY_CLAIM_MS } from "../../core/deliveries.ts";
 import { first, preparedOn, type Q } from "./db.ts";
 
 // Both run on every delivery.
 const prepared = preparedOn((q, t) => ({
-  seen: q
-    .select({ id: t.deliveries.id })
-    .from(t.deliveries)
-    .where(eq(t.deliveries.id, sql.placeholder("id")))
-    .prepare(),
-  mark: q
+  // A new delivery, a failed one, or one whose claim ran out: taken in one statement, so two
+  // replicas given the same delivery cannot both take it.
+  claim: q
     .insert(t.deliveries)
     .values({
       id: sql.placeholder("id"),
       event: sql.placeholder("event"),
       repo: sql.placeholder("repo"),
-      appliedAt: sql.placeholder("appliedAt"),
+      state: "claimed",
+      holder: sql.placeholder("holder"),
+      expiresAt: sql.placeholder("expiresAt"),
     })
-    .onConflictDoNothing()
+    .onConflictDoUpdate({
+      target: t.deliveries.id,
+      set: { state: "claimed", holder: sql`excluded.holder`, expiresAt: sql`excluded.expires_at` },
+      setWhere: or(
+        eq(t.deliveries.state, "failed"),
+        and(eq(t.deliveries.state, "claimed"), lt(t.deliveries.expiresAt, sql.placeholder("now"))),
+      ),
+    })
+    .returning({ id: t.deliveries.id })
+    .prepare(),
+  state: q
+    .select({ state: t.deliveries.state, holder: t.deliveries.holder, expiresAt: t.deliveries.expiresAt })
+    .from(t.deliveries)
+    .where(eq(t.deliveries.id, sql.placeholder("id")))
+    .prepare(),
+  settle: q
+    .update(t.deliveries)
+    .set({
+      state: sql`${sql.placeholder("state")}`,
+      appliedAt: sql`${sql.placeholder("appliedAt")}`,
+      expiresAt: null,
+    })
+    .where(
+      and(eq(t.deliveries.id, sql.placeholder("id")), eq(t.deliveries.holder, sql.placeholder("holder"))),
+    )
     .prepare(),
 }));
 
-export async function deliverySeen(q: Q, id: string): Promise<boolean> {
-  return (await first(prepared(q).seen.execute({ id }))) !== undefined;
+export type DeliveryClaim = { claimed: true } | { claimed: false; why: string };
+
+/** Takes a delivery for this replica, or says why it is not to be run here. */
+export async function claimDelivery(
+  q: Q,
+  d: { id: string; event: string; repo: string | null; holder: string; now: Date },
+): Promise<DeliveryClaim> {
+  const queries = prepared(q);
+  const taken = await first(
+    queries.claim.execute({
+      ...d,
+      now: d.now.toISOString(),
+      expiresAt: new Date(d.now.getTime() + DELIVERY_CLAIM_MS).toISOString(),
+    }),
+  );
+  if (taken) return { claimed: true };
+  const row = await first(queries.state.execute({ id: d.id }));
+  return {
+    claimed: false,
+    why:
+      row?.state === "claimed"
+        ? `being applied by ${row.holder ?? "another replica"} (claim until ${row.expiresAt})`
+        : "already applied",
+  };
 }
 
-export async function markDelivery(q: Q, id: string, event: string, repo: string | null, now: Date) {
-  await prepared(q).mark.execute({ id, event, repo, appliedAt: now.toISOString() });
+/** The handler finished (`applied`) or threw (`failed`, so a redelivery may claim it again). */
+export async function settleDelivery(
+  q: Q,
+  id: string,
+  holder: string,
+  state: "applied" | "failed",
+  now: Date,
+): Promise<void> {
+  await prepared(q).settle.execute({
+    id,
+    holder,
+    state,
+    appliedAt: state === "applied" ? now.toISOString() : null,
+  });
 }

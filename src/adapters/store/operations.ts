@@ -35,7 +35,10 @@ export class LaneBusy extends Error {}
  * Opens an operation; the partial unique index turns a second one on the lane into LaneBusy. In a
  * savepoint, so that on PostgreSQL the refused insert leaves the gate's transaction usable.
  */
-export async function openOperation(q: Q, op: Omit<typeof s.operations.$inferInsert, "id">): Promise<OperationRow> {
+export async function openOperation(
+  q: Q,
+  op: Omit<typeof s.operations.$inferInsert, "id">,
+): Promise<OperationRow> {
   try {
     const row = await savepoint(q, (sp) => first(sp.insert(tables(sp).operations).values(op).returning()));
     if (!row) throw new Error("the store returned no row for a new operation");

@@ -6,7 +6,7 @@ import { readMigrationFiles } from "drizzle-orm/migrator";
 import { drizzle, type NodePgDatabase } from "drizzle-orm/node-postgres";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
 import pg from "pg";
-import { type Db, printableUrl, type Q } from "./db.ts";
+import { type Db, holderName, printableUrl, type Q } from "./db.ts";
 import * as pgSchema from "./schema-pg.ts";
 
 export const PG_MIGRATIONS_FOLDER = fileURLToPath(new URL("../../../db/pg", import.meta.url));
@@ -77,6 +77,7 @@ export function connectPostgres(url: string): PostgresDb {
  */
 export class PostgresDb implements Db {
   readonly dialect = "postgres";
+  readonly holder = holderName();
   private readonly db: NodePgDatabase<typeof pgSchema>;
   private readonly inside = new AsyncLocalStorage<Q>();
   private closed = false;
@@ -117,9 +118,8 @@ export class PostgresDb implements Db {
     }
   }
 
-  /** Pool use, for the metrics: connections open, idle, and callers waiting for one. */
-  poolUse(): { total: number; idle: number; waiting: number } {
-    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
+  connections() {
+    return { open: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
   }
 
   async close(): Promise<void> {

@@ -3,11 +3,10 @@ import { eq, sql } from "drizzle-orm";
 import type { ConfigLoad } from "../../core/config/load.ts";
 import { configSchema, DEFAULT_CONFIG, type LanegateConfig } from "../../core/config/schema.ts";
 import { appendAudit } from "./audit.ts";
-import { preparedOn, type Q } from "./db.ts";
-import * as t from "./schema.ts";
+import { first, preparedOn, type Q, sameJson, tables } from "./db.ts";
 
 // A repository's row is read several times per delivery (config, installation, default branch).
-const prepared = preparedOn((q) => ({
+const prepared = preparedOn((q, t) => ({
   row: q
     .select()
     .from(t.repositories)
@@ -16,18 +15,19 @@ const prepared = preparedOn((q) => ({
 }));
 
 function repositoryRow(q: Q, repo: string) {
-  return prepared(q).row.get({ repo });
+  return first(prepared(q).row.execute({ repo }));
 }
 
 /** Records a config load; returns whether the config in force changed (an unreadable load changes nothing). */
-export function recordConfig(
+export async function recordConfig(
   q: Q,
   repo: string,
   installationId: number | null,
   load: ConfigLoad,
   now: Date,
-): boolean {
-  const previous = repositoryRow(q, repo);
+): Promise<boolean> {
+  const t = tables(q);
+  const previous = await repositoryRow(q, repo);
   const row = {
     repo,
     installationId: installationId ?? previous?.installationId ?? null,
@@ -38,13 +38,10 @@ export function recordConfig(
       load.status === "unreadable" ? (previous?.config ?? null) : load.status === "ok" ? load.config : null,
     checkedAt: now.toISOString(),
   };
-  q.insert(t.repositories).values(row).onConflictDoUpdate({ target: t.repositories.repo, set: row }).run();
-  if (
-    previous?.configStatus !== load.status ||
-    JSON.stringify(previous?.configErrors) !== JSON.stringify(load.errors)
-  ) {
+  await q.insert(t.repositories).values(row).onConflictDoUpdate({ target: t.repositories.repo, set: row });
+  if (previous?.configStatus !== load.status || !sameJson(previous?.configErrors, load.errors)) {
     const detail = load.errors.length ? `: ${load.errors.join("; ")}` : "";
-    appendAudit(q, {
+    await appendAudit(q, {
       repo,
       deliveryId: null,
       event: "config",
@@ -55,34 +52,38 @@ export function recordConfig(
     });
   }
   // Declared lanes change only when the config does; most syncs load the same config again.
-  const unchanged =
-    previous?.configStatus === load.status && JSON.stringify(previous.config) === JSON.stringify(row.config);
+  const unchanged = previous?.configStatus === load.status && sameJson(previous.config, row.config);
   if (load.status === "unreadable" || unchanged) return false;
-  q.delete(t.declaredLanes).where(eq(t.declaredLanes.repo, repo)).run();
+  await q.delete(t.declaredLanes).where(eq(t.declaredLanes.repo, repo));
   const lanes = load.status === "ok" ? Object.entries(load.config.lanes) : [];
-  for (const [lane, { data_authority, approvers: _counted, ...flags }] of lanes) {
-    q.insert(t.declaredLanes)
-      .values({ repo, lane: lane.trim().toLowerCase(), dataAuthority: data_authority, flags })
-      .run();
-  }
+  if (lanes.length > 0)
+    await q.insert(t.declaredLanes).values(
+      lanes.map(([lane, { data_authority, approvers: _counted, ...flags }]) => ({
+        repo,
+        lane: lane.trim().toLowerCase(),
+        dataAuthority: data_authority,
+        flags,
+      })),
+    );
   return true;
 }
 
 /** The config in force for a repository: the last valid one, or the defaults. */
-export function configFor(q: Q, repo: string): LanegateConfig {
-  const row = repositoryRow(q, repo);
+export async function configFor(q: Q, repo: string): Promise<LanegateConfig> {
+  const row = await repositoryRow(q, repo);
   const parsed = configSchema.safeParse(row?.config);
   return parsed.success ? parsed.data : DEFAULT_CONFIG;
 }
 
-export function recordDefaultBranch(q: Q, repo: string, branch: string) {
-  q.update(t.repositories).set({ defaultBranch: branch }).where(eq(t.repositories.repo, repo)).run();
+export async function recordDefaultBranch(q: Q, repo: string, branch: string) {
+  const t = tables(q);
+  await q.update(t.repositories).set({ defaultBranch: branch }).where(eq(t.repositories.repo, repo));
 }
 
-export function defaultBranchOf(q: Q, repo: string): string | null {
-  return repositoryRow(q, repo)?.defaultBranch ?? null;
+export async function defaultBranchOf(q: Q, repo: string): Promise<string | null> {
+  return (await repositoryRow(q, repo))?.defaultBranch ?? null;
 }
 
-export function installationOf(q: Q, repo: string): number | null {
-  return repositoryRow(q, repo)?.installationId ?? null;
+export async function installationOf(q: Q, repo: string): Promise<number | null> {
+  return (await repositoryRow(q, repo))?.installationId ?? null;
 }

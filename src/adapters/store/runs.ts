@@ -5,13 +5,12 @@ import type { DispatchCandidate } from "../../core/gate/join.ts";
 import { workflowFile } from "../../core/gate/request.ts";
 import type { RecentRunFact } from "../../core/lanes/status-comment.ts";
 import { HOLDING_STATES } from "../../core/operations.ts";
-
-import { preparedOn, type Q } from "./db.ts";
+import { first, preparedOn, type Q, tables } from "./db.ts";
 import { operationsForRun } from "./operations.ts";
-import * as t from "./schema.ts";
+import type * as s from "./schema.ts";
 
 // The reads every gated run's deliveries make.
-const prepared = preparedOn((q) => {
+const prepared = preparedOn((q, t) => {
   const run = and(
     eq(t.workflowRuns.repo, sql.placeholder("repo")),
     eq(t.workflowRuns.runId, sql.placeholder("runId")),
@@ -45,36 +44,43 @@ const prepared = preparedOn((q) => {
   };
 });
 
-export type RunRow = typeof t.workflowRuns.$inferSelect;
+export type RunRow = typeof s.workflowRuns.$inferSelect;
 
-export type DecisionRow = typeof t.decisions.$inferSelect;
+export type DecisionRow = typeof s.decisions.$inferSelect;
 
 /** Records a dispatch; null when this delivery was already recorded. */
-export function recordDispatch(q: Q, d: Omit<typeof t.dispatches.$inferInsert, "id">): number | null {
-  const row = q.insert(t.dispatches).values(d).onConflictDoNothing().returning({ id: t.dispatches.id }).get();
+export async function recordDispatch(
+  q: Q,
+  d: Omit<typeof s.dispatches.$inferInsert, "id">,
+): Promise<number | null> {
+  const t = tables(q);
+  const row = await first(
+    q.insert(t.dispatches).values(d).onConflictDoNothing().returning({ id: t.dispatches.id }),
+  );
   return row?.id ?? null;
 }
 
-export function unclaimedDispatches(q: Q, repo: string): DispatchCandidate[] {
-  return prepared(q)
-    .unclaimed.all({ repo })
-    .map((d) => ({ ...d, workflowFile: workflowFile(d.workflowPath) }));
+export async function unclaimedDispatches(q: Q, repo: string): Promise<DispatchCandidate[]> {
+  const rows = await prepared(q).unclaimed.execute({ repo });
+  return rows.map((d) => ({ ...d, workflowFile: workflowFile(d.workflowPath) }));
 }
 
 export function dispatchById(q: Q, id: number) {
-  return prepared(q).dispatch.get({ id });
+  return first(prepared(q).dispatch.execute({ id }));
 }
 
 /** Keeps the newest attempt and status; never forgets a join already made. */
-export function upsertRun(q: Q, run: Omit<RunRow, "dispatchId" | "joinProblem">): RunRow {
-  const existing = getRun(q, run.repo, run.runId);
+export async function upsertRun(q: Q, run: Omit<RunRow, "dispatchId" | "joinProblem">): Promise<RunRow> {
+  const t = tables(q);
+  const existing = await getRun(q, run.repo, run.runId);
   if (!existing) {
-    q.insert(t.workflowRuns).values(run).run();
+    await q.insert(t.workflowRuns).values(run);
   } else if (
     run.attempt > existing.attempt ||
     (run.attempt === existing.attempt && run.updatedAt >= existing.updatedAt)
   ) {
-    q.update(t.workflowRuns)
+    await q
+      .update(t.workflowRuns)
       .set({
         attempt: run.attempt,
         status: run.status,
@@ -82,18 +88,22 @@ export function upsertRun(q: Q, run: Omit<RunRow, "dispatchId" | "joinProblem">)
         updatedAt: run.updatedAt,
         headSha: run.headSha,
       })
-      .where(and(eq(t.workflowRuns.repo, run.repo), eq(t.workflowRuns.runId, run.runId)))
-      .run();
+      .where(and(eq(t.workflowRuns.repo, run.repo), eq(t.workflowRuns.runId, run.runId)));
   }
-  return getRun(q, run.repo, run.runId) as RunRow;
+  return (await getRun(q, run.repo, run.runId)) as RunRow;
 }
 
-export function getRun(q: Q, repo: string, runId: number): RunRow | undefined {
-  return prepared(q).run.get({ repo, runId });
+export function getRun(q: Q, repo: string, runId: number): Promise<RunRow | undefined> {
+  return first(prepared(q).run.execute({ repo, runId }));
 }
+
+/** Not decided yet: no decision row names the run. */
+const undecided = (t: typeof s) =>
+  sql`not exists (select 1 from ${t.decisions} d where d.repo = ${t.workflowRuns.repo} and d.run_id = ${t.workflowRuns.runId})`;
 
 /** Runs still waiting for their dispatch: not joined, not finished, and not already decided. */
-export function unjoinedRuns(q: Q, repo: string): RunRow[] {
+export async function unjoinedRuns(q: Q, repo: string): Promise<RunRow[]> {
+  const t = tables(q);
   return q
     .select()
     .from(t.workflowRuns)
@@ -103,64 +113,75 @@ export function unjoinedRuns(q: Q, repo: string): RunRow[] {
         isNull(t.workflowRuns.dispatchId),
         isNull(t.workflowRuns.joinProblem),
         sql`${t.workflowRuns.status} != 'completed'`,
-        sql`not exists (select 1 from ${t.decisions} d where d.repo = ${t.workflowRuns.repo} and d.run_id = ${t.workflowRuns.runId})`,
+        undecided(t),
       ),
-    )
-    .all();
+    );
 }
 
-export function markRunCancelled(q: Q, repo: string, runId: number, at: string) {
-  q.update(t.workflowRuns)
+export async function markRunCancelled(q: Q, repo: string, runId: number, at: string) {
+  const t = tables(q);
+  await q
+    .update(t.workflowRuns)
     .set({ status: "completed", conclusion: "cancelled", updatedAt: at })
-    .where(and(eq(t.workflowRuns.repo, repo), eq(t.workflowRuns.runId, runId)))
-    .run();
+    .where(and(eq(t.workflowRuns.repo, repo), eq(t.workflowRuns.runId, runId)));
 }
 
-export function claimDispatch(q: Q, repo: string, runId: number, dispatchId: number) {
-  q.update(t.dispatches).set({ runId }).where(eq(t.dispatches.id, dispatchId)).run();
-  q.update(t.workflowRuns)
+export async function claimDispatch(q: Q, repo: string, runId: number, dispatchId: number) {
+  const t = tables(q);
+  await q.update(t.dispatches).set({ runId }).where(eq(t.dispatches.id, dispatchId));
+  await q
+    .update(t.workflowRuns)
     .set({ dispatchId })
-    .where(and(eq(t.workflowRuns.repo, repo), eq(t.workflowRuns.runId, runId)))
-    .run();
+    .where(and(eq(t.workflowRuns.repo, repo), eq(t.workflowRuns.runId, runId)));
 }
 
-export function setJoinProblem(q: Q, repo: string, runId: number, problem: string) {
-  q.update(t.workflowRuns)
+export async function setJoinProblem(q: Q, repo: string, runId: number, problem: string) {
+  const t = tables(q);
+  await q
+    .update(t.workflowRuns)
     .set({ joinProblem: problem })
-    .where(and(eq(t.workflowRuns.repo, repo), eq(t.workflowRuns.runId, runId)))
-    .run();
+    .where(and(eq(t.workflowRuns.repo, repo), eq(t.workflowRuns.runId, runId)));
 }
 
-export function decisionsForRun(q: Q, repo: string, runId: number): DecisionRow[] {
-  return prepared(q).decisions.all({ repo, runId });
+export async function decisionsForRun(q: Q, repo: string, runId: number): Promise<DecisionRow[]> {
+  return prepared(q).decisions.execute({ repo, runId });
 }
 
-export function insertDecision(q: Q, d: Omit<typeof t.decisions.$inferInsert, "id">): DecisionRow {
-  return q.insert(t.decisions).values(d).returning().get();
+export async function insertDecision(
+  q: Q,
+  d: Omit<typeof s.decisions.$inferInsert, "id">,
+): Promise<DecisionRow> {
+  const t = tables(q);
+  const row = await first(q.insert(t.decisions).values(d).returning());
+  if (!row) throw new Error("the store returned no row for a new decision");
+  return row;
 }
 
-export function markCheckWritten(q: Q, decisionId: number, checkRunId: number, at: string) {
-  q.update(t.decisions)
+export async function markCheckWritten(q: Q, decisionId: number, checkRunId: number, at: string) {
+  const t = tables(q);
+  await q
+    .update(t.decisions)
     .set({ checkRunId, checkWrittenAt: at, writeError: null })
-    .where(eq(t.decisions.id, decisionId))
-    .run();
+    .where(eq(t.decisions.id, decisionId));
 }
 
-export function markWriteError(q: Q, decisionId: number, error: string) {
-  q.update(t.decisions).set({ writeError: error }).where(eq(t.decisions.id, decisionId)).run();
+export async function markWriteError(q: Q, decisionId: number, error: string) {
+  const t = tables(q);
+  await q.update(t.decisions).set({ writeError: error }).where(eq(t.decisions.id, decisionId));
 }
 
 /** A decision row that no newer decision of the same attempt replaced: the attempt's decision. */
-const newestOfAttempt = sql`not exists (select 1 from ${t.decisions} n where n.repo = ${t.decisions.repo} and n.run_id = ${t.decisions.runId} and n.attempt = ${t.decisions.attempt} and n.id > ${t.decisions.id})`;
+const newestOfAttempt = (t: typeof s) =>
+  sql`not exists (select 1 from ${t.decisions} n where n.repo = ${t.decisions.repo} and n.run_id = ${t.decisions.runId} and n.attempt = ${t.decisions.attempt} and n.id > ${t.decisions.id})`;
 
 /** Decisions whose check run has not landed yet and that no newer decision of the attempt replaced. */
-export function unwrittenDecisions(q: Q): (DecisionRow & { stored: Decision | null })[] {
-  return q
+export async function unwrittenDecisions(q: Q): Promise<(DecisionRow & { stored: Decision | null })[]> {
+  const t = tables(q);
+  const rows = await q
     .select()
     .from(t.decisions)
-    .where(and(isNull(t.decisions.checkWrittenAt), newestOfAttempt))
-    .all()
-    .map((row) => ({ ...row, stored: storedDecision(row) }));
+    .where(and(isNull(t.decisions.checkWrittenAt), newestOfAttempt(t)));
+  return rows.map((row) => ({ ...row, stored: storedDecision(row) }));
 }
 
 /** The decision exactly as it was stored, read back through its schema; null if it does not read. */
@@ -170,8 +191,9 @@ export function storedDecision(row: DecisionRow): Decision | null {
 }
 
 /** Runs whose newest decision refused them but which have not finished: the cancel to retry. */
-export function refusedStillRunning(q: Q): RunRow[] {
-  return q
+export async function refusedStillRunning(q: Q): Promise<RunRow[]> {
+  const t = tables(q);
+  const rows = await q
     .select({ run: t.workflowRuns })
     .from(t.workflowRuns)
     .innerJoin(
@@ -183,7 +205,7 @@ export function refusedStillRunning(q: Q): RunRow[] {
         sql`${t.workflowRuns.status} != 'completed'`,
         eq(t.decisions.attempt, t.workflowRuns.attempt),
         eq(t.decisions.allowed, false),
-        newestOfAttempt,
+        newestOfAttempt(t),
         // An attempt allowed earlier and still holding its lane is never cancelled.
         notExists(
           q
@@ -199,9 +221,8 @@ export function refusedStillRunning(q: Q): RunRow[] {
             ),
         ),
       ),
-    )
-    .all()
-    .map((r) => r.run);
+    );
+  return rows.map((r) => r.run);
 }
 
 /** Enough of a lane's newest proof runs to find the latest backup and any fresh verification. */
@@ -212,16 +233,17 @@ const PROOF_RUNS_READ = 50;
  * hand from an allowed branch: a proof workflow edited on another branch proves nothing. Role
  * and lane are columns stored at intake, so other lanes' proofs never crowd this lane's out.
  */
-export function proofRuns(
+export async function proofRuns(
   q: Q,
   repo: string,
   proof: { role: "backup_proof" | "restore_proof"; workflow: string },
   lane: string,
   branches: string[],
-): ProofRun[] {
+): Promise<ProofRun[]> {
+  const t = tables(q);
   // The workflow the config names now: repointing proofs.*.workflow retires the old one's runs.
   const path = `.github/workflows/${proof.workflow}`;
-  return q
+  const rows = await q
     .select({ run: t.workflowRuns })
     .from(t.dispatches)
     .innerJoin(
@@ -241,21 +263,29 @@ export function proofRuns(
       ),
     )
     .orderBy(desc(t.workflowRuns.updatedAt))
-    .limit(PROOF_RUNS_READ)
-    .all()
-    .map(({ run }) => ({ runId: run.runId, startedAt: run.createdAt, completedAt: run.updatedAt }));
+    .limit(PROOF_RUNS_READ);
+  return rows.map(({ run }) => ({ runId: run.runId, startedAt: run.createdAt, completedAt: run.updatedAt }));
 }
 
 /** Protection requests not answered yet, across repositories, for the sweep to retry. */
-export function allUnansweredProtection(q: Q) {
-  return q.select().from(t.protectionRequests).where(isNull(t.protectionRequests.answeredAt)).all();
+export async function allUnansweredProtection(q: Q) {
+  const t = tables(q);
+  return q.select().from(t.protectionRequests).where(isNull(t.protectionRequests.answeredAt));
 }
 
-export function recordProtectionRequest(q: Q, repo: string, runId: number, environment: string, at: string) {
-  q.insert(t.protectionRequests).values({ repo, runId, environment, receivedAt: at }).run();
+export async function recordProtectionRequest(
+  q: Q,
+  repo: string,
+  runId: number,
+  environment: string,
+  at: string,
+) {
+  const t = tables(q);
+  await q.insert(t.protectionRequests).values({ repo, runId, environment, receivedAt: at });
 }
 
-export function unansweredProtection(q: Q, repo: string, runId: number) {
+export async function unansweredProtection(q: Q, repo: string, runId: number) {
+  const t = tables(q);
   return q
     .select()
     .from(t.protectionRequests)
@@ -265,66 +295,65 @@ export function unansweredProtection(q: Q, repo: string, runId: number) {
         eq(t.protectionRequests.runId, runId),
         isNull(t.protectionRequests.answeredAt),
       ),
-    )
-    .all();
+    );
 }
 
-export function answerProtection(q: Q, id: number, answer: string, at: string) {
-  q.update(t.protectionRequests).set({ answer, answeredAt: at }).where(eq(t.protectionRequests.id, id)).run();
+export async function answerProtection(q: Q, id: number, answer: string, at: string) {
+  const t = tables(q);
+  await q.update(t.protectionRequests).set({ answer, answeredAt: at }).where(eq(t.protectionRequests.id, id));
 }
 
 /** Dispatches no run claimed within the window: they expire, and the audit log keeps them. */
-export function expireDispatches(q: Q, before: string, at: string) {
-  const due = q
-    .select()
-    .from(t.dispatches)
+export async function expireDispatches(q: Q, before: string, at: string) {
+  const t = tables(q);
+  return q
+    .update(t.dispatches)
+    .set({ expiredAt: at })
     .where(
       and(isNull(t.dispatches.runId), isNull(t.dispatches.expiredAt), lt(t.dispatches.receivedAt, before)),
     )
-    .all();
-  for (const d of due) q.update(t.dispatches).set({ expiredAt: at }).where(eq(t.dispatches.id, d.id)).run();
-  return due;
+    .returning();
 }
 
 /** Gated runs that never got a decision: unjoinable, so refused by the sweep. */
-export function undecidedRuns(q: Q, createdBefore: string): RunRow[] {
+export async function undecidedRuns(q: Q, createdBefore: string): Promise<RunRow[]> {
+  const t = tables(q);
   return q
     .select()
     .from(t.workflowRuns)
-    .where(
-      and(
-        eq(t.workflowRuns.role, "gated"),
-        lt(t.workflowRuns.createdAt, createdBefore),
-        sql`not exists (select 1 from ${t.decisions} d where d.repo = ${t.workflowRuns.repo} and d.run_id = ${t.workflowRuns.runId})`,
-      ),
-    )
-    .all();
+    .where(and(eq(t.workflowRuns.role, "gated"), lt(t.workflowRuns.createdAt, createdBefore), undecided(t)));
 }
 
-export function recentDecisions(q: Q, repo: string, lanes: string[], limit: number): DecisionRow[] {
+export async function recentDecisions(
+  q: Q,
+  repo: string,
+  lanes: string[],
+  limit: number,
+): Promise<DecisionRow[]> {
   if (lanes.length === 0) return [];
+  const t = tables(q);
   return q
     .select()
     .from(t.decisions)
     .where(and(eq(t.decisions.repo, repo), inArray(t.decisions.lane, lanes)))
     .orderBy(desc(t.decisions.id))
-    .limit(limit)
-    .all();
+    .limit(limit);
 }
 
 /** The recent gated runs of some lanes: the facts the status comment describes. */
-export function recentRuns(q: Q, repo: string, lanes: string[], limit = 10): RecentRunFact[] {
-  return recentDecisions(q, repo, lanes, limit).map((d) => {
-    const op = operationsForRun(q, repo, d.runId).find((o) => o.attempt === d.attempt);
-    const decision = storedDecision(d);
-    return {
+export async function recentRuns(q: Q, repo: string, lanes: string[], limit = 10): Promise<RecentRunFact[]> {
+  const facts: RecentRunFact[] = [];
+  for (const d of await recentDecisions(q, repo, lanes, limit)) {
+    const op = (await operationsForRun(q, repo, d.runId)).find((o) => o.attempt === d.attempt);
+    facts.push({
       runId: d.runId,
       attempt: d.attempt,
       lane: d.lane ?? "",
-      runUrl: getRun(q, repo, d.runId)?.htmlUrl ?? "",
+      runUrl: (await getRun(q, repo, d.runId))?.htmlUrl ?? "",
       allowed: d.allowed,
-      decision,
+      decision: storedDecision(d),
       operation: op ? { state: op.state, conclusion: op.conclusion } : null,
-    };
-  });
+    });
+  }
+  return facts;
 }

@@ -9,6 +9,7 @@
 // - times stay ISO-8601 UTC text, so both stores hold the same values and compare them alike.
 import { sql } from "drizzle-orm";
 import { bigint, boolean, index, jsonb, pgTable, primaryKey, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { DELIVERY_STATES } from "../../core/deliveries.ts";
 import { WORKFLOW_ROLES } from "../../core/gate/roles.ts";
 import { HOLDING_STATES, OPERATION_STATES } from "../../core/operations.ts";
 
@@ -139,7 +140,17 @@ export const deliveries = pgTable("deliveries", {
   id: text("id").primaryKey(),
   event: text("event").notNull(),
   repo: text("repo"),
-  appliedAt: text("applied_at").notNull(),
+  state: text("state", { enum: DELIVERY_STATES }).notNull().default("applied"),
+  holder: text("holder"),
+  expiresAt: text("expires_at"),
+  appliedAt: text("applied_at"),
+});
+
+export const jobLeases = pgTable("job_leases", {
+  job: text("job").primaryKey(),
+  holder: text("holder").notNull(),
+  since: text("since").notNull(),
+  expiresAt: text("expires_at").notNull(),
 });
 
 export const dispatches = pgTable(

@@ -3,6 +3,7 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { WORKFLOW_ROLES } from "../../core/gate/roles.ts";
+import { DELIVERY_STATES } from "../../core/deliveries.ts";
 import { OPERATION_STATES } from "../../core/operations.ts";
 
 /** One row per repository the app has seen, with the outcome of its last config load. */
@@ -138,11 +139,26 @@ export const auditLog = sqliteTable(
 );
 
 /** Deliveries already applied, so a redelivery has one effect. */
+/**
+ * Deliveries by GitHub's delivery id: claimed by one replica before any side effect, then applied
+ * or failed. A failed claim, or one whose replica died (past `expires_at`), can be claimed again.
+ */
 export const deliveries = sqliteTable("deliveries", {
   id: text("id").primaryKey(),
   event: text("event").notNull(),
   repo: text("repo"),
-  appliedAt: text("applied_at").notNull(),
+  state: text("state", { enum: DELIVERY_STATES }).notNull().default("applied"),
+  holder: text("holder"),
+  expiresAt: text("expires_at"),
+  appliedAt: text("applied_at"),
+});
+
+/** Timer jobs' leases: the replica running a job holds its row until the run ends or it expires. */
+export const jobLeases = sqliteTable("job_leases", {
+  job: text("job").primaryKey(),
+  holder: text("holder").notNull(),
+  since: text("since").notNull(),
+  expiresAt: text("expires_at").notNull(),
 });
 
 /** `workflow_dispatch` deliveries of gated and proof workflows: the inputs, waiting for a run. */

@@ -48,13 +48,13 @@ export async function checkPullRequest(
   const files = await listPullFiles(octokit, ref, pr.number);
   const chainPaths = (inForce: ConfigFile[] | null) =>
     inForce?.filter((f) => sameRepo(f, ref)).map((f) => f.path) ?? null;
-  const first = relevantChanges(files, chainPaths(configFilesInForce(deps, ref)));
+  const first = relevantChanges(files, chainPaths(await configFilesInForce(deps, ref)));
   if (first.config.length === 0 && first.workflows.length === 0 && !first.maybeConfig) return;
 
   const inForce = await currentConfigLoad(deps, octokit, ref, target.installationId);
   if (inForce.status === "unreadable")
     throw new Error(`the config in force could not be read: ${inForce.errors.join("; ")}`);
-  const cachedFiles = configFilesInForce(deps, ref) ?? [];
+  const cachedFiles = (await configFilesInForce(deps, ref)) ?? [];
   const relevant = relevantChanges(files, chainPaths(cachedFiles));
   if (relevant.config.length === 0 && relevant.workflows.length === 0) return;
 

@@ -43,21 +43,21 @@ export interface CompletedRun {
 }
 
 /** Whose evidence a run is: the gate's verdict on it first, then the config's deploy list. */
-function whoseRun(
+async function whoseRun(
   q: Q,
   repo: string,
   run: CompletedRun,
   config: LanegateConfig,
   defaultBranch: string | null,
 ) {
-  const op = operationsForRun(q, repo, run.runId).find((o) => o.attempt === run.attempt);
-  const decisions = decisionsForRun(q, repo, run.runId);
+  const op = (await operationsForRun(q, repo, run.runId)).find((o) => o.attempt === run.attempt);
+  const decisions = await decisionsForRun(q, repo, run.runId);
   const facts: FinishedRun = {
     file: workflowFile(run.workflowPath),
     headBranch: run.headBranch,
     event: run.event,
     operation: op ? { id: op.id, lane: op.lane } : null,
-    gateKnowsRun: decisions.length > 0 || getRun(q, repo, run.runId)?.role === "gated",
+    gateKnowsRun: decisions.length > 0 || (await getRun(q, repo, run.runId))?.role === "gated",
     decidedLane: decisions.filter((d) => d.attempt === run.attempt).at(-1)?.lane ?? null,
   };
   return evidenceSubject(facts, config, defaultBranch);
@@ -67,17 +67,17 @@ export async function onRunCompleted(deps: GateDeps, octokit: Octokit, target: T
   const repo = repoKey(target.ref);
   const config = await configForIntake(deps, octokit, target);
   const { headBranch: _branch, event: _event, ...recorded } = run;
-  const row = transaction(deps.db, (q) => {
-    const whose = whoseRun(
+  const row = await transaction(deps.db, async (q) => {
+    const whose = await whoseRun(
       q,
       repo,
       run,
       config,
-      defaultBranchOf(target.defaultBranch, recordedBranchOf(q, repo)),
+      defaultBranchOf(target.defaultBranch, await recordedBranchOf(q, repo)),
     );
     const opened = { repo, ...recorded, installationId: target.installationId };
     if (whose.subject) return evidence.openEvidence(q, { ...opened, ...whose.subject });
-    if (whose.untrusted) untrustedDeployment(q, opened, whose.untrusted, deps.now().toISOString());
+    if (whose.untrusted) await untrustedDeployment(q, opened, whose.untrusted, deps.now().toISOString());
     return null;
   });
   // A redelivery finds the record already made: one effect.
@@ -85,16 +85,16 @@ export async function onRunCompleted(deps: GateDeps, octokit: Octokit, target: T
 }
 
 /** A deploy run lanegate does not trust is never read: recorded once as ignored, and audited. */
-function untrustedDeployment(
+async function untrustedDeployment(
   q: Q,
   run: Omit<evidence.NewEvidence, "kind" | "operationId" | "lane">,
   why: string,
   at: string,
 ) {
-  if (evidence.evidenceOf(q, run.repo, run.runId, run.attempt)) return;
-  const row = evidence.openEvidence(q, { ...run, kind: "deployment", operationId: null, lane: null });
-  evidence.ignoreEvidence(q, row.id, why, at);
-  appendAudit(q, {
+  if (await evidence.evidenceOf(q, run.repo, run.runId, run.attempt)) return;
+  const row = await evidence.openEvidence(q, { ...run, kind: "deployment", operationId: null, lane: null });
+  await evidence.ignoreEvidence(q, row.id, why, at);
+  await appendAudit(q, {
     repo: run.repo,
     deliveryId: null,
     event: "evidence",
@@ -115,37 +115,37 @@ export async function collect(deps: GateDeps, octokit: Octokit, row: evidence.Ev
   if ((fetched.kind === "absent" || fetched.kind === "unavailable") && !overdue) return;
   const at = now.toISOString();
   if (!allowed && fetched.kind === "absent") {
-    transaction(deps.db, (q) =>
+    await transaction(deps.db, (q) =>
       evidence.ignoreEvidence(q, row.id, "a refused run that left no artifact", at),
     );
     return;
   }
-  const read =
+  const unpacked =
     fetched.kind === "zip"
       ? readArtifact(fetched.bytes, row)
       : { artifact: null, claimedLane: null, error: fetchError(fetched) };
   const error: EvidenceError | null = allowed
-    ? read.error
+    ? unpacked.error
     : { code: "run_not_allowed", message: "an artifact from a run lanegate did not allow is never believed" };
-  const artifact = allowed ? read.artifact : null;
+  const artifact = allowed ? unpacked.artifact : null;
   // A deployment run's lane is its artifact's; a stale mark on a lane it merely claims fails closed.
-  const lane = row.lane ?? read.claimedLane;
-  const recorded = transaction(deps.db, (q) => {
-    const current = evidence.evidenceOf(q, row.repo, row.runId, row.attempt);
+  const lane = row.lane ?? unpacked.claimedLane;
+  const recorded = await transaction(deps.db, async (q) => {
+    const current = await evidence.evidenceOf(q, row.repo, row.runId, row.attempt);
     if (current?.status !== "awaiting_artifact") return false; // the sweep and a delivery raced
     const step = lane
-      ? nextInventory(evidence.inventoryOf(q, row.repo, lane), {
+      ? nextInventory(await evidence.inventoryOf(q, row.repo, lane), {
           kind: row.kind,
           runId: row.runId,
           attempt: row.attempt,
           conclusion: row.conclusion,
-          leaseExpired: leaseExpired(q, row),
+          leaseExpired: await leaseExpired(q, row),
           artifact,
           error,
-          requiresRuntimeIdentity: requiresIdentity(q, row.repo, lane),
+          requiresRuntimeIdentity: await requiresIdentity(q, row.repo, lane),
         })
       : null;
-    evidence.recordEvidence(q, { row, lane, artifact, error, step, at });
+    await evidence.recordEvidence(q, { row, lane, artifact, error, step, at });
     return true;
   });
   if (recorded) await publishEvidence(deps, octokit, row.repo, row.runId, row.attempt);
@@ -186,13 +186,13 @@ function readArtifact(bytes: Uint8Array, row: evidence.EvidenceRow) {
 }
 
 /** Judged by time as well as state: the gate may have ended the stale operation already. */
-function leaseExpired(q: Q, row: evidence.EvidenceRow): boolean {
-  const op = operationsForRun(q, row.repo, row.runId).find((o) => o.id === row.operationId);
+async function leaseExpired(q: Q, row: evidence.EvidenceRow): Promise<boolean> {
+  const op = (await operationsForRun(q, row.repo, row.runId)).find((o) => o.id === row.operationId);
   return op !== undefined && (op.state === "stale" || op.leaseExpiresAt < row.completedAt);
 }
 
 /** The reviewed config or the granting issue may require it; either is enough. */
-export function requiresIdentity(q: Q, repo: string, lane: string): boolean {
-  const declared = baselineOf(configFor(q, repo))[lane]?.requires_runtime_identity === true;
-  return declared || laneGrants(q, repo, lane).some((g) => g.policy?.requires_runtime_identity);
+export async function requiresIdentity(q: Q, repo: string, lane: string): Promise<boolean> {
+  const declared = baselineOf(await configFor(q, repo))[lane]?.requires_runtime_identity === true;
+  return declared || (await laneGrants(q, repo, lane)).some((g) => g.policy?.requires_runtime_identity);
 }

@@ -19,8 +19,13 @@ export const staleOnRunGone = (q: Q, op: OperationRow, at: string) =>
   });
 
 /** `gone` is null for a lease that ran out (the run may still report), else why nothing can. */
-function staleWithoutRun(q: Q, op: OperationRow, at: string, gone: EvidenceError | null): void {
-  const step = nextInventory(evidence.inventoryOf(q, op.repo, op.lane), {
+async function staleWithoutRun(
+  q: Q,
+  op: OperationRow,
+  at: string,
+  gone: EvidenceError | null,
+): Promise<void> {
+  const step = nextInventory(await evidence.inventoryOf(q, op.repo, op.lane), {
     kind: "bootstrap",
     runId: op.runId,
     attempt: op.attempt,
@@ -28,12 +33,12 @@ function staleWithoutRun(q: Q, op: OperationRow, at: string, gone: EvidenceError
     leaseExpired: gone === null,
     artifact: null,
     error: gone,
-    requiresRuntimeIdentity: requiresIdentity(q, op.repo, op.lane),
+    requiresRuntimeIdentity: await requiresIdentity(q, op.repo, op.lane),
   });
   // The run row is stored before any operation opens on it; were it gone, the lane still goes
   // stale, and the evidence check's failed write stays visible to the sweep.
-  const run = getRun(q, op.repo, op.runId);
-  evidence.recordWithoutRun(
+  const run = await getRun(q, op.repo, op.runId);
+  await evidence.recordWithoutRun(
     q,
     {
       repo: op.repo,

@@ -36,10 +36,10 @@ export async function onWorkflowJob(deps: GateDeps, octokit: Octokit, target: Ta
     completed_at: job.status === "completed" ? job.completedAt : null,
   };
   const at = deps.now().toISOString();
-  transaction(deps.db, (q) => {
-    const op = operationsForRun(q, repo, job.runId).find((o) => o.attempt === job.attempt);
+  await transaction(deps.db, async (q) => {
+    const op = (await operationsForRun(q, repo, job.runId)).find((o) => o.attempt === job.attempt);
     if (!op) {
-      appendAudit(q, {
+      await appendAudit(q, {
         repo,
         deliveryId: job.deliveryId,
         event: "workflow_job",
@@ -50,8 +50,9 @@ export async function onWorkflowJob(deps: GateDeps, octokit: Octokit, target: Ta
       });
       return;
     }
-    const stored = evidence.phasesOf(q, repo, job.runId, job.attempt).find((p) => p.phase === phase) ?? null;
+    const stored =
+      (await evidence.phasesOf(q, repo, job.runId, job.attempt)).find((p) => p.phase === phase) ?? null;
     const merged = mergePhase(stored, update);
-    if (!samePhase(stored, merged)) evidence.savePhase(q, repo, job.runId, job.attempt, merged);
+    if (!samePhase(stored, merged)) await evidence.savePhase(q, repo, job.runId, job.attempt, merged);
   });
 }

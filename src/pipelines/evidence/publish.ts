@@ -3,7 +3,7 @@
 
 import { describe, type Octokit } from "../../adapters/github/client.ts";
 import { writeCheckRun } from "../../adapters/github/gate.ts";
-import { transaction } from "../../adapters/store/db.ts";
+import { read, transaction } from "../../adapters/store/db.ts";
 import * as evidence from "../../adapters/store/evidence.ts";
 import { installationOf } from "../../adapters/store/repositories.ts";
 import { resultArtifactSchema } from "../../core/evidence/artifact.ts";
@@ -19,17 +19,22 @@ export async function publishEvidence(
   runId: number,
   attempt: number,
 ) {
-  const row = evidence.evidenceOf(deps.db, repo, runId, attempt);
+  const row = await read(deps.db, (q) => evidence.evidenceOf(q, repo, runId, attempt));
   const outcome = RUN_OUTCOMES.find((s) => s === row?.laneState);
   if (!row?.lane || !outcome) return;
+  const lane = row.lane;
+  const { inventory, phases } = await read(deps.db, async (q) => ({
+    inventory: await evidence.inventoryOf(q, repo, lane),
+    phases: await evidence.phasesOf(q, repo, runId, attempt),
+  }));
   const artifact = resultArtifactSchema.safeParse(row.artifact);
   const text = renderEvidenceCheck({
     lane: row.lane,
     step: { row: row.row ?? "", outcome, reason: row.reason ?? "" },
-    inventory: evidence.inventoryOf(deps.db, repo, row.lane),
+    inventory,
     artifact: artifact.success ? artifact.data : null,
     error: evidence.errorOf(row),
-    phases: evidence.phasesOf(deps.db, repo, runId, attempt),
+    phases,
     runUrl: row.htmlUrl,
   });
   const detailsUrl =
@@ -47,13 +52,14 @@ export async function publishEvidence(
       detailsUrl,
       completedAt: deps.now(),
     });
-    transaction(deps.db, (q) => evidence.markEvidenceCheck(q, row.id, id, deps.now().toISOString()));
+    await transaction(deps.db, (q) => evidence.markEvidenceCheck(q, row.id, id, deps.now().toISOString()));
   } catch (error) {
-    transaction(deps.db, (q) => evidence.markEvidenceCheckError(q, row.id, describe(error)));
+    await transaction(deps.db, (q) => evidence.markEvidenceCheckError(q, row.id, describe(error)));
     deps.log.warn(`${repo} run ${runId}: evidence check run not written yet: ${describe(error)}`, {
       repository: repo,
       run_id: runId,
     });
   }
-  deps.onDecided?.(refOf(repo), row.installationId ?? installationOf(deps.db, repo));
+  const installationId = row.installationId ?? (await read(deps.db, (q) => installationOf(q, repo)));
+  deps.onDecided?.(refOf(repo), installationId);
 }

@@ -2,6 +2,7 @@
 // after completion (then recorded as missing), and evidence check runs that failed are written again.
 import type { Probot } from "probot";
 import { describe, type Octokit } from "../../adapters/github/client.ts";
+import { read } from "../../adapters/store/db.ts";
 import * as evidence from "../../adapters/store/evidence.ts";
 import { installationOf } from "../../adapters/store/repositories.ts";
 import type { GateDeps } from "../deps.ts";
@@ -17,8 +18,8 @@ export async function evidenceSweep(deps: GateDeps, app: Probot): Promise<void> 
     octokits.set(installationId, fresh);
     return fresh;
   };
-  for (const row of evidence.awaitingEvidence(deps.db)) {
-    const installationId = row.installationId ?? installationOf(deps.db, row.repo);
+  for (const row of await read(deps.db, (q) => evidence.awaitingEvidence(q))) {
+    const installationId = row.installationId ?? (await read(deps.db, (q) => installationOf(q, row.repo)));
     if (installationId === null) continue;
     try {
       await collect(deps, await octokitFor(installationId), row);
@@ -29,8 +30,8 @@ export async function evidenceSweep(deps: GateDeps, app: Probot): Promise<void> 
       });
     }
   }
-  for (const row of evidence.unwrittenEvidenceChecks(deps.db)) {
-    const installationId = row.installationId ?? installationOf(deps.db, row.repo);
+  for (const row of await read(deps.db, (q) => evidence.unwrittenEvidenceChecks(q))) {
+    const installationId = row.installationId ?? (await read(deps.db, (q) => installationOf(q, row.repo)));
     if (installationId === null) continue;
     try {
       await publishEvidence(deps, await octokitFor(installationId), row.repo, row.runId, row.attempt);

@@ -3,7 +3,7 @@
 // opened with it. Every path that decides a run comes through here.
 import type { Octokit } from "../../adapters/github/client.ts";
 import * as auditStore from "../../adapters/store/audit.ts";
-import { type Q, transaction } from "../../adapters/store/db.ts";
+import { type Q, read, transaction } from "../../adapters/store/db.ts";
 import * as ops from "../../adapters/store/operations.ts";
 import * as runStore from "../../adapters/store/runs.ts";
 import type { LanegateConfig } from "../../core/config/schema.ts";
@@ -29,7 +29,7 @@ export async function evaluate(
 ): Promise<Decision | null> {
   const repo = repoKey(target.ref);
   // The delivery's view of the run: an attempt other than the newest one stored has finished.
-  const current = runStore.getRun(deps.db, repo, run.runId) ?? run;
+  const current = (await read(deps.db, (q) => runStore.getRun(q, repo, run.runId))) ?? run;
   const status = current.attempt === run.attempt ? current.status : "completed";
   const gathered = await gather(deps, octokit, target, { ...current, attempt: run.attempt, status }, mode);
   // The config just read decides whether the workflow is gated now: a proof workflow is never
@@ -37,27 +37,29 @@ export async function evaluate(
   // could not be read is the run decided, and then refused.
   if (!gathered.error && roleOf(gathered.config, run.workflowPath) !== "gated") return null;
   const now = deps.now();
-  const result = transaction(deps.db, (q) => {
+  const result = await transaction(deps.db, async (q) => {
     // Checked inside the transaction: two deliveries of one run racing here decide it once.
-    const decided = runStore.decisionsForRun(q, repo, run.runId).some((d) => d.attempt === run.attempt);
+    const decided = (await runStore.decisionsForRun(q, repo, run.runId)).some(
+      (d) => d.attempt === run.attempt,
+    );
     if (decided && !rerequested) return null;
-    const facts = gathered.facts(q, now);
+    const facts = await gathered.facts(q, now);
     let decision = decide(facts);
     let operation: ops.OperationRow | undefined;
     if (decision.allowed && decision.request) {
-      const mine = ops.operationsForRun(q, repo, run.runId).some((o) => o.attempt === run.attempt);
+      const mine = (await ops.operationsForRun(q, repo, run.runId)).some((o) => o.attempt === run.attempt);
       if (!mine) {
         try {
-          operation = openOperationFor(q, repo, run, gathered.status, decision, gathered.config, now);
+          operation = await openOperationFor(q, repo, run, gathered.status, decision, gathered.config, now);
         } catch (e) {
           if (!(e instanceof ops.LaneBusy)) throw e;
           // Lost the race in the database itself: decide again with the winner in view.
-          const holder = ops.holderOf(q, repo, decision.request.lane) ?? null;
+          const holder = (await ops.holderOf(q, repo, decision.request.lane)) ?? null;
           decision = decide({ ...facts, inFlight: holder });
         }
       }
     }
-    const row = runStore.insertDecision(q, {
+    const row = await runStore.insertDecision(q, {
       repo,
       runId: run.runId,
       attempt: run.attempt,
@@ -77,8 +79,8 @@ export async function evaluate(
       decidedAt: now.toISOString(),
       checkRunId: null,
     });
-    if (operation) ops.linkDecision(q, operation.id, row.id);
-    auditStore.appendAudit(q, {
+    if (operation) await ops.linkDecision(q, operation.id, row.id);
+    await auditStore.appendAudit(q, {
       repo,
       deliveryId: null,
       event: rerequested ? "gate (re-requested)" : "gate",

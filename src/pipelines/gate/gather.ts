@@ -6,7 +6,7 @@
 
 import { describe, type Octokit } from "../../adapters/github/client.ts";
 import { readDefaultBranch, readRun } from "../../adapters/github/gate.ts";
-import { type Q, transaction } from "../../adapters/store/db.ts";
+import { type Q, read, transaction } from "../../adapters/store/db.ts";
 import * as grantStore from "../../adapters/store/grants.ts";
 import * as ops from "../../adapters/store/operations.ts";
 import * as repoStore from "../../adapters/store/repositories.ts";
@@ -46,7 +46,7 @@ export interface Gathered {
   liveAttempt: number | null;
   error: string | null;
   /** Reads the stored facts; call it inside the transaction that applies the decision. */
-  facts(q: Q, now: Date): GateFacts;
+  facts(q: Q, now: Date): Promise<GateFacts>;
 }
 
 export async function gather(
@@ -81,7 +81,7 @@ export async function gather(
     errors.push("no installation to ask GitHub with");
   }
   // The stored config only names things when the fresh one is missing; the decision refuses then.
-  const inForce = config ?? repoStore.configFor(deps.db, repo);
+  const inForce = config ?? (await read(deps.db, (q) => repoStore.configFor(q, repo)));
   const defaultBranch = inForce.gate.branches
     ? target.defaultBranch
     : await knownDefaultBranch(deps, mode === "stored" ? null : octokit, target, errors);
@@ -116,7 +116,7 @@ async function knownDefaultBranch(
   }
   try {
     const branch = await readDefaultBranch(octokit, target.ref);
-    transaction(deps.db, (q) => repoStore.recordDefaultBranch(q, repo, branch));
+    await transaction(deps.db, (q) => repoStore.recordDefaultBranch(q, repo, branch));
     return branch;
   } catch (e) {
     errors.push(`the default branch of ${repo} could not be read: ${describe(e)}`);
@@ -124,7 +124,7 @@ async function knownDefaultBranch(
   }
 }
 
-function storedFacts(
+async function storedFacts(
   q: Q,
   repo: string,
   run: RunToDecide,
@@ -132,23 +132,23 @@ function storedFacts(
   defaultBranch: string | null,
   gatherError: string | null,
   now: Date,
-): GateFacts {
+): Promise<GateFacts> {
   // No default branch is known only when gathering failed, and the decision refuses then.
   const allowedBranches = config.gate.branches ?? (defaultBranch ? [defaultBranch] : []);
-  const stored = run.dispatchId === null ? undefined : runStore.dispatchById(q, run.dispatchId);
+  const stored = run.dispatchId === null ? undefined : await runStore.dispatchById(q, run.dispatchId);
   const dispatch = run.dispatch ?? (stored ? { branch: stored.branch, inputs: stored.inputs } : null);
   const lane = dispatch ? laneOfInputs(dispatch.inputs) : null;
   const baseline = baselineOf(config);
-  const proof = (p: LanegateConfig["proofs"]["backup"], role: "backup_proof" | "restore_proof") =>
+  const proof = async (p: LanegateConfig["proofs"]["backup"], role: "backup_proof" | "restore_proof") =>
     p && lane
       ? {
           workflow: p.workflow,
           maxAgeHours: p.max_age_hours,
-          runs: runStore.proofRuns(q, repo, { role, workflow: p.workflow }, lane, allowedBranches),
+          runs: await runStore.proofRuns(q, repo, { role, workflow: p.workflow }, lane, allowedBranches),
         }
       : null;
-  const holder = lane ? ops.holderOf(q, repo, lane) : undefined;
-  const known = lane !== null && (lane in baseline || grantStore.laneKnown(q, repo, lane));
+  const holder = lane ? await ops.holderOf(q, repo, lane) : undefined;
+  const known = lane !== null && (lane in baseline || (await grantStore.laneKnown(q, repo, lane)));
   return {
     gatherError,
     declaredInputs: config.gate.inputs,
@@ -157,18 +157,19 @@ function storedFacts(
       attempt: run.attempt,
       event: run.event,
       headBranch: run.headBranch,
-      finished: run.status === "completed" || finishedSince(q, repo, run),
+      finished: run.status === "completed" || (await finishedSince(q, repo, run)),
     },
     dispatch,
     joinProblem: run.joinProblem,
     allowedBranches,
     knownLanes: new Set(known && lane ? [lane] : []),
-    grants: lane ? grantStore.laneGrants(q, repo, lane).map((g) => checkedAgainst(g, baseline[lane])) : [],
-    backup: proof(config.proofs.backup, "backup_proof"),
-    restore: proof(config.proofs.restore, "restore_proof"),
+    grants: lane
+      ? (await grantStore.laneGrants(q, repo, lane)).map((g) => checkedAgainst(g, baseline[lane]))
+      : [],
+    backup: await proof(config.proofs.backup, "backup_proof"),
+    restore: await proof(config.proofs.restore, "restore_proof"),
     inFlight: holder && holder.runId !== run.runId ? { runId: holder.runId, attempt: holder.attempt } : null,
-    earlierAttempts: runStore
-      .decisionsForRun(q, repo, run.runId)
+    earlierAttempts: (await runStore.decisionsForRun(q, repo, run.runId))
       .filter((d) => d.attempt < run.attempt)
       .map((d) => ({ attempt: d.attempt, allowed: d.allowed })),
     now,
@@ -186,8 +187,8 @@ function checkedAgainst(grant: GrantFact, declared: DeclaredLane | undefined): G
  * Whether the store, read inside the deciding transaction, knows the attempt has finished since
  * the facts were gathered: a newer attempt, or a completion that arrived during the config load.
  */
-function finishedSince(q: Q, repo: string, run: RunToDecide): boolean {
-  const now = runStore.getRun(q, repo, run.runId);
+async function finishedSince(q: Q, repo: string, run: RunToDecide): Promise<boolean> {
+  const now = await runStore.getRun(q, repo, run.runId);
   if (!now) return false;
   return now.attempt > run.attempt || (now.attempt === run.attempt && now.status === "completed");
 }

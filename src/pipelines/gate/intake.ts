@@ -3,7 +3,7 @@
 
 import type { Octokit } from "../../adapters/github/client.ts";
 import * as auditStore from "../../adapters/store/audit.ts";
-import { type Q, transaction } from "../../adapters/store/db.ts";
+import { type Q, read, transaction } from "../../adapters/store/db.ts";
 import { operationsForRun } from "../../adapters/store/operations.ts";
 import * as runStore from "../../adapters/store/runs.ts";
 import { joinRun } from "../../core/gate/join.ts";
@@ -36,8 +36,8 @@ export async function onDispatch(
   if (!role) return;
   const parsed = parseRequest(d.inputs);
   const now = deps.now().toISOString();
-  const joined = transaction(deps.db, (q) => {
-    const id = runStore.recordDispatch(q, {
+  const joined = await transaction(deps.db, async (q) => {
+    const id = await runStore.recordDispatch(q, {
       role,
       lane: laneOfInputs(d.inputs),
       source: parsed.ok ? parsed.request.source : null,
@@ -50,7 +50,7 @@ export async function onDispatch(
       receivedAt: now,
     });
     if (id === null) return [];
-    auditStore.appendAudit(q, {
+    await auditStore.appendAudit(q, {
       repo,
       deliveryId: d.deliveryId,
       event: "workflow_dispatch",
@@ -65,16 +65,17 @@ export async function onDispatch(
 }
 
 /** Gives runs that arrived before their dispatch their dispatch, now that it may be here. */
-function joinWaitingRuns(q: Q, repo: string): runStore.RunRow[] {
+async function joinWaitingRuns(q: Q, repo: string): Promise<runStore.RunRow[]> {
   const joined: runStore.RunRow[] = [];
-  for (const run of runStore.unjoinedRuns(q, repo)) {
+  for (const run of await runStore.unjoinedRuns(q, repo)) {
     if (run.event !== "workflow_dispatch") continue;
-    if (tryJoin(q, repo, run)) joined.push(runStore.getRun(q, repo, run.runId) as runStore.RunRow);
+    if (await tryJoin(q, repo, run))
+      joined.push((await runStore.getRun(q, repo, run.runId)) as runStore.RunRow);
   }
   return joined;
 }
 
-function tryJoin(q: Q, repo: string, run: runStore.RunRow): boolean {
+async function tryJoin(q: Q, repo: string, run: runStore.RunRow): Promise<boolean> {
   const result = joinRun(
     {
       workflowFile: workflowFile(run.workflowPath),
@@ -83,10 +84,10 @@ function tryJoin(q: Q, repo: string, run: runStore.RunRow): boolean {
       createdAt: run.createdAt,
       displayTitle: run.displayTitle,
     },
-    runStore.unclaimedDispatches(q, repo),
+    await runStore.unclaimedDispatches(q, repo),
   );
-  if (result.kind === "joined") runStore.claimDispatch(q, repo, run.runId, result.dispatchId);
-  if (result.kind === "ambiguous") runStore.setJoinProblem(q, repo, run.runId, result.reason);
+  if (result.kind === "joined") await runStore.claimDispatch(q, repo, run.runId, result.dispatchId);
+  if (result.kind === "ambiguous") await runStore.setJoinProblem(q, repo, run.runId, result.reason);
   return result.kind !== "none";
 }
 
@@ -103,13 +104,16 @@ export async function onWorkflowRun(
   const known = await configForIntake(deps, octokit, target);
   // A run keeps the role it was first seen with: a config that stopped listing its workflow
   // must not leave its operation holding the lane when the run reports completion.
-  const role = roleOf(known, r.workflowPath) ?? runStore.getRun(deps.db, repo, r.runId)?.role ?? null;
+  const role =
+    roleOf(known, r.workflowPath) ??
+    (await read(deps.db, (q) => runStore.getRun(q, repo, r.runId)))?.role ??
+    null;
   if (!role) return;
   const now = deps.now().toISOString();
-  const run = transaction(deps.db, (q) => {
-    const row = runStore.upsertRun(q, { repo, role, ...r });
+  const run = await transaction(deps.db, async (q) => {
+    const row = await runStore.upsertRun(q, { repo, role, ...r });
     if (row.dispatchId === null && row.joinProblem === null && row.event === "workflow_dispatch")
-      tryJoin(q, repo, row);
+      await tryJoin(q, repo, row);
     // A late report of an earlier attempt must not move a later attempt's operation.
     const event = runEvent(action, r.conclusion);
     const cause = {
@@ -118,9 +122,9 @@ export async function onWorkflowRun(
       actor: r.actor,
       deliveryId,
     };
-    for (const op of event ? operationsForRun(q, repo, r.runId) : [])
-      if (op.attempt === r.attempt && event) moveOperation(q, op, event, cause, now);
-    return runStore.getRun(q, repo, r.runId) as runStore.RunRow;
+    for (const op of event ? await operationsForRun(q, repo, r.runId) : [])
+      if (op.attempt === r.attempt && event) await moveOperation(q, op, event, cause, now);
+    return (await runStore.getRun(q, repo, r.runId)) as runStore.RunRow;
   });
   if (run.role !== "gated" || action === "completed") {
     deps.onDecided?.(target.ref, target.installationId);
@@ -154,7 +158,7 @@ export async function onProtectionRule(
     return;
   }
   const repo = repoKey(target.ref);
-  transaction(deps.db, (q) =>
+  await transaction(deps.db, (q) =>
     runStore.recordProtectionRequest(q, repo, runId, p.environment, deps.now().toISOString()),
   );
   await answerPendingProtection(deps, octokit, target, runId);
@@ -170,7 +174,7 @@ export async function onCheckRerequested(
   const [runId, attempt] = (c.externalId ?? "").split(":").map(Number);
   if (!runId || !attempt) return;
   const repo = repoKey(target.ref);
-  const stored = runStore.getRun(deps.db, repo, runId);
+  const stored = await read(deps.db, (q) => runStore.getRun(q, repo, runId));
   if (stored?.role !== "gated") return;
   // GitHub is asked where the run is now: a re-request of a finished run must not open an
   // operation, and if GitHub cannot say, the run is refused. A new check run, not an update of

@@ -4,6 +4,7 @@
 import { describe, type Octokit, statusOf } from "../../adapters/github/client.ts";
 import { answerProtectionRule, cancelRun, writeCheckRun } from "../../adapters/github/gate.ts";
 import { operationOfAttempt } from "../../adapters/store/console.ts";
+import { type Q, read, transaction } from "../../adapters/store/db.ts";
 import { attemptHoldsLane } from "../../adapters/store/operations.ts";
 import * as runStore from "../../adapters/store/runs.ts";
 import type { LanegateConfig } from "../../core/config/schema.ts";
@@ -26,14 +27,17 @@ export async function publishDecision(
 ) {
   const repo = repoKey(target.ref);
   // The console's page of the operation this attempt opened, or of the run when it was refused.
-  const operationId = operationOfAttempt(deps.db, repo, run.runId, run.attempt);
+  const { operationId, typed } = await read(deps.db, async (q) => ({
+    operationId: await operationOfAttempt(q, repo, run.runId, run.attempt),
+    typed: decision.request ? null : await typedLane(q, run),
+  }));
   const operationUrl = deps.publicUrl
     ? `${deps.publicUrl.replace(/\/$/, "")}/lanegate/repos/${repo}/${operationId === null ? `runs/${run.runId}` : `operations/${operationId}`}`
     : null;
   try {
     const id = await writeCheckRun(octokit, target.ref, {
       existingId: row.checkRunId,
-      name: checkName(decision.request?.lane ?? typedLane(deps, run)),
+      name: checkName(decision.request?.lane ?? typed),
       headSha: run.headSha,
       externalId: `${run.runId}:${run.attempt}`,
       conclusion: decision.allowed ? "success" : "failure",
@@ -42,9 +46,9 @@ export async function publishDecision(
       detailsUrl: operationUrl,
       completedAt: deps.now(),
     });
-    runStore.markCheckWritten(deps.db, row.id, id, deps.now().toISOString());
+    await transaction(deps.db, (q) => runStore.markCheckWritten(q, row.id, id, deps.now().toISOString()));
   } catch (error) {
-    runStore.markWriteError(deps.db, row.id, describe(error));
+    await transaction(deps.db, (q) => runStore.markWriteError(q, row.id, describe(error)));
     deps.log.warn(`${repo} run ${run.runId}: check run not written yet: ${describe(error)}`, {
       repository: repo,
       run_id: run.runId,
@@ -53,7 +57,7 @@ export async function publishDecision(
   }
   // An attempt already allowed and holding its lane is never cancelled by a later refusal (a
   // re-request during a GitHub fault, a grant retired since): stopping a wipe half-way is worse.
-  const holding = attemptHoldsLane(deps.db, repo, run.runId, run.attempt);
+  const holding = await read(deps.db, (q) => attemptHoldsLane(q, repo, run.runId, run.attempt));
   if (!decision.allowed && config.gate.cancel_refused_runs && run.status !== "completed" && !holding) {
     await cancelRefused(deps, octokit, repo, run.runId);
   }
@@ -65,7 +69,7 @@ export async function cancelRefused(deps: GateDeps, octokit: Octokit, repo: stri
   try {
     await cancelRun(octokit, refOf(repo), runId);
     // lanegate ended it: a later re-request must see a finished run, not one to allow.
-    runStore.markRunCancelled(deps.db, repo, runId, deps.now().toISOString());
+    await transaction(deps.db, (q) => runStore.markRunCancelled(q, repo, runId, deps.now().toISOString()));
   } catch (e) {
     deps.log.warn(`${repo} run ${runId}: cancel failed, the sweep tries again: ${describe(e)}`, {
       repository: repo,
@@ -78,8 +82,8 @@ export async function cancelRefused(deps: GateDeps, octokit: Octokit, repo: stri
  * The lane as the operator typed it, for a refused request that never parsed: the wait action
  * looks for `lanegate: <its lane>`, and should read the refusal rather than time out.
  */
-function typedLane(deps: GateDeps, run: runStore.RunRow): string | null {
-  const dispatch = run.dispatchId === null ? undefined : runStore.dispatchById(deps.db, run.dispatchId);
+async function typedLane(q: Q, run: runStore.RunRow): Promise<string | null> {
+  const dispatch = run.dispatchId === null ? undefined : await runStore.dispatchById(q, run.dispatchId);
   const part = (v: unknown) => (typeof v === "string" ? v.trim().toLowerCase() : "");
   const typed = dispatch ? `${part(dispatch.inputs.context)}/${part(dispatch.inputs.instance)}` : "";
   // Only printable text without spaces goes into a check name.
@@ -102,9 +106,9 @@ export async function answerPendingProtection(
   runId: number,
 ) {
   const repo = repoKey(target.ref);
-  const pending = runStore.unansweredProtection(deps.db, repo, runId);
+  const pending = await read(deps.db, (q) => runStore.unansweredProtection(q, repo, runId));
   if (pending.length === 0) return;
-  const stored = runStore.getRun(deps.db, repo, runId);
+  const stored = await read(deps.db, (q) => runStore.getRun(q, repo, runId));
   const run = stored ?? {
     runId,
     attempt: 1,
@@ -120,8 +124,7 @@ export async function answerPendingProtection(
     "github",
   );
   const attempt = gathered.liveAttempt;
-  const latest = runStore
-    .decisionsForRun(deps.db, repo, runId)
+  const latest = (await read(deps.db, (q) => runStore.decisionsForRun(q, repo, runId)))
     .filter((d) => d.attempt === attempt)
     .at(-1);
   const now = deps.now();
@@ -134,12 +137,15 @@ export async function answerPendingProtection(
     const comment = protectionComment(gathered.error, latest, attempt, lane, request.environment, approved);
     try {
       await answerProtectionRule(octokit, target.ref, runId, request.environment, approved, comment);
-      runStore.answerProtection(deps.db, request.id, approved ? "approved" : "rejected", now.toISOString());
+      const answer = approved ? "approved" : "rejected";
+      await transaction(deps.db, (q) => runStore.answerProtection(q, request.id, answer, now.toISOString()));
     } catch (error) {
       // 422: GitHub no longer takes an answer (the run was cancelled or finished); asking again
       // every minute would only spend the rate limit.
       if (statusOf(error) === 422)
-        runStore.answerProtection(deps.db, request.id, "unanswerable", now.toISOString());
+        await transaction(deps.db, (q) =>
+          runStore.answerProtection(q, request.id, "unanswerable", now.toISOString()),
+        );
       deps.log.warn(`${repo} run ${runId}: protection rule not answered: ${describe(error)}`, {
         repository: repo,
         run_id: runId,

@@ -2,7 +2,8 @@
 // dispatched. Nothing is written and GitHub is not asked, so an operator can ask "would this be
 // allowed now?" of what lanegate knows.
 
-import { configFor } from "../../adapters/store/repositories.ts";
+import { read } from "../../adapters/store/db.ts";
+import { configFor, defaultBranchOf } from "../../adapters/store/repositories.ts";
 import { type Decision, decide } from "../../core/gate/decision.ts";
 import type { GateDeps } from "../deps.ts";
 import { gather } from "./gather.ts";
@@ -14,11 +15,16 @@ export async function simulate(
   source: string,
   confirmation: string,
 ): Promise<Decision> {
-  const config = configFor(deps.db, repo);
-  const branch = config.gate.branches?.[0] ?? "main";
+  const { config, defaultBranch } = await read(deps.db, async (q) => ({
+    config: await configFor(q, repo),
+    defaultBranch: await defaultBranchOf(q, repo),
+  }));
+  // The run is imagined on the first allowed branch; with none named, on the default branch the
+  // store recorded. When that was never recorded, gathering says so and the decision refuses.
+  const branch = config.gate.branches?.[0] ?? defaultBranch;
   const [owner = "", name = ""] = repo.split("/");
   const [context = "", instance = ""] = lane.split("/");
-  const dispatch = { branch, inputs: { context, instance, source, confirmation } };
+  const dispatch = { branch: branch ?? "", inputs: { context, instance, source, confirmation } };
   const run = {
     dispatch,
     runId: 0,
@@ -29,7 +35,7 @@ export async function simulate(
     dispatchId: null,
     status: "queued",
   };
-  const target = { ref: { owner, repo: name }, installationId: null, defaultBranch: branch };
+  const target = { ref: { owner, repo: name }, installationId: null, defaultBranch };
   const gathered = await gather(deps, null, target, run, "stored");
-  return decide(gathered.facts(deps.db, deps.now()));
+  return decide(await read(deps.db, (q) => gathered.facts(q, deps.now())));
 }

@@ -5,7 +5,7 @@ import type { Probot } from "probot";
 import type { Octokit } from "../../adapters/github/client.ts";
 import { describe } from "../../adapters/github/client.ts";
 import * as auditStore from "../../adapters/store/audit.ts";
-import { transaction } from "../../adapters/store/db.ts";
+import { read, transaction } from "../../adapters/store/db.ts";
 import { pastLease } from "../../adapters/store/operations.ts";
 import * as repoStore from "../../adapters/store/repositories.ts";
 import * as runStore from "../../adapters/store/runs.ts";
@@ -22,14 +22,14 @@ export const UNJOINED_RUN_GRACE_MS = 2 * 60_000;
 export async function gateSweep(deps: GateDeps, app: Probot): Promise<void> {
   const now = deps.now();
   const at = now.toISOString();
-  transaction(deps.db, (q) => {
-    for (const d of runStore.expireDispatches(
+  await transaction(deps.db, async (q) => {
+    for (const d of await runStore.expireDispatches(
       q,
       new Date(now.getTime() - JOIN_WINDOW_MS).toISOString(),
       at,
     )) {
       const change = `dispatch by ${d.actor} expired: no run claimed it (${JSON.stringify(d.inputs)})`;
-      auditStore.appendAudit(q, {
+      await auditStore.appendAudit(q, {
         repo: d.repo,
         deliveryId: d.deliveryId,
         event: "gate sweep",
@@ -40,40 +40,41 @@ export async function gateSweep(deps: GateDeps, app: Probot): Promise<void> {
       });
     }
     const cause = { by: "gate sweep", event: "gate sweep", actor: null, deliveryId: null };
-    for (const op of pastLease(q, now)) moveOperation(q, op, { kind: "lease_expired" }, cause, at);
+    for (const op of await pastLease(q, now))
+      await moveOperation(q, op, { kind: "lease_expired" }, cause, at);
   });
   const octokits = new Map<string, Octokit>();
   const octokitFor = async (repo: string) => {
-    const installationId = repoStore.installationOf(deps.db, repo);
+    const installationId = await read(deps.db, (q) => repoStore.installationOf(q, repo));
     if (installationId === null) return null;
     const cached = octokits.get(repo) ?? (await app.auth(installationId));
     octokits.set(repo, cached);
     return cached;
   };
   const cutoff = new Date(now.getTime() - UNJOINED_RUN_GRACE_MS).toISOString();
-  for (const run of runStore.undecidedRuns(deps.db, cutoff)) {
+  for (const run of await read(deps.db, (q) => runStore.undecidedRuns(q, cutoff))) {
     const octokit = await octokitFor(run.repo);
     if (!octokit) continue;
-    const target = storedTarget(deps.db, run.repo);
+    const target = await storedTarget(deps.db, run.repo);
     await evaluate(deps, octokit, target, run, "github").catch((e: unknown) =>
       deps.log.warn(`sweep: ${describe(e)}`),
     );
   }
   // Protection answers that failed, or that waited for a decision, are tried again.
-  const unanswered = runStore.allUnansweredProtection(deps.db);
+  const unanswered = await read(deps.db, (q) => runStore.allUnansweredProtection(q));
   for (const repo of new Set(unanswered.map((r) => r.repo))) {
     const octokit = await octokitFor(repo);
     if (!octokit) continue;
-    const target = storedTarget(deps.db, repo);
+    const target = await storedTarget(deps.db, repo);
     for (const runId of new Set(unanswered.filter((r) => r.repo === repo).map((r) => r.runId))) {
       await answerPendingProtection(deps, octokit, target, runId);
     }
   }
-  for (const row of runStore.unwrittenDecisions(deps.db)) {
+  for (const row of await read(deps.db, (q) => runStore.unwrittenDecisions(q))) {
     const octokit = await octokitFor(row.repo);
-    const run = runStore.getRun(deps.db, row.repo, row.runId);
+    const run = await read(deps.db, (q) => runStore.getRun(q, row.repo, row.runId));
     if (!octokit || !run) continue;
-    const target = storedTarget(deps.db, row.repo);
+    const target = await storedTarget(deps.db, row.repo);
     const decision = row.stored;
     if (!decision) {
       deps.log.warn(`${row.repo} run ${row.runId}: decision ${row.id} has no stored decision to write`, {
@@ -82,7 +83,7 @@ export async function gateSweep(deps: GateDeps, app: Probot): Promise<void> {
       });
       continue;
     }
-    const config = repoStore.configFor(deps.db, row.repo);
+    const config = await read(deps.db, (q) => repoStore.configFor(q, row.repo));
     // The stored run row is its newest attempt: an older attempt being written again has finished.
     const status = run.attempt === row.attempt ? run.status : "completed";
     await publishDecision(
@@ -96,9 +97,10 @@ export async function gateSweep(deps: GateDeps, app: Probot): Promise<void> {
     );
   }
   // A refused run whose cancel failed is still running: cancel it again.
-  for (const run of runStore.refusedStillRunning(deps.db)) {
+  for (const run of await read(deps.db, (q) => runStore.refusedStillRunning(q))) {
     const octokit = await octokitFor(run.repo);
-    if (!octokit || !repoStore.configFor(deps.db, run.repo).gate.cancel_refused_runs) continue;
+    const config = await read(deps.db, (q) => repoStore.configFor(q, run.repo));
+    if (!octokit || !config.gate.cancel_refused_runs) continue;
     await cancelRefused(deps, octokit, run.repo, run.runId);
   }
 }

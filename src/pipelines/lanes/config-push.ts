@@ -1,6 +1,8 @@
 // A push to a default branch that touches a config file: the configs read from it are refreshed,
 // and the issues whose approvers could not be judged under the new one are read again.
+
 import type { Octokit } from "../../adapters/github/client.ts";
+import { read } from "../../adapters/store/db.ts";
 import * as repoStore from "../../adapters/store/repositories.ts";
 import { type RepoRef, refOf } from "../../core/repository.ts";
 import { currentConfigLoad, staleOnPush, takeIssuesToRead } from "../config.ts";
@@ -25,9 +27,9 @@ export async function refreshOnPush(deps: SyncDeps, octokit: Octokit, push: Push
   if (push.branch !== push.defaultBranch) return [];
   const yaml = push.paths?.filter((p) => /\.ya?ml$/i.test(p)) ?? null;
   if (yaml?.length === 0) return [];
-  const repos = staleOnPush(deps, push.ref.owner, push.ref.repo, yaml);
+  const repos = await staleOnPush(deps, push.ref.owner, push.ref.repo, yaml);
   for (const repo of repos) {
-    if (repoStore.installationOf(deps.db, repo) !== push.installationId) continue;
+    if ((await read(deps.db, (q) => repoStore.installationOf(q, repo))) !== push.installationId) continue;
     await currentConfigLoad(deps, octokit, refOf(repo), push.installationId);
     await settleConfigChange(deps, octokit, repo, push.installationId);
   }

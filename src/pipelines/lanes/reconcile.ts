@@ -1,8 +1,10 @@
 // Rebuilds lane records from GitHub for everything the app can see: at start, on a timer and from
 // the CLI. It catches what deliveries missed, such as an issue closed while the app was down.
+
 import type { Probot } from "probot";
 import { describe, listLabelledIssues, type Octokit } from "../../adapters/github/client.ts";
 import type * as auditStore from "../../adapters/store/audit.ts";
+import { read } from "../../adapters/store/db.ts";
 import * as grantStore from "../../adapters/store/grants.ts";
 import * as issueStore from "../../adapters/store/issues.ts";
 import { knownRepositories } from "../../adapters/store/read.ts";
@@ -80,14 +82,14 @@ export async function reconcileRepo(
   const changes: GrantChange[] = [];
   let numbers: number[] = [];
   try {
-    const known = knownRepositories(deps.db).includes(repo);
+    const known = (await read(deps.db, (q) => knownRepositories(q))).includes(repo);
     // The reconcile is also the config's periodic confirmation (a conditional request, free when
     // unchanged); a dry run takes the cached config while it is within its bound.
     const load = await currentConfigLoad(deps, octokit, ref, installationId, dryRun ? undefined : 0);
     if (load.status === "missing" && !known) return { repositories: 0, issues: 0, failures: [], plans: [] };
     const config = configInForce(load);
     const labelled = config ? await listLabelledIssues(octokit, ref, config.label) : [];
-    const live = issueStore.liveIssues(deps.db, repo).map((i) => i.facts.number);
+    const live = (await read(deps.db, (q) => issueStore.liveIssues(q, repo))).map((i) => i.facts.number);
     numbers = [...new Set([...labelled, ...live])].sort((a, b) => a - b);
   } catch (error) {
     failures.push(`${repo}: issues not reconciled: ${describe(error)}`);
@@ -107,9 +109,9 @@ export async function reconcileRepo(
 
 /** Marks grants whose expiry has passed and updates their status comments; no GitHub reads. */
 export async function sweepExpired(deps: SyncDeps, app: Probot): Promise<string[]> {
-  const repos = grantStore.reposWithExpiringGrants(deps.db, deps.now());
+  const repos = await read(deps.db, (q) => grantStore.reposWithExpiringGrants(q, deps.now()));
   for (const repo of repos) {
-    const installationId = repoStore.installationOf(deps.db, repo);
+    const installationId = await read(deps.db, (q) => repoStore.installationOf(q, repo));
     if (installationId === null) continue;
     const octokit = await app.auth(installationId);
     await rederive(deps, octokit, refOf(repo), { deliveryId: null, event: "expiry sweep", actor: null });

@@ -4,7 +4,9 @@
 // had one before the edit, or is an issue lanegate already keeps records of. In doubt (no config
 // within its bound says what the label is) the config is read, and if it cannot be, the
 // delivery is taken as one that matters: the sync then fails closed.
+
 import type { Octokit } from "../../adapters/github/client.ts";
+import { read } from "../../adapters/store/db.ts";
 import * as issueStore from "../../adapters/store/issues.ts";
 import { configInForce } from "../../core/config/load.ts";
 import { findPolicyBlocks } from "../../core/policy/fence.ts";
@@ -29,8 +31,8 @@ export async function issueMayMatter(
   signs: IssueSigns,
 ): Promise<boolean> {
   if (signs.bodies.some(hasBlock)) return true;
-  if (issueStore.isTracked(deps.db, repoKey(target.ref), target.number)) return true;
-  let label = freshLabel(deps, target.ref);
+  if (await read(deps.db, (q) => issueStore.isTracked(q, repoKey(target.ref), target.number))) return true;
+  let label = await freshLabel(deps, target.ref);
   if (label === null) {
     const config = configInForce(await currentConfigLoad(deps, octokit, target.ref, target.installationId));
     if (!config) return true;

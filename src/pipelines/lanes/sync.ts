@@ -11,8 +11,7 @@ import {
   upsertStatusComment,
 } from "../../adapters/github/client.ts";
 import * as auditStore from "../../adapters/store/audit.ts";
-import type { Db } from "../../adapters/store/db.ts";
-import { transaction } from "../../adapters/store/db.ts";
+import { type Q, read, transaction } from "../../adapters/store/db.ts";
 import { laneStatesOfRuns } from "../../adapters/store/evidence.ts";
 import * as issueStore from "../../adapters/store/issues.ts";
 import * as repoStore from "../../adapters/store/repositories.ts";
@@ -109,18 +108,18 @@ async function syncIssueNow(
 ): Promise<SyncResult> {
   const repo = repoKey(target.ref);
   const now = deps.now();
-  const fail = (stage: string, error: unknown): SyncResult => {
+  const fail = async (stage: string, error: unknown): Promise<SyncResult> => {
     const message = `${stage}: ${describe(error)}; the lane state was left as it was`;
     if (dryRun) return { ok: false, error: message };
-    transaction(deps.db, (q) => {
-      auditStore.appendAudit(q, {
+    await transaction(deps.db, async (q) => {
+      await auditStore.appendAudit(q, {
         repo,
         ...trigger,
         subject: `#${target.number}`,
         change: message,
         at: now.toISOString(),
       });
-      issueStore.recordIssueError(q, repo, target.number, message);
+      await issueStore.recordIssueError(q, repo, target.number, message);
     });
     deps.log.warn(`${repo}#${target.number} ${message}`, { repository: repo, issue: target.number });
     return { ok: false, error: message };
@@ -128,7 +127,7 @@ async function syncIssueNow(
 
   const load = await currentConfigLoad(deps, octokit, target.ref, target.installationId);
   const config = configInForce(load);
-  if (!config) return fail("could not load .github/lanegate.yml", load.errors.join("; "));
+  if (!config) return await fail("could not load .github/lanegate.yml", load.errors.join("; "));
   let facts: IssueFacts;
   let approval: BlockApproval | null;
   // Why an approval comment counts for nothing, for the audit log (a label or edit claim that
@@ -139,7 +138,7 @@ async function syncIssueNow(
     const claimed = claim ? claimedApproval(facts, config, claim) : null;
     // The standing of whoever the lifecycle will judge: the labeller, the block's approvers, the claimant.
     const block = readPolicyBlock(facts.body, baselineOf(config)).sha256;
-    const stored = issueStore.storedIssue(deps.db, repo, target.number);
+    const stored = await read(deps.db, (q) => issueStore.storedIssue(q, repo, target.number));
     const approvers = (stored?.approvals ?? []).filter((a) => a.sha256 === block).map((a) => a.approver);
     // An approval comment reads only its author's standing: the others' were read by their own
     // deliveries, and the reconcile reads everyone's again. So a comment costs no more than a label.
@@ -169,12 +168,12 @@ async function syncIssueNow(
         : `${claim.sender} cannot approve: ${verdict?.reason ?? "their standing could not be judged"}`;
     }
   } catch (error) {
-    return fail("could not read the issue or verify its approver", error);
+    return await fail("could not read the issue or verify its approver", error);
   }
 
   const apply = () =>
-    transaction(deps.db, (q) => {
-      const stored = issueStore.storedIssue(q, repo, facts.number);
+    transaction(deps.db, async (q) => {
+      const stored = await issueStore.storedIssue(q, repo, facts.number);
       if (stored && (facts.presence === "deleted" || facts.presence === "transferred")) {
         // GitHub no longer shows the issue here: keep what it said, so the retirement names its lanes.
         facts = {
@@ -189,11 +188,11 @@ async function syncIssueNow(
       const labelled = labelView(facts, config.label).hasLabel;
       if (!known && !labelled && blocks.length === 0) return null; // not an approval issue
       const sha = readPolicyBlock(facts.body, baselineOf(config)).sha256;
-      issueStore.saveIssueFacts(q, repo, facts, sha, now);
+      await issueStore.saveIssueFacts(q, repo, facts, sha, now);
       if (sha && blocks.length === 1)
-        issueStore.recordBlockVersion(q, repo, facts.number, sha, blocks[0]?.text ?? "", now);
+        await issueStore.recordBlockVersion(q, repo, facts.number, sha, blocks[0]?.text ?? "", now);
       if (approval && claim) {
-        issueStore.recordApproval(
+        await issueStore.recordApproval(
           q,
           repo,
           facts.number,
@@ -201,7 +200,7 @@ async function syncIssueNow(
           trigger.deliveryId,
           claim.comment?.id ?? null,
         );
-        auditStore.appendAudit(q, {
+        await auditStore.appendAudit(q, {
           repo,
           ...trigger,
           subject: `#${facts.number}`,
@@ -210,7 +209,7 @@ async function syncIssueNow(
         });
       }
       if (notCounted) {
-        auditStore.appendAudit(q, {
+        await auditStore.appendAudit(q, {
           repo,
           ...trigger,
           subject: `#${facts.number}`,
@@ -218,13 +217,13 @@ async function syncIssueNow(
           at: now.toISOString(),
         });
       }
-      const result = deriveGrants(q, repo, config, trigger, now);
+      const result = await deriveGrants(q, repo, config, trigger, now);
       if (dryRun) throw new PlanOnly(result.plan);
       return result;
     });
-  let outcomes: ReturnType<typeof apply>;
+  let outcomes: Awaited<ReturnType<typeof apply>>;
   try {
-    outcomes = apply();
+    outcomes = await apply();
   } catch (error) {
     if (error instanceof PlanOnly) return { ok: true, changed: [], plan: error.plan };
     throw error;
@@ -286,10 +285,10 @@ export async function withdrawApproval(
 ): Promise<void> {
   const repo = repoKey(target.ref);
   const at = deps.now().toISOString();
-  const withdrawn = transaction(deps.db, (q) => {
-    const row = issueStore.withdrawCommentApproval(q, repo, target.number, commentId, at);
+  const withdrawn = await transaction(deps.db, async (q) => {
+    const row = await issueStore.withdrawCommentApproval(q, repo, target.number, commentId, at);
     if (row)
-      auditStore.appendAudit(q, {
+      await auditStore.appendAudit(q, {
         repo,
         ...trigger,
         subject: `#${target.number}`,
@@ -313,9 +312,9 @@ export function rederive(
   const repo = repoKey(ref);
   return serialized(repo, async () => {
     const now = deps.now();
-    const result = transaction(deps.db, (q) => {
-      const config = repoStore.configFor(q, repo);
-      return { config, ...deriveGrants(q, repo, config, trigger, now) };
+    const result = await transaction(deps.db, async (q) => {
+      const config = await repoStore.configFor(q, repo);
+      return { config, ...(await deriveGrants(q, repo, config, trigger, now)) };
     });
     const numbers = publishAll ? result.all.map((o) => o.number) : result.changed;
     await publish(deps, octokit, ref, result.config, result.all, numbers, true);
@@ -324,10 +323,10 @@ export function rederive(
 }
 
 /** The recent gated runs, each with the lane state its evidence left behind. */
-function runsWithLaneState(db: Db, repo: string, lanes: string[]) {
-  const runs = recentRuns(db, repo, lanes);
-  const states = laneStatesOfRuns(
-    db,
+async function runsWithLaneState(q: Q, repo: string, lanes: string[]) {
+  const runs = await recentRuns(q, repo, lanes);
+  const states = await laneStatesOfRuns(
+    q,
     repo,
     runs.map((r) => r.runId),
   );
@@ -345,21 +344,29 @@ async function publish(
   yieldToDecisions: boolean,
 ) {
   const repo = repoKey(ref);
-  const installationId = repoStore.installationOf(deps.db, repo);
+  const installationId = await read(deps.db, (q) => repoStore.installationOf(q, repo));
   const writer =
     installationId !== null && deps.commentClient ? await deps.commentClient(installationId) : octokit;
   for (const number of new Set(numbers)) {
     const outcome = outcomes.find((o) => o.number === number);
-    const issue = issueStore.storedIssue(deps.db, repo, number);
+    const { issue, runs } = await read(deps.db, async (q) => ({
+      issue: await issueStore.storedIssue(q, repo, number),
+      runs: outcome
+        ? await runsWithLaneState(
+            q,
+            repo,
+            outcome.lanes.map((l) => l.lane),
+          )
+        : [],
+    }));
     if (!outcome || !issue) continue;
-    const lanes = outcome.lanes.map((l) => l.lane);
-    const body = renderStatusComment(outcome, config.label, runsWithLaneState(deps.db, repo, lanes));
+    const body = renderStatusComment(outcome, config.label, runs);
     const hash = digest(body);
     if (hash === issue.statusCommentDigest) continue;
     try {
       if (yieldToDecisions) await afterDecisions(installationId);
       const id = await upsertStatusComment(writer, ref, number, issue.statusCommentId, body, deps.appId);
-      issueStore.saveStatusComment(deps.db, repo, number, id, hash);
+      await transaction(deps.db, (q) => issueStore.saveStatusComment(q, repo, number, id, hash));
     } catch (error) {
       // The records are already right; the next sync of this repository writes the comment.
       deps.log.warn(`${repo}#${number} status comment not written: ${describe(error)}`, {

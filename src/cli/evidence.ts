@@ -3,7 +3,7 @@ import type { inventoryView, operationEvidenceView } from "../adapters/store/evi
 import type { operationView } from "../adapters/store/read.ts";
 import { table } from "./table.ts";
 
-type InventoryView = ReturnType<typeof inventoryView>;
+type InventoryView = Awaited<ReturnType<typeof inventoryView>>;
 
 interface DeploymentLike {
   artifact_id?: string;
@@ -27,8 +27,8 @@ export function inventoryText(inv: InventoryView): string {
   ].join("\n");
 }
 
-export function operationText(op: NonNullable<ReturnType<typeof operationView>>): string {
-  const ev: ReturnType<typeof operationEvidenceView>["evidence"] = op.evidence;
+export function operationText(op: NonNullable<Awaited<ReturnType<typeof operationView>>>): string {
+  const ev: Awaited<ReturnType<typeof operationEvidenceView>>["evidence"] = op.evidence;
   const head = [
     `operation ${op.id} on ${op.lane}: ${op.state}, source ${op.source}, run ${op.run_id}#${op.run_attempt}, outcome ${op.outcome ?? "-"}`,
     ev

@@ -1,7 +1,7 @@
 // The commands that read the records: the same queries as the HTTP read models, as tables for
 // people or JSON with --json. They never create, migrate or change a database, except
 // `operations --clear`, which ends one stuck operation and says so in the audit log.
-import { transaction } from "../adapters/store/db.ts";
+import { type Db, read, transaction } from "../adapters/store/db.ts";
 import {
   auditPage,
   laneViews,
@@ -31,6 +31,19 @@ function laneArg(raw: string): string {
   return id.id;
 }
 
+/**
+ * Runs a command on the database and closes it after, also when the command fails: an open
+ * PostgreSQL pool would keep the process alive until its idle connections time out.
+ */
+async function withDatabase<T>(values: Values, fn: (db: Db) => Promise<T>): Promise<T> {
+  const db = await database(values);
+  try {
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
 /** The states in which an operation holds its lane (the single-flight index covers the same). */
 const HOLDING = new Set(["requested", "in_flight", "stale"]);
 
@@ -42,9 +55,9 @@ const lanes: Command = {
   options: {},
   async run([raw = ""], values) {
     const repo = repoArg(raw);
-    const db = database(values);
-    const views = laneViews(db, repo);
-    const config = repositoryView(db, repo);
+    const { views, config } = await withDatabase(values, (db) =>
+      read(db, async (q) => ({ views: await laneViews(q, repo), config: await repositoryView(q, repo) })),
+    );
     print(values, { repository: repo, config, lanes: views }, () => {
       const head = config
         ? `config: ${config.status}${config.errors.length ? ` (${config.errors.join("; ")})` : ""}`
@@ -74,7 +87,9 @@ const lane: Command = {
     "Shows one lane, where each part of it comes from, the operation holding it, and every grant it ever had.",
   options: {},
   async run([rawRepo = "", rawLane = ""], values) {
-    const view = oneLaneView(database(values), repoArg(rawRepo), laneArg(rawLane));
+    const repo = repoArg(rawRepo);
+    const id = laneArg(rawLane);
+    const view = await withDatabase(values, (db) => read(db, (q) => oneLaneView(q, repo, id)));
     const holding = view.operations.find((op) => HOLDING.has(op.state)) ?? null;
     print(values, { ...view, holding_operation: holding }, () => {
       const from = Object.entries(view.from)
@@ -121,7 +136,7 @@ const audit: Command = {
     const repo = repoArg(raw);
     const limit = positiveInt(values, "limit", 50) ?? 50;
     const before = positiveInt(values, "before");
-    const page = auditPage(database(values), repo, limit, before);
+    const page = await withDatabase(values, (db) => read(db, (q) => auditPage(q, repo, limit, before)));
     print(values, page, () => {
       const rows = page.entries.map((e) => [
         String(e.id),
@@ -159,9 +174,8 @@ operation whose run never reported back goes stale and keeps its lane blocked; o
     const reason = typeof values.reason === "string" ? values.reason.trim() : "";
     if (id !== undefined && !reason)
       throw new UsageError("--clear needs --reason: the audit log records why the lane was freed");
-    const db = database(values);
-    if (id !== undefined) return clear(db, repo, id, reason, values);
-    const list = operationsList(db, repo, limit);
+    if (id !== undefined) return withDatabase(values, (db) => clear(db, repo, id, reason, values));
+    const list = await withDatabase(values, (db) => read(db, (q) => operationsList(q, repo, limit)));
     print(values, { operations: list }, () =>
       list.length === 0
         ? "no operations yet"
@@ -185,17 +199,17 @@ operation whose run never reported back goes stale and keeps its lane blocked; o
   },
 };
 
-function showOperation(repo: string, rawId: string, values: Values) {
+async function showOperation(repo: string, rawId: string, values: Values) {
   if (!/^[1-9][0-9]*$/.test(rawId)) throw new UsageError(`"${rawId}" is not an operation id`);
-  const view = operationView(database(values), repo, Number(rawId));
+  const view = await withDatabase(values, (db) => read(db, (q) => operationView(q, repo, Number(rawId))));
   if (!view) throw new Error(`no operation ${rawId} in ${repo}`);
   print(values, view, () => operationText(view));
   return 0;
 }
 
-function clear(db: ReturnType<typeof database>, repo: string, id: number, reason: string, values: Values) {
+async function clear(db: Db, repo: string, id: number, reason: string, values: Values) {
   const by = process.env.USER ?? "cli";
-  const op = transaction(db, (q) => clearOperation(q, repo, id, by, reason, new Date().toISOString()));
+  const op = await transaction(db, (q) => clearOperation(q, repo, id, by, reason, new Date().toISOString()));
   print(values, op, () => `operation ${id} on ${op.lane} cleared by ${by}: ${reason}`);
   return 0;
 }
@@ -220,22 +234,25 @@ proofs and operations. Nothing is written. Exits 0 when it would be allowed, 1 w
     const source = values.source ?? "empty";
     if (typeof source !== "string" || !(REBUILD_SOURCES as readonly string[]).includes(source))
       throw new UsageError(`--source takes ${REBUILD_SOURCES.join(", ")}, not "${String(source)}"`);
-    if (typeof values.confirmation !== "string")
+    const confirmation = values.confirmation;
+    if (typeof confirmation !== "string")
       throw new UsageError("--confirmation is required, as the operator would type it");
-    const db = database(values);
-    if (!repositoryView(db, repo)) {
+    const decision = await withDatabase(values, async (db) => {
+      if (!(await read(db, (q) => repositoryView(q, repo)))) return null;
+      const deps = {
+        db,
+        appId: 0,
+        now: () => new Date(),
+        log: { info: () => undefined, warn: (m: string) => console.error(m) },
+      };
+      return simulate(deps, repo, id, source, confirmation);
+    });
+    if (!decision) {
       console.error(
         `lanegate has never seen ${repo}: no delivery or reconcile has reached it, so nothing can be decided`,
       );
       return 1;
     }
-    const deps = {
-      db,
-      appId: 0,
-      now: () => new Date(),
-      log: { info: () => undefined, warn: (m: string) => console.error(m) },
-    };
-    const decision = await simulate(deps, repo, id, source, values.confirmation);
     print(values, decision, () => {
       const rows = decision.checks.map((c, i) => [
         String(i + 1),

@@ -1,7 +1,7 @@
 // The read models as JSON under /lanegate/api. Plain Node handlers, as Probot 14's addHandler takes.
 
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Db } from "../adapters/store/db.ts";
+import { type Db, read } from "../adapters/store/db.ts";
 import {
   auditPage,
   laneViews,
@@ -17,7 +17,7 @@ import { type ApiAccess, refusal } from "./access.ts";
 const PREFIX = "/lanegate/api/repos/";
 
 export function readModelHandler(db: Db, access: ApiAccess) {
-  return (req: IncomingMessage, res: ServerResponse): boolean => {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const url = new URL(req.url ?? "/", "http://lanegate.local");
     if (!url.pathname.startsWith("/lanegate/api")) return false;
     const refused = refusal(access, req);
@@ -41,17 +41,21 @@ export function readModelHandler(db: Db, access: ApiAccess) {
     }
     const repo = `${owner}/${name}`.toLowerCase();
     if (kind === "lanes" && rest.length === 0) {
-      send(res, 200, { repository: repo, config: repositoryView(db, repo), lanes: laneViews(db, repo) });
+      const { config, lanes } = await read(db, async (q) => ({
+        config: await repositoryView(q, repo),
+        lanes: await laneViews(q, repo),
+      }));
+      send(res, 200, { repository: repo, config, lanes });
     } else if (kind === "lanes" && rest.length === 2) {
       const lane = parseLaneId(rest.join("/"));
-      if (lane) send(res, 200, oneLaneView(db, repo, lane.id));
+      if (lane) send(res, 200, await read(db, (q) => oneLaneView(q, repo, lane.id)));
       else send(res, 400, { message: `"${rest.join("/")}" is not a lane id` });
     } else if ((kind === "operations" || kind === "runs") && rest.length === 1) {
       const id = Number(rest[0]);
       const view = Number.isInteger(id)
         ? kind === "operations"
-          ? operationView(db, repo, id)
-          : runView(db, repo, id)
+          ? await read(db, (q) => operationView(q, repo, id))
+          : await read(db, (q) => runView(q, repo, id))
         : null;
       if (view) send(res, 200, view);
       else
@@ -59,11 +63,11 @@ export function readModelHandler(db: Db, access: ApiAccess) {
           message: `no ${kind === "operations" ? "operation" : "run"} ${rest[0]} in ${repo}`,
         });
     } else if (kind === "operations" && rest.length === 0) {
-      send(res, 200, { operations: operationsList(db, repo, 100) });
+      send(res, 200, { operations: await read(db, (q) => operationsList(q, repo, 100)) });
     } else if (kind === "audit" && rest.length === 0) {
       const limit = Math.min(Math.max(Number(url.searchParams.get("limit")) || 50, 1), 500);
       const before = Number(url.searchParams.get("before")) || undefined;
-      send(res, 200, auditPage(db, repo, limit, before));
+      send(res, 200, await read(db, (q) => auditPage(q, repo, limit, before)));
     } else {
       send(res, 404, { message: "no such route" });
     }

@@ -1,8 +1,7 @@
 // SQL for the console's pages beyond the read models: the audit log with filters, a lane's
 // operations over time, and which operation a run attempt opened. Read-only.
 import { and, desc, eq, gte, inArray, like, lt, or, type SQL, sql } from "drizzle-orm";
-import type { Q } from "./db.ts";
-import * as t from "./schema.ts";
+import { first, type Q, tables } from "./db.ts";
 
 export interface AuditFilter {
   repos: string[];
@@ -17,8 +16,9 @@ export interface AuditFilter {
 }
 
 /** Audit lines of the given repositories, newest first, a page at a time by id cursor. */
-export function auditSearch(q: Q, f: AuditFilter) {
+export async function auditSearch(q: Q, f: AuditFilter) {
   if (f.repos.length === 0) return { entries: [], next_before: null };
+  const t = tables(q);
   const where: (SQL | undefined)[] = [or(...f.repos.map((r) => eq(t.auditLog.repo, r)))];
   // A lane is named in a grant's subject ("#1 cm/testing") or a sentence; a decision's line names
   // its run ("run 1026 attempt 1"), whose lane the decision row holds.
@@ -43,31 +43,30 @@ export function auditSearch(q: Q, f: AuditFilter) {
   if (f.since) where.push(gte(t.auditLog.at, f.since));
   if (f.until) where.push(lt(t.auditLog.at, f.until));
   if (f.before) where.push(lt(t.auditLog.id, f.before));
-  const entries = q
+  const entries = await q
     .select()
     .from(t.auditLog)
     .where(and(...where))
     .orderBy(desc(t.auditLog.id))
-    .limit(f.limit)
-    .all();
+    .limit(f.limit);
   const last = entries.at(-1);
   return { entries, next_before: entries.length === f.limit && last ? last.id : null };
 }
 
 /** The kinds of audit line a repository has, for the audit filter's choices. */
-export function auditKinds(q: Q, repos: string[]): string[] {
+export async function auditKinds(q: Q, repos: string[]): Promise<string[]> {
   if (repos.length === 0) return [];
-  return q
+  const t = tables(q);
+  const rows = await q
     .selectDistinct({ event: t.auditLog.event })
     .from(t.auditLog)
-    .where(or(...repos.map((r) => eq(t.auditLog.repo, r))))
-    .all()
-    .map((r) => r.event)
-    .sort();
+    .where(or(...repos.map((r) => eq(t.auditLog.repo, r))));
+  return rows.map((r) => r.event).sort();
 }
 
 /** Every operation of a lane with its state and the lane state its evidence left, for the weekly plot. */
-export function laneOperationTimes(q: Q, repo: string, lane: string) {
+export async function laneOperationTimes(q: Q, repo: string, lane: string) {
+  const t = tables(q);
   return q
     .select({
       startedAt: t.operations.startedAt,
@@ -84,16 +83,24 @@ export function laneOperationTimes(q: Q, repo: string, lane: string) {
       ),
     )
     .where(and(eq(t.operations.repo, repo), eq(t.operations.lane, lane)))
-    .orderBy(t.operations.id)
-    .all();
+    .orderBy(t.operations.id);
 }
 
 /** The operation a run attempt opened, if its decision allowed it. */
-export function operationOfAttempt(q: Q, repo: string, runId: number, attempt: number): number | null {
-  const row = q
-    .select({ id: t.operations.id })
-    .from(t.operations)
-    .where(and(eq(t.operations.repo, repo), eq(t.operations.runId, runId), eq(t.operations.attempt, attempt)))
-    .get();
+export async function operationOfAttempt(
+  q: Q,
+  repo: string,
+  runId: number,
+  attempt: number,
+): Promise<number | null> {
+  const t = tables(q);
+  const row = await first(
+    q
+      .select({ id: t.operations.id })
+      .from(t.operations)
+      .where(
+        and(eq(t.operations.repo, repo), eq(t.operations.runId, runId), eq(t.operations.attempt, attempt)),
+      ),
+  );
   return row?.id ?? null;
 }

@@ -13,10 +13,10 @@ import {
 import type { PhaseRecord } from "../../core/evidence/phases.ts";
 import { describeEvidenceError, describeInventoryMove } from "../../core/evidence/render.ts";
 import { appendAudit } from "./audit.ts";
-import type { Q } from "./db.ts";
-import * as t from "./schema.ts";
+import { first, type Q, tables } from "./db.ts";
+import type * as s from "./schema.ts";
 
-export type EvidenceRow = typeof t.runEvidence.$inferSelect;
+export type EvidenceRow = typeof s.runEvidence.$inferSelect;
 
 const deploymentSchema = z.object({
   artifact_id: z.string(),
@@ -37,23 +37,23 @@ const UNRECORDED = {
   writeError: null,
 };
 
-export type NewEvidence = Omit<typeof t.runEvidence.$inferInsert, "id" | "status">;
-const byAttempt = [t.runEvidence.repo, t.runEvidence.runId, t.runEvidence.attempt];
+export type NewEvidence = Omit<typeof s.runEvidence.$inferInsert, "id" | "status">;
 
 /**
  * A new record for a finished run, or the one already there: a redelivery has one effect. A record
  * its lease's expiry made is reopened, so the run's own evidence goes through the table too.
  */
-export function openEvidence(q: Q, row: NewEvidence): EvidenceRow {
-  q.insert(t.runEvidence)
+export async function openEvidence(q: Q, row: NewEvidence): Promise<EvidenceRow> {
+  const t = tables(q);
+  await q
+    .insert(t.runEvidence)
     .values({ ...row, status: "awaiting_artifact" })
     .onConflictDoUpdate({
-      target: byAttempt,
+      target: [t.runEvidence.repo, t.runEvidence.runId, t.runEvidence.attempt],
       set: { ...row, status: "awaiting_artifact", ...UNRECORDED },
       setWhere: eq(t.runEvidence.status, "lease_expired"),
-    })
-    .run();
-  return evidenceOf(q, row.repo, row.runId, row.attempt) as EvidenceRow;
+    });
+  return (await evidenceOf(q, row.repo, row.runId, row.attempt)) as EvidenceRow;
 }
 
 /**
@@ -62,61 +62,80 @@ export function openEvidence(q: Q, row: NewEvidence): EvidenceRow {
  * the error when GitHub no longer has the run. Nothing when the run already has a record: its
  * evidence (or its lease's) speaks for it.
  */
-export function recordWithoutRun(
+export async function recordWithoutRun(
   q: Q,
   row: NewEvidence & { lane: string },
   o: { step: InventoryStep; error: EvidenceError | null; at: string },
 ) {
-  const made = q
-    .insert(t.runEvidence)
-    .values({
-      ...row,
-      status: o.error ? "recorded" : "lease_expired",
-      errorCode: o.error?.code ?? null,
-      errorMessage: o.error?.message ?? null,
-      row: o.step.row,
-      laneState: o.step.outcome,
-      reason: o.step.reason,
-      recordedAt: o.at,
-    })
-    .onConflictDoNothing()
-    .returning()
-    .get();
-  if (made) moveInventory(q, made, row.lane, o.step, o.at);
+  const t = tables(q);
+  const made = await first(
+    q
+      .insert(t.runEvidence)
+      .values({
+        ...row,
+        status: o.error ? "recorded" : "lease_expired",
+        errorCode: o.error?.code ?? null,
+        errorMessage: o.error?.message ?? null,
+        row: o.step.row,
+        laneState: o.step.outcome,
+        reason: o.step.reason,
+        recordedAt: o.at,
+      })
+      .onConflictDoNothing()
+      .returning(),
+  );
+  if (made) await moveInventory(q, made, row.lane, o.step, o.at);
 }
 
-export function evidenceOf(q: Q, repo: string, runId: number, attempt: number): EvidenceRow | undefined {
+export function evidenceOf(
+  q: Q,
+  repo: string,
+  runId: number,
+  attempt: number,
+): Promise<EvidenceRow | undefined> {
+  const t = tables(q);
+  return first(
+    q
+      .select()
+      .from(t.runEvidence)
+      .where(
+        and(eq(t.runEvidence.repo, repo), eq(t.runEvidence.runId, runId), eq(t.runEvidence.attempt, attempt)),
+      ),
+  );
+}
+
+export async function awaitingEvidence(q: Q): Promise<EvidenceRow[]> {
+  const t = tables(q);
+  return q.select().from(t.runEvidence).where(eq(t.runEvidence.status, "awaiting_artifact"));
+}
+
+export async function unwrittenEvidenceChecks(q: Q): Promise<EvidenceRow[]> {
+  const t = tables(q);
   return q
     .select()
     .from(t.runEvidence)
-    .where(
-      and(eq(t.runEvidence.repo, repo), eq(t.runEvidence.runId, runId), eq(t.runEvidence.attempt, attempt)),
-    )
-    .get();
+    .where(and(isNotNull(t.runEvidence.laneState), isNull(t.runEvidence.checkWrittenAt)));
 }
 
-export const awaitingEvidence = (q: Q): EvidenceRow[] =>
-  q.select().from(t.runEvidence).where(eq(t.runEvidence.status, "awaiting_artifact")).all();
-
-export const unwrittenEvidenceChecks = (q: Q): EvidenceRow[] =>
-  q
-    .select()
-    .from(t.runEvidence)
-    .where(and(isNotNull(t.runEvidence.laneState), isNull(t.runEvidence.checkWrittenAt)))
-    .all();
-
-export function inventoryOf(q: Q, repo: string, lane: string): Inventory {
-  const row = q
-    .select()
-    .from(t.laneInventory)
-    .where(and(eq(t.laneInventory.repo, repo), eq(t.laneInventory.lane, lane)))
-    .get();
+export async function inventoryOf(q: Q, repo: string, lane: string): Promise<Inventory> {
+  const row = await inventoryRow(q, repo, lane);
   if (!row) return UNKNOWN_INVENTORY;
   const deployment = deploymentSchema.nullable().safeParse(row.currentDeployment ?? null);
   return {
     state: z.enum(INVENTORY_STATES).catch("stale").parse(row.state),
     current_deployment: deployment.success ? (deployment.data as Deployment | null) : null,
   };
+}
+
+/** A lane's inventory row, if its first evidence was recorded. */
+function inventoryRow(q: Q, repo: string, lane: string) {
+  const t = tables(q);
+  return first(
+    q
+      .select()
+      .from(t.laneInventory)
+      .where(and(eq(t.laneInventory.repo, repo), eq(t.laneInventory.lane, lane))),
+  );
 }
 
 export interface EvidenceOutcome {
@@ -130,9 +149,11 @@ export interface EvidenceOutcome {
 }
 
 /** Records the outcome, moves the lane's inventory and writes every transition to the audit log. */
-export function recordEvidence(q: Q, o: EvidenceOutcome): void {
+export async function recordEvidence(q: Q, o: EvidenceOutcome): Promise<void> {
+  const t = tables(q);
   const { row, step, lane } = o;
-  q.update(t.runEvidence)
+  await q
+    .update(t.runEvidence)
     .set({
       status: "recorded",
       lane,
@@ -144,10 +165,9 @@ export function recordEvidence(q: Q, o: EvidenceOutcome): void {
       reason: step?.reason ?? o.error?.message ?? null,
       recordedAt: o.at,
     })
-    .where(eq(t.runEvidence.id, row.id))
-    .run();
+    .where(eq(t.runEvidence.id, row.id));
   if (o.error)
-    appendAudit(q, {
+    await appendAudit(q, {
       repo: row.repo,
       deliveryId: null,
       event: "evidence",
@@ -156,12 +176,13 @@ export function recordEvidence(q: Q, o: EvidenceOutcome): void {
       change: describeEvidenceError(o.error, row),
       at: o.at,
     });
-  if (step && lane) moveInventory(q, row, lane, step, o.at);
+  if (step && lane) await moveInventory(q, row, lane, step, o.at);
 }
 
 /** Sets the lane's inventory to the step and audits the transition with the run that caused it. */
-function moveInventory(q: Q, row: EvidenceRow, lane: string, step: InventoryStep, at: string) {
-  const before = inventoryOf(q, row.repo, lane);
+async function moveInventory(q: Q, row: EvidenceRow, lane: string, step: InventoryStep, at: string) {
+  const t = tables(q);
+  const before = await inventoryOf(q, row.repo, lane);
   const values = {
     repo: row.repo,
     lane,
@@ -183,14 +204,14 @@ function moveInventory(q: Q, row: EvidenceRow, lane: string, step: InventoryStep
           },
         }
       : {};
-  q.insert(t.laneInventory)
+  await q
+    .insert(t.laneInventory)
     .values({ ...values, ...lastBootstrap })
     .onConflictDoUpdate({
       target: [t.laneInventory.repo, t.laneInventory.lane],
       set: { ...values, ...lastBootstrap },
-    })
-    .run();
-  appendAudit(q, {
+    });
+  await appendAudit(q, {
     repo: row.repo,
     deliveryId: null,
     event: "evidence",
@@ -202,26 +223,30 @@ function moveInventory(q: Q, row: EvidenceRow, lane: string, step: InventoryStep
 }
 
 /** A finished run that left nothing lanegate needs to act on (a refused run with no artifact). */
-export function ignoreEvidence(q: Q, id: number, reason: string, at: string) {
-  q.update(t.runEvidence)
+export async function ignoreEvidence(q: Q, id: number, reason: string, at: string) {
+  const t = tables(q);
+  await q
+    .update(t.runEvidence)
     .set({ status: "ignored", reason, recordedAt: at })
-    .where(eq(t.runEvidence.id, id))
-    .run();
+    .where(eq(t.runEvidence.id, id));
 }
 
-export function markEvidenceCheck(q: Q, id: number, checkRunId: number, at: string) {
-  q.update(t.runEvidence)
+export async function markEvidenceCheck(q: Q, id: number, checkRunId: number, at: string) {
+  const t = tables(q);
+  await q
+    .update(t.runEvidence)
     .set({ checkRunId, checkWrittenAt: at, writeError: null })
-    .where(eq(t.runEvidence.id, id))
-    .run();
+    .where(eq(t.runEvidence.id, id));
 }
 
-export function markEvidenceCheckError(q: Q, id: number, error: string) {
-  q.update(t.runEvidence).set({ writeError: error }).where(eq(t.runEvidence.id, id)).run();
+export async function markEvidenceCheckError(q: Q, id: number, error: string) {
+  const t = tables(q);
+  await q.update(t.runEvidence).set({ writeError: error }).where(eq(t.runEvidence.id, id));
 }
 
-export function phasesOf(q: Q, repo: string, runId: number, attempt: number): PhaseRecord[] {
-  return q
+export async function phasesOf(q: Q, repo: string, runId: number, attempt: number): Promise<PhaseRecord[]> {
+  const t = tables(q);
+  const phases = await q
     .select()
     .from(t.evidencePhases)
     .where(
@@ -230,19 +255,19 @@ export function phasesOf(q: Q, repo: string, runId: number, attempt: number): Ph
         eq(t.evidencePhases.runId, runId),
         eq(t.evidencePhases.attempt, attempt),
       ),
-    )
-    .all()
-    .map((p) => ({
-      phase: p.phase as PhaseRecord["phase"],
-      job: p.job,
-      status: p.status as PhaseRecord["status"],
-      conclusion: p.conclusion,
-      started_at: p.startedAt,
-      completed_at: p.completedAt,
-    }));
+    );
+  return phases.map((p) => ({
+    phase: p.phase as PhaseRecord["phase"],
+    job: p.job,
+    status: p.status as PhaseRecord["status"],
+    conclusion: p.conclusion,
+    started_at: p.startedAt,
+    completed_at: p.completedAt,
+  }));
 }
 
-export function savePhase(q: Q, repo: string, runId: number, attempt: number, p: PhaseRecord) {
+export async function savePhase(q: Q, repo: string, runId: number, attempt: number, p: PhaseRecord) {
+  const t = tables(q);
   const values = {
     job: p.job,
     status: p.status,
@@ -250,7 +275,8 @@ export function savePhase(q: Q, repo: string, runId: number, attempt: number, p:
     startedAt: p.started_at,
     completedAt: p.completed_at,
   };
-  q.insert(t.evidencePhases)
+  await q
+    .insert(t.evidencePhases)
     .values({ repo, runId, attempt, phase: p.phase, ...values })
     .onConflictDoUpdate({
       target: [
@@ -260,17 +286,12 @@ export function savePhase(q: Q, repo: string, runId: number, attempt: number, p:
         t.evidencePhases.phase,
       ],
       set: values,
-    })
-    .run();
+    });
 }
 
 /** The lane routes' `inventory`: `unknown` until the first evidence. */
-export function inventoryView(q: Q, repo: string, lane: string) {
-  const row = q
-    .select()
-    .from(t.laneInventory)
-    .where(and(eq(t.laneInventory.repo, repo), eq(t.laneInventory.lane, lane)))
-    .get();
+export async function inventoryView(q: Q, repo: string, lane: string) {
+  const row = await inventoryRow(q, repo, lane);
   if (!row)
     return { state: "unknown", reason: "no evidence yet", current_deployment: null, last_bootstrap: null };
   return {
@@ -289,11 +310,11 @@ export function errorOf(row: EvidenceRow): EvidenceError | null {
 }
 
 /** The operation route's `phases` and `evidence`. */
-export function operationEvidenceView(q: Q, repo: string, runId: number, attempt: number) {
-  const row = evidenceOf(q, repo, runId, attempt);
+export async function operationEvidenceView(q: Q, repo: string, runId: number, attempt: number) {
+  const row = await evidenceOf(q, repo, runId, attempt);
   const artifact = resultArtifactSchema.safeParse(row?.artifact);
   return {
-    phases: phasesOf(q, repo, runId, attempt),
+    phases: await phasesOf(q, repo, runId, attempt),
     evidence: row
       ? {
           status: row.status,
@@ -311,13 +332,13 @@ export function operationEvidenceView(q: Q, repo: string, runId: number, attempt
 }
 
 /** The lane state each of these runs left behind, for the status comment's recent runs. */
-export function laneStatesOfRuns(q: Q, repo: string, runIds: number[]): Map<string, string> {
+export async function laneStatesOfRuns(q: Q, repo: string, runIds: number[]): Promise<Map<string, string>> {
   if (runIds.length === 0) return new Map();
-  const rows = q
+  const t = tables(q);
+  const rows = await q
     .select()
     .from(t.runEvidence)
     .where(and(eq(t.runEvidence.repo, repo), inArray(t.runEvidence.runId, runIds)))
-    .orderBy(desc(t.runEvidence.id))
-    .all();
+    .orderBy(desc(t.runEvidence.id));
   return new Map(rows.map((r) => [`${r.runId}:${r.attempt}`, r.laneState ?? r.status.replace("_", " ")]));
 }

@@ -5,13 +5,13 @@ import type { GrantFact } from "../../core/gate/decision.ts";
 import { describeChange, type ExistingGrant, type GrantChange } from "../../core/lanes/grant-plan.ts";
 import type { LaneOutcome } from "../../core/lanes/lifecycle.ts";
 import { appendAudits, type Trigger } from "./audit.ts";
-import { preparedOn, type Q } from "./db.ts";
-import * as t from "./schema.ts";
+import { first, preparedOn, type Q, tables } from "./db.ts";
+import type * as s from "./schema.ts";
 
-export type GrantRow = typeof t.grants.$inferSelect;
+export type GrantRow = typeof s.grants.$inferSelect;
 
 // Every sync reads the open grants; every gate decision reads the lane's.
-const prepared = preparedOn((q) => ({
+const prepared = preparedOn((q, t) => ({
   open: q
     .select()
     .from(t.grants)
@@ -50,49 +50,50 @@ const prepared = preparedOn((q) => ({
     .prepare(),
 }));
 
-export function openGrants(q: Q, repo: string): GrantRow[] {
-  return prepared(q).open.all({ repo });
+export async function openGrants(q: Q, repo: string): Promise<GrantRow[]> {
+  return prepared(q).open.execute({ repo });
 }
 
 /** The rows the grant plan starts from: open rows, and every row the issues ever had. */
-export function grantsForPlan(
+export async function grantsForPlan(
   q: Q,
   repo: string,
   numbers: number[],
-): { open: ExistingGrant[]; history: ExistingGrant[] } {
+): Promise<{ open: ExistingGrant[]; history: ExistingGrant[] }> {
+  const t = tables(q);
   // Ended rows matter only for the issues being planned; the rest of the history stays on disk.
   const history = numbers.length
-    ? q
+    ? await q
         .select()
         .from(t.grants)
         .where(and(eq(t.grants.repo, repo), inArray(t.grants.issueNumber, numbers)))
-        .all()
     : [];
-  return { open: openGrants(q, repo), history };
+  return { open: await openGrants(q, repo), history };
 }
 
 /** Applies a grant plan, auditing every change. Returns the issues whose rows changed. */
-export function applyGrantChanges(
+export async function applyGrantChanges(
   q: Q,
   repo: string,
   changes: GrantChange[],
   trigger: Trigger,
   now: Date,
-): number[] {
+): Promise<number[]> {
+  const t = tables(q);
   const at = now.toISOString();
   // New rows and audit lines go in one statement each: a 50-lane block is 50 of each.
-  const inserts: (typeof t.grants.$inferInsert)[] = [];
+  const inserts: (typeof s.grants.$inferInsert)[] = [];
   const audits: Parameters<typeof appendAudits>[1] = [];
   for (const change of changes) {
     if (change.kind === "retire") {
-      q.update(t.grants)
+      await q
+        .update(t.grants)
         .set({ state: "retired", reason: change.reason, endedAt: at, endedBy: trigger.actor, updatedAt: at })
-        .where(eq(t.grants.id, change.id))
-        .run();
+        .where(eq(t.grants.id, change.id));
     } else {
       const endedFields = change.ends ? { endedAt: at, endedBy: change.to.endedBy ?? trigger.actor } : {};
       const fields = { ...grantFields(change.to), updatedAt: at, ...endedFields };
-      if (change.kind === "update") q.update(t.grants).set(fields).where(eq(t.grants.id, change.id)).run();
+      if (change.kind === "update") await q.update(t.grants).set(fields).where(eq(t.grants.id, change.id));
       else inserts.push({ repo, lane: change.lane, issueNumber: change.issue, createdAt: at, ...fields });
     }
     audits.push({
@@ -103,8 +104,8 @@ export function applyGrantChanges(
       at,
     });
   }
-  if (inserts.length > 0) q.insert(t.grants).values(inserts).run();
-  appendAudits(q, audits);
+  if (inserts.length > 0) await q.insert(t.grants).values(inserts);
+  await appendAudits(q, audits);
   return [...new Set(changes.map((c) => c.issue))];
 }
 
@@ -126,42 +127,42 @@ function grantFields(l: LaneOutcome) {
 }
 
 /** Grants whose expiry has passed but are not yet marked, for the sweep. */
-export function reposWithExpiringGrants(q: Q, now: Date): string[] {
-  return q
+export async function reposWithExpiringGrants(q: Q, now: Date): Promise<string[]> {
+  const t = tables(q);
+  const repos = await q
     .selectDistinct({ repo: t.grants.repo })
     .from(t.grants)
-    .where(and(isNull(t.grants.endedAt), or(eq(t.grants.state, "active"), eq(t.grants.state, "suspended"))))
-    .all()
-    .map((r) => r.repo)
-    .filter((repo) =>
-      openGrants(q, repo).some((g) => g.expiresAt !== null && Date.parse(g.expiresAt) <= now.getTime()),
-    );
+    .where(and(isNull(t.grants.endedAt), or(eq(t.grants.state, "active"), eq(t.grants.state, "suspended"))));
+  const expiring: string[] = [];
+  for (const { repo } of repos) {
+    const open = await openGrants(q, repo);
+    if (open.some((g) => g.expiresAt !== null && Date.parse(g.expiresAt) <= now.getTime()))
+      expiring.push(repo);
+  }
+  return expiring;
 }
 
 /** The lane's grant rows that have not ended, as the decision reads them. */
-export function laneGrants(q: Q, repo: string, lane: string): GrantFact[] {
+export async function laneGrants(q: Q, repo: string, lane: string): Promise<GrantFact[]> {
   // Every grant row's issue is stored first (a sync saves the issue, then derives), so the
   // inner join loses nothing; a row held back without a policy is kept, so a refusal can name it,
   // and a policy that does not read back grants nothing.
-  return prepared(q)
-    .lane.all({ repo, lane })
-    .flatMap(({ grant, url }): GrantFact[] => {
-      const { issueNumber, state, reason, expiresAt, blockSha } = grant;
-      const counted = grant.approvalsRequired !== null && grant.approvedBy !== null;
-      const approvals = counted
-        ? { required: grant.approvalsRequired ?? 1, by: grant.approvedBy ?? [] }
-        : null;
-      const row = { issueNumber, url, state, reason, expiresAt, blockSha, approvals };
-      if (grant.policy === null) return state === "active" ? [] : [{ ...row, policy: null }];
-      const policy = lanePolicySchema.safeParse(grant.policy);
-      return policy.success ? [{ ...row, policy: policy.data }] : [];
-    });
+  const rows = await prepared(q).lane.execute({ repo, lane });
+  return rows.flatMap(({ grant, url }): GrantFact[] => {
+    const { issueNumber, state, reason, expiresAt, blockSha } = grant;
+    const counted = grant.approvalsRequired !== null && grant.approvedBy !== null;
+    const approvals = counted ? { required: grant.approvalsRequired ?? 1, by: grant.approvedBy ?? [] } : null;
+    const row = { issueNumber, url, state, reason, expiresAt, blockSha, approvals };
+    if (grant.policy === null) return state === "active" ? [] : [{ ...row, policy: null }];
+    const policy = lanePolicySchema.safeParse(grant.policy);
+    return policy.success ? [{ ...row, policy: policy.data }] : [];
+  });
 }
 
 /** Whether the config declares the lane or any approval issue has ever named it. */
-export function laneKnown(q: Q, repo: string, lane: string): boolean {
+export async function laneKnown(q: Q, repo: string, lane: string): Promise<boolean> {
   const queries = prepared(q);
-  const declared = queries.declared.get({ repo, lane });
-  const named = queries.named.get({ repo, lane });
+  const declared = await first(queries.declared.execute({ repo, lane }));
+  const named = await first(queries.named.execute({ repo, lane }));
   return declared !== undefined || named !== undefined;
 }

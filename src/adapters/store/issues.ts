@@ -6,11 +6,11 @@ import {
   type IssueFacts,
   issueFactsSchema,
 } from "../../core/lanes/facts.ts";
-import { preparedOn, type Q } from "./db.ts";
-import * as t from "./schema.ts";
+import { first, preparedOn, type Q, tables } from "./db.ts";
+import type * as s from "./schema.ts";
 
 // Every issues delivery asks whether the issue is tracked, reads it and the live issues.
-const prepared = preparedOn((q) => {
+const prepared = preparedOn((q, t) => {
   const issue = and(
     eq(t.approvalIssues.repo, sql.placeholder("repo")),
     eq(t.approvalIssues.number, sql.placeholder("number")),
@@ -31,7 +31,14 @@ const prepared = preparedOn((q) => {
   };
 });
 
-export function saveIssueFacts(q: Q, repo: string, facts: IssueFacts, blockSha: string | null, now: Date) {
+export async function saveIssueFacts(
+  q: Q,
+  repo: string,
+  facts: IssueFacts,
+  blockSha: string | null,
+  now: Date,
+) {
+  const t = tables(q);
   const values = {
     repo,
     number: facts.number,
@@ -42,20 +49,21 @@ export function saveIssueFacts(q: Q, repo: string, facts: IssueFacts, blockSha: 
     lastError: null,
     syncedAt: now.toISOString(),
   };
-  q.insert(t.approvalIssues)
+  await q
+    .insert(t.approvalIssues)
     .values(values)
-    .onConflictDoUpdate({ target: [t.approvalIssues.repo, t.approvalIssues.number], set: values })
-    .run();
+    .onConflictDoUpdate({ target: [t.approvalIssues.repo, t.approvalIssues.number], set: values });
 }
 
-export function recordIssueError(q: Q, repo: string, number: number, error: string) {
-  q.update(t.approvalIssues)
+export async function recordIssueError(q: Q, repo: string, number: number, error: string) {
+  const t = tables(q);
+  await q
+    .update(t.approvalIssues)
     .set({ lastError: error })
-    .where(and(eq(t.approvalIssues.repo, repo), eq(t.approvalIssues.number, number)))
-    .run();
+    .where(and(eq(t.approvalIssues.repo, repo), eq(t.approvalIssues.number, number)));
 }
 
-export function recordBlockVersion(
+export async function recordBlockVersion(
   q: Q,
   repo: string,
   number: number,
@@ -63,17 +71,18 @@ export function recordBlockVersion(
   text: string,
   now: Date,
 ) {
-  q.insert(t.blockVersions)
+  const t = tables(q);
+  await q
+    .insert(t.blockVersions)
     .values({ repo, number, sha256, text, firstSeenAt: now.toISOString() })
-    .onConflictDoNothing()
-    .run();
+    .onConflictDoNothing();
 }
 
 /**
  * One row per person and block version. A person who approves a version again keeps their first
  * approval; one whose approval was withdrawn (an edited or deleted comment) approves afresh.
  */
-export function recordApproval(
+export async function recordApproval(
   q: Q,
   repo: string,
   number: number,
@@ -81,8 +90,10 @@ export function recordApproval(
   deliveryId: string | null,
   commentId: number | null,
 ) {
+  const t = tables(q);
   const row = { repo, number, ...approval, deliveryId, commentId, withdrawnAt: null };
-  q.insert(t.blockApprovals)
+  await q
+    .insert(t.blockApprovals)
     .values(row)
     .onConflictDoUpdate({
       target: [
@@ -93,12 +104,11 @@ export function recordApproval(
       ],
       set: { via: row.via, approvedAt: row.approvedAt, deliveryId, commentId, withdrawnAt: null },
       setWhere: sql`${t.blockApprovals.withdrawnAt} is not null`,
-    })
-    .run();
+    });
 }
 
 /** The approval a comment made, while it counts. */
-function standingCommentApproval(repo: string, number: number, commentId: number) {
+function standingCommentApproval(t: typeof s, repo: string, number: number, commentId: number) {
   return and(
     eq(t.blockApprovals.repo, repo),
     eq(t.blockApprovals.number, number),
@@ -108,29 +118,38 @@ function standingCommentApproval(repo: string, number: number, commentId: number
 }
 
 /** Withdraws the approval a comment made; returns who approved, or null when the comment approved nothing. */
-export function withdrawCommentApproval(
+export async function withdrawCommentApproval(
   q: Q,
   repo: string,
   number: number,
   commentId: number,
   at: string,
-): { approver: string; sha256: string } | null {
-  const [row] = q
-    .update(t.blockApprovals)
-    .set({ withdrawnAt: at })
-    .where(standingCommentApproval(repo, number, commentId))
-    .returning({ approver: t.blockApprovals.approver, sha256: t.blockApprovals.sha256 })
-    .all();
+): Promise<{ approver: string; sha256: string } | null> {
+  const t = tables(q);
+  const row = await first(
+    q
+      .update(t.blockApprovals)
+      .set({ withdrawnAt: at })
+      .where(standingCommentApproval(t, repo, number, commentId))
+      .returning({ approver: t.blockApprovals.approver, sha256: t.blockApprovals.sha256 }),
+  );
   return row ?? null;
 }
 
 /** Whether a comment holds a standing approval: only then do its edits and deletion matter. */
-export function isApprovalComment(q: Q, repo: string, number: number, commentId: number): boolean {
-  const row = q
-    .select({ approver: t.blockApprovals.approver })
-    .from(t.blockApprovals)
-    .where(standingCommentApproval(repo, number, commentId))
-    .get();
+export async function isApprovalComment(
+  q: Q,
+  repo: string,
+  number: number,
+  commentId: number,
+): Promise<boolean> {
+  const t = tables(q);
+  const row = await first(
+    q
+      .select({ approver: t.blockApprovals.approver })
+      .from(t.blockApprovals)
+      .where(standingCommentApproval(t, repo, number, commentId)),
+  );
   return row !== undefined;
 }
 
@@ -142,20 +161,19 @@ export interface StoredIssue {
 }
 
 /** Issues whose derivation can still change: open ones, and any with a grant not yet ended. */
-export function liveIssues(q: Q, repo: string): StoredIssue[] {
+export async function liveIssues(q: Q, repo: string): Promise<StoredIssue[]> {
+  const t = tables(q);
   // Two indexed reads rather than one OR: both sets stay small however long the history grows.
   const queries = prepared(q);
-  const open = queries.open.all({ repo });
-  const withOpenGrants = queries.withOpenGrants
-    .all({ repo })
+  const open = await queries.open.execute({ repo });
+  const withOpenGrants = (await queries.withOpenGrants.execute({ repo }))
     .map((r) => r.number)
     .filter((n) => !open.some((o) => o.number === n));
   const closed = withOpenGrants.length
-    ? q
+    ? await q
         .select()
         .from(t.approvalIssues)
         .where(and(eq(t.approvalIssues.repo, repo), inArray(t.approvalIssues.number, withOpenGrants)))
-        .all()
     : [];
   return toStored(
     q,
@@ -164,15 +182,20 @@ export function liveIssues(q: Q, repo: string): StoredIssue[] {
   );
 }
 
-export function storedIssue(q: Q, repo: string, number: number): StoredIssue | undefined {
-  const rows = prepared(q).issue.all({ repo, number });
-  return toStored(q, repo, rows)[0];
+export async function storedIssue(q: Q, repo: string, number: number): Promise<StoredIssue | undefined> {
+  const rows = await prepared(q).issue.execute({ repo, number });
+  return (await toStored(q, repo, rows))[0];
 }
 
-function toStored(q: Q, repo: string, rows: (typeof t.approvalIssues.$inferSelect)[]): StoredIssue[] {
+async function toStored(
+  q: Q,
+  repo: string,
+  rows: (typeof s.approvalIssues.$inferSelect)[],
+): Promise<StoredIssue[]> {
   if (rows.length === 0) return [];
+  const t = tables(q);
   const numbers = rows.map((r) => r.number);
-  const approvals = q
+  const approvals = await q
     .select()
     .from(t.blockApprovals)
     .where(
@@ -181,8 +204,7 @@ function toStored(q: Q, repo: string, rows: (typeof t.approvalIssues.$inferSelec
         inArray(t.blockApprovals.number, numbers),
         isNull(t.blockApprovals.withdrawnAt),
       ),
-    )
-    .all();
+    );
   return rows.map((r) => ({
     facts: issueFactsSchema.parse(r.facts),
     approvals: approvals
@@ -198,14 +220,15 @@ function toStored(q: Q, repo: string, rows: (typeof t.approvalIssues.$inferSelec
   }));
 }
 
-export function saveStatusComment(q: Q, repo: string, number: number, id: number, digest: string) {
-  q.update(t.approvalIssues)
+export async function saveStatusComment(q: Q, repo: string, number: number, id: number, digest: string) {
+  const t = tables(q);
+  await q
+    .update(t.approvalIssues)
     .set({ statusCommentId: id, statusCommentDigest: digest })
-    .where(and(eq(t.approvalIssues.repo, repo), eq(t.approvalIssues.number, number)))
-    .run();
+    .where(and(eq(t.approvalIssues.repo, repo), eq(t.approvalIssues.number, number)));
 }
 
 /** Whether lanegate keeps records of this issue: any delivery about it may change them. */
-export function isTracked(q: Q, repo: string, number: number): boolean {
-  return prepared(q).tracked.get({ repo, number }) !== undefined;
+export async function isTracked(q: Q, repo: string, number: number): Promise<boolean> {
+  return (await first(prepared(q).tracked.execute({ repo, number }))) !== undefined;
 }

@@ -2,48 +2,54 @@
 import { and, desc, eq, lt } from "drizzle-orm";
 import { dataAuthoritySchema, type LanePolicy, lanePolicySchema } from "../../core/domain.ts";
 import { type LaneView as CoreLaneView, viewLane } from "../../core/lanes/lane-view.ts";
-import type { Q } from "./db.ts";
+import { first, type Q, tables } from "./db.ts";
 import { inventoryView, operationEvidenceView } from "./evidence.ts";
-import * as t from "./schema.ts";
+import type * as s from "./schema.ts";
 
-type GrantRow = typeof t.grants.$inferSelect;
+type GrantRow = typeof s.grants.$inferSelect;
 
 /** A lane as the read models show it: the core's view, plus (v2) what the evidence says. */
-export type LaneView = CoreLaneView & { inventory: ReturnType<typeof inventoryView> };
+export type LaneView = CoreLaneView & { inventory: Awaited<ReturnType<typeof inventoryView>> };
 
-export function laneViews(q: Q, repo: string): LaneView[] {
-  const declared = q.select().from(t.declaredLanes).where(eq(t.declaredLanes.repo, repo)).all();
-  const rows = q.select().from(t.grants).where(eq(t.grants.repo, repo)).orderBy(desc(t.grants.id)).all();
+export async function laneViews(q: Q, repo: string): Promise<LaneView[]> {
+  const t = tables(q);
+  const declared = await q.select().from(t.declaredLanes).where(eq(t.declaredLanes.repo, repo));
+  const rows = await q.select().from(t.grants).where(eq(t.grants.repo, repo)).orderBy(desc(t.grants.id));
   const names = new Set([...declared.map((d) => d.lane), ...rows.map((r) => r.lane)]);
-  return [...names].sort().map((lane) =>
-    laneView(
-      q,
-      repo,
-      lane,
-      declared.find((d) => d.lane === lane),
-      rows,
-    ),
-  );
+  const views: LaneView[] = [];
+  for (const lane of [...names].sort())
+    views.push(
+      await laneView(
+        q,
+        repo,
+        lane,
+        declared.find((d) => d.lane === lane),
+        rows,
+      ),
+    );
+  return views;
 }
 
-export function oneLaneView(q: Q, repo: string, lane: string) {
-  const declared = q
-    .select()
-    .from(t.declaredLanes)
-    .where(and(eq(t.declaredLanes.repo, repo), eq(t.declaredLanes.lane, lane)))
-    .get();
-  const rows = q
+export async function oneLaneView(q: Q, repo: string, lane: string) {
+  const t = tables(q);
+  const declared = await first(
+    q
+      .select()
+      .from(t.declaredLanes)
+      .where(and(eq(t.declaredLanes.repo, repo), eq(t.declaredLanes.lane, lane))),
+  );
+  const rows = await q
     .select()
     .from(t.grants)
     .where(and(eq(t.grants.repo, repo), eq(t.grants.lane, lane)))
-    .orderBy(desc(t.grants.id))
-    .all();
-  return {
-    ...laneView(q, repo, lane, declared, rows),
-    history: rows.map((r) => ({
+    .orderBy(desc(t.grants.id));
+  const view = await laneView(q, repo, lane, declared, rows);
+  const history = [];
+  for (const r of rows)
+    history.push({
       id: r.id,
       issue: r.issueNumber,
-      url: issueUrl(q, repo, r.issueNumber),
+      url: await issueUrl(q, repo, r.issueNumber),
       state: r.state,
       reason: r.reason,
       approver: r.approver,
@@ -55,19 +61,21 @@ export function oneLaneView(q: Q, repo: string, lane: string) {
       started_at: r.createdAt,
       ended_at: r.endedAt,
       ended_by: r.endedBy,
-    })),
-    operations: q
-      .select()
-      .from(t.operations)
-      .where(and(eq(t.operations.repo, repo), eq(t.operations.lane, lane)))
-      .orderBy(desc(t.operations.id))
-      .limit(50)
-      .all()
-      .map((op) => operationSummary(op)),
+    });
+  const operations = await q
+    .select()
+    .from(t.operations)
+    .where(and(eq(t.operations.repo, repo), eq(t.operations.lane, lane)))
+    .orderBy(desc(t.operations.id))
+    .limit(50);
+  return {
+    ...view,
+    history,
+    operations: operations.map((op) => operationSummary(op)),
   };
 }
 
-function operationSummary(op: typeof t.operations.$inferSelect) {
+function operationSummary(op: typeof s.operations.$inferSelect) {
   return {
     id: op.id,
     lane: op.lane,
@@ -86,53 +94,54 @@ function operationSummary(op: typeof t.operations.$inferSelect) {
 }
 
 /** One operation: the request, the decision with every check, the run, and the outcome. */
-export function operationView(q: Q, repo: string, id: number) {
-  const op = q
-    .select()
-    .from(t.operations)
-    .where(and(eq(t.operations.repo, repo), eq(t.operations.id, id)))
-    .get();
+export async function operationView(q: Q, repo: string, id: number) {
+  const t = tables(q);
+  const op = await first(
+    q
+      .select()
+      .from(t.operations)
+      .where(and(eq(t.operations.repo, repo), eq(t.operations.id, id))),
+  );
   if (!op) return null;
-  const decision = q.select().from(t.decisions).where(eq(t.decisions.id, op.decisionId)).get();
+  const decision = await first(q.select().from(t.decisions).where(eq(t.decisions.id, op.decisionId)));
   return {
     ...operationSummary(op),
     decision: decision ? decisionSummary(decision) : null,
-    run: runSummary(q, repo, op.runId),
-    ...operationEvidenceView(q, repo, op.runId, op.attempt),
+    run: await runSummary(q, repo, op.runId),
+    ...(await operationEvidenceView(q, repo, op.runId, op.attempt)),
   };
 }
 
 /** Every decision made for one run, newest last, with the operation it opened. */
-export function runView(q: Q, repo: string, runId: number) {
-  const run = runSummary(q, repo, runId);
+export async function runView(q: Q, repo: string, runId: number) {
+  const t = tables(q);
+  const run = await runSummary(q, repo, runId);
   if (!run) return null;
-  const decisions = q
+  const decisions = await q
     .select()
     .from(t.decisions)
     .where(and(eq(t.decisions.repo, repo), eq(t.decisions.runId, runId)))
-    .orderBy(t.decisions.id)
-    .all();
-  const ops = q
+    .orderBy(t.decisions.id);
+  const ops = await q
     .select()
     .from(t.operations)
-    .where(and(eq(t.operations.repo, repo), eq(t.operations.runId, runId)))
-    .all();
+    .where(and(eq(t.operations.repo, repo), eq(t.operations.runId, runId)));
   return { run, decisions: decisions.map(decisionSummary), operations: ops.map(operationSummary) };
 }
 
 /** Operations of a repository, newest first. */
-export function operationsList(q: Q, repo: string, limit: number) {
-  return q
+export async function operationsList(q: Q, repo: string, limit: number) {
+  const t = tables(q);
+  const ops = await q
     .select()
     .from(t.operations)
     .where(eq(t.operations.repo, repo))
     .orderBy(desc(t.operations.id))
-    .limit(limit)
-    .all()
-    .map(operationSummary);
+    .limit(limit);
+  return ops.map(operationSummary);
 }
 
-function decisionSummary(d: typeof t.decisions.$inferSelect) {
+function decisionSummary(d: typeof s.decisions.$inferSelect) {
   return {
     id: d.id,
     run_attempt: d.attempt,
@@ -149,12 +158,14 @@ function decisionSummary(d: typeof t.decisions.$inferSelect) {
   };
 }
 
-function runSummary(q: Q, repo: string, runId: number) {
-  const run = q
-    .select()
-    .from(t.workflowRuns)
-    .where(and(eq(t.workflowRuns.repo, repo), eq(t.workflowRuns.runId, runId)))
-    .get();
+async function runSummary(q: Q, repo: string, runId: number) {
+  const t = tables(q);
+  const run = await first(
+    q
+      .select()
+      .from(t.workflowRuns)
+      .where(and(eq(t.workflowRuns.repo, repo), eq(t.workflowRuns.runId, runId))),
+  );
   if (!run) return null;
   return {
     id: run.runId,
@@ -178,23 +189,23 @@ function approvalsOf(r: GrantRow): { required: number; by: string[] } | null {
     : null;
 }
 
-function laneView(
+async function laneView(
   q: Q,
   repo: string,
   lane: string,
-  declared: typeof t.declaredLanes.$inferSelect | undefined,
+  declared: typeof s.declaredLanes.$inferSelect | undefined,
   allRows: GrantRow[],
-): LaneView {
-  const rows = allRows
-    .filter((r) => r.lane === lane)
-    .map((r) => ({
+): Promise<LaneView> {
+  const rows = [];
+  for (const r of allRows.filter((g) => g.lane === lane))
+    rows.push({
       ...r,
-      url: issueUrl(q, repo, r.issueNumber),
+      url: await issueUrl(q, repo, r.issueNumber),
       policy: lanePolicy(r.policy),
       approvals: approvalsOf(r),
-    }));
+    });
   const authority = declared ? dataAuthoritySchema.parse(declared.dataAuthority) : null;
-  return { ...viewLane(lane, authority, rows), inventory: inventoryView(q, repo, lane) };
+  return { ...viewLane(lane, authority, rows), inventory: await inventoryView(q, repo, lane) };
 }
 
 /** The policy a grant row holds, read back through the block's own schema. */
@@ -203,34 +214,36 @@ function lanePolicy(raw: unknown): LanePolicy | null {
   return parsed.success ? parsed.data : null;
 }
 
-function issueUrl(q: Q, repo: string, number: number): string | null {
-  const row = q
-    .select({ url: t.approvalIssues.url })
-    .from(t.approvalIssues)
-    .where(and(eq(t.approvalIssues.repo, repo), eq(t.approvalIssues.number, number)))
-    .get();
+async function issueUrl(q: Q, repo: string, number: number): Promise<string | null> {
+  const t = tables(q);
+  const row = await first(
+    q
+      .select({ url: t.approvalIssues.url })
+      .from(t.approvalIssues)
+      .where(and(eq(t.approvalIssues.repo, repo), eq(t.approvalIssues.number, number))),
+  );
   return row?.url ?? null;
 }
 
-export function repositoryView(q: Q, repo: string) {
-  const row = q.select().from(t.repositories).where(eq(t.repositories.repo, repo)).get();
+export async function repositoryView(q: Q, repo: string) {
+  const t = tables(q);
+  const row = await first(q.select().from(t.repositories).where(eq(t.repositories.repo, repo)));
   return row ? { status: row.configStatus, errors: row.configErrors, checked_at: row.checkedAt } : null;
 }
 
 /** The audit log, newest first, a page at a time by id cursor. */
-export function auditPage(q: Q, repo: string, limit: number, before?: number) {
+export async function auditPage(q: Q, repo: string, limit: number, before?: number) {
+  const t = tables(q);
   const where = before
     ? and(eq(t.auditLog.repo, repo), lt(t.auditLog.id, before))
     : eq(t.auditLog.repo, repo);
-  const entries = q.select().from(t.auditLog).where(where).orderBy(desc(t.auditLog.id)).limit(limit).all();
+  const entries = await q.select().from(t.auditLog).where(where).orderBy(desc(t.auditLog.id)).limit(limit);
   const last = entries.at(-1);
   return { entries, next_before: entries.length === limit && last ? last.id : null };
 }
 
-export function knownRepositories(q: Q): string[] {
-  return q
-    .select({ repo: t.repositories.repo })
-    .from(t.repositories)
-    .all()
-    .map((r) => r.repo);
+export async function knownRepositories(q: Q): Promise<string[]> {
+  const t = tables(q);
+  const rows = await q.select({ repo: t.repositories.repo }).from(t.repositories);
+  return rows.map((r) => r.repo);
 }

@@ -1,7 +1,7 @@
 // The audit log of the repositories a person may read, with filters (repository, lane, issue,
 // kind, time range) and paging by an id cursor.
 import { type AuditFilter, auditSearch } from "../../adapters/store/console.ts";
-import type { Db } from "../../adapters/store/db.ts";
+import type { Q } from "../../adapters/store/db.ts";
 import { parseLaneId } from "../../core/domain.ts";
 import { html } from "./html.ts";
 import { link, page, paths, table, type Viewer } from "./layout.ts";
@@ -63,12 +63,12 @@ export function auditFilter(q: AuditQuery, readable: string[]): AuditFilter | { 
   };
 }
 
-export function auditModel(db: Db, filter: AuditFilter) {
-  return auditSearch(db, filter);
+export function auditModel(q: Q, filter: AuditFilter) {
+  return auditSearch(q, filter);
 }
 
 export function auditPage(
-  result: ReturnType<typeof auditModel> | { error: string },
+  result: Awaited<ReturnType<typeof auditModel>> | { error: string },
   q: AuditQuery,
   readable: string[],
   kinds: string[],

@@ -1,17 +1,17 @@
 // One lane: where it stands, what the evidence says, a plot of its operations per week, every
 // grant it ever had and its operations.
 import { laneOperationTimes } from "../../adapters/store/console.ts";
-import type { Db } from "../../adapters/store/db.ts";
+import type { Q } from "../../adapters/store/db.ts";
 import { oneLaneView } from "../../adapters/store/read.ts";
 import { html, type Part } from "./html.ts";
 import { definitions, link, page, paths, table, type Viewer } from "./layout.ts";
 import { operationsPerWeek, weeklyPlot } from "./plot.ts";
 
-export function laneModel(db: Db, repo: string, lane: string, now: Date) {
+export async function laneModel(q: Q, repo: string, lane: string, now: Date) {
   return {
     repository: repo,
-    ...oneLaneView(db, repo, lane),
-    operations_per_week: operationsPerWeek(laneOperationTimes(db, repo, lane), now),
+    ...(await oneLaneView(q, repo, lane)),
+    operations_per_week: operationsPerWeek(await laneOperationTimes(q, repo, lane), now),
   };
 }
 
@@ -24,7 +24,7 @@ function deployment(d: unknown): Part {
   return html`<code>${get("artifact_id")}</code> from <code>${get("source_git_ref")}</code>, run ${get("run_id")}${verified}`;
 }
 
-export function lanePage(m: ReturnType<typeof laneModel>, viewer: Viewer) {
+export function lanePage(m: Awaited<ReturnType<typeof laneModel>>, viewer: Viewer) {
   const repo = m.repository;
   const bootstrap = m.inventory.last_bootstrap as Record<string, unknown> | null;
   return page(

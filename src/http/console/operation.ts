@@ -2,26 +2,27 @@
 // each check and its reason, the dispatch inputs, the phases, the evidence with its probes and the
 // artifact's provenance, and the one write action: re-running the decision.
 import { z } from "zod";
-import type { Db } from "../../adapters/store/db.ts";
+import type { Q } from "../../adapters/store/db.ts";
 import { operationView, runView } from "../../adapters/store/read.ts";
 import { checkSchema } from "../../core/gate/decision.ts";
 import { type Html, html, type Part } from "./html.ts";
 import { checksTable, definitions, link, page, paths, table, type Viewer } from "./layout.ts";
 
-export function operationModel(db: Db, repo: string, id: number) {
-  const op = operationView(db, repo, id);
+export async function operationModel(q: Q, repo: string, id: number) {
+  const op = await operationView(q, repo, id);
   if (!op) return null;
-  return { repository: repo, operation: op, decisions: runView(db, repo, op.run_id)?.decisions ?? [] };
+  return { repository: repo, operation: op, decisions: (await runView(q, repo, op.run_id))?.decisions ?? [] };
 }
 
-export function runModel(db: Db, repo: string, runId: number) {
-  const run = runView(db, repo, runId);
+export async function runModel(q: Q, repo: string, runId: number) {
+  const run = await runView(q, repo, runId);
   return run ? { repository: repo, ...run } : null;
 }
 
-type Decisions = NonNullable<ReturnType<typeof runView>>["decisions"];
-type Run = NonNullable<ReturnType<typeof runView>>["run"] | null;
-type Op = NonNullable<ReturnType<typeof operationView>>;
+type RunView = NonNullable<Awaited<ReturnType<typeof runView>>>;
+type Decisions = RunView["decisions"];
+type Run = RunView["run"] | null;
+type Op = NonNullable<Awaited<ReturnType<typeof operationView>>>;
 
 const checks = z.array(checkSchema);
 
@@ -139,7 +140,7 @@ function rerunSection(repo: string, runId: number, form: RerunForm): Html {
 }
 
 export function operationPage(
-  m: NonNullable<ReturnType<typeof operationModel>>,
+  m: NonNullable<Awaited<ReturnType<typeof operationModel>>>,
   viewer: Viewer,
   form: RerunForm,
 ) {
@@ -165,7 +166,11 @@ ${rerunSection(repo, op.run_id, form)}`,
   );
 }
 
-export function runPage(m: NonNullable<ReturnType<typeof runModel>>, viewer: Viewer, form: RerunForm) {
+export function runPage(
+  m: NonNullable<Awaited<ReturnType<typeof runModel>>>,
+  viewer: Viewer,
+  form: RerunForm,
+) {
   const repo = m.repository;
   const id = m.run?.id ?? 0;
   return page(

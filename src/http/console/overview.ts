@@ -1,7 +1,7 @@
 // The overview: every repository the person may read, each lane with its authority, grant and
 // expiry, the operation holding it and what the evidence says. Lanes whose grant ends within a day
 // and operations stale or past their lease are marked.
-import type { Db } from "../../adapters/store/db.ts";
+import type { Q } from "../../adapters/store/db.ts";
 import { holdingOperations } from "../../adapters/store/operations.ts";
 import { laneViews, repositoryView } from "../../adapters/store/read.ts";
 import { html } from "./html.ts";
@@ -9,30 +9,34 @@ import { link, page, paths, table, type Viewer } from "./layout.ts";
 
 const DAY = 86_400_000;
 
-export function overviewModel(db: Db, repos: string[], now: Date) {
+export async function overviewModel(q: Q, repos: string[], now: Date) {
+  const repositories = [];
+  for (const repo of repos) repositories.push(await repositoryModel(q, repo, now));
+  return { repositories };
+}
+
+async function repositoryModel(q: Q, repo: string, now: Date) {
+  const holding = await holdingOperations(q, repo);
+  const config = await repositoryView(q, repo);
+  const lanes = await laneViews(q, repo);
   return {
-    repositories: repos.map((repo) => {
-      const holding = holdingOperations(db, repo);
+    repository: repo,
+    config,
+    lanes: lanes.map((lane) => {
+      const op = holding.find((o) => o.lane === lane.lane);
+      const expires = lane.grant?.expires_at ? Date.parse(lane.grant.expires_at) : Number.NaN;
       return {
-        repository: repo,
-        config: repositoryView(db, repo),
-        lanes: laneViews(db, repo).map((lane) => {
-          const op = holding.find((o) => o.lane === lane.lane);
-          const expires = lane.grant?.expires_at ? Date.parse(lane.grant.expires_at) : Number.NaN;
-          return {
-            ...lane,
-            expires_within_a_day: lane.state === "active" && expires - now.getTime() < DAY,
-            in_flight: op
-              ? {
-                  id: op.id,
-                  state: op.state,
-                  run_id: op.runId,
-                  lease_expires_at: op.leaseExpiresAt,
-                  past_lease: op.state === "stale" || Date.parse(op.leaseExpiresAt) < now.getTime(),
-                }
-              : null,
-          };
-        }),
+        ...lane,
+        expires_within_a_day: lane.state === "active" && expires - now.getTime() < DAY,
+        in_flight: op
+          ? {
+              id: op.id,
+              state: op.state,
+              run_id: op.runId,
+              lease_expires_at: op.leaseExpiresAt,
+              past_lease: op.state === "stale" || Date.parse(op.leaseExpiresAt) < now.getTime(),
+            }
+          : null,
       };
     }),
   };
@@ -42,7 +46,7 @@ function configErrors(errors: unknown) {
   return Array.isArray(errors) && errors.length > 0 ? html` — ${errors.map(String).join("; ")}` : "";
 }
 
-export function overviewPage(model: ReturnType<typeof overviewModel>, viewer: Viewer) {
+export function overviewPage(model: Awaited<ReturnType<typeof overviewModel>>, viewer: Viewer) {
   const sections = model.repositories.map(
     (
       r,

@@ -6,6 +6,7 @@ import type { IncomingMessage } from "node:http";
 import { describe } from "../../adapters/github/client.ts";
 import { rerequestCheckRun } from "../../adapters/github/console.ts";
 import { appendAudit } from "../../adapters/store/audit.ts";
+import { read, transaction } from "../../adapters/store/db.ts";
 import { runView } from "../../adapters/store/read.ts";
 import { installationOf } from "../../adapters/store/repositories.ts";
 import { mayRerun } from "../../core/console-access.ts";
@@ -51,8 +52,10 @@ export async function rerun(
       status: 403,
       message: `Re-running a decision needs maintain or admin on ${repo}; GitHub says ${caller.login} has ${role ?? "no role"}.`,
     };
-  const run = runView(o.db, repo, runId);
-  const installationId = installationOf(o.db, repo);
+  const { run, installationId } = await read(o.db, async (q) => ({
+    run: await runView(q, repo, runId),
+    installationId: await installationOf(q, repo),
+  }));
   const newest = run?.decisions.filter((d) => d.check_run_id !== null).at(-1);
   if (!run || !newest?.check_run_id || installationId === null)
     return {
@@ -65,15 +68,17 @@ export async function rerun(
   } catch (error) {
     return { status: 502, message: `GitHub did not take the re-request: ${describe(error)}` };
   }
-  appendAudit(o.db, {
-    repo,
-    deliveryId: null,
-    event: "console",
-    actor: caller.login,
-    subject: `run ${runId} attempt ${newest.run_attempt}`,
-    change: `re-run of the decision requested (check run ${newest.check_run_id})`,
-    at: o.now().toISOString(),
-  });
+  await transaction(o.db, (q) =>
+    appendAudit(q, {
+      repo,
+      deliveryId: null,
+      event: "console",
+      actor: caller.login,
+      subject: `run ${runId} attempt ${newest.run_attempt}`,
+      change: `re-run of the decision requested (check run ${newest.check_run_id})`,
+      at: o.now().toISOString(),
+    }),
+  );
   const back = run.operations.at(-1);
   const location = back ? paths.operation(repo, back.id) : paths.run(repo, runId);
   return { status: 303, location: `${location}?rerun=requested` };

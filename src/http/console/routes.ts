@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Octokit } from "../../adapters/github/client.ts";
 import { auditKinds } from "../../adapters/store/console.ts";
-import type { Db } from "../../adapters/store/db.ts";
+import { type Db, read } from "../../adapters/store/db.ts";
 import { knownRepositories, repositoryView } from "../../adapters/store/read.ts";
 import { parseLaneId } from "../../core/domain.ts";
 import type { Decision } from "../../core/gate/decision.ts";
@@ -123,26 +123,29 @@ export function consoleHandler(o: ConsoleOptions) {
     }
     const canRead = async (repo: string) =>
       caller.kind === "machine"
-        ? repositoryView(o.db, repo) !== null
+        ? (await read(o.db, (q) => repositoryView(q, repo))) !== null
         : o.visibility.canRead(repo, caller.login);
     const readable = async () => {
-      const all = knownRepositories(o.db).sort();
+      const all = (await read(o.db, (q) => knownRepositories(q))).sort();
       return caller.kind === "machine" ? all : o.visibility.readable(all, caller.login);
     };
     const now = o.now();
 
     if (req.method === "GET" && path === "/lanegate/") {
-      const model = overviewModel(o.db, await readable(), now);
+      const repos = await readable();
+      const model = await read(o.db, (q) => overviewModel(q, repos, now));
       return answer(200, model, () => overviewPage(model, viewer));
     }
     if (req.method === "GET" && path === "/lanegate/audit") {
       const repos = await readable();
       const q = auditQuery(url.searchParams);
       const filter = auditFilter(q, repos);
-      const result = "error" in filter ? filter : auditModel(o.db, filter);
-      return answer("error" in result ? 400 : 200, result, () =>
-        auditPage(result, q, repos, auditKinds(o.db, repos), viewer),
-      );
+      // The kinds fill the page's filter: a JSON answer has no use for them.
+      const { result, kinds } = await read(o.db, async (store) => ({
+        result: "error" in filter ? filter : await auditModel(store, filter),
+        kinds: wantsJson ? [] : await auditKinds(store, repos),
+      }));
+      return answer("error" in result ? 400 : 200, result, () => auditPage(result, q, repos, kinds, viewer));
     }
     if (req.method === "GET" && path === "/lanegate/simulate") {
       const repos = await readable();
@@ -171,17 +174,17 @@ export function consoleHandler(o: ConsoleOptions) {
     if (req.method === "GET" && kind === "lanes") {
       const lane = parseLaneId(decodeURIComponent(rest));
       if (!lane) return problem(404, NOT_FOUND);
-      const model = laneModel(o.db, repo, lane.id, now);
+      const model = await read(o.db, (q) => laneModel(q, repo, lane.id, now));
       return answer(200, model, () => lanePage(model, viewer));
     }
     const id = /^[1-9][0-9]*$/.test(rest) ? Number(rest) : null;
     if (req.method === "GET" && kind === "operations" && id) {
-      const model = operationModel(o.db, repo, id);
+      const model = await read(o.db, (q) => operationModel(q, repo, id));
       if (!model) return problem(404, NOT_FOUND);
       return answer(200, model, () => operationPage(model, viewer, { csrf: viewer.csrf, flash }));
     }
     if (req.method === "GET" && kind === "runs" && id) {
-      const model = runModel(o.db, repo, id);
+      const model = await read(o.db, (q) => runModel(q, repo, id));
       if (!model) return problem(404, NOT_FOUND);
       return answer(200, model, () => runPage(model, viewer, { csrf: viewer.csrf, flash }));
     }

@@ -4,7 +4,7 @@
 // repository (fail closed) and is not kept.
 import type { Octokit } from "../../adapters/github/client.ts";
 import { roleOn } from "../../adapters/github/console.ts";
-import type { Db } from "../../adapters/store/db.ts";
+import { type Db, read } from "../../adapters/store/db.ts";
 import { installationOf } from "../../adapters/store/repositories.ts";
 import { mayRead } from "../../core/console-access.ts";
 
@@ -25,7 +25,7 @@ export class Visibility {
     const kept = this.cache.get(key);
     const now = this.now().getTime();
     if (kept && kept.until > now && !fresh) return kept.role;
-    const installationId = installationOf(this.db, repo);
+    const installationId = await read(this.db, (q) => installationOf(q, repo));
     if (installationId === null) return null;
     const [owner = "", name = ""] = repo.split("/");
     try {

@@ -29,7 +29,7 @@ describe("the config cache", () => {
     expect(configReads(push)).toMatchObject([{ status: 200 }]);
     const runId = await dispatch(w, cmBootstrap);
     expect(newest(w, runId)?.conclusion).toBe("failure");
-    expect(reasonOf(w, runId)).toBe("grant_invalid");
+    expect(await reasonOf(w, runId)).toBe("grant_invalid");
   });
 
   it("ignores pushes to other branches and pushes that touch no config file", async () => {
@@ -72,7 +72,7 @@ describe("the config cache", () => {
     w.advance(6);
     w.gh.failNext({ pathPattern: /contents/, status: 502, times: 3 }); // both halves of the pair try
     const refused = await dispatch(w, cmBootstrap);
-    expect(reasonOf(w, refused)).toBe("github_unavailable");
+    expect(await reasonOf(w, refused)).toBe("github_unavailable");
     const said = w.db
       .select()
       .from(auditLog)

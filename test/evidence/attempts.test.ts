@@ -32,17 +32,17 @@ describe("evidence is matched to the attempt that uploaded it", () => {
     const runId = await allowedRun(w);
     upload(w, runId, result());
     await complete(w, runId);
-    const before = inventory(w);
+    const before = (await inventory(w));
     expect(before).toMatchObject({ state: "ready", last_bootstrap: { run_id: runId, run_attempt: 1 } });
 
     w.advance(1);
     await w.send(w.gh.rerunRun(REPO, runId, "olivia"));
-    expect(reasonOf(w, runId, 2)).toBe("rerun_of_allowed"); // refused and cancelled
+    expect(await reasonOf(w, runId, 2)).toBe("rerun_of_allowed"); // refused and cancelled
     await complete(w, runId, "cancelled"); // attempt 2 uploaded nothing
     w.advance(3);
     await sweep(w);
 
-    expect(inventory(w)).toEqual(before);
+    expect(await inventory(w)).toEqual(before);
     expect(evidenceRow(w, runId, 2)).toMatchObject({ status: "ignored", laneState: null, errorCode: null });
     expect(evidenceChecks(w)).toHaveLength(1);
     expect(auditLines(w).filter((l) => l.includes("run_not_allowed"))).toEqual([]);
@@ -52,12 +52,12 @@ describe("evidence is matched to the attempt that uploaded it", () => {
   it("a later attempt whose artifact comes late is judged by its own artifact, not an earlier attempt's", async () => {
     const w = await createWorld({ config: NO_CANCELS });
     const runId = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
-    expect(reasonOf(w, runId)).toBe("unknown_lane"); // attempt 1 refused: no approval yet
+    expect(await reasonOf(w, runId)).toBe("unknown_lane"); // attempt 1 refused: no approval yet
     upload(w, runId, result({ bootstrap_run_status: "not_started" }));
     await complete(w, runId, "failure");
     await approved(w);
     await w.send(w.gh.rerunRun(REPO, runId, "olivia"));
-    expect(reasonOf(w, runId, 2)).toBe("ok");
+    expect(await reasonOf(w, runId, 2)).toBe("ok");
     w.advance(1);
     await complete(w, runId); // attempt 2's artifact is not listed yet
     expect(evidenceRow(w, runId, 2)).toMatchObject({ status: "awaiting_artifact" });
@@ -65,7 +65,7 @@ describe("evidence is matched to the attempt that uploaded it", () => {
     upload(w, runId, result({ run_attempt: 2 }));
     w.advance(1);
     await sweep(w);
-    expect(inventory(w)).toMatchObject({
+    expect(await inventory(w)).toMatchObject({
       state: "ready",
       current_deployment: { artifact_id: "a1", run_id: runId, run_attempt: 2, verified: true },
       last_bootstrap: { run_id: runId, run_attempt: 2, row: "ready" },
@@ -83,7 +83,7 @@ describe("evidence is matched to the attempt that uploaded it", () => {
     await complete(w, runId, "failure"); // attempt 1 left no artifact
     w.advance(1);
     await w.send(w.gh.rerunRun(REPO, runId, "olivia"));
-    expect(reasonOf(w, runId, 2)).toBe("rerun_of_allowed"); // refused, left running
+    expect(await reasonOf(w, runId, 2)).toBe("rerun_of_allowed"); // refused, left running
     upload(w, runId, result({ run_attempt: 2 }));
     const from = w.gh.requests.length;
     await complete(w, runId);

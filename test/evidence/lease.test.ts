@@ -35,13 +35,13 @@ describe("a lease that expires without a completion", () => {
     await leaseRunsOut(w);
 
     expect(w.db.select().from(operations).all().at(-1)).toMatchObject({ runId, state: "stale" });
-    expect(inventory(w)).toMatchObject({
+    expect(await inventory(w)).toMatchObject({
       state: "stale",
       reason: expect.stringContaining("lease expired"),
       current_deployment: { artifact_id: "a1", run_id: first, verified: false },
       last_bootstrap: { run_id: runId, row: "untrusted" },
     });
-    expect(evidenceOfRun(w, runId)?.evidence).toMatchObject({
+    expect((await evidenceOfRun(w, runId))?.evidence).toMatchObject({
       status: "lease_expired",
       kind: "bootstrap",
       artifact: null,
@@ -82,13 +82,13 @@ describe("a lease that expires without a completion", () => {
     upload(w, runId, result());
     await complete(w, runId);
 
-    expect(evidenceOfRun(w, runId)?.evidence).toMatchObject({
+    expect((await evidenceOfRun(w, runId))?.evidence).toMatchObject({
       status: "recorded",
       artifact: { lane: "cm/testing", run_id: runId },
       lane_state: "stale",
       row: "untrusted",
     });
-    expect(inventory(w).state).toBe("stale");
+    expect((await inventory(w)).state).toBe("stale");
     const checks = evidenceChecks(w);
     expect(checks).toHaveLength(2);
     expect(checks.at(-1)?.output.summary).toContain("| readiness | pass |");
@@ -102,15 +102,15 @@ describe("a completion whose delivery was missed", () => {
     const first = await allowedRun(w);
     upload(w, first, result());
     await complete(w, first);
-    expect(inventory(w)).toMatchObject({ state: "ready" });
+    expect(await inventory(w)).toMatchObject({ state: "ready" });
     const runId = await allowedRun(w);
     w.gh.completeRun(REPO, runId, "success"); // its delivery is lost, and it left no artifact
     const octokit = await w.probot.auth(w.gh.repo(REPO).installationId);
     expect(await reconcileOperations(w.deps, octokit, REPO)).toEqual([]);
     w.advance(3);
     await sweep(w);
-    expect(inventory(w)).toMatchObject({ state: "stale", last_bootstrap: { run_id: runId } });
-    expect(evidenceOfRun(w, runId)?.evidence).toMatchObject({ lane_state: "stale" });
+    expect(await inventory(w)).toMatchObject({ state: "stale", last_bootstrap: { run_id: runId } });
+    expect((await evidenceOfRun(w, runId))?.evidence).toMatchObject({ lane_state: "stale" });
   });
 });
 
@@ -126,13 +126,13 @@ describe("a run GitHub no longer has", () => {
     expect(await reconcileOperations(w.deps, octokit, REPO)).toEqual([]);
 
     expect(w.db.select().from(operations).all().at(-1)).toMatchObject({ runId, conclusion: "run not found" });
-    expect(inventory(w)).toMatchObject({
+    expect(await inventory(w)).toMatchObject({
       state: "stale",
       reason: expect.stringContaining("run_not_found"),
       current_deployment: { artifact_id: "a1", run_id: first, verified: false },
       last_bootstrap: { run_id: runId, row: "untrusted" },
     });
-    expect(evidenceOfRun(w, runId)?.evidence).toMatchObject({
+    expect((await evidenceOfRun(w, runId))?.evidence).toMatchObject({
       status: "recorded",
       error: { code: "run_not_found" },
       lane_state: "stale",
@@ -160,7 +160,7 @@ describe("a run GitHub no longer has", () => {
     const octokit = await w.probot.auth(w.gh.repo(REPO).installationId);
     const audited = auditLines(w).filter((l) => l.startsWith("inventory")).length;
     expect(await reconcileOperations(w.deps, octokit, REPO)).toEqual([]);
-    expect(evidenceOfRun(w, runId)?.evidence).toMatchObject({ status: "lease_expired", lane_state: "stale" });
+    expect((await evidenceOfRun(w, runId))?.evidence).toMatchObject({ status: "lease_expired", lane_state: "stale" });
     expect(auditLines(w).filter((l) => l.startsWith("inventory"))).toHaveLength(audited);
   });
 });

@@ -29,7 +29,7 @@ describe("phases from workflow_job deliveries", () => {
       ...done,
       id: "again-2",
     });
-    const phases = evidenceOfRun(w, runId)?.phases;
+    const phases = (await evidenceOfRun(w, runId))?.phases;
     expect(phases).toHaveLength(2);
     expect(phases?.find((p) => p.phase === "bootstrap")).toMatchObject({
       job: "bootstrap",
@@ -54,8 +54,8 @@ describe("phases from workflow_job deliveries", () => {
         `evidence error unknown_run: job "verify" (verification) of run ${other.runId}`,
       ),
     );
-    expect(evidenceOfRun(w, other.runId)).toBeNull();
-    expect(inventory(w).state).toBe("unknown");
+    expect(await evidenceOfRun(w, other.runId)).toBeNull();
+    expect((await inventory(w)).state).toBe("unknown");
   });
 
   it("a restart in the middle of a run keeps its phases and still reads its evidence", async () => {
@@ -72,8 +72,8 @@ describe("phases from workflow_job deliveries", () => {
     await after.send(after.gh.jobEvent(REPO, runId, "bootstrap", "completed", "success"));
     upload(after, runId, result());
     await complete(after, runId);
-    expect(evidenceOfRun(after, runId)?.phases).toMatchObject([{ phase: "bootstrap", status: "completed" }]);
-    expect(inventory(after).state).toBe("ready");
+    expect((await evidenceOfRun(after, runId))?.phases).toMatchObject([{ phase: "bootstrap", status: "completed" }]);
+    expect((await inventory(after)).state).toBe("ready");
     expect(evidenceChecks(after)).toHaveLength(1);
   });
 });
@@ -90,7 +90,7 @@ describe("runtime identity", () => {
     const runId = await allowedRun(w);
     upload(w, runId, result({ runtime_identity: { status: "unchecked" } }));
     await complete(w, runId);
-    expect(inventory(w)).toMatchObject({ state: "identity_unproven" });
+    expect(await inventory(w)).toMatchObject({ state: "identity_unproven" });
   });
 
   it("a match on that lane is ready, and a mismatch anywhere is identity_unproven", async () => {
@@ -98,10 +98,10 @@ describe("runtime identity", () => {
     const first = await allowedRun(w);
     upload(w, first, result());
     await complete(w, first);
-    expect(inventory(w).state).toBe("ready");
+    expect((await inventory(w)).state).toBe("ready");
     const second = await allowedRun(w, "cm/prod");
     upload(w, second, result({ lane: "cm/prod", runtime_identity: { status: "mismatch" } }));
     await complete(w, second);
-    expect(inventory(w, "cm/prod").state).toBe("identity_unproven");
+    expect((await inventory(w, "cm/prod")).state).toBe("identity_unproven");
   });
 });

@@ -28,7 +28,7 @@ describe("evidence from the stand-in", () => {
       "POST /check-runs",
     ]);
     expect(w.gh.leakedAuthorization).toEqual([]);
-    expect(inventory(w)).toMatchObject({
+    expect(await inventory(w)).toMatchObject({
       state: "ready",
       current_deployment: { artifact_id: "a1", source_git_ref: "d86025a0", run_id: runId, verified: true },
       last_bootstrap: { run_id: runId, row: "ready" },
@@ -41,7 +41,7 @@ describe("evidence from the stand-in", () => {
     });
     expect(check?.headSha).toBe(w.gh.repo(REPO).runs.get(runId)?.headSha);
     expect(check?.output.title).toContain("cm/testing is ready");
-    expect(evidenceOfRun(w, runId)?.evidence).toMatchObject({ status: "recorded", lane_state: "ready" });
+    expect((await evidenceOfRun(w, runId))?.evidence).toMatchObject({ status: "recorded", lane_state: "ready" });
     expect(w.problems).toEqual([]);
   });
 
@@ -53,7 +53,7 @@ describe("evidence from the stand-in", () => {
     const second = await allowedRun(w);
     upload(w, second, logo404({ artifact_id: "a2", runtime_identity: { status: "unchecked" } }));
     await complete(w, second);
-    expect(inventory(w)).toMatchObject({
+    expect(await inventory(w)).toMatchObject({
       state: "verification_failed",
       current_deployment: { artifact_id: "a1", run_id: first, verified: false },
     });
@@ -74,25 +74,25 @@ describe("evidence from the stand-in", () => {
     const w = await createWorld();
     const late = await allowedRun(w);
     await complete(w, late);
-    expect(evidenceOfRun(w, late)?.evidence?.status).toBe("awaiting_artifact");
+    expect((await evidenceOfRun(w, late))?.evidence?.status).toBe("awaiting_artifact");
     expect(evidenceChecks(w)).toEqual([]);
     upload(w, late, result());
     w.advance(1);
     await sweep(w);
-    expect(inventory(w).state).toBe("ready");
+    expect((await inventory(w)).state).toBe("ready");
 
     const missing = await allowedRun(w);
     await complete(w, missing);
     w.advance(1);
     await sweep(w);
-    expect(inventory(w).state).toBe("ready");
+    expect((await inventory(w)).state).toBe("ready");
     w.advance(1);
     await sweep(w);
-    expect(evidenceOfRun(w, missing)?.evidence).toMatchObject({
+    expect((await evidenceOfRun(w, missing))?.evidence).toMatchObject({
       error: { code: "artifact_missing" },
       lane_state: "stale",
     });
-    expect(inventory(w)).toMatchObject({ state: "stale", current_deployment: { verified: false } });
+    expect(await inventory(w)).toMatchObject({ state: "stale", current_deployment: { verified: false } });
     expect(evidenceChecks(w).at(-1)?.conclusion).toBe("failure");
   });
 
@@ -114,12 +114,12 @@ describe("evidence from the stand-in", () => {
       const runId = await allowedRun(w);
       upload(w, runId, bytes());
       await complete(w, runId);
-      expect(evidenceOfRun(w, runId)?.evidence).toMatchObject({
+      expect((await evidenceOfRun(w, runId))?.evidence).toMatchObject({
         error: { code },
         lane_state: "stale",
         artifact: null,
       });
-      expect(inventory(w).state).toBe("stale");
+      expect((await inventory(w)).state).toBe("stale");
       expect(evidenceChecks(w)[0]?.conclusion).toBe("failure");
       expect(w.gh.leakedAuthorization).toEqual([]);
     },
@@ -134,8 +134,8 @@ describe("evidence from the stand-in", () => {
     const runId = await allowedRun(w);
     upload(w, runId, make(runId));
     await complete(w, runId);
-    expect(evidenceOfRun(w, runId)?.evidence).toMatchObject({ error: { code }, lane_state: "stale" });
-    expect(inventory(w).state).toBe("stale");
+    expect((await evidenceOfRun(w, runId))?.evidence).toMatchObject({ error: { code }, lane_state: "stale" });
+    expect((await inventory(w)).state).toBe("stale");
   });
 
   it("a redelivered completion has one effect", async () => {
@@ -153,7 +153,7 @@ describe("evidence from the stand-in", () => {
     const refused = await dispatch(w, inputs("cm/prod", "empty", "wrong phrase"));
     upload(w, refused, result({ lane: "cm/prod" }));
     await complete(w, refused);
-    expect(inventory(w, "cm/prod")).toMatchObject({ state: "stale" });
+    expect(await inventory(w, "cm/prod")).toMatchObject({ state: "stale" });
     expect(auditPage(w.db, REPO, 50).entries.map((e) => e.change)).toContainEqual(
       expect.stringContaining("evidence error run_not_allowed"),
     );
@@ -167,7 +167,7 @@ describe("evidence from the stand-in", () => {
     await complete(w, refused, "cancelled");
     w.advance(3);
     await sweep(w);
-    expect(inventory(w, "cm/prod").state).toBe("unknown");
+    expect((await inventory(w, "cm/prod")).state).toBe("unknown");
     expect(evidenceChecks(w, "cm/prod")).toEqual([]);
   });
 
@@ -191,11 +191,11 @@ describe("evidence from the stand-in", () => {
       }),
     );
     await complete(w, deploy.runId);
-    expect(inventory(w, "cm/prod")).toMatchObject({
+    expect(await inventory(w, "cm/prod")).toMatchObject({
       state: "ready",
       current_deployment: { artifact_id: "a9", run_id: deploy.runId },
     });
-    expect(inventory(w, "cm/prod").last_bootstrap).toBeNull();
+    expect((await inventory(w, "cm/prod")).last_bootstrap).toBeNull();
 
     const other = w.gh.createRun(REPO, { workflowPath: "ci.yml", actor: "olivia" });
     w.gh.uploadArtifact(
@@ -211,6 +211,6 @@ describe("evidence from the stand-in", () => {
     const from = w.gh.requests.length;
     await complete(w, other.runId);
     expect(requestsSince(w, from)).toEqual([]);
-    expect(inventory(w).state).toBe("unknown");
+    expect((await inventory(w)).state).toBe("unknown");
   });
 });

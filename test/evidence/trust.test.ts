@@ -48,7 +48,7 @@ describe("a workflow both gated and listed for deployments", () => {
   it("a run the gate refused is never believed, even once a later config lists its workflow for deployments", async () => {
     const w = await createWorld({ config: NO_CANCELS });
     const runId = await dispatch(w, inputs("cm/prod", "empty", "bootstrap cm prod"));
-    expect(reasonOf(w, runId)).not.toBe("ok");
+    expect(await reasonOf(w, runId)).not.toBe("ok");
     const moved = NO_CANCELS.replace("workflows: [odoo-stable-bootstrap.yml]", "workflows: []").replace(
       "deploy_workflows: [deploy.yml]",
       "deploy_workflows: [deploy.yml, odoo-stable-bootstrap.yml]",
@@ -61,8 +61,8 @@ describe("a workflow both gated and listed for deployments", () => {
       errorCode: "run_not_allowed",
       artifact: null,
     });
-    expect(inventory(w, "cm/prod")).not.toMatchObject({ state: "ready" });
-    expect(inventory(w, "cm/prod").current_deployment).toBeNull();
+    expect(await inventory(w, "cm/prod")).not.toMatchObject({ state: "ready" });
+    expect((await inventory(w, "cm/prod")).current_deployment).toBeNull();
   });
 });
 
@@ -78,7 +78,7 @@ describe("a deploy workflow's run", () => {
     const from = w.gh.requests.length;
     await complete(w, runId);
     expect(requestsSince(w, from).filter((r) => r.includes("/actions/"))).toEqual([]);
-    expect(inventory(w, "cm/prod").state).toBe("unknown");
+    expect((await inventory(w, "cm/prod")).state).toBe("unknown");
     expect(recordOf(w, runId)).toMatchObject({ kind: "deployment", status: "ignored", lane: null });
     expect(auditLines(w)).toContainEqual(
       expect.stringMatching(new RegExp(`^deployment run ${runId} attempt 1 not read: deploy.yml ran on`)),
@@ -96,7 +96,7 @@ describe("a deploy workflow's run", () => {
     const { runId } = w.gh.createRun(REPO, { workflowPath: "deploy.yml", actor: "olivia", ...how });
     uploadDeployment(w, runId);
     await complete(w, runId);
-    expect(inventory(w, "cm/prod")).toMatchObject({
+    expect(await inventory(w, "cm/prod")).toMatchObject({
       state: "ready",
       current_deployment: { artifact_id: "a9", run_id: runId },
     });

@@ -26,8 +26,8 @@ describe("a run whose bootstrap never started", () => {
     const runId = await allowedRun(w);
     upload(w, runId, notStarted());
     await complete(w, runId, "failure");
-    expect(evidenceOfRun(w, runId)?.evidence).toMatchObject({ lane_state: "unchanged", row: "not_started" });
-    expect(inventory(w)).toMatchObject({ state: "unknown", current_deployment: null });
+    expect((await evidenceOfRun(w, runId))?.evidence).toMatchObject({ lane_state: "unchanged", row: "not_started" });
+    expect(await inventory(w)).toMatchObject({ state: "unknown", current_deployment: null });
     const [check] = evidenceChecks(w);
     expect(check?.conclusion).toBe("failure");
     expect(check?.output.title).toBe("cm/testing is unchanged: the run failed before it changed anything");
@@ -43,8 +43,8 @@ describe("a run whose bootstrap never started", () => {
     const runId = await allowedRun(w);
     upload(w, runId, notStarted());
     await complete(w, runId, "failure");
-    expect(evidenceOfRun(w, runId)?.evidence).toMatchObject({ lane_state: "unchanged" });
-    expect(inventory(w)).toMatchObject({
+    expect((await evidenceOfRun(w, runId))?.evidence).toMatchObject({ lane_state: "unchanged" });
+    expect(await inventory(w)).toMatchObject({
       state: "ready",
       current_deployment: { artifact_id: "a1", run_id: first, verified: true },
     });

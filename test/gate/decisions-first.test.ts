@@ -35,7 +35,7 @@ describe("decisions first", () => {
       await w.send(...opened.deliveries, w.gh.addLabel(REPO, opened.number, "lane-policy", "mia"));
       for (let i = 0; i < LANES_PER_ISSUE; i++) lanes.push(`b${issue}x${i}/testing`);
     }
-    expect(w.state("b0x0/testing")).toBe("active");
+    expect(await w.state("b0x0/testing")).toBe("active");
     const paced = await createTestApp({ baseUrl: `${w.running.url}/api/v3`, db: w.db, paced: true });
     paced.clock.now = w.clock.now;
 

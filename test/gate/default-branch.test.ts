@@ -47,7 +47,7 @@ describe("the default branch when the store never recorded it", () => {
     const w = await createWorld();
     const runId = await undecidedRunWithoutBranch(w);
     await gateSweep(w.deps, w.probot);
-    expect(reasonOf(w, runId)).toBe("ok");
+    expect(await reasonOf(w, runId)).toBe("ok");
     expect(newest(w, runId)?.conclusion).toBe("success");
     expect(branchOf(w)).toBe("main");
   });
@@ -57,7 +57,7 @@ describe("the default branch when the store never recorded it", () => {
     const runId = await undecidedRunWithoutBranch(w);
     w.gh.failNext({ method: "GET", pathPattern: new RegExp(`^/repos/${REPO}$`), status: 502 });
     await gateSweep(w.deps, w.probot);
-    expect(reasonOf(w, runId)).toBe("github_unavailable");
+    expect(await reasonOf(w, runId)).toBe("github_unavailable");
     const check = newest(w, runId);
     expect(check?.conclusion).toBe("failure");
     expect(check?.output.summary).toContain(`the default branch of ${REPO} could not be read`);

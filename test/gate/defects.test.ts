@@ -45,14 +45,14 @@ describe("fixed defects", () => {
   it("refuses a re-requested run with github_unavailable when GitHub cannot say where the run is", async () => {
     const w = await createWorld({ config: NO_CANCELS });
     const runId = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
-    expect(reasonOf(w, runId)).toBe("unknown_lane");
+    expect(await reasonOf(w, runId)).toBe("unknown_lane");
     w.gh.completeRun(REPO, runId, "success"); // its delivery is lost
     await approved(w);
     w.gh.failNext({ method: "GET", pathPattern: new RegExp(`/actions/runs/${runId}$`), status: 502 });
     await w.send(w.gh.rerequestCheckRun(REPO, newest(w, runId)?.id ?? 0, "olivia"));
     expect(newest(w, runId)?.conclusion).toBe("failure");
-    expect(reasonOf(w, runId)).toBe("github_unavailable");
-    expect(ops(w)).toEqual([]);
+    expect(await reasonOf(w, runId)).toBe("github_unavailable");
+    expect(await ops(w)).toEqual([]);
   });
 
   it("links the approval issue in an allowed check run that the sweep wrote after a failed write", async () => {
@@ -86,7 +86,7 @@ describe("fixed defects", () => {
     });
     await w.send(verify.dispatch, verify.requested, w.gh.completeRun(REPO, verify.runId, "success"));
     const runId = await dispatch(w, inputs("syo/prod", "backup_restore", "restore syo prod"));
-    expect(reasonOf(w, runId)).toBe("ok");
+    expect(await reasonOf(w, runId)).toBe("ok");
     expect(newest(w, runId)?.conclusion).toBe("success");
   });
 
@@ -94,12 +94,12 @@ describe("fixed defects", () => {
     const w = await createWorld();
     await approved(w);
     const runId = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
-    expect(ops(w)).toMatchObject([{ state: "requested" }]);
+    expect(await ops(w)).toMatchObject([{ state: "requested" }]);
     w.gh.completeRun(REPO, runId, "success"); // its delivery is lost
     w.advance(15);
     const octokit = await w.probot.auth(w.gh.repo(REPO).installationId);
     expect(await reconcileOperations(w.deps, octokit, REPO)).toEqual([]);
-    expect(ops(w)).toMatchObject([{ state: "completed", conclusion: "success" }]);
+    expect(await ops(w)).toMatchObject([{ state: "completed", conclusion: "success" }]);
     const next = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
     expect(newest(w, next)?.conclusion).toBe("success");
   });
@@ -122,11 +122,11 @@ describe("operations", () => {
     const w = await createWorld();
     await approved(w);
     const runId = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
-    expect(ops(w)).toMatchObject([{ state: "requested" }]);
+    expect(await ops(w)).toMatchObject([{ state: "requested" }]);
     await w.send(w.gh.startRun(REPO, runId));
-    expect(ops(w)).toMatchObject([{ state: "in_flight" }]);
+    expect(await ops(w)).toMatchObject([{ state: "in_flight" }]);
     await w.send(w.gh.completeRun(REPO, runId, "success"));
-    expect(ops(w)).toMatchObject([{ state: "completed", conclusion: "success" }]);
+    expect(await ops(w)).toMatchObject([{ state: "completed", conclusion: "success" }]);
   });
 });
 
@@ -140,7 +140,7 @@ describe("found in review", () => {
     const octokit = await w.probot.auth(w.gh.repo(REPO).installationId);
     const report = await reconcileRepo(w.deps, octokit, REF, w.gh.repo(REPO).installationId);
     expect(report.failures.join("\n")).toMatch(/issues not reconciled/);
-    expect(ops(w)).toMatchObject([{ state: "completed", conclusion: "success" }]);
+    expect(await ops(w)).toMatchObject([{ state: "completed", conclusion: "success" }]);
   });
 
   it("never cancels an allowed run that holds its lane when a re-request is refused", async () => {
@@ -150,10 +150,10 @@ describe("found in review", () => {
     await w.send(w.gh.startRun(REPO, runId));
     await w.send(w.gh.closeIssue(REPO, n, "mia"));
     await w.send(w.gh.rerequestCheckRun(REPO, newest(w, runId)?.id ?? 0, "olivia"));
-    expect(reasonOf(w, runId)).toBe("no_grant");
+    expect(await reasonOf(w, runId)).toBe("no_grant");
     await gateSweep(w.deps, w.probot);
     expect(runOf(w, runId)?.status).toBe("in_progress");
-    expect(ops(w)).toMatchObject([{ state: "in_flight" }]);
+    expect(await ops(w)).toMatchObject([{ state: "in_flight" }]);
   });
 
   it("does not cancel a run's allowed re-run when the sweep writes the refused first attempt again", async () => {

@@ -73,7 +73,7 @@ describe("the gate refuses", () => {
     const runId = await dispatch(w, i);
     const check = decision(w, runId);
     expect(check?.conclusion).toBe("failure");
-    expect(reasonOf(w, runId)).toBe(code);
+    expect(await reasonOf(w, runId)).toBe(code);
     // The check run names the code the operator looks up in docs/operations.md.
     expect(check?.output.summary).toContain(`\`${code}\``);
     expect(runOf(w, runId)).toMatchObject({ status: "completed", conclusion: "cancelled" });
@@ -109,8 +109,8 @@ describe("the gate refuses", () => {
     const missing = await dispatch(w, { context: "cm", instance: "testing", source: "empty" });
     const extra = await dispatch(w, { ...inputs("cm/prod", "empty", "bootstrap cm prod"), force: "yes" });
     expect(decision(w, missing)?.conclusion).toBe("failure");
-    expect(reasonOf(w, missing)).toBe("bad_inputs");
-    expect(reasonOf(w, extra)).toBe("undeclared_input");
+    expect(await reasonOf(w, missing)).toBe("bad_inputs");
+    expect(await reasonOf(w, extra)).toBe("undeclared_input");
   });
 
   it.each([
@@ -141,7 +141,7 @@ describe("the gate refuses", () => {
     await act(w, n);
     const runId = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
     expect(decision(w, runId)?.conclusion).toBe("failure");
-    expect(reasonOf(w, runId)).toBe(code);
+    expect(await reasonOf(w, runId)).toBe(code);
   });
 
   it("a gated workflow started by a push", async () => {
@@ -154,7 +154,7 @@ describe("the gate refuses", () => {
     });
     await w.send(requested);
     expect(decision(w, runId)?.conclusion).toBe("failure");
-    expect(reasonOf(w, runId)).toBe("not_dispatched");
+    expect(await reasonOf(w, runId)).toBe("not_dispatched");
   });
 
   it("a dispatch from a branch the config does not allow", async () => {
@@ -168,7 +168,7 @@ describe("the gate refuses", () => {
     });
     await w.send(d.dispatch, d.requested);
     expect(decision(w, d.runId)?.conclusion).toBe("failure");
-    expect(reasonOf(w, d.runId)).toBe("branch_not_allowed");
+    expect(await reasonOf(w, d.runId)).toBe("branch_not_allowed");
   });
 
   it("a run it cannot tie to exactly one dispatch", async () => {
@@ -188,7 +188,7 @@ describe("the gate refuses", () => {
     });
     await w.send(a.dispatch, b.dispatch, a.requested);
     expect(decision(w, a.runId)?.output.title).toContain("put the lane in the workflow's run-name");
-    expect(reasonOf(w, a.runId)).toBe("ambiguous_dispatch");
+    expect(await reasonOf(w, a.runId)).toBe("ambiguous_dispatch");
   });
 
   it("a second run on a lane while the first is in flight, and allows one after it completes", async () => {
@@ -197,7 +197,7 @@ describe("the gate refuses", () => {
     const first = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
     const second = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
     expect(decision(w, second)?.output.title).toContain(`run ${first} (attempt 1) is already operating`);
-    expect(reasonOf(w, second)).toBe("lane_busy");
+    expect(await reasonOf(w, second)).toBe("lane_busy");
     await w.send(w.gh.completeRun(REPO, first, "success"));
     const third = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
     expect(decision(w, third)?.conclusion).toBe("success");
@@ -210,7 +210,7 @@ describe("the gate refuses", () => {
     await w.send(w.gh.completeRun(REPO, runId, "failure"));
     await w.send(w.gh.rerunRun(REPO, runId, "olivia"));
     expect(decision(w, runId, 2)?.conclusion).toBe("failure");
-    expect(reasonOf(w, runId, 2)).toBe("rerun_of_allowed");
+    expect(await reasonOf(w, runId, 2)).toBe("rerun_of_allowed");
   });
 });
 
@@ -231,7 +231,7 @@ describe("authoritative lanes and proofs", () => {
     await approved(w, SYO);
     const runId = await dispatch(w, restore());
     expect(decision(w, runId)?.conclusion).toBe("failure");
-    expect(reasonOf(w, runId)).toBe("no_fresh_backup");
+    expect(await reasonOf(w, runId)).toBe("no_fresh_backup");
   });
 
   it("refuses with a stale backup proof", async () => {
@@ -243,7 +243,7 @@ describe("authoritative lanes and proofs", () => {
     w.advance(25 * 60);
     const runId = await dispatch(w, restore());
     expect(decision(w, runId)?.conclusion).toBe("failure");
-    expect(reasonOf(w, runId)).toBe("no_fresh_backup");
+    expect(await reasonOf(w, runId)).toBe("no_fresh_backup");
   });
 
   it("refuses with a restore proof older than the backup", async () => {
@@ -254,7 +254,7 @@ describe("authoritative lanes and proofs", () => {
     await proof(w, "backup.yml");
     const runId = await dispatch(w, restore());
     expect(decision(w, runId)?.conclusion).toBe("failure");
-    expect(reasonOf(w, runId)).toBe("no_restore_proof");
+    expect(await reasonOf(w, runId)).toBe("no_restore_proof");
   });
 
   it("allows with a fresh backup and a newer restore verification", async () => {
@@ -276,7 +276,7 @@ describe("authoritative lanes and proofs", () => {
     await proof(w, "restore-verify.yml");
     const runId = await dispatch(w, restore());
     expect(decision(w, runId)?.conclusion).toBe("failure");
-    expect(reasonOf(w, runId)).toBe("no_fresh_backup");
+    expect(await reasonOf(w, runId)).toBe("no_fresh_backup");
   });
 });
 
@@ -386,7 +386,7 @@ describe("deliveries and lifecycle of a gated run", () => {
     w.advance(3);
     await gateSweep(w.deps, w.probot);
     expect(decision(w, d.runId)?.conclusion).toBe("failure");
-    expect(reasonOf(w, d.runId)).toBe("no_dispatch");
+    expect(await reasonOf(w, d.runId)).toBe("no_dispatch");
   });
 
   it("retries the cancel of a refused run on the next sweep when the first cancel failed", async () => {

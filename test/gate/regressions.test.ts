@@ -56,7 +56,7 @@ describe("the gate does not allow what it should refuse", () => {
     await w.send(w.gh.rerunRun(REPO, runId, "olivia"));
     expect(newest(w, runId, 2)?.conclusion).toBe("success");
     await w.send(lateCompleted);
-    expect(ops(w)).toMatchObject([{ attempt: 2, state: "in_flight" }]);
+    expect(await ops(w)).toMatchObject([{ attempt: 2, state: "in_flight" }]);
     const second = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
     expect(newest(w, second)?.conclusion).toBe("failure");
   });
@@ -81,7 +81,7 @@ describe("the gate does not allow what it should refuse", () => {
     await pushConfig(w, stronger);
     const runId = await dispatch(w, inputs("cm/prod", "empty", "bootstrap cm prod"));
     expect(newest(w, runId)?.conclusion).toBe("failure");
-    expect(reasonOf(w, runId)).toBe("grant_invalid");
+    expect(await reasonOf(w, runId)).toBe("grant_invalid");
     expect(newest(w, runId)?.output.summary).toContain("declares cm/prod authoritative");
   });
 
@@ -168,7 +168,7 @@ describe("proofs", () => {
     await w.send(w.gh.completeRun(REPO, restore.runId, "success"));
     const runId = await dispatch(w, inputs("syo/prod", "backup_restore", "restore syo prod"));
     expect(newest(w, runId)?.conclusion).toBe("failure");
-    expect(reasonOf(w, runId)).toBe("no_restore_proof");
+    expect(await reasonOf(w, runId)).toBe("no_restore_proof");
   });
 });
 
@@ -180,8 +180,8 @@ describe("lanes do not hang and decisions are not lost", () => {
     await approved(w);
     await w.send(w.gh.rerequestCheckRun(REPO, refused?.id ?? 0, "olivia"));
     expect(newest(w, runId)?.conclusion).toBe("failure");
-    expect(reasonOf(w, runId)).toBe("run_finished");
-    expect(ops(w)).toEqual([]);
+    expect(await reasonOf(w, runId)).toBe("run_finished");
+    expect(await ops(w)).toEqual([]);
   });
 
   it("opens no operation for a run that completed before its dispatch arrived", async () => {
@@ -189,7 +189,7 @@ describe("lanes do not hang and decisions are not lost", () => {
     await approved(w);
     const d = dispatchOf(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
     await w.send(d.requested, w.gh.completeRun(REPO, d.runId, "cancelled"), d.dispatch);
-    expect(ops(w)).toEqual([]);
+    expect(await ops(w)).toEqual([]);
   });
 
   it("retries a protection-rule answer that failed", async () => {
@@ -218,7 +218,7 @@ describe("lanes do not hang and decisions are not lost", () => {
     });
     const octokit = await w.probot.auth(w.gh.repo(REPO).installationId);
     expect(await reconcileOperations(w.deps, octokit, REPO)).toEqual([]);
-    expect(ops(w)).toMatchObject([{ state: "completed", conclusion: "run not found" }]);
+    expect(await ops(w)).toMatchObject([{ state: "completed", conclusion: "run not found" }]);
   });
 
   it("does not let a run the sweep already refused take the next dispatch", async () => {

@@ -12,7 +12,7 @@ describe("a delivery", () => {
     const labeled = w.gh.addLabel(REPO, o.number, "lane-policy", "mia");
     w.gh.failNext({ method: "GET", pathPattern: /\/collaborators\/mia\/permission$/, status: 502 });
     await expect(w.send(labeled)).rejects.toThrow(/not applied/);
-    expect(w.state("cm/testing")).toBe("pending");
+    expect(await w.state("cm/testing")).toBe("pending");
     expect(
       w.db
         .select()
@@ -21,7 +21,7 @@ describe("a delivery", () => {
         .map((d) => d.id),
     ).not.toContain(labeled.id);
     await w.send(labeled); // GitHub redelivers with the same id
-    expect(w.state("cm/testing")).toBe("active");
+    expect(await w.state("cm/testing")).toBe("active");
   });
 
   it("of the gate seen twice has one effect", async () => {

@@ -24,15 +24,15 @@ describe("a config change reaches existing grants", () => {
   it("suspends a maintainer's approval at once when min_permission is raised to admin", async () => {
     const w = await createWorld();
     const n = await approved(w);
-    expect(w.state("cm/testing")).toBe("active");
+    expect(await w.state("cm/testing")).toBe("active");
     const push = await requestsDuring(w, () => pushConfig(w, ADMIN_ONLY));
-    expect(w.state("cm/testing")).toBe("pending");
+    expect(await w.state("cm/testing")).toBe("pending");
     expect(issueReads(push)).toEqual([]);
     const audit = w.db.select().from(auditLog).all();
     expect(audit.some((a) => a.event === "config" && /re-derived/.test(a.change))).toBe(true);
     const runId = await dispatch(w, cmBootstrap);
     expect(newest(w, runId)?.conclusion).toBe("failure");
-    expect(reasonOf(w, runId)).toBe("grant_pending");
+    expect(await reasonOf(w, runId)).toBe("grant_pending");
     expect(w.comment(n)).toMatch(/mia, who cannot approve/);
   });
 
@@ -41,7 +41,7 @@ describe("a config change reaches existing grants", () => {
     const n = await approved(w);
     const push = await requestsDuring(w, () => pushConfig(w, RENAMED));
     expect(issueReads(push)).toEqual([]);
-    expect(w.state("cm/testing")).not.toBe("active");
+    expect(await w.state("cm/testing")).not.toBe("active");
     const runId = await dispatch(w, cmBootstrap);
     expect(newest(w, runId)?.conclusion).toBe("failure");
     expect(w.comment(n)).toContain("`lane-approval`");
@@ -51,10 +51,10 @@ describe("a config change reaches existing grants", () => {
     const w = await createWorld();
     await approved(w);
     await pushConfig(w, ADMIN_ONLY);
-    expect(w.state("cm/testing")).toBe("pending");
+    expect(await w.state("cm/testing")).toBe("pending");
     const push = await requestsDuring(w, () => pushConfig(w, DEMO_CONFIG));
     expect(issueReads(push)).toEqual([]);
-    expect(w.state("cm/testing")).toBe("active");
+    expect(await w.state("cm/testing")).toBe("active");
     const runId = await dispatch(w, cmBootstrap);
     expect(newest(w, runId)?.conclusion).toBe("success");
   });
@@ -65,7 +65,7 @@ describe("a config change reaches existing grants", () => {
     await approved(w);
     const push = await requestsDuring(w, () => pushConfig(w, ADMIN_OR_OPS));
     expect(issueReads(push).some((r) => r.path.includes("/teams/ops/"))).toBe(true);
-    expect(w.state("cm/testing")).toBe("active");
+    expect(await w.state("cm/testing")).toBe("active");
   });
 
   it("never allows under a config whose approver facts are not known yet", async () => {
@@ -74,6 +74,6 @@ describe("a config change reaches existing grants", () => {
     await approved(w);
     w.gh.failNext({ pathPattern: /\/teams\//, status: 502, times: 5 });
     await pushConfig(w, ADMIN_OR_OPS);
-    expect(w.state("cm/testing")).not.toBe("active");
+    expect(await w.state("cm/testing")).not.toBe("active");
   });
 });

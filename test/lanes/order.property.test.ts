@@ -57,7 +57,7 @@ async function finalStates(lifecycle: string, order: (deliveries: Delivery[]) =>
   const deliveries = LIFECYCLES[lifecycle]?.(w.gh) ?? [];
   await w.send(...order(deliveries));
   expect(w.problems).toEqual([]);
-  return LANES.map((l) => w.state(l));
+  return Promise.all(LANES.map((l) => w.state(l)));
 }
 
 describe("delivery order", () => {

@@ -16,13 +16,13 @@ async function approvedIssue(w: World, body = CM_OPW_BODY, approver = "mia") {
   return opened.number;
 }
 
-const states = (w: World, lanes = CM_OPW) => lanes.map((l) => w.state(l));
+const states = (w: World, lanes = CM_OPW) => Promise.all(lanes.map((l) => w.state(l)));
 
 describe("approval issues grant lanes", () => {
   it("makes CM resettable lanes and OPW restorable lanes active, with the issue as their approval", async () => {
     const w = await createWorld();
     const n = await approvedIssue(w);
-    expect(states(w)).toEqual(["active", "active", "active", "active"]);
+    expect(await states(w)).toEqual(["active", "active", "active", "active"]);
     const opw = oneLaneView(w.db, REPO, "opw/prod");
     expect(opw).toMatchObject({
       data_authority: "restorable",
@@ -39,7 +39,7 @@ describe("approval issues grant lanes", () => {
     const w = await createWorld();
     const opened = w.gh.openIssue(REPO, { author: "olivia", title: "t", body: CM_OPW_BODY });
     await w.send(...opened.deliveries);
-    expect(states(w)).toEqual(["pending", "pending", "pending", "pending"]);
+    expect(await states(w)).toEqual(["pending", "pending", "pending", "pending"]);
     expect(w.comment(opened.number)).toContain("waiting for an approver");
   });
 
@@ -50,9 +50,9 @@ describe("approval issues grant lanes", () => {
       "  syo/prod:\n    data_authority: resettable\n    allowed_rebuild_sources: [empty]\nexpires_at:",
     );
     const n = await approvedIssue(w, body);
-    expect(w.state("syo/prod")).toBe("invalid");
+    expect(await w.state("syo/prod")).toBe("invalid");
     expect(oneLaneView(w.db, REPO, "syo/prod").data_authority).toBe("authoritative");
-    expect(states(w)).toEqual(["active", "active", "active", "active"]);
+    expect(await states(w)).toEqual(["active", "active", "active", "active"]);
     expect(w.comment(n)).toMatch(/cannot be resettable/);
   });
 
@@ -71,20 +71,20 @@ describe("who may approve", () => {
   it("grants nothing when the labeler has only the triage role", async () => {
     const w = await createWorld();
     const n = await approvedIssue(w, CM_OPW_BODY, "tara");
-    expect(states(w)).toEqual(["pending", "pending", "pending", "pending"]);
+    expect(await states(w)).toEqual(["pending", "pending", "pending", "pending"]);
     expect(w.comment(n)).toMatch(/tara, who cannot approve/);
   });
 
   it("grants nothing when the labeler is not a collaborator at all", async () => {
     const w = await createWorld();
     await approvedIssue(w, CM_OPW_BODY, "stranger");
-    expect(w.state("cm/testing")).toBe("pending");
+    expect(await w.state("cm/testing")).toBe("pending");
   });
 
   it("grants nothing when a bot applies the label", async () => {
     const w = await createWorld();
     await approvedIssue(w, CM_OPW_BODY, "helper[bot]");
-    expect(w.state("cm/testing")).toBe("pending");
+    expect(await w.state("cm/testing")).toBe("pending");
   });
 
   it("grants nothing when an issue template applies the label as the submitter", async () => {
@@ -97,7 +97,7 @@ describe("who may approve", () => {
       labels: ["lane-policy"],
     });
     await w.send(...opened.deliveries);
-    expect(w.state("cm/testing")).toBe("pending");
+    expect(await w.state("cm/testing")).toBe("pending");
     expect(w.comment(opened.number)).toMatch(/self-approval is off/);
   });
 
@@ -105,19 +105,19 @@ describe("who may approve", () => {
     const refusing = await createWorld();
     refusing.gh.setCollaborator(REPO, "olivia", "maintain");
     await approvedIssue(refusing, CM_OPW_BODY, "olivia");
-    expect(refusing.state("cm/testing")).toBe("pending");
+    expect(await refusing.state("cm/testing")).toBe("pending");
 
     const allowing = await createWorld({ config: "approvers:\n  allow_self_approval: true\n" });
     allowing.gh.setCollaborator(REPO, "olivia", "maintain");
     await approvedIssue(allowing, CM_OPW_BODY, "olivia");
-    expect(allowing.state("cm/testing")).toBe("active");
+    expect(await allowing.state("cm/testing")).toBe("active");
   });
 
   it("accepts a member of a configured approver team", async () => {
     const w = await createWorld({ config: "approvers:\n  teams: [ops]\n" });
     w.gh.addTeamMember("acme", "ops", "tara");
     await approvedIssue(w, CM_OPW_BODY, "tara");
-    expect(w.state("cm/testing")).toBe("active");
+    expect(await w.state("cm/testing")).toBe("active");
     expect(w.problems).toEqual([]);
   });
 });
@@ -138,7 +138,7 @@ describe("the grant lifecycle", () => {
     const w = await createWorld();
     const n = await approvedIssue(w);
     await w.send(act(w, n));
-    expect(states(w)).toEqual(["retired", "retired", "retired", "retired"]);
+    expect(await states(w)).toEqual(["retired", "retired", "retired", "retired"]);
     const history = oneLaneView(w.db, REPO, "cm/prod").history;
     expect(history[0]).toMatchObject({ state: "retired", issue: n });
     expect(history[0]?.ended_at).not.toBeNull();
@@ -160,7 +160,7 @@ describe("the grant lifecycle", () => {
     const w = await createWorld();
     const n = await approvedIssue(w);
     await w.send(w.gh.editIssueBody(REPO, n, CM_OPW_BODY.replace("2027-03-31", "2027-06-30"), "olivia"));
-    expect(states(w)).toEqual(["suspended", "suspended", "suspended", "suspended"]);
+    expect(await states(w)).toEqual(["suspended", "suspended", "suspended", "suspended"]);
   });
 
   it("changes nothing when an edit leaves the block as it was", async () => {
@@ -168,7 +168,7 @@ describe("the grant lifecycle", () => {
     const n = await approvedIssue(w);
     const before = w.db.select().from(auditLog).all().length;
     await w.send(w.gh.editIssueBody(REPO, n, `${CM_OPW_BODY}\nThanks!`, "olivia"));
-    expect(states(w)).toEqual(["active", "active", "active", "active"]);
+    expect(await states(w)).toEqual(["active", "active", "active", "active"]);
     expect(w.db.select().from(auditLog).all().length).toBe(before);
   });
 
@@ -180,7 +180,7 @@ describe("the grant lifecycle", () => {
       "    confirmation: wipe cm prod now\n",
     );
     await w.send(w.gh.editIssueBody(REPO, n, body, "max"));
-    expect(states(w)).toEqual(["active", "active", "active", "active"]);
+    expect(await states(w)).toEqual(["active", "active", "active", "active"]);
     const view = oneLaneView(w.db, REPO, "cm/prod");
     expect(view.history.map((h) => h.state)).toEqual(["active", "retired"]);
     expect(view.history[0]?.approver).toBe("max");
@@ -192,7 +192,7 @@ describe("the grant lifecycle", () => {
     const n = await approvedIssue(w);
     w.gh.setCollaborator(REPO, "mia", "triage");
     await w.send(w.gh.editIssueBody(REPO, n, `${CM_OPW_BODY}\nping`, "olivia"));
-    expect(w.state("cm/prod")).toBe("pending");
+    expect(await w.state("cm/prod")).toBe("pending");
     await w.send(w.gh.removeLabel(REPO, n, "lane-policy", "max"));
     w.advance(1);
     await w.send(w.gh.addLabel(REPO, n, "lane-policy", "max"));
@@ -210,7 +210,7 @@ describe("the grant lifecycle", () => {
     await w.send(w.gh.removeLabel(REPO, n, "lane-policy", "mia"));
     w.advance(1);
     await w.send(w.gh.addLabel(REPO, n, "lane-policy", "mia"));
-    expect(states(w)).toEqual(["active", "active", "active", "active"]);
+    expect(await states(w)).toEqual(["active", "active", "active", "active"]);
   });
 
   it("keeps a reopened issue retired until an approver applies the label again", async () => {
@@ -219,26 +219,26 @@ describe("the grant lifecycle", () => {
     await w.send(w.gh.closeIssue(REPO, n, "olivia"));
     w.advance(1);
     await w.send(w.gh.reopenIssue(REPO, n, "olivia"));
-    expect(states(w)).toEqual(["retired", "retired", "retired", "retired"]);
+    expect(await states(w)).toEqual(["retired", "retired", "retired", "retired"]);
     w.advance(1);
     await w.send(
       w.gh.removeLabel(REPO, n, "lane-policy", "mia"),
       w.gh.addLabel(REPO, n, "lane-policy", "mia"),
     );
-    expect(states(w)).toEqual(["active", "active", "active", "active"]);
+    expect(await states(w)).toEqual(["active", "active", "active", "active"]);
   });
 
   it("expires grants when expires_at passes, and the sweep says so on the issue", async () => {
     const w = await createWorld();
     const n = await approvedIssue(w, CM_OPW_BODY.replace("2027-03-31T00:00:00Z", "2026-11-23T12:00:00Z"));
-    expect(w.state("cm/testing")).toBe("active");
+    expect(await w.state("cm/testing")).toBe("active");
     w.clock.now = new Date("2026-11-23T12:00:30Z");
     await rederive(w.deps, await w.probot.auth(w.gh.repo(REPO).installationId), REF, {
       deliveryId: null,
       event: "expiry sweep",
       actor: null,
     });
-    expect(states(w)).toEqual(["expired", "expired", "expired", "expired"]);
+    expect(await states(w)).toEqual(["expired", "expired", "expired", "expired"]);
     expect(w.comment(n)).toMatch(/`cm\/testing` \| ⌛ \*\*expired\*\*/);
   });
 
@@ -249,16 +249,16 @@ describe("the grant lifecycle", () => {
     await w.send(
       w.gh.editIssueBody(REPO, n, body.replace("not launched yet", "still not launched"), "olivia"),
     );
-    expect(w.state("cm/testing")).toBe("active"); // the block itself did not change
+    expect(await w.state("cm/testing")).toBe("active"); // the block itself did not change
     await w.send(w.gh.editIssueBody(REPO, n, body.replace("2026-11-23T12", "2026-11-23T13"), "olivia"));
-    expect(w.state("cm/testing")).toBe("suspended");
+    expect(await w.state("cm/testing")).toBe("suspended");
     w.clock.now = new Date("2026-11-23T13:00:30Z");
     await rederive(w.deps, await w.probot.auth(w.gh.repo(REPO).installationId), REF, {
       deliveryId: null,
       event: "expiry sweep",
       actor: null,
     });
-    expect(w.state("cm/testing")).toBe("expired");
+    expect(await w.state("cm/testing")).toBe("expired");
   });
 
   it("does not restore a suspended issue when an approver edits only the text around the block", async () => {
@@ -267,7 +267,7 @@ describe("the grant lifecycle", () => {
     const changed = CM_OPW_BODY.replace("2027-03-31", "2027-06-30");
     await w.send(w.gh.editIssueBody(REPO, n, changed, "olivia"));
     await w.send(w.gh.editIssueBody(REPO, n, `${changed}\nLooks fine to me.`, "max"));
-    expect(w.state("cm/testing")).toBe("suspended");
+    expect(await w.state("cm/testing")).toBe("suspended");
   });
 
   it("names the lanes and the actor when a deleted issue retires them", async () => {
@@ -299,14 +299,14 @@ describe("the grant lifecycle", () => {
       event: "expiry sweep",
       actor: null,
     });
-    expect(w.state("syo/prod")).toBe("invalid");
+    expect(await w.state("syo/prod")).toBe("invalid");
     expect(oneLaneView(w.db, REPO, "syo/prod").data_authority).toBe("authoritative");
   });
 
   it("refuses a block whose expires_at is already past when it is approved", async () => {
     const w = await createWorld();
     const n = await approvedIssue(w, CM_OPW_BODY.replace("2027-03-31T00:00:00Z", "2026-01-01T00:00:00Z"));
-    expect(w.state("cm/testing")).toBe("invalid");
+    expect(await w.state("cm/testing")).toBe("invalid");
     expect(w.comment(n)).toMatch(/already past/);
   });
 
@@ -340,11 +340,11 @@ describe("deliveries are triggers, not the truth", () => {
     const w = await createWorld();
     const n = await approvedIssue(w);
     w.gh.closeIssue(REPO, n, "olivia"); // the delivery is lost
-    expect(w.state("cm/testing")).toBe("active");
+    expect(await w.state("cm/testing")).toBe("active");
     const octokit = await w.probot.auth(w.gh.repo(REPO).installationId);
     const report = await reconcileRepo(w.deps, octokit, REF, w.gh.repo(REPO).installationId);
     expect(report).toMatchObject({ repositories: 1, issues: 1, failures: [] });
-    expect(states(w)).toEqual(["retired", "retired", "retired", "retired"]);
+    expect(await states(w)).toEqual(["retired", "retired", "retired", "retired"]);
     expect(w.problems).toEqual([]);
   });
 
@@ -363,12 +363,12 @@ describe("deliveries are triggers, not the truth", () => {
       ["opw/testing", "retired"],
       ["opw/prod", "retired"],
     ]);
-    expect(w.state("cm/testing")).toBe("active");
+    expect(await w.state("cm/testing")).toBe("active");
     expect(w.db.select().from(auditLog).all().length).toBe(audit);
     expect(writes()).toBe(before);
     const applied = await reconcileRepo(w.deps, octokit, REF, null);
     expect(applied.plans).toEqual(dry.plans);
-    expect(w.state("cm/testing")).toBe("retired");
+    expect(await w.state("cm/testing")).toBe("retired");
   });
 
   it("suspends when the block changed and the edit's delivery was missed", async () => {
@@ -377,7 +377,7 @@ describe("deliveries are triggers, not the truth", () => {
     w.gh.editIssueBody(REPO, n, CM_OPW_BODY.replace("2027-03-31", "2027-06-30"), "max"); // lost
     const octokit = await w.probot.auth(w.gh.repo(REPO).installationId);
     await reconcileRepo(w.deps, octokit, REF, null);
-    expect(w.state("cm/testing")).toBe("suspended");
+    expect(await w.state("cm/testing")).toBe("suspended");
   });
 });
 
@@ -399,7 +399,7 @@ describe("bad input", () => {
   it("reports malformed YAML with its line in the status comment and grants nothing", async () => {
     const w = await createWorld();
     const n = await approvedIssue(w, "intro\n\n```lane-policy\nlanes:\n  cm/testing: [unclosed\n```\n");
-    expect(w.state("cm/testing")).toBe("invalid");
+    expect(await w.state("cm/testing")).toBe("invalid");
     expect(oneLaneView(w.db, REPO, "cm/testing").allowed_rebuild_sources).toEqual([]);
     expect(w.comment(n)).toMatch(/line [5-7]/);
     expect(w.comment(n)).toContain("The block is invalid");

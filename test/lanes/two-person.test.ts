@@ -44,10 +44,10 @@ describe("the two-person rule", () => {
   it("refuses with approvals_missing while only the labeller has approved", async () => {
     const w = await twoPersonWorld();
     const n = await labelled(w);
-    expect(w.state("cm/testing")).toBe("pending");
+    expect(await w.state("cm/testing")).toBe("pending");
     const runId = await dispatch(w, cmBootstrap);
     expect(newest(w, runId)?.conclusion).toBe("failure");
-    expect(reasonOf(w, runId)).toBe("approvals_missing");
+    expect(await reasonOf(w, runId)).toBe("approvals_missing");
     expect(w.comment(n)).toContain("1 of 2 approvals");
   });
 
@@ -55,7 +55,7 @@ describe("the two-person rule", () => {
     const w = await twoPersonWorld();
     const n = await labelled(w);
     await approveByComment(w, n, "max");
-    expect(w.state("cm/testing")).toBe("active");
+    expect(await w.state("cm/testing")).toBe("active");
     expect(oneLaneView(w.db, REPO, "cm/testing").grant).toMatchObject({
       issue: n,
       approvals: { required: 2, by: ["mia", "max"] },
@@ -72,7 +72,7 @@ describe("the two-person rule", () => {
     const n = await labelled(w);
     await approveByComment(w, n, "mia");
     await approveByComment(w, n, "mia");
-    expect(w.state("cm/testing")).toBe("pending");
+    expect(await w.state("cm/testing")).toBe("pending");
     expect(w.comment(n)).toContain("1 of 2 approvals");
   });
 
@@ -81,41 +81,41 @@ describe("the two-person rule", () => {
     const w = await twoPersonWorld(config);
     const n = await labelled(w, CM_OPW_BODY, "max");
     await approveByComment(w, n, "max");
-    expect(w.state("cm/testing")).toBe("pending");
+    expect(await w.state("cm/testing")).toBe("pending");
     await approveByComment(w, n, "ada");
-    expect(w.state("cm/testing")).toBe("active");
+    expect(await w.state("cm/testing")).toBe("active");
   });
 
   it("resets the count when the block is edited after two approvals", async () => {
     const w = await twoPersonWorld();
     const n = await labelled(w);
     await approveByComment(w, n, "max");
-    expect(w.state("cm/testing")).toBe("active");
+    expect(await w.state("cm/testing")).toBe("active");
     const edited = CM_OPW_BODY.replace("retire_when: CM", "retire_when: Both CM");
     await w.send(w.gh.editIssueBody(REPO, n, edited, "mia"));
-    expect(w.state("cm/testing")).toBe("pending");
+    expect(await w.state("cm/testing")).toBe("pending");
     const runId = await dispatch(w, cmBootstrap);
-    expect(reasonOf(w, runId)).toBe("approvals_missing");
+    expect(await reasonOf(w, runId)).toBe("approvals_missing");
     expect(w.comment(n)).toContain("0 of 2 approvals");
     // An approval of the old digest counts for nothing now; one of the new digest does.
     await approveByComment(w, n, "ada");
-    expect(w.state("cm/testing")).toBe("pending");
+    expect(await w.state("cm/testing")).toBe("pending");
     await approveByComment(w, n, "ada", prefixOf(edited));
     await approveByComment(w, n, "max", prefixOf(edited));
-    expect(w.state("cm/testing")).toBe("active");
+    expect(await w.state("cm/testing")).toBe("active");
   });
 
   it("drops an approval whose comment is deleted or edited", async () => {
     const w = await twoPersonWorld();
     const n = await labelled(w);
     const id = await approveByComment(w, n, "max");
-    expect(w.state("cm/testing")).toBe("active");
+    expect(await w.state("cm/testing")).toBe("active");
     await w.send(w.gh.deleteComment(REPO, n, id, "max"));
-    expect(w.state("cm/testing")).toBe("pending");
+    expect(await w.state("cm/testing")).toBe("pending");
     const again = await approveByComment(w, n, "ada");
-    expect(w.state("cm/testing")).toBe("active");
+    expect(await w.state("cm/testing")).toBe("active");
     await w.send(w.gh.editComment(REPO, n, again, "/lanegate approve 0000000", "ada"));
-    expect(w.state("cm/testing")).toBe("pending");
+    expect(await w.state("cm/testing")).toBe("pending");
   });
 
   it("applies the config's count when the block asks for fewer, and the block's when it asks for more", async () => {
@@ -130,8 +130,8 @@ describe("the two-person rule", () => {
     expect(asksOne).not.toBe(CM_OPW_BODY);
     const n = await labelled(w, asksOne);
     await approveByComment(w, n, "max", prefixOf(asksOne));
-    expect(w.state("cm/testing")).toBe("active");
-    expect(w.state("cm/prod")).toBe("pending");
+    expect(await w.state("cm/testing")).toBe("active");
+    expect(await w.state("cm/prod")).toBe("pending");
     expect(w.comment(n)).toContain("2 of 3 approvals");
   });
 
@@ -139,7 +139,7 @@ describe("the two-person rule", () => {
     const w = await twoPersonWorld();
     const n = await labelled(w);
     await approveByComment(w, n, "tara");
-    expect(w.state("cm/testing")).toBe("pending");
+    expect(await w.state("cm/testing")).toBe("pending");
     const chatter = await requestsDuring(w, () =>
       w.send(w.gh.commentOnIssue(REPO, n, "thanks!", "max").delivery),
     );
@@ -158,6 +158,6 @@ describe("the two-person rule", () => {
       ),
     );
     expect(reads(comment)).toBeLessThanOrEqual(reads(label));
-    expect(w.state("cm/testing")).toBe("active");
+    expect(await w.state("cm/testing")).toBe("active");
   });
 });

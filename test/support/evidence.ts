@@ -1,7 +1,7 @@
 // Helpers for evidence scenarios on the stand-in: an allowed run that uploads its result
 // artifact and completes, and what lanegate made of it.
+import { read, tables } from "../../src/adapters/store/db.ts";
 import { oneLaneView, operationView } from "../../src/adapters/store/read.ts";
-import { operations } from "../../src/adapters/store/schema.ts";
 import type { ResultArtifact } from "../../src/core/evidence/artifact.ts";
 import { evidenceSweep } from "../../src/pipelines/evidence/sweep.ts";
 import { resultZip } from "../../standin/artifacts.ts";
@@ -27,15 +27,13 @@ export function upload(w: World, runId: number, a: ResultArtifact | Uint8Array) 
 export const complete = (w: World, runId: number, conclusion = "success") =>
   w.send(w.gh.completeRun(REPO, runId, conclusion));
 
-export const inventory = (w: World, lane = "cm/testing") => oneLaneView(w.db, REPO, lane).inventory;
+export const inventory = async (w: World, lane = "cm/testing") =>
+  (await read(w.db, (q) => oneLaneView(q, REPO, lane))).inventory;
 
-export function evidenceOfRun(w: World, runId: number) {
-  const op = w.db
-    .select()
-    .from(operations)
-    .all()
-    .find((o) => o.runId === runId);
-  return op ? operationView(w.db, REPO, op.id) : null;
+export async function evidenceOfRun(w: World, runId: number) {
+  const rows = await read(w.db, (q) => q.select().from(tables(q).operations));
+  const op = rows.find((o) => o.runId === runId);
+  return op ? read(w.db, (q) => operationView(q, REPO, op.id)) : null;
 }
 
 export const evidenceChecks = (w: World, lane = "cm/testing") =>

@@ -1,7 +1,7 @@
 // Helpers for gate scenarios on the stand-in: an approval issue, dispatches as an operator
 // makes them, and the check runs the wait action would read.
 
-import { decisions, operations } from "../../src/adapters/store/schema.ts";
+import { read, tables } from "../../src/adapters/store/db.ts";
 import { REASON_CODES, type ReasonCode } from "../../src/core/gate/reasons.ts";
 import type { WorkflowInputs } from "../../standin/index.ts";
 import { demoConfigWith } from "./config.ts";
@@ -59,11 +59,11 @@ export function checksOf(w: World, runId: number, attempt = 1) {
 /** What the wait action reads: the newest of the app's check runs for the attempt. */
 export const newest = (w: World, runId: number, attempt = 1) => checksOf(w, runId, attempt).at(-1);
 export const runOf = (w: World, runId: number) => w.gh.repo(REPO).runs.get(runId);
-export const ops = (w: World) => w.db.select().from(operations).all();
+export const ops = (w: World) => read(w.db, (q) => q.select().from(tables(q).operations));
 
 /** The reason code of the newest decision for an attempt: the first failing check's code, or ok. */
-export function reasonOf(w: World, runId: number, attempt = 1): ReasonCode | undefined {
-  const rows = w.db.select().from(decisions).all();
+export async function reasonOf(w: World, runId: number, attempt = 1): Promise<ReasonCode | undefined> {
+  const rows = await read(w.db, (q) => q.select().from(tables(q).decisions));
   const reason = rows.filter((d) => d.runId === runId && d.attempt === attempt).at(-1)?.reason;
   if (reason === undefined || reason === null) return undefined;
   // The store keeps text: a code no longer in the closed set fails here, not as a quiet mismatch.

@@ -2,7 +2,7 @@
 // (state, events, webhook payloads) and the app reads its truth from it over HTTP.
 import type { Logger } from "probot";
 import { afterEach } from "vitest";
-import type { Db } from "../../src/adapters/store/db.ts";
+import { type Db, read } from "../../src/adapters/store/db.ts";
 import { oneLaneView } from "../../src/adapters/store/read.ts";
 import type { SyncDeps } from "../../src/pipelines/deps.ts";
 import { type Delivery, type RunningStandin, Standin, startStandin } from "../../standin/index.ts";
@@ -21,7 +21,7 @@ export interface World extends TestApp {
   deps: SyncDeps;
   /** Delivers through Probot, after checking the payload against GitHub's webhook schema. */
   send(...deliveries: Delivery[]): Promise<void>;
-  state(lane: string): string;
+  state(lane: string): Promise<string>;
   comment(number: number): string;
   advance(minutes: number): void;
 }
@@ -65,7 +65,7 @@ export async function createWorld(
         await t.probot.receive({ id: d.id, name: d.name, payload } as never);
       }
     },
-    state: (lane) => oneLaneView(t.db, DEMO_REPO, lane).state,
+    state: async (lane) => (await read(t.db, (q) => oneLaneView(q, DEMO_REPO, lane))).state,
     comment(number) {
       const comments = gh.issue(DEMO_REPO, number).comments;
       const ours = comments.filter((c) => c.body.includes("<!-- lanegate:status -->"));

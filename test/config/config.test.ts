@@ -1,7 +1,8 @@
 // The config cache: pushes refresh it, the bound catches a missed push, unchanged files cost a
 // 304, and a refresh GitHub does not answer keeps the last good config without deciding under it.
 import { describe, expect, it } from "vitest";
-import { auditLog, configFiles } from "../../src/adapters/store/schema.ts";
+import { read, tables } from "../../src/adapters/store/db.ts";
+import { auditLog } from "../../src/adapters/store/schema.ts";
 import { DEMO_CONFIG } from "../../standin/world.ts";
 import { demoConfigWith } from "../support/config.ts";
 import { approved, dispatch, inputs, newest, reasonOf } from "../support/gate.ts";
@@ -79,7 +80,7 @@ describe("the config cache", () => {
       .all()
       .map((a) => a.change);
     expect(said).toContainEqual(expect.stringMatching(/ok -> unreadable/));
-    expect(w.db.select().from(configFiles).all()).toHaveLength(1);
+    expect(await read(w.db, (q) => q.select().from(tables(q).configFiles))).toHaveLength(1);
     // The kept files still carry their ETag: once GitHub answers, the refresh is a 304.
     const requests = await requestsDuring(w, () => dispatch(w, cmBootstrap));
     expect(configReads(requests)).toMatchObject([{ status: 304 }]);

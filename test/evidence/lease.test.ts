@@ -1,6 +1,7 @@
 // The contract's first inventory row for a lease that runs out with no completion: the gate sweep
 // makes the lane stale in the same transaction as the operation's move, and says why.
 import { describe, expect, it } from "vitest";
+import { read, tables } from "../../src/adapters/store/db.ts";
 import { auditPage } from "../../src/adapters/store/read.ts";
 import { operations } from "../../src/adapters/store/schema.ts";
 import { gateSweep } from "../../src/pipelines/gate/sweep.ts";
@@ -34,7 +35,10 @@ describe("a lease that expires without a completion", () => {
     const runId = await allowedRun(w);
     await leaseRunsOut(w);
 
-    expect(w.db.select().from(operations).all().at(-1)).toMatchObject({ runId, state: "stale" });
+    expect((await read(w.db, (q) => q.select().from(tables(q).operations))).at(-1)).toMatchObject({
+      runId,
+      state: "stale",
+    });
     expect(await inventory(w)).toMatchObject({
       state: "stale",
       reason: expect.stringContaining("lease expired"),
@@ -125,7 +129,10 @@ describe("a run GitHub no longer has", () => {
     const octokit = await w.probot.auth(w.gh.repo(REPO).installationId);
     expect(await reconcileOperations(w.deps, octokit, REPO)).toEqual([]);
 
-    expect(w.db.select().from(operations).all().at(-1)).toMatchObject({ runId, conclusion: "run not found" });
+    expect((await read(w.db, (q) => q.select().from(tables(q).operations))).at(-1)).toMatchObject({
+      runId,
+      conclusion: "run not found",
+    });
     expect(await inventory(w)).toMatchObject({
       state: "stale",
       reason: expect.stringContaining("run_not_found"),
@@ -160,7 +167,10 @@ describe("a run GitHub no longer has", () => {
     const octokit = await w.probot.auth(w.gh.repo(REPO).installationId);
     const audited = auditLines(w).filter((l) => l.startsWith("inventory")).length;
     expect(await reconcileOperations(w.deps, octokit, REPO)).toEqual([]);
-    expect((await evidenceOfRun(w, runId))?.evidence).toMatchObject({ status: "lease_expired", lane_state: "stale" });
+    expect((await evidenceOfRun(w, runId))?.evidence).toMatchObject({
+      status: "lease_expired",
+      lane_state: "stale",
+    });
     expect(auditLines(w).filter((l) => l.startsWith("inventory"))).toHaveLength(audited);
   });
 });

@@ -3,9 +3,8 @@
 // default branch was never recorded it reads it from GitHub, and refuses when GitHub cannot say.
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { transaction } from "../../src/adapters/store/db.ts";
+import { read, tables, transaction } from "../../src/adapters/store/db.ts";
 import * as runStore from "../../src/adapters/store/runs.ts";
-import { repositories } from "../../src/adapters/store/schema.ts";
 import { gateSweep } from "../../src/pipelines/gate/sweep.ts";
 import { approved, dispatchOf, inputs, newest, reasonOf } from "../support/gate.ts";
 import { createWorld, REPO, type World } from "../support/world.ts";
@@ -19,8 +18,8 @@ async function undecidedRunWithoutBranch(w: World): Promise<number> {
   const d = dispatchOf(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
   await w.send(d.requested); // recorded, waiting for its dispatch
   const payload = d.dispatch.payload as { ref: string; inputs: Record<string, unknown>; workflow: string };
-  transaction(w.db, (q) => {
-    const id = runStore.recordDispatch(q, {
+  await transaction(w.db, async (q) => {
+    const id = await runStore.recordDispatch(q, {
       role: "gated",
       lane: "cm/testing",
       source: "empty",
@@ -32,15 +31,20 @@ async function undecidedRunWithoutBranch(w: World): Promise<number> {
       inputs: payload.inputs,
       receivedAt: w.clock.now.toISOString(),
     });
-    if (id !== null) runStore.claimDispatch(q, REPO, d.runId, id);
-    q.update(repositories).set({ defaultBranch: null }).where(eq(repositories.repo, REPO)).run();
+    if (id !== null) await runStore.claimDispatch(q, REPO, d.runId, id);
+    const t = tables(q);
+    await q.update(t.repositories).set({ defaultBranch: null }).where(eq(t.repositories.repo, REPO));
   });
   w.advance(3);
   return d.runId;
 }
 
-const branchOf = (w: World) =>
-  w.db.select().from(repositories).where(eq(repositories.repo, REPO)).get()?.defaultBranch;
+async function branchOf(w: World) {
+  const rows = await read(w.db, (q) =>
+    q.select().from(tables(q).repositories).where(eq(tables(q).repositories.repo, REPO)),
+  );
+  return rows[0]?.defaultBranch;
+}
 
 describe("the default branch when the store never recorded it", () => {
   it("is read from GitHub by the sweep, which then decides as the delivery would have", async () => {
@@ -49,7 +53,7 @@ describe("the default branch when the store never recorded it", () => {
     await gateSweep(w.deps, w.probot);
     expect(await reasonOf(w, runId)).toBe("ok");
     expect(newest(w, runId)?.conclusion).toBe("success");
-    expect(branchOf(w)).toBe("main");
+    expect(await branchOf(w)).toBe("main");
   });
 
   it("refuses the run with github_unavailable, saying why, when GitHub cannot say", async () => {
@@ -61,6 +65,6 @@ describe("the default branch when the store never recorded it", () => {
     const check = newest(w, runId);
     expect(check?.conclusion).toBe("failure");
     expect(check?.output.summary).toContain(`the default branch of ${REPO} could not be read`);
-    expect(branchOf(w)).toBe(null);
+    expect(await branchOf(w)).toBe(null);
   });
 });

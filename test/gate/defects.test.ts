@@ -1,6 +1,6 @@
 // Defects found by trying lanegate as an operator would; each test failed before its fix.
 import { describe, expect, it } from "vitest";
-import { decisions } from "../../src/adapters/store/schema.ts";
+import { read, tables } from "../../src/adapters/store/db.ts";
 import { gateSweep } from "../../src/pipelines/gate/sweep.ts";
 import { reconcileRepo } from "../../src/pipelines/lanes/reconcile.ts";
 import { reconcileOperations } from "../../src/pipelines/operations.ts";
@@ -39,7 +39,7 @@ describe("fixed defects", () => {
     await gateSweep(w.deps, w.probot);
     expect(checksOf(w, backup.runId)).toEqual([]);
     expect(runOf(w, backup.runId)?.status).not.toBe("completed");
-    expect(w.db.select().from(decisions).all()).toEqual([]);
+    expect(await read(w.db, (q) => q.select().from(tables(q).decisions))).toEqual([]);
   });
 
   it("refuses a re-requested run with github_unavailable when GitHub cannot say where the run is", async () => {

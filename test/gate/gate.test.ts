@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { decisions, operations } from "../../src/adapters/store/schema.ts";
+import { read, tables } from "../../src/adapters/store/db.ts";
+import { operations } from "../../src/adapters/store/schema.ts";
 import type { ReasonCode } from "../../src/core/gate/reasons.ts";
 import { gateSweep } from "../../src/pipelines/gate/sweep.ts";
 import { reconcileOperations } from "../../src/pipelines/operations.ts";
@@ -32,7 +33,7 @@ describe("the gate allows", () => {
     expect(check).toMatchObject({ name: "lanegate: cm/testing", conclusion: "success", status: "completed" });
     expect(check?.headSha).toBe(runOf(w, runId)?.headSha);
     expect(check?.output.summary).toContain(`issues/${issue}`);
-    expect(w.db.select().from(operations).all()).toMatchObject([
+    expect(await read(w.db, (q) => q.select().from(tables(q).operations))).toMatchObject([
       { lane: "cm/testing", state: "requested", issueNumber: issue },
     ]);
     expect(w.problems).toEqual([]);
@@ -77,7 +78,7 @@ describe("the gate refuses", () => {
     // The check run names the code the operator looks up in docs/operations.md.
     expect(check?.output.summary).toContain(`\`${code}\``);
     expect(runOf(w, runId)).toMatchObject({ status: "completed", conclusion: "cancelled" });
-    expect(w.db.select().from(operations).all()).toEqual([]);
+    expect(await read(w.db, (q) => q.select().from(tables(q).operations))).toEqual([]);
     expect(w.problems).toEqual([]);
   });
 
@@ -99,7 +100,7 @@ describe("the gate refuses", () => {
     });
     expect(decision(w, runId)?.conclusion).toBe("success");
     expect(decision(w, runId)?.output.summary).toContain("`odoo&#95;version`: 17");
-    const [row] = w.db.select().from(decisions).all();
+    const [row] = await read(w.db, (q) => q.select().from(tables(q).decisions));
     expect(row?.request).toMatchObject({ inputs: { extra: { odoo_version: "17" } } });
   });
 
@@ -363,7 +364,9 @@ describe("deliveries and lifecycle of a gated run", () => {
     const runId = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
     w.advance(7 * 60);
     await gateSweep(w.deps, w.probot);
-    expect(w.db.select().from(operations).all()).toMatchObject([{ state: "stale" }]);
+    expect(await read(w.db, (q) => q.select().from(tables(q).operations))).toMatchObject([
+      { state: "stale" },
+    ]);
     const blocked = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
     expect(decision(w, blocked)?.conclusion).toBe("failure");
     w.gh.completeRun(REPO, runId, "success"); // its delivery is lost

@@ -2,8 +2,8 @@
 // refuse, lose a decision or block a lane; each now asserts the fail-closed behaviour.
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { read, tables, transaction } from "../../src/adapters/store/db.ts";
 import * as runStore from "../../src/adapters/store/runs.ts";
-import { decisions, protectionRequests } from "../../src/adapters/store/schema.ts";
 import { gateSweep } from "../../src/pipelines/gate/sweep.ts";
 import { reconcileOperations } from "../../src/pipelines/operations.ts";
 import { demoConfigWith } from "../support/config.ts";
@@ -91,7 +91,11 @@ describe("the gate does not allow what it should refuse", () => {
     await pushConfig(w, NO_CANCELS);
     const runId = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
     const c1 = newest(w, runId);
-    w.db.update(decisions).set({ checkWrittenAt: null, checkRunId: null, writeError: "timeout" }).run();
+    await read(w.db, (q) =>
+      q
+        .update(tables(q).decisions)
+        .set({ checkWrittenAt: null, checkRunId: null, writeError: "timeout" }),
+    );
     await w.send(w.gh.closeIssue(REPO, n, "mia"));
     await w.send(w.gh.rerequestCheckRun(REPO, c1?.id ?? 0, "olivia"));
     await gateSweep(w.deps, w.probot);
@@ -122,7 +126,10 @@ describe("the gate does not allow what it should refuse", () => {
       ),
     );
     expect(checksOf(w, d.runId)).toHaveLength(1);
-    expect(w.db.select().from(decisions).where(eq(decisions.runId, d.runId)).all()).toHaveLength(1);
+    const decided = await read(w.db, (q) =>
+      q.select().from(tables(q).decisions).where(eq(tables(q).decisions.runId, d.runId)),
+    );
+    expect(decided).toHaveLength(1);
   });
 });
 
@@ -201,7 +208,9 @@ describe("lanes do not hang and decisions are not lost", () => {
     expect(runOf(w, runId)?.protectionReviews).toEqual([]);
     await gateSweep(w.deps, w.probot);
     expect(runOf(w, runId)?.protectionReviews).toMatchObject([{ state: "approved" }]);
-    expect(w.db.select().from(protectionRequests).all()).toMatchObject([{ answer: "approved" }]);
+    expect(await read(w.db, (q) => q.select().from(tables(q).protectionRequests))).toMatchObject([
+      { answer: "approved" },
+    ]);
   });
 
   it("ends a stale operation whose run GitHub no longer has", async () => {
@@ -247,9 +256,11 @@ describe("lanes do not hang and decisions are not lost", () => {
       blockSha: null,
       decidedAt: "x",
     };
-    runStore.insertDecision(w.db, { ...base, allowed: true, checkRunId: null });
-    const fresh = runStore.insertDecision(w.db, { ...base, allowed: false, checkRunId: null });
-    runStore.markCheckWritten(w.db, fresh.id, 7, "y");
-    expect(runStore.unwrittenDecisions(w.db)).toEqual([]);
+    await transaction(w.db, async (q) => {
+      await runStore.insertDecision(q, { ...base, allowed: true, checkRunId: null });
+      const fresh = await runStore.insertDecision(q, { ...base, allowed: false, checkRunId: null });
+      await runStore.markCheckWritten(q, fresh.id, 7, "y");
+    });
+    expect(await read(w.db, (q) => runStore.unwrittenDecisions(q))).toEqual([]);
   });
 });

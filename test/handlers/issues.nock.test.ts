@@ -1,7 +1,8 @@
 import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { read, tables } from "../../src/adapters/store/db.ts";
 import { laneViews } from "../../src/adapters/store/read.ts";
-import { auditLog, deliveries } from "../../src/adapters/store/schema.ts";
+import { deliveries } from "../../src/adapters/store/schema.ts";
 import { createTestApp, type TestApp } from "../support/app.ts";
 import {
   CM_OPW_BLOCK,
@@ -108,11 +109,11 @@ describe("issues deliveries through Probot, with GitHub mocked", () => {
     const delivery = { id: "d-2", name: "issues", payload: issuesPayload("labeled", issue, "mia") };
     // The delivery fails (Probot answers 500), so GitHub's log shows it and a redelivery retries.
     await expect(t.probot.receive(delivery as never)).rejects.toThrow(/not applied/);
-    expect(t.db.select().from(deliveries).all()).toEqual([]);
+    expect(await read(t.db, (q) => q.select().from(tables(q).deliveries))).toEqual([]);
 
     expect(scope.pendingMocks()).toEqual([]);
     expect(laneViews(t.db, "acme/platform").filter((l) => l.state === "active")).toEqual([]);
-    const audit = t.db.select().from(auditLog).all();
+    const audit = await read(t.db, (q) => q.select().from(tables(q).auditLog));
     expect(audit.map((a) => a.change).join("\n")).toMatch(
       /could not read the issue or verify its approver: .*Server Error/,
     );

@@ -2,7 +2,7 @@
 // sends one again when the App asks. Each failed one is asked for once; a successful one and one
 // lanegate rejected as malformed never are.
 import { describe, expect, it } from "vitest";
-import { auditLog } from "../../src/adapters/store/schema.ts";
+import { read, tables } from "../../src/adapters/store/db.ts";
 import { DEMO_REPO, startLocalGitHub } from "../../standin/world.ts";
 import { boot, onCleanup, tempDatabase } from "../support/http.ts";
 import { checkRequest, checkResponse } from "../support/openapi.ts";
@@ -48,11 +48,9 @@ describe("recovering failed deliveries", () => {
     };
     expect(lanes.lanes.filter((l) => l.state === "active")).toHaveLength(4);
 
-    const audit = second.db
-      .select()
-      .from(auditLog)
-      .all()
-      .filter((a) => a.event === "redelivery");
+    const audit = (await read(second.db, (q) => q.select().from(tables(q).auditLog))).filter(
+      (a) => a.event === "redelivery",
+    );
     expect(audit.map((a) => a.deliveryId)).toEqual([labelled.id]);
     const metrics = await (await fetch(`${second.base}/metrics`)).text();
     expect(metrics).toContain('lanegate_redeliveries_total{result="asked"} 1');

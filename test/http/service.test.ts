@@ -1,5 +1,6 @@
 // Health, readiness and metrics over the real server, and the read models' safe default.
 import { describe, expect, it } from "vitest";
+import { SqliteDb } from "../../src/adapters/store/db.ts";
 import { deliver } from "../../standin/index.ts";
 import { DEMO_REPO, startLocalGitHub } from "../../standin/world.ts";
 import { boot, onCleanup, tempDatabase } from "../support/http.ts";
@@ -37,7 +38,8 @@ describe("health and readiness", () => {
 
   it("is not ready when the database cannot be written", async () => {
     const { app } = await world();
-    app.db.$client.pragma("query_only = ON");
+    if (!(app.db instanceof SqliteDb)) throw new Error("this test writes-protects a SQLite store");
+    app.db.client.pragma("query_only = ON");
     const ready = await get(`${app.base}/readyz`);
     expect(ready.status).toBe(503);
     expect(JSON.parse(ready.text)).toMatchObject({

@@ -3,7 +3,7 @@
 // the config re-derives the repository's grants from those facts (no issue read where they
 // suffice), with an audit line.
 import { describe, expect, it } from "vitest";
-import { auditLog } from "../../src/adapters/store/schema.ts";
+import { read, tables } from "../../src/adapters/store/db.ts";
 import { DEMO_CONFIG } from "../../standin/world.ts";
 import { demoConfigWith } from "../support/config.ts";
 import { approved, dispatch, inputs, newest, pushConfig, reasonOf } from "../support/gate.ts";
@@ -28,7 +28,7 @@ describe("a config change reaches existing grants", () => {
     const push = await requestsDuring(w, () => pushConfig(w, ADMIN_ONLY));
     expect(await w.state("cm/testing")).toBe("pending");
     expect(issueReads(push)).toEqual([]);
-    const audit = w.db.select().from(auditLog).all();
+    const audit = await read(w.db, (q) => q.select().from(tables(q).auditLog));
     expect(audit.some((a) => a.event === "config" && /re-derived/.test(a.change))).toBe(true);
     const runId = await dispatch(w, cmBootstrap);
     expect(newest(w, runId)?.conclusion).toBe("failure");

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { read, tables } from "../../src/adapters/store/db.ts";
 import { oneLaneView, repositoryView } from "../../src/adapters/store/read.ts";
 import { auditLog } from "../../src/adapters/store/schema.ts";
 import { reconcileRepo } from "../../src/pipelines/lanes/reconcile.ts";
@@ -166,10 +167,10 @@ describe("the grant lifecycle", () => {
   it("changes nothing when an edit leaves the block as it was", async () => {
     const w = await createWorld();
     const n = await approvedIssue(w);
-    const before = w.db.select().from(auditLog).all().length;
+    const before = (await read(w.db, (q) => q.select().from(tables(q).auditLog))).length;
     await w.send(w.gh.editIssueBody(REPO, n, `${CM_OPW_BODY}\nThanks!`, "olivia"));
     expect(await states(w)).toEqual(["active", "active", "active", "active"]);
-    expect(w.db.select().from(auditLog).all().length).toBe(before);
+    expect((await read(w.db, (q) => q.select().from(tables(q).auditLog))).length).toBe(before);
   });
 
   it("re-syncs from the new block when an approver changes it, and keeps the old grant in history", async () => {
@@ -329,10 +330,10 @@ describe("deliveries are triggers, not the truth", () => {
     await w.send(...opened.deliveries);
     const label = w.gh.addLabel(REPO, opened.number, "lane-policy", "mia");
     await w.send(label);
-    const audit = w.db.select().from(auditLog).all().length;
+    const audit = (await read(w.db, (q) => q.select().from(tables(q).auditLog))).length;
     const calls = w.gh.requests.length;
     await w.send(label);
-    expect(w.db.select().from(auditLog).all().length).toBe(audit);
+    expect((await read(w.db, (q) => q.select().from(tables(q).auditLog))).length).toBe(audit);
     expect(w.gh.requests.length).toBe(calls);
   });
 
@@ -353,7 +354,7 @@ describe("deliveries are triggers, not the truth", () => {
     const n = await approvedIssue(w);
     w.gh.closeIssue(REPO, n, "olivia"); // the delivery is lost
     const octokit = await w.probot.auth(w.gh.repo(REPO).installationId);
-    const audit = w.db.select().from(auditLog).all().length;
+    const audit = (await read(w.db, (q) => q.select().from(tables(q).auditLog))).length;
     const writes = () => w.gh.requests.filter((r) => r.method !== "GET").length;
     const before = writes();
     const dry = await reconcileRepo(w.deps, octokit, REF, null, { dryRun: true });
@@ -364,7 +365,7 @@ describe("deliveries are triggers, not the truth", () => {
       ["opw/prod", "retired"],
     ]);
     expect(await w.state("cm/testing")).toBe("active");
-    expect(w.db.select().from(auditLog).all().length).toBe(audit);
+    expect((await read(w.db, (q) => q.select().from(tables(q).auditLog))).length).toBe(audit);
     expect(writes()).toBe(before);
     const applied = await reconcileRepo(w.deps, octokit, REF, null);
     expect(applied.plans).toEqual(dry.plans);

@@ -2,8 +2,8 @@
 // labeller's approval, each further one is a `/lanegate approve <prefix>` comment, bound to the
 // block's digest, and a grant below its count is pending and refused with approvals_missing.
 import { describe, expect, it } from "vitest";
+import { read, tables } from "../../src/adapters/store/db.ts";
 import { oneLaneView } from "../../src/adapters/store/read.ts";
-import { auditLog } from "../../src/adapters/store/schema.ts";
 import { readPolicyBlock } from "../../src/core/policy/block.ts";
 import { DEMO_CONFIG } from "../../standin/world.ts";
 import { dispatch, inputs, newest, reasonOf } from "../support/gate.ts";
@@ -63,7 +63,7 @@ describe("the two-person rule", () => {
     const runId = await dispatch(w, cmBootstrap);
     expect(newest(w, runId)?.conclusion).toBe("success");
     expect(w.comment(n)).toContain("2 of 2 approvals");
-    const audit = w.db.select().from(auditLog).all();
+    const audit = await read(w.db, (q) => q.select().from(tables(q).auditLog));
     expect(audit.some((a) => /approved by max \(comment\)/.test(a.change))).toBe(true);
   });
 

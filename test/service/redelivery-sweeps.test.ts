@@ -5,7 +5,7 @@
 import { pino } from "pino";
 import { Probot, ProbotOctokit } from "probot";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { openDatabase } from "../../src/adapters/store/db.ts";
+import { openDatabase, read, tables } from "../../src/adapters/store/db.ts";
 import { redeliveries } from "../../src/adapters/store/schema.ts";
 import { lanegate } from "../../src/app.ts";
 import { recoverDeliveries } from "../../src/pipelines/redeliver.ts";
@@ -162,7 +162,7 @@ describe("redelivery of many failed deliveries", () => {
     const skips = (await lifecycle.metrics.jobSkips.get()).values;
     expect(skips).toEqual([{ labels: { job: "redelivery" }, value: 2 }]);
     expect(warnings.filter((w) => w.startsWith("redelivery skipped"))).toHaveLength(2);
-    const rows = db.select().from(redeliveries).all();
+    const rows = await read(db, (q) => q.select().from(tables(q).redeliveries));
     expect(rows).toHaveLength(150);
     expect(new Set(rows.map((r) => r.result))).toEqual(new Set(["asked"]));
   });

@@ -2,6 +2,7 @@
 // run but not the attempt. Each attempt's evidence is its own: a refused re-run that uploaded
 // nothing changes nothing, and a later attempt is never judged by an earlier attempt's artifact.
 import { describe, expect, it } from "vitest";
+import { read } from "../../src/adapters/store/db.ts";
 import { auditPage } from "../../src/adapters/store/read.ts";
 import { runEvidence } from "../../src/adapters/store/schema.ts";
 import { chooseAttemptArtifact, type ListedArtifact } from "../../src/core/evidence/attempt.ts";
@@ -18,7 +19,7 @@ import {
 import { approved, dispatch, inputs, NO_CANCELS, reasonOf } from "../support/gate.ts";
 import { createWorld, REPO, type World } from "../support/world.ts";
 
-const auditLines = (w: World) => auditPage(w.db, REPO, 100).entries.map((e) => e.change);
+const auditLines = (w: World) => (await read(w.db, (q) => auditPage(q, REPO, 100))).entries.map((e) => e.change);
 const evidenceRow = (w: World, runId: number, attempt: number) =>
   w.db
     .select()

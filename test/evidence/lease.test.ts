@@ -24,7 +24,7 @@ async function leaseRunsOut(w: World) {
   await gateSweep(w.deps, w.probot);
 }
 
-const auditLines = (w: World) => auditPage(w.db, REPO, 50).entries.map((e) => e.change);
+const auditLines = (w: World) => (await read(w.db, (q) => auditPage(q, REPO, 50))).entries.map((e) => e.change);
 
 describe("a lease that expires without a completion", () => {
   it("makes the lane stale, keeps the deployment unverified, audited with the run", async () => {

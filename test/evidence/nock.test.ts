@@ -3,7 +3,7 @@
 import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { transaction } from "../../src/adapters/store/db.ts";
+import { read, transaction } from "../../src/adapters/store/db.ts";
 import { operationView } from "../../src/adapters/store/read.ts";
 import { recordConfig } from "../../src/adapters/store/repositories.ts";
 import { operations } from "../../src/adapters/store/schema.ts";
@@ -108,7 +108,7 @@ async function deliver() {
   await t.probot.receive({ id: "d1", name: "workflow_run", payload } as never);
 }
 
-const evidence = () => operationView(t.db, `${OWNER}/${REPO}`.toLowerCase(), 1)?.evidence;
+const evidence = () => (await read(t.db, (q) => operationView(q, `${OWNER}/${REPO}`.toLowerCase(), 1)))?.evidence;
 
 describe("the artifact path against nock", () => {
   it("lists, follows the 302 to storage without the App's token, and writes one check run", async () => {

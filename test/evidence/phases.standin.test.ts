@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { openDatabase } from "../../src/adapters/store/db.ts";
+import { openDatabase, read } from "../../src/adapters/store/db.ts";
 import { auditPage } from "../../src/adapters/store/read.ts";
 import { result } from "../../standin/artifacts.ts";
 import { demoConfigWith } from "../support/config.ts";
@@ -49,7 +49,7 @@ describe("phases from workflow_job deliveries", () => {
     const w = await createWorld();
     const other = w.gh.createRun(REPO, { workflowPath: "ci.yml", actor: "olivia" });
     await w.send(w.gh.jobEvent(REPO, other.runId, "verify", "in_progress"));
-    expect(auditPage(w.db, REPO, 10).entries.map((e) => e.change)).toContainEqual(
+    expect((await read(w.db, (q) => auditPage(q, REPO, 10))).entries.map((e) => e.change)).toContainEqual(
       expect.stringContaining(
         `evidence error unknown_run: job "verify" (verification) of run ${other.runId}`,
       ),
@@ -72,7 +72,9 @@ describe("phases from workflow_job deliveries", () => {
     await after.send(after.gh.jobEvent(REPO, runId, "bootstrap", "completed", "success"));
     upload(after, runId, result());
     await complete(after, runId);
-    expect((await evidenceOfRun(after, runId))?.phases).toMatchObject([{ phase: "bootstrap", status: "completed" }]);
+    expect((await evidenceOfRun(after, runId))?.phases).toMatchObject([
+      { phase: "bootstrap", status: "completed" },
+    ]);
     expect((await inventory(after)).state).toBe("ready");
     expect(evidenceChecks(after)).toHaveLength(1);
   });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { read } from "../../src/adapters/store/db.ts";
 import { auditPage } from "../../src/adapters/store/read.ts";
 import { logo404, result, zipOf } from "../../standin/artifacts.ts";
 import {
@@ -41,7 +42,10 @@ describe("evidence from the stand-in", () => {
     });
     expect(check?.headSha).toBe(w.gh.repo(REPO).runs.get(runId)?.headSha);
     expect(check?.output.title).toContain("cm/testing is ready");
-    expect((await evidenceOfRun(w, runId))?.evidence).toMatchObject({ status: "recorded", lane_state: "ready" });
+    expect((await evidenceOfRun(w, runId))?.evidence).toMatchObject({
+      status: "recorded",
+      lane_state: "ready",
+    });
     expect(w.problems).toEqual([]);
   });
 
@@ -60,7 +64,7 @@ describe("evidence from the stand-in", () => {
     const check = evidenceChecks(w).at(-1);
     expect(check?.conclusion).toBe("failure");
     expect(check?.output.summary).toMatch(/\| logo \| fail \| 404 \|/);
-    const audit = auditPage(w.db, REPO, 50).entries.map((e) => e.change);
+    const audit = (await read(w.db, (q) => auditPage(q, REPO, 50))).entries.map((e) => e.change);
     expect(audit).toContainEqual(
       expect.stringContaining(`inventory ready -> verification_failed by bootstrap run ${second}`),
     );
@@ -154,7 +158,7 @@ describe("evidence from the stand-in", () => {
     upload(w, refused, result({ lane: "cm/prod" }));
     await complete(w, refused);
     expect(await inventory(w, "cm/prod")).toMatchObject({ state: "stale" });
-    expect(auditPage(w.db, REPO, 50).entries.map((e) => e.change)).toContainEqual(
+    expect((await read(w.db, (q) => auditPage(q, REPO, 50))).entries.map((e) => e.change)).toContainEqual(
       expect.stringContaining("evidence error run_not_allowed"),
     );
     expect(evidenceChecks(w, "cm/prod")[0]?.conclusion).toBe("failure");

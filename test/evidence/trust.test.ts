@@ -3,6 +3,7 @@
 // deployment only from its reviewed file (the default branch) run by a push or by hand.
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { read } from "../../src/adapters/store/db.ts";
 import { auditPage } from "../../src/adapters/store/read.ts";
 import { runEvidence } from "../../src/adapters/store/schema.ts";
 import { parseConfig } from "../../src/core/config/load.ts";
@@ -12,7 +13,7 @@ import { complete, inventory, requestsSince } from "../support/evidence.ts";
 import { dispatch, inputs, NO_CANCELS, pushConfig, reasonOf } from "../support/gate.ts";
 import { createWorld, REPO, type World } from "../support/world.ts";
 
-const auditLines = (w: World) => auditPage(w.db, REPO, 100).entries.map((e) => e.change);
+const auditLines = (w: World) => (await read(w.db, (q) => auditPage(q, REPO, 100))).entries.map((e) => e.change);
 const recordOf = (w: World, runId: number) =>
   w.db
     .select()

@@ -89,7 +89,7 @@ describe("issues deliveries through Probot, with GitHub mocked", () => {
 
     expect(scope.pendingMocks()).toEqual([]);
     expect(t.problems).toEqual([]);
-    const lanes = laneViews(t.db, "acme/platform");
+    const lanes = await read(t.db, (q) => laneViews(q, "acme/platform"));
     const active = lanes.filter((l) => l.state === "active").map((l) => l.lane);
     expect(active).toEqual(["cm/prod", "cm/testing", "opw/prod", "opw/testing"]);
     expect(lanes.find((l) => l.lane === "syo/prod")?.state).toBe("pending");
@@ -112,7 +112,9 @@ describe("issues deliveries through Probot, with GitHub mocked", () => {
     expect(await read(t.db, (q) => q.select().from(tables(q).deliveries))).toEqual([]);
 
     expect(scope.pendingMocks()).toEqual([]);
-    expect(laneViews(t.db, "acme/platform").filter((l) => l.state === "active")).toEqual([]);
+    expect(
+      (await read(t.db, (q) => laneViews(q, "acme/platform"))).filter((l) => l.state === "active"),
+    ).toEqual([]);
     const audit = await read(t.db, (q) => q.select().from(tables(q).auditLog));
     expect(audit.map((a) => a.change).join("\n")).toMatch(
       /could not read the issue or verify its approver: .*Server Error/,
@@ -143,7 +145,7 @@ describe("issues deliveries through Probot, with GitHub mocked", () => {
     expect(scope.pendingMocks()).toEqual([]);
     expect(t.problems).toEqual([]);
     const states = new Set(
-      laneViews(t.db, "acme/platform")
+      (await read(t.db, (q) => laneViews(q, "acme/platform")))
         .filter((l) => l.lane.startsWith("cm/"))
         .map((l) => l.state),
     );

@@ -24,7 +24,7 @@ describe("approval issues grant lanes", () => {
     const w = await createWorld();
     const n = await approvedIssue(w);
     expect(await states(w)).toEqual(["active", "active", "active", "active"]);
-    const opw = oneLaneView(w.db, REPO, "opw/prod");
+    const opw = await read(w.db, (q) => oneLaneView(q, REPO, "opw/prod"));
     expect(opw).toMatchObject({
       data_authority: "restorable",
       allowed_rebuild_sources: ["upstream_restore"],
@@ -52,7 +52,7 @@ describe("approval issues grant lanes", () => {
     );
     const n = await approvedIssue(w, body);
     expect(await w.state("syo/prod")).toBe("invalid");
-    expect(oneLaneView(w.db, REPO, "syo/prod").data_authority).toBe("authoritative");
+    expect((await read(w.db, (q) => oneLaneView(q, REPO, "syo/prod"))).data_authority).toBe("authoritative");
     expect(await states(w)).toEqual(["active", "active", "active", "active"]);
     expect(w.comment(n)).toMatch(/cannot be resettable/);
   });
@@ -60,7 +60,7 @@ describe("approval issues grant lanes", () => {
   it("answers unknown for a lane nobody declared or granted, with no grant", async () => {
     const w = await createWorld();
     await approvedIssue(w);
-    expect(oneLaneView(w.db, REPO, "zz/prod")).toMatchObject({
+    expect(await read(w.db, (q) => oneLaneView(q, REPO, "zz/prod"))).toMatchObject({
       state: "unknown",
       data_authority: "unknown",
       grant: null,
@@ -140,7 +140,7 @@ describe("the grant lifecycle", () => {
     const n = await approvedIssue(w);
     await w.send(act(w, n));
     expect(await states(w)).toEqual(["retired", "retired", "retired", "retired"]);
-    const history = oneLaneView(w.db, REPO, "cm/prod").history;
+    const history = (await read(w.db, (q) => oneLaneView(q, REPO, "cm/prod"))).history;
     expect(history[0]).toMatchObject({ state: "retired", issue: n });
     expect(history[0]?.ended_at).not.toBeNull();
     expect(w.problems).toEqual([]);
@@ -150,7 +150,7 @@ describe("the grant lifecycle", () => {
     const w = await createWorld();
     const n = await approvedIssue(w);
     await w.send(w.gh.closeIssue(REPO, n, "olivia"));
-    expect(oneLaneView(w.db, REPO, "cm/prod").history[0]).toMatchObject({
+    expect((await read(w.db, (q) => oneLaneView(q, REPO, "cm/prod"))).history[0]).toMatchObject({
       ended_by: "olivia",
       reason: "the issue was closed by olivia",
     });
@@ -182,7 +182,7 @@ describe("the grant lifecycle", () => {
     );
     await w.send(w.gh.editIssueBody(REPO, n, body, "max"));
     expect(await states(w)).toEqual(["active", "active", "active", "active"]);
-    const view = oneLaneView(w.db, REPO, "cm/prod");
+    const view = await read(w.db, (q) => oneLaneView(q, REPO, "cm/prod"));
     expect(view.history.map((h) => h.state)).toEqual(["active", "retired"]);
     expect(view.history[0]?.approver).toBe("max");
     expect(view.history[0]?.block_sha256).not.toBe(view.history[1]?.block_sha256);
@@ -197,7 +197,7 @@ describe("the grant lifecycle", () => {
     await w.send(w.gh.removeLabel(REPO, n, "lane-policy", "max"));
     w.advance(1);
     await w.send(w.gh.addLabel(REPO, n, "lane-policy", "max"));
-    const history = oneLaneView(w.db, REPO, "cm/prod").history;
+    const history = (await read(w.db, (q) => oneLaneView(q, REPO, "cm/prod"))).history;
     expect(history.map((h) => [h.state, h.approver])).toEqual([
       ["active", "max"],
       ["retired", "mia"],
@@ -275,7 +275,7 @@ describe("the grant lifecycle", () => {
     const w = await createWorld();
     const n = await approvedIssue(w);
     await w.send(w.gh.deleteIssue(REPO, n, "max"));
-    expect(oneLaneView(w.db, REPO, "cm/prod").history[0]).toMatchObject({
+    expect((await read(w.db, (q) => oneLaneView(q, REPO, "cm/prod"))).history[0]).toMatchObject({
       state: "retired",
       reason: "the issue was deleted by max",
       ended_by: "max",
@@ -301,7 +301,7 @@ describe("the grant lifecycle", () => {
       actor: null,
     });
     expect(await w.state("syo/prod")).toBe("invalid");
-    expect(oneLaneView(w.db, REPO, "syo/prod").data_authority).toBe("authoritative");
+    expect((await read(w.db, (q) => oneLaneView(q, REPO, "syo/prod"))).data_authority).toBe("authoritative");
   });
 
   it("refuses a block whose expires_at is already past when it is approved", async () => {
@@ -315,10 +315,13 @@ describe("the grant lifecycle", () => {
     const w = await createWorld();
     const first = await approvedIssue(w);
     const second = await approvedIssue(w, CM_OPW_BODY.replace("not launched yet", "also not launched"));
-    expect(oneLaneView(w.db, REPO, "cm/prod").grant?.issue).toBe(first);
+    expect((await read(w.db, (q) => oneLaneView(q, REPO, "cm/prod"))).grant?.issue).toBe(first);
     expect(w.comment(second)).toMatch(/`cm\/prod` \| ⚠️ \*\*conflict\*\*.*already granted by issue &#35;1/);
     await w.send(w.gh.closeIssue(REPO, first, "olivia"));
-    expect(oneLaneView(w.db, REPO, "cm/prod")).toMatchObject({ state: "active", grant: { issue: second } });
+    expect(await read(w.db, (q) => oneLaneView(q, REPO, "cm/prod"))).toMatchObject({
+      state: "active",
+      grant: { issue: second },
+    });
     expect(w.comment(second)).toMatch(/`cm\/prod` \| 🟢 \*\*active\*\*/);
   });
 });
@@ -386,9 +389,11 @@ describe("bad input", () => {
   it("reports an invalid config and applies none of it: no lane is declared", async () => {
     const w = await createWorld({ config: "lanes:\n  syo/prod: { data_authority: sacred }\nbogus: 1\n" });
     await approvedIssue(w);
-    expect(repositoryView(w.db, REPO)).toMatchObject({ status: "invalid" });
-    expect(repositoryView(w.db, REPO)?.errors.join("\n")).toMatch(/bogus|data_authority/);
-    expect(oneLaneView(w.db, REPO, "syo/prod").state).toBe("unknown");
+    expect(await read(w.db, (q) => repositoryView(q, REPO))).toMatchObject({ status: "invalid" });
+    expect((await read(w.db, (q) => repositoryView(q, REPO)))?.errors.join("\n")).toMatch(
+      /bogus|data_authority/,
+    );
+    expect((await read(w.db, (q) => oneLaneView(q, REPO, "syo/prod"))).state).toBe("unknown");
     const audit = w.db
       .select()
       .from(auditLog)
@@ -401,7 +406,7 @@ describe("bad input", () => {
     const w = await createWorld();
     const n = await approvedIssue(w, "intro\n\n```lane-policy\nlanes:\n  cm/testing: [unclosed\n```\n");
     expect(await w.state("cm/testing")).toBe("invalid");
-    expect(oneLaneView(w.db, REPO, "cm/testing").allowed_rebuild_sources).toEqual([]);
+    expect((await read(w.db, (q) => oneLaneView(q, REPO, "cm/testing"))).allowed_rebuild_sources).toEqual([]);
     expect(w.comment(n)).toMatch(/line [5-7]/);
     expect(w.comment(n)).toContain("The block is invalid");
   });

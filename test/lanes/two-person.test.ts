@@ -56,7 +56,7 @@ describe("the two-person rule", () => {
     const n = await labelled(w);
     await approveByComment(w, n, "max");
     expect(await w.state("cm/testing")).toBe("active");
-    expect(oneLaneView(w.db, REPO, "cm/testing").grant).toMatchObject({
+    expect((await read(w.db, (q) => oneLaneView(q, REPO, "cm/testing"))).grant).toMatchObject({
       issue: n,
       approvals: { required: 2, by: ["mia", "max"] },
     });

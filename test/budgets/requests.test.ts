@@ -3,6 +3,7 @@
 // at most 2.5 per gated run (both deliveries, the check run and the cancel), whatever the lanes.
 import { describe, expect, it } from "vitest";
 import { policyBody } from "../../bench/workload.ts";
+import { read, tables } from "../../src/adapters/store/db.ts";
 import { deliveries } from "../../src/adapters/store/schema.ts";
 import type { RecordedRequest } from "../../standin/index.ts";
 import { dispatch, inputs } from "../support/gate.ts";
@@ -38,11 +39,7 @@ describe("deliveries that cannot matter cost nothing", () => {
     ];
     const requests = await requestsDuring(w, () => w.send(...sent));
     expect(requests.map(route)).toEqual([]);
-    const marked = w.db
-      .select()
-      .from(deliveries)
-      .all()
-      .map((d) => d.id);
+    const marked = (await read(w.db, (q) => q.select().from(tables(q).deliveries))).map((d) => d.id);
     expect(marked.filter((id) => sent.some((d) => d.id === id))).toEqual([]);
   });
 

@@ -2,7 +2,6 @@
 // 304, and a refresh GitHub does not answer keeps the last good config without deciding under it.
 import { describe, expect, it } from "vitest";
 import { read, tables } from "../../src/adapters/store/db.ts";
-import { auditLog } from "../../src/adapters/store/schema.ts";
 import { DEMO_CONFIG } from "../../standin/world.ts";
 import { demoConfigWith } from "../support/config.ts";
 import { approved, dispatch, inputs, newest, reasonOf } from "../support/gate.ts";
@@ -74,21 +73,13 @@ describe("the config cache", () => {
     w.gh.failNext({ pathPattern: /contents/, status: 502, times: 3 }); // both halves of the pair try
     const refused = await dispatch(w, cmBootstrap);
     expect(await reasonOf(w, refused)).toBe("github_unavailable");
-    const said = w.db
-      .select()
-      .from(auditLog)
-      .all()
-      .map((a) => a.change);
+    const said = (await read(w.db, (q) => q.select().from(tables(q).auditLog))).map((a) => a.change);
     expect(said).toContainEqual(expect.stringMatching(/ok -> unreadable/));
     expect(await read(w.db, (q) => q.select().from(tables(q).configFiles))).toHaveLength(1);
     // The kept files still carry their ETag: once GitHub answers, the refresh is a 304.
     const requests = await requestsDuring(w, () => dispatch(w, cmBootstrap));
     expect(configReads(requests)).toMatchObject([{ status: 304 }]);
-    const after = w.db
-      .select()
-      .from(auditLog)
-      .all()
-      .map((a) => a.change);
+    const after = (await read(w.db, (q) => q.select().from(tables(q).auditLog))).map((a) => a.change);
     expect(after).toContainEqual(expect.stringMatching(/unreadable -> ok/));
   });
 

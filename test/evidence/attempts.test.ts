@@ -2,9 +2,8 @@
 // run but not the attempt. Each attempt's evidence is its own: a refused re-run that uploaded
 // nothing changes nothing, and a later attempt is never judged by an earlier attempt's artifact.
 import { describe, expect, it } from "vitest";
-import { read } from "../../src/adapters/store/db.ts";
+import { read, tables } from "../../src/adapters/store/db.ts";
 import { auditPage } from "../../src/adapters/store/read.ts";
-import { runEvidence } from "../../src/adapters/store/schema.ts";
 import { chooseAttemptArtifact, type ListedArtifact } from "../../src/core/evidence/attempt.ts";
 import { result } from "../../standin/artifacts.ts";
 import {
@@ -21,10 +20,7 @@ import { createWorld, REPO, type World } from "../support/world.ts";
 
 const auditLines = (w: World) => (await read(w.db, (q) => auditPage(q, REPO, 100))).entries.map((e) => e.change);
 const evidenceRow = (w: World, runId: number, attempt: number) =>
-  w.db
-    .select()
-    .from(runEvidence)
-    .all()
+  (await read(w.db, (q) => q.select().from(tables(q).runEvidence)))
     .find((r) => r.runId === runId && r.attempt === attempt);
 
 describe("evidence is matched to the attempt that uploaded it", () => {

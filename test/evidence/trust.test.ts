@@ -3,9 +3,8 @@
 // deployment only from its reviewed file (the default branch) run by a push or by hand.
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { read } from "../../src/adapters/store/db.ts";
+import { read, tables } from "../../src/adapters/store/db.ts";
 import { auditPage } from "../../src/adapters/store/read.ts";
-import { runEvidence } from "../../src/adapters/store/schema.ts";
 import { parseConfig } from "../../src/core/config/load.ts";
 import { result, resultZip } from "../../standin/artifacts.ts";
 import { demoConfigWith } from "../support/config.ts";
@@ -15,10 +14,7 @@ import { createWorld, REPO, type World } from "../support/world.ts";
 
 const auditLines = (w: World) => (await read(w.db, (q) => auditPage(q, REPO, 100))).entries.map((e) => e.change);
 const recordOf = (w: World, runId: number) =>
-  w.db
-    .select()
-    .from(runEvidence)
-    .all()
+  (await read(w.db, (q) => q.select().from(tables(q).runEvidence)))
     .find((r) => r.runId === runId);
 
 /** A deployment artifact for cm/prod that passes everything, as `runId` would upload it. */

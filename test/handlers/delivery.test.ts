@@ -1,11 +1,12 @@
 // The one delivery wrapper: issues and gate deliveries are deduplicated and retried the same way.
 import { describe, expect, it } from "vitest";
+import { read, tables } from "../../src/adapters/store/db.ts";
 import { deliveries } from "../../src/adapters/store/schema.ts";
 import { approved, dispatchOf, inputs, newest } from "../support/gate.ts";
 import { CM_OPW_BODY, createWorld, REPO } from "../support/world.ts";
 
 describe("a delivery", () => {
-  it("that failed on a GitHub fault is not marked, and its redelivery applies it", async () => {
+  it("that failed on a GitHub fault is marked failed, not applied, and its redelivery applies it", async () => {
     const w = await createWorld();
     const o = w.gh.openIssue(REPO, { author: "olivia", title: "approval", body: CM_OPW_BODY });
     await w.send(...o.deliveries);
@@ -13,13 +14,9 @@ describe("a delivery", () => {
     w.gh.failNext({ method: "GET", pathPattern: /\/collaborators\/mia\/permission$/, status: 502 });
     await expect(w.send(labeled)).rejects.toThrow(/not applied/);
     expect(await w.state("cm/testing")).toBe("pending");
-    expect(
-      w.db
-        .select()
-        .from(deliveries)
-        .all()
-        .map((d) => d.id),
-    ).not.toContain(labeled.id);
+    // Its claim is released as failed, so the redelivery may take it again.
+    const rows = await read(w.db, (q) => q.select().from(tables(q).deliveries));
+    expect(rows.find((d) => d.id === labeled.id)).toMatchObject({ state: "failed", appliedAt: null });
     await w.send(labeled); // GitHub redelivers with the same id
     expect(await w.state("cm/testing")).toBe("active");
   });
@@ -31,11 +28,7 @@ describe("a delivery", () => {
     await w.send(d.dispatch, d.requested, d.dispatch, d.requested);
     expect(newest(w, d.runId)?.conclusion).toBe("success");
     expect(
-      w.db
-        .select()
-        .from(deliveries)
-        .all()
-        .filter((r) => r.id === d.dispatch.id),
+      (await read(w.db, (q) => q.select().from(tables(q).deliveries))).filter((r) => r.id === d.dispatch.id),
     ).toHaveLength(1);
   });
 });

@@ -109,7 +109,9 @@ describe("issues deliveries through Probot, with GitHub mocked", () => {
     const delivery = { id: "d-2", name: "issues", payload: issuesPayload("labeled", issue, "mia") };
     // The delivery fails (Probot answers 500), so GitHub's log shows it and a redelivery retries.
     await expect(t.probot.receive(delivery as never)).rejects.toThrow(/not applied/);
-    expect(await read(t.db, (q) => q.select().from(tables(q).deliveries))).toEqual([]);
+    expect(await read(t.db, (q) => q.select().from(tables(q).deliveries))).toMatchObject([
+      { id: "d-2", state: "failed", appliedAt: null },
+    ]);
 
     expect(scope.pendingMocks()).toEqual([]);
     expect(

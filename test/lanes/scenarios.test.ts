@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { read, tables } from "../../src/adapters/store/db.ts";
 import { oneLaneView, repositoryView } from "../../src/adapters/store/read.ts";
-import { auditLog } from "../../src/adapters/store/schema.ts";
 import { reconcileRepo } from "../../src/pipelines/lanes/reconcile.ts";
 import { rederive } from "../../src/pipelines/lanes/sync.ts";
 import { CM_OPW_BODY, createWorld, REF, REPO, type World } from "../support/world.ts";
@@ -394,11 +393,7 @@ describe("bad input", () => {
       /bogus|data_authority/,
     );
     expect((await read(w.db, (q) => oneLaneView(q, REPO, "syo/prod"))).state).toBe("unknown");
-    const audit = w.db
-      .select()
-      .from(auditLog)
-      .all()
-      .map((a) => a.change);
+    const audit = (await read(w.db, (q) => q.select().from(tables(q).auditLog))).map((a) => a.change);
     expect(audit.some((c) => c.startsWith("never loaded -> invalid"))).toBe(true);
   });
 

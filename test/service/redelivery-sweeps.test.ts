@@ -6,7 +6,6 @@ import { pino } from "pino";
 import { Probot, ProbotOctokit } from "probot";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { openDatabase, read, tables } from "../../src/adapters/store/db.ts";
-import { redeliveries } from "../../src/adapters/store/schema.ts";
 import { lanegate } from "../../src/app.ts";
 import { recoverDeliveries } from "../../src/pipelines/redeliver.ts";
 import { Lifecycle } from "../../src/service/lifecycle.ts";
@@ -186,11 +185,9 @@ describe("redelivery of many failed deliveries", () => {
     })();
     expect(report.asked).toEqual(["guid-2", "guid-1"]);
     expect(log.askedTwice()).toEqual({});
-    const cut = db
-      .select()
-      .from(redeliveries)
-      .all()
-      .find((r) => r.guid === "guid-3");
+    const cut = (await read(db, (q) => q.select().from(tables(q).redeliveries))).find(
+      (r) => r.guid === "guid-3",
+    );
     expect(cut?.result).toBe("claimed");
   });
 

@@ -18,10 +18,12 @@ import {
 import { approved, dispatch, inputs, NO_CANCELS, reasonOf } from "../support/gate.ts";
 import { createWorld, REPO, type World } from "../support/world.ts";
 
-const auditLines = (w: World) => (await read(w.db, (q) => auditPage(q, REPO, 100))).entries.map((e) => e.change);
-const evidenceRow = (w: World, runId: number, attempt: number) =>
-  (await read(w.db, (q) => q.select().from(tables(q).runEvidence)))
-    .find((r) => r.runId === runId && r.attempt === attempt);
+const auditLines = async (w: World) =>
+  (await read(w.db, (q) => auditPage(q, REPO, 100))).entries.map((e) => e.change);
+const evidenceRow = async (w: World, runId: number, attempt: number) =>
+  (await read(w.db, (q) => q.select().from(tables(q).runEvidence))).find(
+    (r) => r.runId === runId && r.attempt === attempt,
+  );
 
 describe("evidence is matched to the attempt that uploaded it", () => {
   it("a refused re-run that uploaded nothing leaves a ready lane ready and its last bootstrap alone", async () => {
@@ -29,7 +31,7 @@ describe("evidence is matched to the attempt that uploaded it", () => {
     const runId = await allowedRun(w);
     upload(w, runId, result());
     await complete(w, runId);
-    const before = (await inventory(w));
+    const before = await inventory(w);
     expect(before).toMatchObject({ state: "ready", last_bootstrap: { run_id: runId, run_attempt: 1 } });
 
     w.advance(1);
@@ -40,9 +42,13 @@ describe("evidence is matched to the attempt that uploaded it", () => {
     await sweep(w);
 
     expect(await inventory(w)).toEqual(before);
-    expect(evidenceRow(w, runId, 2)).toMatchObject({ status: "ignored", laneState: null, errorCode: null });
+    expect(await evidenceRow(w, runId, 2)).toMatchObject({
+      status: "ignored",
+      laneState: null,
+      errorCode: null,
+    });
     expect(evidenceChecks(w)).toHaveLength(1);
-    expect(auditLines(w).filter((l) => l.includes("run_not_allowed"))).toEqual([]);
+    expect((await auditLines(w)).filter((l) => l.includes("run_not_allowed"))).toEqual([]);
     expect(w.problems).toEqual([]);
   });
 
@@ -57,7 +63,7 @@ describe("evidence is matched to the attempt that uploaded it", () => {
     expect(await reasonOf(w, runId, 2)).toBe("ok");
     w.advance(1);
     await complete(w, runId); // attempt 2's artifact is not listed yet
-    expect(evidenceRow(w, runId, 2)).toMatchObject({ status: "awaiting_artifact" });
+    expect(await evidenceRow(w, runId, 2)).toMatchObject({ status: "awaiting_artifact" });
 
     upload(w, runId, result({ run_attempt: 2 }));
     w.advance(1);
@@ -89,8 +95,11 @@ describe("evidence is matched to the attempt that uploaded it", () => {
       `GET /actions/runs/${runId}/attempts/2`,
     ]);
     // The refused attempt's own artifact is evidence that something ran without permission.
-    expect(evidenceRow(w, runId, 2)).toMatchObject({ errorCode: "run_not_allowed", laneState: "stale" });
-    expect(evidenceRow(w, runId, 1)).toMatchObject({ status: "awaiting_artifact" });
+    expect(await evidenceRow(w, runId, 2)).toMatchObject({
+      errorCode: "run_not_allowed",
+      laneState: "stale",
+    });
+    expect(await evidenceRow(w, runId, 1)).toMatchObject({ status: "awaiting_artifact" });
     expect(w.problems).toEqual([]);
   });
 });

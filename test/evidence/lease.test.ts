@@ -24,7 +24,8 @@ async function leaseRunsOut(w: World) {
   await gateSweep(w.deps, w.probot);
 }
 
-const auditLines = (w: World) => (await read(w.db, (q) => auditPage(q, REPO, 50))).entries.map((e) => e.change);
+const auditLines = async (w: World) =>
+  (await read(w.db, (q) => auditPage(q, REPO, 50))).entries.map((e) => e.change);
 
 describe("a lease that expires without a completion", () => {
   it("makes the lane stale, keeps the deployment unverified, audited with the run", async () => {
@@ -52,7 +53,7 @@ describe("a lease that expires without a completion", () => {
       lane_state: "stale",
       row: "untrusted",
     });
-    expect(auditLines(w)).toContainEqual(
+    expect(await auditLines(w)).toContainEqual(
       expect.stringMatching(
         new RegExp(
           `^inventory ready -> stale by bootstrap run ${runId} attempt 1 \\(row untrusted: .*lease expired`,
@@ -65,9 +66,9 @@ describe("a lease that expires without a completion", () => {
     const w = await createWorld();
     const runId = await allowedRun(w);
     await leaseRunsOut(w);
-    const audited = auditLines(w).length;
+    const audited = (await auditLines(w)).length;
     await gateSweep(w.deps, w.probot);
-    expect(auditLines(w)).toHaveLength(audited);
+    expect(await auditLines(w)).toHaveLength(audited);
     await sweep(w);
     await sweep(w);
     const checks = evidenceChecks(w);
@@ -145,7 +146,7 @@ describe("a run GitHub no longer has", () => {
       lane_state: "stale",
       artifact: null,
     });
-    expect(auditLines(w)).toContainEqual(
+    expect(await auditLines(w)).toContainEqual(
       expect.stringMatching(
         new RegExp(`^inventory ready -> stale by bootstrap run ${runId} attempt 1 \\(row untrusted`),
       ),
@@ -165,12 +166,12 @@ describe("a run GitHub no longer has", () => {
     await leaseRunsOut(w);
     w.gh.failNext({ method: "GET", pathPattern: new RegExp(`/actions/runs/${runId}$`), status: 404 });
     const octokit = await w.probot.auth(w.gh.repo(REPO).installationId);
-    const audited = auditLines(w).filter((l) => l.startsWith("inventory")).length;
+    const audited = (await auditLines(w)).filter((l) => l.startsWith("inventory")).length;
     expect(await reconcileOperations(w.deps, octokit, REPO)).toEqual([]);
     expect((await evidenceOfRun(w, runId))?.evidence).toMatchObject({
       status: "lease_expired",
       lane_state: "stale",
     });
-    expect(auditLines(w).filter((l) => l.startsWith("inventory"))).toHaveLength(audited);
+    expect((await auditLines(w)).filter((l) => l.startsWith("inventory"))).toHaveLength(audited);
   });
 });

@@ -3,10 +3,9 @@
 import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { read, transaction } from "../../src/adapters/store/db.ts";
+import { read, tables, transaction } from "../../src/adapters/store/db.ts";
 import { operationView } from "../../src/adapters/store/read.ts";
 import { recordConfig } from "../../src/adapters/store/repositories.ts";
-import { operations } from "../../src/adapters/store/schema.ts";
 import { parseConfig } from "../../src/core/config/load.ts";
 import { result, resultZip } from "../../standin/artifacts.ts";
 import { DEMO_CONFIG } from "../../standin/world.ts";
@@ -80,21 +79,19 @@ beforeEach(async () => {
   t = await createTestApp();
   t.clock.now = new Date("2026-11-23T10:00:30Z");
   const repo = `${OWNER}/${REPO}`.toLowerCase();
-  transaction(t.db, (q) => {
-    recordConfig(q, repo, 1, parseConfig(parse(DEMO_CONFIG)), t.clock.now);
-    q.insert(operations)
-      .values({
-        repo,
-        lane: "cm/testing",
-        runId: RUN,
-        attempt: 1,
-        decisionId: 1,
-        source: "empty",
-        state: "in_flight",
-        leaseExpiresAt: "2026-11-23T16:00:00Z",
-        startedAt: "2026-11-23T09:50:00Z",
-      })
-      .run();
+  await transaction(t.db, async (q) => {
+    await recordConfig(q, repo, 1, parseConfig(parse(DEMO_CONFIG)), t.clock.now);
+    await q.insert(tables(q).operations).values({
+      repo,
+      lane: "cm/testing",
+      runId: RUN,
+      attempt: 1,
+      decisionId: 1,
+      source: "empty",
+      state: "in_flight",
+      leaseExpiresAt: "2026-11-23T16:00:00Z",
+      startedAt: "2026-11-23T09:50:00Z",
+    });
   });
 });
 afterEach(() => {
@@ -108,7 +105,8 @@ async function deliver() {
   await t.probot.receive({ id: "d1", name: "workflow_run", payload } as never);
 }
 
-const evidence = () => (await read(t.db, (q) => operationView(q, `${OWNER}/${REPO}`.toLowerCase(), 1)))?.evidence;
+const evidence = async () =>
+  (await read(t.db, (q) => operationView(q, `${OWNER}/${REPO}`.toLowerCase(), 1)))?.evidence;
 
 describe("the artifact path against nock", () => {
   it("lists, follows the 302 to storage without the App's token, and writes one check run", async () => {
@@ -140,7 +138,7 @@ describe("the artifact path against nock", () => {
     expect(storageAuthorization).toBeUndefined();
     expect(github.pendingMocks()).toEqual([]);
     expect(storage.pendingMocks()).toEqual([]);
-    expect(evidence()).toMatchObject({ status: "recorded", lane_state: "ready", check_run_id: 77 });
+    expect(await evidence()).toMatchObject({ status: "recorded", lane_state: "ready", check_run_id: 77 });
     expect(t.problems).toEqual([]);
   });
 
@@ -153,7 +151,7 @@ describe("the artifact path against nock", () => {
       .reply(200, { total_count: 0, artifacts: [] });
     await deliver();
     expect(github.pendingMocks()).toEqual([]);
-    expect(evidence()).toMatchObject({ status: "awaiting_artifact", lane_state: null });
+    expect(await evidence()).toMatchObject({ status: "awaiting_artifact", lane_state: null });
     expect(t.problems).toEqual([]);
   });
 
@@ -168,6 +166,6 @@ describe("the artifact path against nock", () => {
       .reply(201, { id: 78 });
     await deliver();
     expect(github.pendingMocks()).toEqual([]);
-    expect(evidence()).toMatchObject({ error: { code: "artifact_too_large" }, lane_state: "stale" });
+    expect(await evidence()).toMatchObject({ error: { code: "artifact_too_large" }, lane_state: "stale" });
   });
 });

@@ -63,7 +63,7 @@ describe("phases from workflow_job deliveries", () => {
     const before = await createWorld({ db: openDatabase(url) });
     const runId = await allowedRun(before);
     await before.send(before.gh.jobEvent(REPO, runId, "bootstrap", "in_progress"));
-    before.db.$client.close();
+    await before.db.close();
 
     // A new app process on the same database; GitHub (the stand-in) carries on.
     const after = await createWorld({ db: openDatabase(url) });

@@ -12,10 +12,10 @@ import { complete, inventory, requestsSince } from "../support/evidence.ts";
 import { dispatch, inputs, NO_CANCELS, pushConfig, reasonOf } from "../support/gate.ts";
 import { createWorld, REPO, type World } from "../support/world.ts";
 
-const auditLines = (w: World) => (await read(w.db, (q) => auditPage(q, REPO, 100))).entries.map((e) => e.change);
-const recordOf = (w: World, runId: number) =>
-  (await read(w.db, (q) => q.select().from(tables(q).runEvidence)))
-    .find((r) => r.runId === runId);
+const auditLines = async (w: World) =>
+  (await read(w.db, (q) => auditPage(q, REPO, 100))).entries.map((e) => e.change);
+const recordOf = async (w: World, runId: number) =>
+  (await read(w.db, (q) => q.select().from(tables(q).runEvidence))).find((r) => r.runId === runId);
 
 /** A deployment artifact for cm/prod that passes everything, as `runId` would upload it. */
 function uploadDeployment(w: World, runId: number) {
@@ -53,7 +53,7 @@ describe("a workflow both gated and listed for deployments", () => {
     await pushConfig(w, moved);
     uploadDeployment(w, runId);
     await complete(w, runId);
-    expect(recordOf(w, runId)).toMatchObject({
+    expect(await recordOf(w, runId)).toMatchObject({
       kind: "bootstrap",
       errorCode: "run_not_allowed",
       artifact: null,
@@ -76,13 +76,13 @@ describe("a deploy workflow's run", () => {
     await complete(w, runId);
     expect(requestsSince(w, from).filter((r) => r.includes("/actions/"))).toEqual([]);
     expect((await inventory(w, "cm/prod")).state).toBe("unknown");
-    expect(recordOf(w, runId)).toMatchObject({ kind: "deployment", status: "ignored", lane: null });
-    expect(auditLines(w)).toContainEqual(
+    expect(await recordOf(w, runId)).toMatchObject({ kind: "deployment", status: "ignored", lane: null });
+    expect(await auditLines(w)).toContainEqual(
       expect.stringMatching(new RegExp(`^deployment run ${runId} attempt 1 not read: deploy.yml ran on`)),
     );
     const redelivered = w.gh.completeRun(REPO, runId, "success");
     await w.send({ ...redelivered, id: `${redelivered.id}-again` });
-    expect(auditLines(w).filter((l) => l.includes("not read"))).toHaveLength(1);
+    expect((await auditLines(w)).filter((l) => l.includes("not read"))).toHaveLength(1);
   });
 
   it.each([

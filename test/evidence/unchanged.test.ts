@@ -26,7 +26,10 @@ describe("a run whose bootstrap never started", () => {
     const runId = await allowedRun(w);
     upload(w, runId, notStarted());
     await complete(w, runId, "failure");
-    expect((await evidenceOfRun(w, runId))?.evidence).toMatchObject({ lane_state: "unchanged", row: "not_started" });
+    expect((await evidenceOfRun(w, runId))?.evidence).toMatchObject({
+      lane_state: "unchanged",
+      row: "not_started",
+    });
     expect(await inventory(w)).toMatchObject({ state: "unknown", current_deployment: null });
     const [check] = evidenceChecks(w);
     expect(check?.conclusion).toBe("failure");

@@ -153,7 +153,7 @@ describe("the lanegate CLI", () => {
     expect((await cli("backup", copy, "--db", url)).code).toBe(1);
     // Restoring is putting the copy where DATABASE_URL points while the service is stopped.
     const restored = openDatabase(`file:${copy}`);
-    restored.$client.close();
+    await restored.close();
     const lanes = JSON.parse((await cli("lanes", REPO, "--db", `file:${copy}`, "--json")).stdout) as {
       lanes: { lane: string; state: string }[];
     };
@@ -163,7 +163,7 @@ describe("the lanegate CLI", () => {
 
   it("refuses bad option values and unknown commands with exit code 2", async () => {
     const url = tempDatabase();
-    openDatabase(url).$client.close();
+    await openDatabase(url).close();
     expect((await cli("audit", REPO, "--db", url, "--limit", "ten")).stderr).toContain(
       '--limit takes a positive whole number, not "ten"',
     );

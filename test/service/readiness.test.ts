@@ -11,14 +11,14 @@ describe("readiness of the timers", () => {
     const clock = { now: new Date("2026-11-28T10:00:00Z") };
     const lifecycle = new Lifecycle(createMetrics(db), () => clock.now);
     lifecycle.every("sweep", 60_000, async () => undefined);
-    expect(readiness(db, lifecycle).checks.timers).toMatchObject({ ok: true });
+    expect((await readiness(db, lifecycle)).checks.timers).toMatchObject({ ok: true });
     clock.now = new Date("2026-11-28T10:03:00Z");
-    expect(readiness(db, lifecycle)).toMatchObject({
+    expect(await readiness(db, lifecycle)).toMatchObject({
       ready: false,
       checks: { timers: { ok: false, detail: "late: sweep (last 2026-11-28T10:00:00.000Z)" } },
     });
     await lifecycle.run("sweep", async () => undefined);
-    expect(readiness(db, lifecycle).ready).toBe(true);
+    expect((await readiness(db, lifecycle)).ready).toBe(true);
     await lifecycle.drain(100);
   });
 });

@@ -39,11 +39,11 @@ describe("stopping the service", () => {
     const { app, release, answered, url } = await slowGitHub();
     const stopped = app.stop();
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(app.db.$client.open).toBe(true);
+    expect(app.db.open).toBe(true);
     release();
     expect(await answered).toBe(200);
     await stopped;
-    expect(app.db.$client.open).toBe(false);
+    expect(app.db.open).toBe(false);
     expect(statSync(`${databasePath(url)}-wal`, { throwIfNoEntry: false })?.size ?? 0).toBe(0);
   });
 
@@ -65,7 +65,7 @@ describe("stopping the service", () => {
     const started = Date.now();
     await app.stop();
     expect(Date.now() - started).toBeLessThan(3000);
-    expect(app.db.$client.open).toBe(false);
+    expect(app.db.open).toBe(false);
     release();
   });
 });

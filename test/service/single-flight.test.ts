@@ -69,7 +69,7 @@ describe("single flight for the timers", () => {
 
   it("skips a run whose lease another holder has, as a lease shared by replicas would", async () => {
     const held: JobLease = {
-      claim: async () => ({ claimed: false, holder: "held by replica b until 10:05" }),
+      claim: async () => ({ claimed: false, holder: "held by replica b until 10:05", elsewhere: true }),
     };
     const { lifecycle, warnings } = lifecycleWith(held);
     const { job, work } = slowJob(0);

@@ -115,14 +115,25 @@ describe("the lanegate CLI", () => {
     const missing = join(mkdtempSync(join(tmpdir(), "lanegate-")), "typo/db.sqlite");
     const result = await cli("lanes", REPO, "--db", `file:${missing}`);
     expect(result.code).toBe(2);
-    expect(result.stderr).toBe(`lanegate lanes: no database at ${missing}: check --db or DATABASE_URL\n`);
+    expect(result.stderr).toBe(
+      `lanegate lanes: file:${missing}: no database at ${missing}: check --db or DATABASE_URL\n`,
+    );
     expect(existsSync(join(missing, ".."))).toBe(false);
   });
 
-  it("refuses a postgres:// URL for reading, without showing its password", async () => {
+  it("sends a PostgreSQL backup to pg_dump, without showing the password", async () => {
+    const copy = join(mkdtempSync(join(tmpdir(), "lanegate-")), "backup.sqlite");
+    const result = await cli("backup", copy, "--db", "postgres://lanegate:s3cret@127.0.0.1:1/lanegate");
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("is PostgreSQL: back it up with pg_dump --format=custom");
+    expect(result.stderr).not.toContain("s3cret");
+    expect(existsSync(copy)).toBe(false);
+  });
+
+  it("says a PostgreSQL store it cannot reach is unreachable, without showing the password", async () => {
     const result = await cli("lanes", REPO, "--db", "postgres://lanegate:s3cret@127.0.0.1:1/lanegate");
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain("this lanegate keeps its records in SQLite only");
+    expect(result.stderr).toContain("lanegate lanes: postgres://lanegate:***@127.0.0.1:1/lanegate: ");
     expect(result.stderr).not.toContain("s3cret");
   });
 

@@ -9,7 +9,8 @@ import Database from "better-sqlite3";
 import { drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { describe, expect, it } from "vitest";
-import { databasePath, MIGRATIONS_FOLDER, openDatabase } from "../../src/adapters/store/db.ts";
+import { databasePath, MIGRATIONS_FOLDER, openDatabase, transaction } from "../../src/adapters/store/db.ts";
+import { recordDefaultBranch } from "../../src/adapters/store/repositories.ts";
 import { logo404 } from "../../standin/artifacts.ts";
 import { cli } from "../support/cli.ts";
 import { allowedRun, complete, upload } from "../support/evidence.ts";
@@ -39,6 +40,9 @@ async function labelled() {
   const w = await createWorld({ db: openDatabase(url) });
   const o = w.gh.openIssue(REPO, { author: "olivia", title: "t", body: CM_OPW_BODY });
   await w.send(...o.deliveries, w.gh.addLabel(REPO, o.number, "lane-policy", "mia"));
+  // simulate imagines the run on the default branch, which only a run or push records.
+  const branch = w.gh.repo(REPO).defaultBranch;
+  await transaction(w.db, (q) => recordDefaultBranch(q, REPO, branch));
   return { url, w };
 }
 

@@ -4,7 +4,6 @@
 import { describe, expect, it } from "vitest";
 import { policyBody } from "../../bench/workload.ts";
 import { read, tables } from "../../src/adapters/store/db.ts";
-import { deliveries } from "../../src/adapters/store/schema.ts";
 import type { RecordedRequest } from "../../standin/index.ts";
 import { dispatch, inputs } from "../support/gate.ts";
 import { requestsDuring } from "../support/requests.ts";

@@ -3,7 +3,6 @@
 import { describe, expect, it } from "vitest";
 import { read, tables } from "../../src/adapters/store/db.ts";
 import { auditPage } from "../../src/adapters/store/read.ts";
-import { operations } from "../../src/adapters/store/schema.ts";
 import { gateSweep } from "../../src/pipelines/gate/sweep.ts";
 import { reconcileOperations } from "../../src/pipelines/operations.ts";
 import { result } from "../../standin/artifacts.ts";

@@ -41,7 +41,10 @@ async function undecidedRunWithoutBranch(w: World): Promise<number> {
 
 async function branchOf(w: World) {
   const rows = await read(w.db, (q) =>
-    q.select().from(tables(q).repositories).where(eq(tables(q).repositories.repo, REPO)),
+    q
+      .select()
+      .from(tables(q).repositories)
+      .where(eq(tables(q).repositories.repo, REPO)),
   );
   return rows[0]?.defaultBranch;
 }

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { read, tables } from "../../src/adapters/store/db.ts";
-import { operations } from "../../src/adapters/store/schema.ts";
 import type { ReasonCode } from "../../src/core/gate/reasons.ts";
 import { gateSweep } from "../../src/pipelines/gate/sweep.ts";
 import { reconcileOperations } from "../../src/pipelines/operations.ts";

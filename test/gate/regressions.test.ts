@@ -92,9 +92,7 @@ describe("the gate does not allow what it should refuse", () => {
     const runId = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
     const c1 = newest(w, runId);
     await read(w.db, (q) =>
-      q
-        .update(tables(q).decisions)
-        .set({ checkWrittenAt: null, checkRunId: null, writeError: "timeout" }),
+      q.update(tables(q).decisions).set({ checkWrittenAt: null, checkRunId: null, writeError: "timeout" }),
     );
     await w.send(w.gh.closeIssue(REPO, n, "mia"));
     await w.send(w.gh.rerequestCheckRun(REPO, c1?.id ?? 0, "olivia"));
@@ -127,7 +125,10 @@ describe("the gate does not allow what it should refuse", () => {
     );
     expect(checksOf(w, d.runId)).toHaveLength(1);
     const decided = await read(w.db, (q) =>
-      q.select().from(tables(q).decisions).where(eq(tables(q).decisions.runId, d.runId)),
+      q
+        .select()
+        .from(tables(q).decisions)
+        .where(eq(tables(q).decisions.runId, d.runId)),
     );
     expect(decided).toHaveLength(1);
   });

@@ -1,7 +1,6 @@
 // The one delivery wrapper: issues and gate deliveries are deduplicated and retried the same way.
 import { describe, expect, it } from "vitest";
 import { read, tables } from "../../src/adapters/store/db.ts";
-import { deliveries } from "../../src/adapters/store/schema.ts";
 import { approved, dispatchOf, inputs, newest } from "../support/gate.ts";
 import { CM_OPW_BODY, createWorld, REPO } from "../support/world.ts";
 

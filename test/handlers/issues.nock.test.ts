@@ -2,7 +2,6 @@ import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { read, tables } from "../../src/adapters/store/db.ts";
 import { laneViews } from "../../src/adapters/store/read.ts";
-import { deliveries } from "../../src/adapters/store/schema.ts";
 import { createTestApp, type TestApp } from "../support/app.ts";
 import {
   CM_OPW_BLOCK,

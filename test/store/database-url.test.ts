@@ -1,6 +1,6 @@
-// DATABASE_URL naming PostgreSQL while only `lanegate migrate` supports it: the store refuses it
+// DATABASE_URL naming PostgreSQL: `openStore` takes it to pg.ts, and the SQLite opener refuses it
 // with a clear error instead of taking `postgres://…` for a file path and creating a SQLite file
-// there, and no error or log line shows the URL's password.
+// there; no error or log line shows the URL's password.
 import { describe, expect, it } from "vitest";
 import { isPostgresUrl, openDatabase, printableUrl } from "../../src/adapters/store/db.ts";
 
@@ -12,9 +12,9 @@ describe("a PostgreSQL DATABASE_URL", () => {
     expect(isPostgresUrl("data/postgres://x.sqlite")).toBe(false);
   });
 
-  it("is refused by the SQLite store, which creates nothing", () => {
+  it("is refused by the SQLite store, which creates nothing, without showing the password", () => {
     expect(() => openDatabase("postgres://lanegate:s3cret@db:5432/lanegate")).toThrow(
-      "this lanegate keeps its records in SQLite only",
+      "postgres://lanegate:***@db:5432/lanegate is a PostgreSQL database, not a SQLite file",
     );
   });
 

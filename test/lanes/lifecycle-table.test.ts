@@ -202,6 +202,11 @@ describe("deriveIssue: who approved this version", () => {
     expect(reason(o)).toContain("triage");
   });
 
+  it("expires, rather than suspends, a version whose approver cannot approve once its time is up", () => {
+    // Expiry wins over suspension: a suspended issue keeps its hold on its lanes, an expired one lets go.
+    expect(statesOf(derive(maxIs("triage"), [approval("max")], AFTER_EXPIRY))).toEqual(["expired"]);
+  });
+
   it("grants on the approval that still counts, beside one that no longer does", () => {
     const o = derive(maxIs("triage"), [approval("max", "2026-11-23T08:30:00Z"), approval("mia")]);
     expect(statesOf(o)).toEqual(["active"]);

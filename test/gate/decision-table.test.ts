@@ -156,6 +156,7 @@ const rows: [string, Partial<GateFacts>, ReasonCode, CheckName?][] = [
   ["a run no dispatch joins", { dispatch: null }, "no_dispatch", "dispatch"],
   ["a run already finished", { run: { ...facts().run, finished: true } }, "run_finished", "dispatch"],
   ["a run on no branch", { run: { ...facts().run, headBranch: null } }, "branch_mismatch", "dispatch"],
+  ["a branch the config does not allow", { allowedBranches: ["release"] }, "branch_not_allowed", "dispatch"],
   ["a lane nothing names", { knownLanes: new Set<string>() }, "unknown_lane", "dispatch"],
   [
     "inputs that make no request",

@@ -37,7 +37,7 @@ export class Child {
       ? [
           "--cpu-prof",
           `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`,
-          `--cpu-prof-name=${mode}-%p.cpuprofile`,
+          `--cpu-prof-name=${mode}-${Date.now()}.cpuprofile`,
         ]
       : [];
     const proc = fork(SERVER, [mode], {

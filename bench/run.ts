@@ -30,7 +30,7 @@ no-op Probot app. lanegate's own work is the difference. See docs/performance.md
   --help               this text
 
 Environment: BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each server
-(<dir>/lanegate-<pid>.cpuprofile, same-requests-<pid>, noop-<pid>),
+(<dir>/<server>-<start time, ms>.cpuprofile; server: lanegate, same-requests, noop),
 BENCH_HEAP_SNAPSHOT=<dir> a heap snapshot at every checkpoint.
 `;
 

@@ -9,9 +9,17 @@ import type { Answer, Memory, Mode, Request, Took } from "./server.ts";
 const SERVER = new URL("./server.ts", import.meta.url).pathname;
 const START_TIMEOUT_MS = 30_000;
 
+/** A server's longest round trip: how long, which event, and the how-manieth delivery it was. */
+export interface Longest {
+  ms: number;
+  name: string;
+  nth: number;
+}
+
 export class Child {
-  /** The longest round trip of any delivery this server answered, and which delivery it was. */
-  longest = { ms: 0, name: "" };
+  /** Deliveries this server answered so far. */
+  answered = 0;
+  longest: Longest = { ms: 0, name: "", nth: 0 };
   private waiting: { resolve: (answer: Answer) => void; reject: (error: Error) => void } | null = null;
 
   private constructor(
@@ -63,7 +71,8 @@ export class Child {
     const start = performance.now();
     const status = await deliver(this.webhookUrl, LOCAL_SECRET, d);
     const wallMs = performance.now() - start;
-    if (wallMs > this.longest.ms) this.longest = { ms: wallMs, name: d.name };
+    this.answered += 1;
+    if (wallMs > this.longest.ms) this.longest = { ms: wallMs, name: d.name, nth: this.answered };
     return { status, wallMs };
   }
 

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { logo404, result, resultZip } from "../standin/artifacts.ts";
 import type { Delivery, Standin } from "../standin/index.ts";
 import { cmOpwApprovalBody, DEMO_REPO, startLocalGitHub } from "../standin/world.ts";
-import type { Child } from "./child.ts";
+import type { Child, Longest } from "./child.ts";
 import type { Mismatch } from "./replay.ts";
 import { cpuCells, cpuHead, latencyCells, latencyHead, side, table } from "./report.ts";
 import { measure, startServers, type Trio } from "./servers.ts";
@@ -44,7 +44,7 @@ export interface EvidenceResults {
   /** Replayed requests answered otherwise than lanegate's were. */
   mismatches: Mismatch[];
   /** The longest answer of each server over the section, warm-up and unmeasured deliveries included. */
-  longest: { app: number; same: number; noop: number };
+  longest: { app: Longest; same: Longest; noop: Longest };
 }
 
 /** The gated run's result artifact: every check passes, or the logo answers 404. */
@@ -124,7 +124,7 @@ export async function evidenceBench(o: { runs: number }): Promise<EvidenceResult
       unfetched: standin.blobs.size,
       leaked: standin.leakedAuthorization.length,
       mismatches: servers.mismatches,
-      longest: { app: app.longest.ms, same: same.longest.ms, noop: noop.longest.ms },
+      longest: { app: app.longest, same: same.longest, noop: noop.longest },
     };
   } finally {
     await servers.stop();

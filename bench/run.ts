@@ -22,7 +22,7 @@ the same run, delivery by delivery: the same-requests app (a Probot app that mak
 requests lanegate made for the delivery, through the same Octokit, and nothing else) and a
 no-op Probot app. lanegate's own work is the difference. See docs/performance.md.
 
-  --quick              500 deliveries and a short gate run (under a minute)
+  --quick              500 deliveries and a short gate run (about 90 s on 2 cores)
   --deliveries <n>     issues deliveries to measure (default 5000; 500 with --quick)
   --max-seconds <s>    stop sending issues deliveries after this long (default 150)
   --json               the figures as JSON instead of tables

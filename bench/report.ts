@@ -100,7 +100,7 @@ export function quantile(values: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN;
 }
 
-export function figures(values: Measured[], tail: number): Figures {
+function figures(values: Measured[], tail: number): Figures {
   const spread = (f: (m: Measured) => number): Spread => {
     const v = values.map(f);
     return { p50: quantile(v, 0.5), tail: quantile(v, tail) };

@@ -1,7 +1,7 @@
 // SQL for operations: an allowed run's hold on its lane. Which transitions are possible is the
 // core's business (src/core/operations.ts); this file only reads and writes the rows.
 import { and, eq, inArray, lt, sql } from "drizzle-orm";
-import { HOLDING_STATES, holdsLane, type Transition } from "../../core/operations.ts";
+import { HOLDING_STATES, holdsLane, isFinal, type Transition } from "../../core/operations.ts";
 import { preparedOn, type Q } from "./db.ts";
 import * as t from "./schema.ts";
 
@@ -86,7 +86,7 @@ export function pastLease(q: Q, now: Date): OperationRow[] {
 
 /** Applies a transition the core allowed; a final state records who ended it and when. */
 export function applyTransition(q: Q, id: number, next: Transition, by: string, at: string) {
-  const final = next.state === "completed" || next.state === "cleared";
+  const final = isFinal(next.state);
   q.update(t.operations)
     .set({
       state: next.state,

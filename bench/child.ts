@@ -1,11 +1,25 @@
 // The driver's handle on a forked bench/server.ts: start it, ask it questions, stop it.
 import { type ChildProcess, fork } from "node:child_process";
+import { performance } from "node:perf_hooks";
+import { type Delivery, deliver } from "../standin/index.ts";
+import { LOCAL_SECRET } from "../standin/world.ts";
+import type { PlannedRequest } from "./replay.ts";
 import type { Answer, Memory, Mode, Request, Took } from "./server.ts";
 
 const SERVER = new URL("./server.ts", import.meta.url).pathname;
 const START_TIMEOUT_MS = 30_000;
 
+/** A server's longest round trip: how long, which event, and the how-manieth delivery it was. */
+export interface Longest {
+  ms: number;
+  name: string;
+  nth: number;
+}
+
 export class Child {
+  /** Deliveries this server answered so far. */
+  answered = 0;
+  longest: Longest = { ms: 0, name: "", nth: 0 };
   private waiting: { resolve: (answer: Answer) => void; reject: (error: Error) => void } | null = null;
 
   private constructor(
@@ -28,7 +42,11 @@ export class Child {
     // force a collection before it reports memory.
     // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each server (open it in Chrome DevTools).
     const profile = process.env.BENCH_CPU_PROF
-      ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+      ? [
+          "--cpu-prof",
+          `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`,
+          `--cpu-prof-name=${mode}-${Date.now()}.cpuprofile`,
+        ]
       : [];
     const proc = fork(SERVER, [mode], {
       execArgv: [...process.execArgv, "--expose-gc", ...profile],
@@ -46,6 +64,24 @@ export class Child {
     });
     const base = `http://127.0.0.1:${port}`;
     return new Child(mode, proc, `${base}/api/github/webhooks`, base);
+  }
+
+  /** POSTs a signed delivery as GitHub does; its status and round trip, the longest kept. */
+  async deliver(d: Delivery): Promise<{ status: number; wallMs: number }> {
+    const start = performance.now();
+    const status = await deliver(this.webhookUrl, LOCAL_SECRET, d);
+    const wallMs = performance.now() - start;
+    this.answered += 1;
+    if (wallMs > this.longest.ms) this.longest = { ms: wallMs, name: d.name, nth: this.answered };
+    return { status, wallMs };
+  }
+
+  /**
+   * Hands the same-requests app the requests to make for a delivery. Not answered: messages keep
+   * their order, so a `take` after it is answered only once the plan is in.
+   */
+  plan(id: string, plan: PlannedRequest[]): void {
+    this.proc.send({ op: "plan", id, plan } satisfies Request);
   }
 
   /** One question at a time: the driver is sequential, so one pending answer is enough. */

@@ -1,16 +1,18 @@
 // The evidence path's share of the benchmark: the app's own time from an allowed run's
 // `workflow_run.completed` to its written `lanegate evidence:` check run, and the API requests
-// that costs (target: list, download, one check run), next to the no-op app. It starts its own
-// stand-in and servers, so the issue and gate workloads' lanes and history do not touch it.
+// that costs (target: list, download, one check run), next to the same-requests and no-op apps.
+// It starts its own stand-in and servers, so the issue and gate workloads' lanes and history do
+// not touch it.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { performance } from "node:perf_hooks";
 import { logo404, result, resultZip } from "../standin/artifacts.ts";
-import { type Delivery, deliver, type Standin } from "../standin/index.ts";
-import { cmOpwApprovalBody, DEMO_REPO, LOCAL_SECRET, startLocalGitHub } from "../standin/world.ts";
-import { Child } from "./child.ts";
-import { quantile, table } from "./report.ts";
+import type { Delivery, Standin } from "../standin/index.ts";
+import { cmOpwApprovalBody, DEMO_REPO, startLocalGitHub } from "../standin/world.ts";
+import type { Child, Longest } from "./child.ts";
+import type { Mismatch } from "./replay.ts";
+import { cpuCells, cpuHead, latencyCells, latencyHead, side, table } from "./report.ts";
+import { measure, startServers, type Trio } from "./servers.ts";
 
 const WORKFLOW = ".github/workflows/odoo-stable-bootstrap.yml";
 const LANE = "cm/testing";
@@ -25,10 +27,8 @@ export const EVIDENCE_TARGET = [
 
 type Outcome = "ready" | "verification_failed";
 
-export interface EvidenceSample {
+export interface EvidenceSample extends Trio {
   outcome: Outcome;
-  app: { wallMs: number; blockedMs: number; cpuMs: number };
-  noop: { wallMs: number; cpuMs: number };
   /** API requests during the delivery, repository prefix cut and numbers folded. */
   routes: string[];
   /** Status-comment refreshes that fell in the window: batched per repository, not this delivery's. */
@@ -41,6 +41,10 @@ export interface EvidenceResults {
   unfetched: number;
   /** Authorization headers sent to the storage URL: the App's token leaked. */
   leaked: number;
+  /** Replayed requests answered otherwise than lanegate's were. */
+  mismatches: Mismatch[];
+  /** The longest answer of each server over the section, warm-up and unmeasured deliveries included. */
+  longest: { app: Longest; same: Longest; noop: Longest };
 }
 
 /** The gated run's result artifact: every check passes, or the logo answers 404. */
@@ -50,10 +54,8 @@ function resultZipOf(runId: number, outcome: Outcome): Uint8Array {
 }
 
 async function send(child: Child, d: Delivery) {
-  const start = performance.now();
-  const status = await deliver(child.webhookUrl, LOCAL_SECRET, d);
+  const { status } = await child.deliver(d);
   if (status >= 300) throw new Error(`${child.mode} answered ${status} to ${d.name}`);
-  return performance.now() - start;
 }
 
 const route = (path: string, method: string) =>
@@ -85,8 +87,8 @@ export async function evidenceBench(o: { runs: number }): Promise<EvidenceResult
   const local = await startLocalGitHub();
   const { standin } = local;
   const dir = mkdtempSync(join(tmpdir(), "lanegate-bench-evidence-"));
-  const app = await Child.start("lanegate", { ...local.env, DATABASE_URL: join(dir, "bench.sqlite") });
-  const noop = await Child.start("noop", local.env);
+  const servers = await startServers(local, join(dir, "bench.sqlite"));
+  const { app, same, noop } = servers;
   try {
     const opened = standin.openIssue(DEMO_REPO, {
       author: "olivia",
@@ -99,28 +101,33 @@ export async function evidenceBench(o: { runs: number }): Promise<EvidenceResult
     for (let i = 0; i < WARMUP + o.runs; i += 1) {
       const outcome: Outcome = i % 2 === 0 ? "ready" : "verification_failed";
       const completed = await allowedRun(standin, app, outcome);
-      await Promise.all([app.take(), noop.take()]);
-      standin.requests.length = 0;
-      const wallMs = await send(app, completed);
-      const took = await app.take();
-      const all = standin.requests.map((r) => route(r.path, r.method));
-      const noopWall = await send(noop, completed);
-      const noopTook = await noop.take();
+      await app.take();
+      const m = await measure(servers, standin, completed);
+      const refused = m.statuses.find((status) => status >= 300);
+      if (refused !== undefined) throw new Error(`a server answered ${refused} to ${completed.name}`);
+      const all = m.requests.map((r) => route(r.path, r.method));
       const check = checkOf(standin, `evidence:${completed.runId}:1`);
       if (check?.conclusion !== (outcome === "ready" ? "success" : "failure"))
         throw new Error(`run ${completed.runId}: no evidence check run saying ${outcome}`);
       if (i < WARMUP) continue;
       samples.push({
         outcome,
-        app: { wallMs, blockedMs: took.blockedMs, cpuMs: took.cpuMs },
-        noop: { wallMs: noopWall, cpuMs: noopTook.cpuMs },
+        app: m.app,
+        same: m.same,
+        noop: m.noop,
         routes: all.filter((r) => !r.includes("/issues")),
         comments: all.filter((r) => r.includes("/issues")).length,
       });
     }
-    return { samples, unfetched: standin.blobs.size, leaked: standin.leakedAuthorization.length };
+    return {
+      samples,
+      unfetched: standin.blobs.size,
+      leaked: standin.leakedAuthorization.length,
+      mismatches: servers.mismatches,
+      longest: { app: app.longest, same: same.longest, noop: noop.longest },
+    };
   } finally {
-    await Promise.all([app.stop(), noop.stop()]);
+    await servers.stop();
     await local.running.close();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -140,49 +147,28 @@ export function judgeEvidence(e: EvidenceResults) {
 }
 
 export function renderEvidence(e: EvidenceResults): string {
-  const f = (n: number) => n.toFixed(2);
-  const q = (values: number[]) => `${f(quantile(values, 0.5))} / ${f(quantile(values, 0.99))}`;
   const rows = (["ready", "verification_failed"] as const).map((outcome) => {
     const mine = e.samples.filter((s) => s.outcome === outcome);
-    const total = mine.map((s) => s.app.wallMs);
-    const own = mine.map((s) => s.app.wallMs - s.app.blockedMs);
-    const noop = mine.map((s) => s.noop.wallMs);
-    const cpu = mine.map((s) => s.app.cpuMs);
-    const noopCpu = quantile(
-      mine.map((s) => s.noop.cpuMs),
-      0.5,
-    );
-    return [
-      outcome,
-      String(mine.length),
-      q(total),
-      q(noop),
-      `${(quantile(total, 0.5) / quantile(noop, 0.5)).toFixed(1)}x`,
-      q(own),
-      `${(quantile(own, 0.5) / quantile(noop, 0.5)).toFixed(1)}x`,
-      q(cpu),
-      `${(quantile(cpu, 0.5) / noopCpu).toFixed(1)}x`,
-      `${Math.min(...mine.map((s) => s.routes.length))}-${Math.max(...mine.map((s) => s.routes.length))}`,
-    ];
+    const calls = mine.map((s) => s.routes.length);
+    return {
+      lead: [outcome, String(mine.length)],
+      side: side(mine, 0.99),
+      calls: `${Math.min(...calls)}-${Math.max(...calls)}`,
+    };
   });
   const comments = e.samples.reduce((sum, s) => sum + s.comments, 0);
   return [
     "The evidence path: an allowed run's workflow_run.completed until the `lanegate evidence:`",
-    "check run is written, ms (p50 / p99; ratios app / no-op on medians):",
+    "check run is written, ms (p50 / p99; ratios on medians; longest: lanegate, then same-requests",
+    "and no-op in brackets):",
     table(
-      [
-        "lane after",
-        "n",
-        "total",
-        "no-op",
-        "total/no-op",
-        "own",
-        "own/no-op",
-        "CPU",
-        "CPU/no-op",
-        "API calls",
-      ],
-      rows,
+      ["lane after", "n", ...latencyHead("p99"), "API calls"],
+      rows.map((r) => [...r.lead, ...latencyCells(r.side), r.calls]),
+    ),
+    "CPU, ms:",
+    table(
+      ["lane after", "n", ...cpuHead("p99")],
+      rows.map((r) => [...r.lead, ...cpuCells(r.side)]),
     ),
     "",
     `Requests of the first delivery: ${e.samples[0]?.routes.join(", ") ?? "none"}, plus the redirect's storage download.`,

@@ -1,34 +1,51 @@
 // The gate's share of the benchmark: how long from the second half of a dispatch-to-run pair to a
 // written check run, how many API calls a decision costs, and how many deliveries per second the
-// app sustains with no delivery lost, each next to the no-op app in the same run.
+// app sustains with no delivery lost, each next to the same-requests and no-op apps in the same run.
+// The first half of each pair, the `workflow_dispatch`, is measured too: a delivery lanegate
+// answers without a request to GitHub.
 import { performance } from "node:perf_hooks";
-import { type Delivery, deliver, type Standin } from "../standin/index.ts";
-import { cmOpwApprovalBody, DEMO_REPO, LOCAL_SECRET } from "../standin/world.ts";
+import type { Delivery, Standin } from "../standin/index.ts";
+import { cmOpwApprovalBody, DEMO_REPO } from "../standin/world.ts";
 import type { Child } from "./child.ts";
-import { quantile, table } from "./report.ts";
+import { type PlannedRequest, planOf } from "./replay.ts";
+import { cpuCells, cpuHead, latencyCells, latencyHead, quantile, side, table } from "./report.ts";
+import { measure, type Servers, type Trio } from "./servers.ts";
 
 const WORKFLOW = ".github/workflows/odoo-stable-bootstrap.yml";
+// The first pairs run code the issue workload's warm-up never reached (the gate's decision, the
+// check run, the cancel) in all three servers: sent and checked, not counted.
+const WARMUP_PAIRS = 4;
 
-export interface PairSample {
-  allowed: boolean;
-  app: { wallMs: number; blockedMs: number; cpuMs: number };
-  noop: { wallMs: number; cpuMs: number };
+/** One measured gate delivery. */
+export interface GateSample extends Trio {
+  /** The delivery's API calls and, of them, writes. */
   calls: number;
   writes: number;
+  /** Status-comment requests of the batched refresh (two seconds after decisions) in the window. */
+  refreshes: number;
+}
+
+export interface PairSample extends GateSample {
+  allowed: boolean;
 }
 
 export interface Throughput {
   seconds: number;
   deliveries: number;
   perSecond: number;
+  samePerSecond: number;
   noopPerSecond: number;
   lost: number;
   rssMb: number;
   noopRssMb: number;
+  /** The longest answer of each server under the sustained load, ms. */
+  longest: { app: number; same: number; noop: number };
 }
 
 export interface GateResults {
   pairs: PairSample[];
+  /** The pairs' `workflow_dispatch` deliveries. */
+  dispatches: GateSample[];
   throughput: Throughput;
 }
 
@@ -40,10 +57,26 @@ const inputs = (confirmation: string) => ({
 });
 
 async function send(child: Child, d: Delivery) {
-  const start = performance.now();
-  const status = await deliver(child.webhookUrl, LOCAL_SECRET, d);
+  const { status, wallMs } = await child.deliver(d);
   if (status >= 300) throw new Error(`${child.mode} answered ${status} to ${d.name}`);
-  return performance.now() - start;
+  return wallMs;
+}
+
+async function measured(s: Servers, standin: Standin, d: Delivery) {
+  const m = await measure(s, standin, d);
+  const refused = m.statuses.find((status) => status >= 300);
+  if (refused !== undefined) throw new Error(`a server answered ${refused} to ${d.name}`);
+  // Status-comment refreshes, batched two seconds after decisions, are not the delivery's calls.
+  const own = m.requests.filter((r) => !r.path.includes("/comments"));
+  const sample: GateSample = {
+    app: m.app,
+    same: m.same,
+    noop: m.noop,
+    calls: own.length,
+    writes: own.filter((r) => r.method !== "GET").length,
+    refreshes: m.requests.length - own.length,
+  };
+  return { sample, plan: planOf(own) };
 }
 
 /** Approves cm/testing through an issue, as the operations guide does. */
@@ -65,13 +98,16 @@ function conclusionOf(standin: Standin, runId: number): string | null | undefine
 
 export async function gateBench(
   standin: Standin,
-  app: Child,
-  noop: Child,
+  s: Servers,
   o: { pairs: number; seconds: number; concurrency: number },
 ): Promise<GateResults> {
-  await approve(standin, app);
+  await approve(standin, s.app);
+  await s.app.take();
   const pairs: PairSample[] = [];
-  for (let i = 0; i < o.pairs; i += 1) {
+  const dispatches: GateResults["dispatches"] = [];
+  // What lanegate asked of GitHub for a refused pair, for the same-requests app's sustained run.
+  let refusedPlan: { dispatch: PlannedRequest[]; requested: PlannedRequest[] } | null = null;
+  for (let i = 0; i < WARMUP_PAIRS + o.pairs; i += 1) {
     // Alternate allowed and refused decisions; an allowed run completes before the next pair.
     const allowed = i % 2 === 0;
     const d = standin.dispatchWorkflow(DEMO_REPO, {
@@ -79,44 +115,47 @@ export async function gateBench(
       inputs: inputs(allowed ? "bootstrap cm testing" : "wrong phrase"),
       actor: "olivia",
     });
-    await send(app, d.dispatch);
-    await send(noop, d.dispatch);
-    await Promise.all([app.take(), noop.take()]);
-    standin.requests.length = 0;
-    const wallMs = await send(app, d.requested);
-    const calls = standin.requests.filter((r) => !r.path.includes("/comments"));
-    const took = await app.take();
-    const noopWall = await send(noop, d.requested);
-    const noopTook = await noop.take();
+    const dispatch = await measured(s, standin, d.dispatch);
+    const requested = await measured(s, standin, d.requested);
     if (conclusionOf(standin, d.runId) !== (allowed ? "success" : "failure")) {
       throw new Error(`run ${d.runId}: expected ${allowed ? "success" : "failure"}`);
     }
-    pairs.push({
-      allowed,
-      app: { wallMs, blockedMs: took.blockedMs, cpuMs: took.cpuMs },
-      noop: { wallMs: noopWall, cpuMs: noopTook.cpuMs },
-      calls: calls.length,
-      writes: calls.filter((r) => r.method !== "GET").length,
-    });
-    if (allowed) await send(app, standin.completeRun(DEMO_REPO, d.runId, "success"));
+    if (i >= WARMUP_PAIRS) {
+      dispatches.push(dispatch.sample);
+      pairs.push({ ...requested.sample, allowed });
+    }
+    if (!allowed) refusedPlan = { dispatch: dispatch.plan, requested: requested.plan };
+    if (allowed) {
+      await send(s.app, standin.completeRun(DEMO_REPO, d.runId, "success"));
+      // The completion is not measured: its cost must not land in the next dispatch's figures.
+      await s.app.take();
+    }
   }
-  return { pairs, throughput: await sustained(standin, app, noop, o) };
+  if (!refusedPlan) throw new Error("the gate bench needs at least one refused pair");
+  return { pairs, dispatches, throughput: await sustained(standin, s, refusedPlan, o) };
 }
 
 /**
  * Keeps `concurrency` deliveries in flight for `seconds`: dispatch-run pairs of refused runs (a
  * wrong phrase), so every pair is a decision, a check run and a cancel. Counts what each server
- * answered per second, then checks that every run got its check run.
+ * answered per second, then checks that every run got its check run. The same-requests app makes,
+ * for every pair, the requests lanegate made for a measured refused pair (requests made
+ * concurrently cannot be told apart in the stand-in's log).
  */
 async function sustained(
   standin: Standin,
-  app: Child,
-  noop: Child,
+  s: Servers,
+  plan: { dispatch: PlannedRequest[]; requested: PlannedRequest[] },
   o: { seconds: number; concurrency: number },
 ): Promise<Throughput> {
   const rate = async (child: Child, check: boolean) => {
     const runs: number[] = [];
     let delivered = 0;
+    let longest = 0;
+    const timed = async (d: Delivery, planned: PlannedRequest[]) => {
+      if (child === s.same) child.plan(d.id, planned);
+      longest = Math.max(longest, await send(child, d));
+    };
     const until = performance.now() + o.seconds * 1000;
     const worker = async () => {
       while (performance.now() < until) {
@@ -126,8 +165,8 @@ async function sustained(
           actor: "olivia",
         });
         runs.push(d.runId);
-        await send(child, d.dispatch);
-        await send(child, d.requested);
+        await timed(d.dispatch, plan.dispatch);
+        await timed(d.requested, plan.requested);
         delivered += 2;
         standin.requests.length = 0; // the log is not what is measured here, and would grow
       }
@@ -136,19 +175,22 @@ async function sustained(
     await Promise.all(Array.from({ length: o.concurrency }, worker));
     const seconds = (performance.now() - start) / 1000;
     const lost = check ? runs.filter((id) => conclusionOf(standin, id) !== "failure").length : 0;
-    return { delivered, seconds, lost };
+    return { delivered, seconds, lost, longest };
   };
-  const a = await rate(app, true);
-  const n = await rate(noop, false);
-  const [am, nm] = [await app.memory(), await noop.memory()];
+  const a = await rate(s.app, true);
+  const m = await rate(s.same, false);
+  const n = await rate(s.noop, false);
+  const [am, nm] = [await s.app.memory(), await s.noop.memory()];
   return {
     seconds: Math.round(a.seconds),
     deliveries: a.delivered,
     perSecond: a.delivered / a.seconds,
+    samePerSecond: m.delivered / m.seconds,
     noopPerSecond: n.delivered / n.seconds,
     lost: a.lost,
     rssMb: am.rss / 2 ** 20,
     noopRssMb: nm.rss / 2 ** 20,
+    longest: { app: a.longest, same: m.longest, noop: n.longest },
   };
 }
 
@@ -180,31 +222,34 @@ export function judgeGate(g: GateResults) {
 }
 
 export function renderGate(g: GateResults): string {
-  const f = (n: number) => n.toFixed(2);
-  const rows = [true, false].map((allowed) => {
-    const mine = g.pairs.filter((p) => p.allowed === allowed);
-    const q = (values: number[]) => `${f(quantile(values, 0.5))} / ${f(quantile(values, 0.99))}`;
-    const own = mine.map((p) => p.app.wallMs - p.app.blockedMs);
-    const total = mine.map((p) => p.app.wallMs);
-    const noop = mine.map((p) => p.noop.wallMs);
-    return [
-      allowed ? "allowed" : "refused",
-      String(mine.length),
-      q(total),
-      q(noop),
-      `${(quantile(total, 0.5) / quantile(noop, 0.5)).toFixed(1)}x`,
-      q(own),
-      q(mine.map((p) => p.app.cpuMs)),
-      `${Math.min(...mine.map((p) => p.calls))}-${Math.max(...mine.map((p) => p.calls))}`,
-      `${Math.min(...mine.map((p) => p.writes))}-${Math.max(...mine.map((p) => p.writes))}`,
-    ];
-  });
+  const groups = [
+    ["allowed", g.pairs.filter((p) => p.allowed)],
+    ["refused", g.pairs.filter((p) => !p.allowed)],
+    ["dispatch", g.dispatches],
+  ] as const;
+  const range = (v: number[]) => `${Math.min(...v)}-${Math.max(...v)}`;
+  const rows = groups.map(([what, mine]) => ({
+    lead: [what, String(mine.length)],
+    side: side([...mine], 0.99),
+    calls: range(mine.map((p) => p.calls)),
+    writes: range(mine.map((p) => p.writes)),
+  }));
   const t = g.throughput;
+  const x = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
   return [
     "The gate: the second half of a dispatch-to-run pair (workflow_run.requested after its",
-    "workflow_dispatch) until the check run is written, ms (p50 / p99):",
-    table(["decision", "n", "total", "no-op", "total/no-op", "own", "CPU", "API calls", "writes"], rows),
+    "workflow_dispatch) until the check run is written, and the first half (dispatch) alone, ms",
+    "(p50 / p99; longest: lanegate, then same-requests and no-op in brackets):",
+    table(
+      ["delivery", "n", ...latencyHead("p99"), "API calls", "writes"],
+      rows.map((r) => [...r.lead, ...latencyCells(r.side), r.calls, r.writes]),
+    ),
+    "CPU, ms:",
+    table(
+      ["delivery", "n", ...cpuHead("p99")],
+      rows.map((r) => [...r.lead, ...cpuCells(r.side)]),
+    ),
     "",
-    `Sustained: ${t.deliveries} gate deliveries in ${t.seconds} s, ${t.perSecond.toFixed(0)}/s (no-op ${t.noopPerSecond.toFixed(0)}/s, ${(t.perSecond / t.noopPerSecond).toFixed(2)}x); ${t.lost} runs without their check run; RSS ${t.rssMb.toFixed(1)} MB (no-op ${t.noopRssMb.toFixed(1)} MB).`,
+    `Sustained: ${t.deliveries} gate deliveries in ${t.seconds} s, ${t.perSecond.toFixed(0)}/s (same-requests ${t.samePerSecond.toFixed(0)}/s, ${x(t.perSecond, t.samePerSecond)}; no-op ${t.noopPerSecond.toFixed(0)}/s, ${x(t.perSecond, t.noopPerSecond)}); ${t.lost} runs without their check run; longest answer ${t.longest.app.toFixed(0)} ms (same-requests ${t.longest.same.toFixed(0)}, no-op ${t.longest.noop.toFixed(0)}); RSS ${t.rssMb.toFixed(1)} MB (no-op ${t.noopRssMb.toFixed(1)} MB).`,
   ].join("\n");
 }

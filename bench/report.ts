@@ -1,8 +1,9 @@
-// Turns the samples into the figures the benchmark promises (each next to its same-run no-op
-// baseline), judges the three targets, and prints them.
+// Turns the samples into the figures the benchmark promises (each next to its two same-run
+// baselines: the same-requests app and the no-op), judges the targets, and prints them.
+import type { Measured, Trio } from "./servers.ts";
 import { KINDS } from "./workload.ts";
 
-export interface Sample {
+export interface Sample extends Trio {
   /** 1-based position among the measured deliveries (warm-up excluded). */
   index: number;
   kind: string;
@@ -10,8 +11,6 @@ export interface Sample {
   /** GitHub API requests the stand-in served for this delivery. */
   calls: number;
   routes: string[];
-  app: { wallMs: number; blockedMs: number; cpuMs: number };
-  noop: { wallMs: number; cpuMs: number };
 }
 
 interface Usage {
@@ -27,22 +26,36 @@ export interface MemoryPoint {
 
 interface Spread {
   p50: number;
-  p95: number;
+  /** p95 for the issue deliveries, p99 for the gate and the evidence path. */
+  tail: number;
 }
 
-export interface Row {
+/** One server's figures for a group of deliveries. */
+export interface Figures {
+  /** Webhook round trip seen by the sender. */
+  total: Spread;
+  /** Part of `total` with a GitHub API request in flight. */
+  blocked: Spread;
+  /** total - blocked: the server's own wall time, Probot's share included. */
+  own: Spread;
+  cpu: Spread;
+  /** Mean CPU per delivery: what a mix of kinds costs on average. */
+  cpuMean: number;
+  /** The longest round trip. */
+  longest: number;
+}
+
+/** lanegate and its two baselines over the same deliveries. */
+export interface Side {
+  app: Figures;
+  same: Figures;
+  noop: Figures;
+}
+
+export interface Row extends Side {
   what: string;
   lanes: string;
   n: number;
-  /** Webhook round-trip seen by the sender, app and no-op. */
-  total: Spread;
-  noop: Spread;
-  /** Part of `total` with a GitHub API request in flight. */
-  blocked: Spread;
-  /** total - blocked: the app's own wall time, Probot's share included. */
-  own: Spread;
-  cpu: Spread;
-  noopCpu: Spread;
   calls: { min: number; max: number };
 }
 
@@ -59,6 +72,8 @@ export interface Results {
   gcForced: boolean;
   rejected: number;
   kinds: Row[];
+  /** Every kind at both lane counts together, over the cost sample: the mixed workload. */
+  mixed: Row;
   issues: Row[];
   windows: Row[];
   routes: { kind: string; lanes: string; routes: string[] }[];
@@ -84,28 +99,66 @@ export function quantile(values: number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN;
 }
-const spread = (values: number[]): Spread => ({ p50: quantile(values, 0.5), p95: quantile(values, 0.95) });
+
+function figures(values: Measured[], tail: number): Figures {
+  const spread = (f: (m: Measured) => number): Spread => {
+    const v = values.map(f);
+    return { p50: quantile(v, 0.5), tail: quantile(v, tail) };
+  };
+  const cpu = values.map((m) => m.cpuMs);
+  return {
+    total: spread((m) => m.wallMs),
+    blocked: spread((m) => m.blockedMs),
+    own: spread((m) => m.wallMs - m.blockedMs),
+    cpu: spread((m) => m.cpuMs),
+    cpuMean: cpu.reduce((a, b) => a + b, 0) / cpu.length,
+    longest: Math.max(...values.map((m) => m.wallMs)),
+  };
+}
+
+export function side(samples: Trio[], tail: number): Side {
+  return {
+    app: figures(
+      samples.map((s) => s.app),
+      tail,
+    ),
+    same: figures(
+      samples.map((s) => s.same),
+      tail,
+    ),
+    noop: figures(
+      samples.map((s) => s.noop),
+      tail,
+    ),
+  };
+}
+
+const add = (a: Measured, b: Measured): Measured => ({
+  wallMs: a.wallMs + b.wallMs,
+  blockedMs: a.blockedMs + b.blockedMs,
+  cpuMs: a.cpuMs + b.cpuMs,
+});
+const ZERO: Measured = { wallMs: 0, blockedMs: 0, cpuMs: 0 };
 
 /** Figures for a group of samples, or for groups summed (one whole issue = its five deliveries). */
 export function row(what: string, lanes: string, groups: Sample[][]): Row {
-  const sum = (f: (s: Sample) => number) => groups.map((g) => g.reduce((acc, s) => acc + f(s), 0));
-  const calls = sum((s) => s.calls);
+  const summed = groups.map((g) => ({
+    app: g.map((s) => s.app).reduce(add, ZERO),
+    same: g.map((s) => s.same).reduce(add, ZERO),
+    noop: g.map((s) => s.noop).reduce(add, ZERO),
+  }));
+  const calls = groups.map((g) => g.reduce((acc, s) => acc + s.calls, 0));
   return {
     what,
     lanes,
     n: groups.length,
-    total: spread(sum((s) => s.app.wallMs)),
-    noop: spread(sum((s) => s.noop.wallMs)),
-    blocked: spread(sum((s) => s.app.blockedMs)),
-    own: spread(sum((s) => s.app.wallMs - s.app.blockedMs)),
-    cpu: spread(sum((s) => s.app.cpuMs)),
-    noopCpu: spread(sum((s) => s.noop.cpuMs)),
+    ...side(summed, 0.95),
     calls: { min: Math.min(...calls), max: Math.max(...calls) },
   };
 }
 
 export function judge(r: Omit<Results, "targets">): Results["targets"] {
-  const cpuRatio = (k: Row) => k.cpu.p50 / k.noopCpu.p50;
+  const cpuRatio = (k: Row) => k.app.cpu.p50 / k.noop.cpu.p50;
   const worst = r.kinds.reduce((a, b) => (cpuRatio(b) > cpuRatio(a) ? b : a));
   const fixed = KINDS.map((kind) => r.kinds.filter((k) => k.what === kind)).every(
     (rows) =>
@@ -124,7 +177,7 @@ export function judge(r: Omit<Results, "targets">): Results["targets"] {
     {
       target: `CPU per delivery at most ${CPU_RATIO_TARGET}x the no-op's (medians, every kind at every lane count)`,
       met: r.kinds.every((k) => cpuRatio(k) <= CPU_RATIO_TARGET),
-      detail: `highest: ${worst.what} @${worst.lanes} lanes ${ms(worst.cpu.p50)} CPU, no-op ${ms(worst.noopCpu.p50)} (${ratio(worst.cpu.p50, worst.noopCpu.p50)})`,
+      detail: `highest: ${worst.what} @${worst.lanes} lanes ${ms(worst.app.cpu.p50)} CPU, no-op ${ms(worst.noop.cpu.p50)} (${ratio(worst.app.cpu.p50, worst.noop.cpu.p50)})`,
     },
     {
       target: "every planned delivery measured within the time budget",
@@ -171,54 +224,103 @@ export function table(head: string[], rows: string[][]): string {
   return [line(head), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }
 
-const latencyHead = [
-  "delivery",
-  "lanes",
-  "n",
-  "total p50/p95",
-  "no-op p50/p95",
-  "total/no-op",
-  "blocked p50",
-  "own p50/p95",
-  "own/no-op",
-  "CPU p50/p95",
-  "no-op CPU p50",
-  "CPU/no-op",
-  "API calls",
-];
-const latencyRow = (k: Row) => [
-  k.what,
-  k.lanes,
-  String(k.n),
-  `${num(k.total.p50)} / ${num(k.total.p95)}`,
-  `${num(k.noop.p50)} / ${num(k.noop.p95)}`,
-  ratio(k.total.p50, k.noop.p50),
-  num(k.blocked.p50),
-  `${num(k.own.p50)} / ${num(k.own.p95)}`,
-  ratio(k.own.p50, k.noop.p50),
-  `${num(k.cpu.p50)} / ${num(k.cpu.p95)}`,
-  num(k.noopCpu.p50),
-  ratio(k.cpu.p50, k.noopCpu.p50),
-  callRange(k),
-];
+const pair = (s: Spread) => `${num(s.p50)} / ${num(s.tail)}`;
+
+/** Columns for lanegate next to both baselines: round trip and own time. */
+export function latencyHead(tail: string): string[] {
+  return [
+    `total p50/${tail}`,
+    `same-req p50/${tail}`,
+    `no-op p50/${tail}`,
+    "total/same-req",
+    "total/no-op",
+    "blocked p50",
+    "same-req blocked",
+    `own p50/${tail}`,
+    `same-req own p50/${tail}`,
+    "own/same-req",
+    "own/no-op",
+    "longest",
+  ];
+}
+export function latencyCells({ app, same, noop }: Side): string[] {
+  return [
+    pair(app.total),
+    pair(same.total),
+    pair(noop.total),
+    ratio(app.total.p50, same.total.p50),
+    ratio(app.total.p50, noop.total.p50),
+    num(app.blocked.p50),
+    num(same.blocked.p50),
+    pair(app.own),
+    pair(same.own),
+    ratio(app.own.p50, same.own.p50),
+    ratio(app.own.p50, noop.own.p50),
+    `${num(app.longest)} (${num(same.longest)}, ${num(noop.longest)})`,
+  ];
+}
+
+/** Columns for lanegate's CPU next to both baselines'. */
+export function cpuHead(tail: string): string[] {
+  return [
+    `CPU p50/${tail}`,
+    `same-req p50/${tail}`,
+    `no-op p50/${tail}`,
+    "CPU/same-req",
+    "CPU/no-op",
+    "mean: CPU, same-req, no-op",
+    "mean/same-req",
+  ];
+}
+export function cpuCells({ app, same, noop }: Side): string[] {
+  return [
+    pair(app.cpu),
+    pair(same.cpu),
+    pair(noop.cpu),
+    ratio(app.cpu.p50, same.cpu.p50),
+    ratio(app.cpu.p50, noop.cpu.p50),
+    `${num(app.cpuMean)}, ${num(same.cpuMean)}, ${num(noop.cpuMean)}`,
+    ratio(app.cpuMean, same.cpuMean),
+  ];
+}
+
+const issueTables = (rows: Row[]) => {
+  const lead = (k: Row) => [k.what, k.lanes, String(k.n)];
+  return [
+    "Latency, ms (longest: lanegate, then same-requests and no-op in brackets):",
+    table(
+      ["delivery", "lanes", "n", ...latencyHead("p95"), "API calls"],
+      rows.map((k) => [...lead(k), ...latencyCells(k), callRange(k)]),
+    ),
+    "CPU, ms:",
+    table(
+      ["delivery", "lanes", "n", ...cpuHead("p95")],
+      rows.map((k) => [...lead(k), ...cpuCells(k)]),
+    ),
+  ];
+};
 
 export function render(r: Results): string {
   const out = [
     `lanegate benchmark, ${r.date}, ${r.machine}`,
     `${r.deliveries} of ${r.planned} planned deliveries measured (after ${r.warmup} warm-up ones) in ${r.seconds} s` +
       (r.deliveries < r.planned ? ": the time budget ran out first." : "."),
-    "Every figure is lanegate next to a no-op Probot app fed the same signed deliveries in the same run.",
+    "Every figure is lanegate next to two Probot apps fed the same signed deliveries in the same run:",
+    "the same-requests app (same-req: makes the GitHub requests lanegate made for the delivery, through",
+    "the same Octokit, and nothing else) and the no-op app. lanegate's own work is the difference.",
     "Times in ms. total = webhook round-trip; blocked = time with a GitHub API request in flight;",
     "own = total - blocked; CPU = the server process's CPU time (user + system) for the delivery.",
+    "Ratios are on medians, or on means where the column says so.",
     "",
-    `Per delivery, first ${r.costSample} deliveries (issues alternate between 4 and 50 lanes):`,
-    table(latencyHead, r.kinds.map(latencyRow)),
+    `Per delivery, first ${r.costSample} deliveries (issues alternate between 4 and 50 lanes; the last`,
+    "row is all of them together, the mixed workload):",
+    ...issueTables([...r.kinds, r.mixed]),
     "",
     `Whole issue (its five deliveries summed), first ${r.costSample} deliveries:`,
-    table(latencyHead, r.issues.map(latencyRow)),
+    ...issueTables(r.issues),
     "",
     "By position in the run, all lane counts (does the cost grow with history?):",
-    table(latencyHead, r.windows.map(latencyRow)),
+    ...issueTables(r.windows),
     "",
     "Resident memory after a forced GC, MB:",
     table(

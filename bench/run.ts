@@ -1,32 +1,36 @@
-// `npm run bench [-- --quick] [-- --json]`: lanegate's cost per `issues` delivery through the real
-// webhook path, next to a no-op Probot app measured in the same run. See docs/performance.md.
+// `npm run bench [-- --quick] [-- --json]`: lanegate's cost per delivery through the real webhook
+// path, next to two baselines measured in the same run: a Probot app that makes the same GitHub
+// requests and nothing else, and a no-op Probot app. See docs/performance.md.
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
-import { deliver } from "../standin/index.ts";
-import { DEMO_REPO, LOCAL_SECRET, startLocalGitHub } from "../standin/world.ts";
-import { Child } from "./child.ts";
+import { DEMO_REPO, startLocalGitHub } from "../standin/world.ts";
 import { evidenceSection } from "./evidence.ts";
 import { gateBench, judgeGate, renderGate } from "./gate.ts";
 import { judge, type MemoryPoint, type Results, render, row, type Sample } from "./report.ts";
 import type { Memory } from "./server.ts";
+import { measure, startServers } from "./servers.ts";
+import { judgeIssue18, renderMismatches } from "./targets.ts";
 import { KINDS, workload } from "./workload.ts";
 
 const USAGE = `npm run bench [-- options]   (or: npx tsx bench/run.ts [options])
 
-lanegate's cost per delivery through the real webhook path, next to a no-op Probot app
-measured in the same run. See docs/performance.md.
+lanegate's cost per delivery through the real webhook path, next to two baselines measured in
+the same run, delivery by delivery: the same-requests app (a Probot app that makes the GitHub
+requests lanegate made for the delivery, through the same Octokit, and nothing else) and a
+no-op Probot app. lanegate's own work is the difference. See docs/performance.md.
 
-  --quick              500 deliveries and a short gate run (under a minute)
+  --quick              500 deliveries and a short gate run (about 90 s on 2 cores)
   --deliveries <n>     issues deliveries to measure (default 5000; 500 with --quick)
   --max-seconds <s>    stop sending issues deliveries after this long (default 150)
   --json               the figures as JSON instead of tables
   --only evidence      the evidence path alone, without the issue and gate workloads
   --help               this text
 
-Environment: BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each server,
+Environment: BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each server
+(<dir>/<server>-<start time, ms>.cpuprofile; server: lanegate, same-requests, noop),
 BENCH_HEAP_SNAPSHOT=<dir> a heap snapshot at every checkpoint.
 `;
 
@@ -85,25 +89,19 @@ const LANE_COUNTS = [4, 50] as const;
 const local = await startLocalGitHub();
 const { standin } = local;
 const dir = mkdtempSync(join(tmpdir(), "lanegate-bench-"));
-const app = await Child.start("lanegate", { ...local.env, DATABASE_URL: join(dir, "bench.sqlite") });
-const noop = await Child.start("noop", local.env);
+const servers = await startServers(local, join(dir, "bench.sqlite"));
+const { app, same, noop } = servers;
 
 /** Path with numbers folded, so routes group: GET /repos/acme/platform/issues/{n}/events. */
 const route = (r: { method: string; path: string }) =>
   `${r.method} ${r.path.replace(/\/\d+(?=\/|$)/g, "/{n}")}`;
 
-async function timedDeliver(url: string, d: Parameters<typeof deliver>[2]) {
-  const start = performance.now();
-  const status = await deliver(url, LOCAL_SECRET, d);
-  return { status, wallMs: performance.now() - start };
-}
-
 let gcForced = true;
 async function memoryPoint(after: number): Promise<MemoryPoint> {
   const [a, n] = [await app.memory(), await noop.memory()];
   gcForced &&= a.gc && n.gc;
-  // The forced GC is not any delivery's cost: restart both CPU and blocked-time counters.
-  await Promise.all([app.take(), noop.take()]);
+  // The forced GC is not any delivery's cost: restart every server's CPU and blocked-time counters.
+  await Promise.all([app.take(), same.take(), noop.take()]);
   const usage = ({ rss, heapUsed, codeUsed }: Memory) => ({ rss, heapUsed, codeUsed });
   return { after, app: usage(a), noop: usage(n) };
 }
@@ -117,15 +115,11 @@ for (const step of workload(standin, WARMUP + DELIVERIES, LANE_COUNTS)) {
   // --max-seconds bounds the run, stopping at an issue boundary: the app's cost per delivery grows
   // with the history it keeps (see docs/performance.md), and a run must stay a few minutes long.
   if (step.kind === "opened" && sent > WARMUP && performance.now() - began > MAX_MS) break;
-  // The stand-in's request log is the call count; emptied each time so the driver stays small.
-  standin.requests.length = 0;
-  const a = await timedDeliver(app.webhookUrl, step.delivery);
-  const calls = standin.requests.map(route);
-  const aTook = await app.take();
-  // The same payload and delivery id: each server has its own record of the ids it has seen.
-  const n = await timedDeliver(noop.webhookUrl, step.delivery);
-  const nTook = await noop.take();
-  if (a.status >= 300 || n.status >= 300) rejected += 1;
+  // The same payload and delivery id to each: each server has its own record of the ids it has
+  // seen. The stand-in's request log is the call count and the same-requests app's plan.
+  const m = await measure(servers, standin, step.delivery);
+  const calls = m.requests.map(route);
+  if (m.statuses.some((status) => status >= 300)) rejected += 1;
 
   sent += 1;
   if (sent === WARMUP) memory.push(await memoryPoint(0));
@@ -137,8 +131,9 @@ for (const step of workload(standin, WARMUP + DELIVERIES, LANE_COUNTS)) {
     lanes: step.lanes,
     calls: calls.length,
     routes: calls,
-    app: { wallMs: a.wallMs, blockedMs: aTook.blockedMs, cpuMs: aTook.cpuMs },
-    noop: { wallMs: n.wallMs, cpuMs: nTook.cpuMs },
+    app: m.app,
+    same: m.same,
+    noop: m.noop,
   });
   if (CHECKPOINTS.includes(index)) memory.push(await memoryPoint(index));
   if (index % 250 === 0) {
@@ -158,13 +153,13 @@ const finalStates: Record<string, number> = {};
 for (const lane of lanes) finalStates[lane.state] = (finalStates[lane.state] ?? 0) + 1;
 
 process.stderr.write("bench: the gate\n");
-const gate = await gateBench(standin, app, noop, {
+const gate = await gateBench(standin, servers, {
   pairs: opts.quick ? 100 : 400,
   seconds: opts.quick ? 5 : 15,
   concurrency: 16,
 });
 
-await Promise.all([app.stop(), noop.stop()]);
+await servers.stop();
 await local.running.close();
 rmSync(dir, { recursive: true, force: true });
 
@@ -188,6 +183,11 @@ const issues = LANE_COUNTS.map((lanes) => {
   );
   return row("whole issue", String(lanes), groups);
 });
+const mixed = row(
+  "mixed",
+  LANE_COUNTS.join(" and "),
+  cost.map((s) => [s]),
+);
 const bounds = [0, ...memory.slice(1).map((m) => m.after)];
 const windows = bounds.slice(1).map((end, i) => {
   const start = bounds[i] ?? 0;
@@ -213,6 +213,7 @@ const partial = {
   gcForced,
   rejected,
   kinds,
+  mixed,
   issues,
   windows,
   routes,
@@ -222,11 +223,25 @@ const partial = {
 const results: Results = { ...partial, targets: judge(partial) };
 const gateTargets = judgeGate(gate);
 const evidence = await evidenceSection(opts.quick);
+const longest = [
+  { ...app.longest, section: "issues and gate" },
+  { ...evidence.json.evidence.longest.app, section: "evidence" },
+].reduce((a, b) => (b.ms > a.ms ? b : a));
+const issue18 = judgeIssue18({ mixed, gate, longest });
+const mismatches = [...servers.mismatches, ...evidence.json.evidence.mismatches];
+const print = (t: { met: boolean; target: string; detail: string }) =>
+  console.log(`  [${t.met ? "met" : "NOT MET"}] ${t.target}\n        ${t.detail}`);
 if (opts.json) {
-  console.log(JSON.stringify({ ...results, gate, gateTargets, ...evidence.json }, null, 2));
+  console.log(
+    JSON.stringify(
+      { ...results, gate, gateTargets, ...evidence.json, longest, issue18, mismatches },
+      null,
+      2,
+    ),
+  );
 } else {
   console.log(`${render(results)}\n\n${renderGate(gate)}\n\nGate targets:`);
-  for (const t of gateTargets)
-    console.log(`  [${t.met ? "met" : "NOT MET"}] ${t.target}\n        ${t.detail}`);
-  console.log(`\n${evidence.text}`);
+  gateTargets.forEach(print);
+  console.log(`\n${evidence.text}\n\n${renderMismatches(mismatches)}\n\nTargets (issue 18):`);
+  issue18.forEach(print);
 }

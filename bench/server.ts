@@ -1,21 +1,30 @@
-// The process under test, forked by bench/run.ts: either lanegate or a no-op Probot app, served
-// by Probot's own HTTP server. It runs apart from the stand-in and the driver so that its memory
-// and CPU time are its own, and it answers the driver's questions over the IPC channel.
+// The process under test, forked by bench/run.ts: lanegate, a no-op Probot app, or the
+// same-requests app (bench/replay.ts), each served by Probot's own HTTP server. It runs apart from
+// the stand-in and the driver so that its memory and CPU time are its own, and it answers the
+// driver's questions over the IPC channel.
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { getHeapSpaceStatistics, writeHeapSnapshot } from "node:v8";
 import { run } from "probot";
 import { startLanegate } from "../src/server.ts";
+import { type Mismatch, type PlannedRequest, ReplayOctokit, replay } from "./replay.ts";
 
-export type Mode = "lanegate" | "noop";
-export type Request = { op: "take" } | { op: "memory" } | { op: "stop" };
+export type Mode = "lanegate" | "noop" | "same-requests";
+export type Request =
+  | { op: "take" }
+  | { op: "memory" }
+  | { op: "stop" }
+  /** The same-requests app's requests for one delivery, sent before the delivery; not answered. */
+  | { op: "plan"; id: string; plan: PlannedRequest[] };
 export interface Took {
   op: "took";
   /** Wall time with at least one GitHub API request in flight, since the last take. */
   blockedMs: number;
   /** CPU time (user + system, all threads of this process) since the last take. */
   cpuMs: number;
+  /** Replayed requests answered otherwise than lanegate's were, since the last take. */
+  mismatches: Mismatch[];
 }
 export interface Memory {
   op: "memory";
@@ -70,6 +79,36 @@ const env = {
   LANEGATE_API_PUBLIC: "true",
 };
 
+// The same-requests app's plans by delivery id. A delivery may arrive before its plan (the plan
+// comes over IPC, the delivery over HTTP), so the handler waits for it, but not for ever.
+const PLAN_WAIT_MS = 5000;
+const plans = new Map<string, { plan: Promise<PlannedRequest[]>; resolve: (p: PlannedRequest[]) => void }>();
+function planSlot(id: string) {
+  let slot = plans.get(id);
+  if (!slot) {
+    let resolve: (p: PlannedRequest[]) => void = () => {};
+    const plan = new Promise<PlannedRequest[]>((r) => {
+      resolve = r;
+    });
+    slot = { plan, resolve };
+    plans.set(id, slot);
+  }
+  return slot;
+}
+function planFor(id: string): Promise<PlannedRequest[]> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no plan for delivery ${id}`)), PLAN_WAIT_MS);
+  });
+  return Promise.race([planSlot(id).plan, late]).finally(() => {
+    clearTimeout(timer);
+    plans.delete(id);
+  });
+}
+let mismatches: Mismatch[] = [];
+/** The events the bench sends; lanegate handles each, so the baselines handle each too. */
+const EVENTS = ["issues", "workflow_dispatch", "workflow_run"] as const;
+
 let stop: () => Promise<void>;
 let port: number;
 if (mode === "lanegate") {
@@ -83,10 +122,23 @@ if (mode === "lanegate") {
   });
   ({ port } = app);
   stop = () => app.stop();
+} else if (mode === "same-requests") {
+  const mirrorUrl = process.env.BENCH_MIRROR_URL;
+  if (!mirrorUrl) throw new Error("the same-requests app needs BENCH_MIRROR_URL");
+  const server = await run(
+    (app) => {
+      app.on([...EVENTS], async (context) => {
+        mismatches.push(...(await replay(context.octokit, await planFor(context.id), mirrorUrl)));
+      });
+    },
+    { env, Octokit: ReplayOctokit },
+  );
+  ({ port } = server);
+  stop = () => server.stop();
 } else {
   const server = await run(
     (app) => {
-      app.on("issues", async () => {});
+      app.on([...EVENTS], async () => {});
     },
     { env },
   );
@@ -101,8 +153,11 @@ process.on("message", async (request: Request) => {
   if (request.op === "take") {
     const cpu = process.cpuUsage(cpuMark);
     cpuMark = process.cpuUsage();
-    send({ op: "took", blockedMs, cpuMs: (cpu.user + cpu.system) / 1000 });
+    send({ op: "took", blockedMs, cpuMs: (cpu.user + cpu.system) / 1000, mismatches });
     blockedMs = 0;
+    mismatches = [];
+  } else if (request.op === "plan") {
+    planSlot(request.id).resolve(request.plan);
   } else if (request.op === "memory") {
     // Twice: the first pass can leave garbage that only a second pass frees (weak refs, finalizers).
     gc?.();

@@ -11,6 +11,8 @@ export const CORE_TESTS = [
   "test/gate/decision.test.ts",
   "test/gate/decision-table.test.ts",
   "test/lanes/grant-plan.property.test.ts",
+  "test/lanes/grant-plan.test.ts",
+  "test/lanes/lifecycle-table.test.ts",
   "test/lanes/lifecycle.test.ts",
   "test/operations/state-machine.test.ts",
   "test/policy/block.test.ts",

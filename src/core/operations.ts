@@ -56,3 +56,29 @@ export function transition(state: OperationState, event: OperationEvent): Transi
       return { state: "cleared", conclusion: null };
   }
 }
+
+/** Whether a state ends the operation: who ended it, and when, are recorded. */
+export function isFinal(state: OperationState): boolean {
+  return !holdsLane(state);
+}
+
+/** What a run's own report (a `workflow_run` delivery) means for its attempt's operation. */
+export function eventOfReport(action: string, conclusion: string | null): OperationEvent | null {
+  if (action === "completed") return { kind: "run_completed", conclusion };
+  return action === "in_progress" ? { kind: "run_started" } : null;
+}
+
+/**
+ * What GitHub says of a run now means for the operation of one of its attempts (the reconcile):
+ * a newer attempt supersedes it, the same attempt completed ends it, anything else (the attempt
+ * still going) changes nothing.
+ */
+export function eventOfLiveRun(
+  attempt: number,
+  live: { attempt: number; status: string; conclusion: string | null },
+): OperationEvent | null {
+  if (live.attempt > attempt) return { kind: "run_completed", conclusion: "superseded" };
+  if (live.attempt === attempt && live.status === "completed")
+    return { kind: "run_completed", conclusion: live.conclusion };
+  return null;
+}

@@ -11,7 +11,7 @@ import {
   operationById,
 } from "../adapters/store/operations.ts";
 import * as runStore from "../adapters/store/runs.ts";
-import { type OperationEvent, transition } from "../core/operations.ts";
+import { eventOfLiveRun, type OperationEvent, transition } from "../core/operations.ts";
 import { refOf } from "../core/repository.ts";
 import { storedTarget } from "./config.ts";
 import type { GateDeps } from "./deps.ts";
@@ -94,14 +94,10 @@ export async function clearOperation(
 export async function reconcileOperations(deps: GateDeps, octokit: Octokit, repo: string): Promise<string[]> {
   const failures: string[] = [];
   for (const op of await read(deps.db, (q) => holdingOperations(q, repo))) {
-    let event: OperationEvent;
+    let event: OperationEvent | null;
     try {
-      const run = await readRun(octokit, refOf(repo), op.runId);
-      // Only a newer attempt supersedes this one; an older or equal one must have completed.
-      if (run.attempt > op.attempt) event = { kind: "run_completed", conclusion: "superseded" };
-      else if (run.attempt === op.attempt && run.status === "completed")
-        event = { kind: "run_completed", conclusion: run.conclusion };
-      else continue;
+      event = eventOfLiveRun(op.attempt, await readRun(octokit, refOf(repo), op.runId));
+      if (!event) continue;
     } catch (error) {
       if (statusOf(error) !== 404) {
         failures.push(`${repo}: operation ${op.id} (run ${op.runId}) not reconciled: ${describe(error)}`);

@@ -39,6 +39,7 @@ const CORE_TEST_FIXTURES = [
   "standin/demo.ts",
   "test/evidence/artifacts.ts",
   "test/gate/grant-fixture.ts",
+  "test/lanes/issue-fixture.ts",
 ];
 const TEST_PACKAGES = ["vitest", "fast-check"];
 

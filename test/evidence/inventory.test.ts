@@ -254,3 +254,112 @@ describe("the lane's inventory follows the contract's table, first match wins", 
     expect(nextInventory(before, evidence(a, { kind: "deployment" })).state).not.toBe("ready");
   });
 });
+
+// What a step says besides its row: the outcome code, and the facts an operator reads in its
+// reason (which probe failed, which error, why the run is not believed). Sentences are not pinned.
+describe("the inventory step's outcome and the facts in its reason", () => {
+  const probe = (name: string, status: "pass" | "fail", code: number | null) => ({
+    probe: name,
+    url: `https://cm.example/${name}`,
+    status,
+    status_code: code,
+    detail: null,
+  });
+  const step = (artifact: ResultArtifact | null, over: Partial<RunEvidence> = {}) =>
+    nextInventory(before, evidence(artifact, over));
+
+  it.each<[string, RunEvidence, string]>([
+    ["cancelled", evidence(result(), { conclusion: "cancelled" }), "untrusted"],
+    ["no artifact", evidence(null), "untrusted"],
+    ["a failing probe under readiness pass", evidence(result({ health_status: "fail" })), "inconsistent"],
+  ])("a run not believed (%s) is a stale outcome", (_, e, row) => {
+    expect(nextInventory(before, e)).toMatchObject({ row, outcome: "stale", state: "stale" });
+  });
+
+  it.each<[string, Partial<RunEvidence>, string]>([
+    ["cancelled", { conclusion: "cancelled" }, "cancelled"],
+    ["timed out", { conclusion: "timed_out" }, "timed out"],
+    ["past its lease", { leaseExpired: true }, "lease"],
+    [
+      "with an evidence error",
+      { error: { code: "run_mismatch", message: "run 9 uploaded it" } },
+      "run_mismatch",
+    ],
+  ])("a run %s says why its truth is unknown", (_, over, fact) => {
+    expect(step(result(), over)).toMatchObject({ row: "untrusted", state: "stale" });
+    expect(step(result(), over).reason).toContain(fact);
+  });
+
+  it("a run with no artifact says that it left none", () => {
+    expect(step(null).reason).toContain("artifact");
+  });
+
+  it("a failed bootstrap passes on the workflow's own error message", () => {
+    const s = step(result({ bootstrap_run_status: "fail", error_message: "pg_restore exited 1" }));
+    expect(s.reason).toContain("pg_restore exited 1");
+  });
+
+  it("a failed verification names each failing probe with its code, and no passing one", () => {
+    const probes = [
+      probe("health", "pass", 200),
+      probe("logo", "fail", 404),
+      probe("canonical", "fail", null),
+    ];
+    const s = step(result({ readiness_status: "fail", probes }));
+    expect(s.row).toBe("verification_failed");
+    expect(s.reason).toMatch(/\bfail\b/);
+    expect(s.reason).toMatch(/\blogo 404\b/);
+    expect(s.reason).toMatch(/\bcanonical\b/);
+    expect(s.reason).not.toContain("health");
+  });
+
+  it("a failed verification with no failing probe still names its readiness status", () => {
+    const s = step(result({ readiness_status: "verification_failed", probes: [] }));
+    expect(s.reason).toMatch(/\bverification_failed$/);
+  });
+
+  it("an identity mismatch the workflow reported names its status", () => {
+    const s = step(result({ runtime_identity: { status: "mismatch" } }));
+    expect(s.reason).toMatch(/\bmismatch$/);
+  });
+
+  it("a failing probe under readiness pass is never ready", () => {
+    const probes = [probe("logo", "pass", 200), probe("canonical", "fail", 500)];
+    expect(step(result({ probes }))).toMatchObject({ row: "inconsistent", state: "stale" });
+  });
+});
+
+describe("what a ready bootstrap does to the deployment", () => {
+  it("is ready on a lane that requires an identity when the identity matches", () => {
+    expect(nextInventory(before, evidence(result(), { requiresRuntimeIdentity: true }))).toMatchObject({
+      row: "ready",
+      current_deployment: { artifact_id: "a1", run_id: 123, verified: true },
+    });
+  });
+
+  it.each<[string, ResultArtifact]>([
+    [
+      "an unchecked identity, whatever it shows as observed",
+      result({ runtime_identity: { status: "unchecked", observed: { artifact_id: "a1" } } }),
+    ],
+    [
+      "a match on other keys, for an artifact with no id",
+      result({
+        artifact_id: undefined,
+        runtime_identity: { status: "match", expected: { image: "i" }, observed: { image: "i" } },
+      }),
+    ],
+    [
+      "a match on another artifact than the result names",
+      result({
+        runtime_identity: {
+          status: "match",
+          expected: { artifact_id: "a9" },
+          observed: { artifact_id: "a9" },
+        },
+      }),
+    ],
+  ])("keeps the deployment it had on %s", (_, a) => {
+    expect(nextInventory(before, evidence(a))).toMatchObject({ row: "ready", current_deployment: deployed });
+  });
+});

@@ -1,61 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_CONFIG } from "../../src/core/config/schema.ts";
 import { judgeApprover, judgeStanding, labelView, teamsToAsk } from "../../src/core/lanes/approver.ts";
-import {
-  type BlockApproval,
-  type IssueEvent,
-  type IssueFacts,
-  issueFactsSchema,
-  type Standing,
-} from "../../src/core/lanes/facts.ts";
-import { deriveIssue, resolveConflicts } from "../../src/core/lanes/lifecycle.ts";
-import { readPolicyBlock } from "../../src/core/policy/block.ts";
+import { type BlockApproval, issueFactsSchema, type Standing } from "../../src/core/lanes/facts.ts";
+import { resolveConflicts } from "../../src/core/lanes/lifecycle.ts";
 import { escapeCell } from "../../src/core/text.ts";
-import { cmOpwApprovalBody } from "../../standin/demo.ts";
-
-const CM_OPW_BODY = cmOpwApprovalBody();
-const NOW = new Date("2026-11-23T10:00:00Z");
-const event = (kind: IssueEvent["kind"], at = "2026-11-23T09:00:00Z", actor = "mia"): IssueEvent => ({
-  eventId: at,
-  kind,
-  label: kind === "closed" ? null : "lane-policy",
-  actor,
-  actorIsBot: false,
-  at,
-});
-const standing = (over: Partial<Standing> = {}): Standing => ({
-  login: "mia",
-  isBot: false,
-  role: "maintain",
-  teamsChecked: [],
-  teams: [],
-  readAt: NOW.toISOString(),
-  ...over,
-});
-const facts = (over: Partial<IssueFacts> = {}): IssueFacts => ({
-  number: 1,
-  url: "https://github.com/acme/platform/issues/1",
-  author: "olivia",
-  presence: "open",
-  presenceActor: null,
-  body: CM_OPW_BODY,
-  labels: ["lane-policy"],
-  events: [event("labeled")],
-  standings: [standing()],
-  readAt: NOW.toISOString(),
-  ...over,
-});
-const sha = readPolicyBlock(CM_OPW_BODY, {}).sha256 ?? "";
-const approved: BlockApproval[] = [
-  { sha256: sha, approver: "mia", approvedAt: "2026-11-23T09:00:00Z", via: "labeled" },
-];
-const derive = (f: IssueFacts, approvals = approved, now = NOW, rules = DEFAULT_CONFIG) =>
-  deriveIssue(f, approvals, {}, rules, now);
-const approvers = (over: Partial<typeof DEFAULT_CONFIG.approvers>) => ({
-  ...DEFAULT_CONFIG,
-  approvers: { ...DEFAULT_CONFIG.approvers, ...over },
-});
-const statesOf = (o: ReturnType<typeof derive>) => [...new Set(o.lanes.map((l) => l.state))];
+import { approved, approvers, derive, event, facts, NOW, sha, standing, statesOf } from "./issue-fixture.ts";
 
 describe("deriveIssue", () => {
   it("is active when an approver labelled this very block version", () => {

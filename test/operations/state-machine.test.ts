@@ -2,7 +2,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  eventOfLiveRun,
+  eventOfReport,
   holdsLane,
+  isFinal,
   OPERATION_STATES,
   type OperationEvent,
   type OperationState,
@@ -92,5 +95,47 @@ describe("operations over any sequence of events (property)", () => {
         if (s === "stale" && next) expect(["completed", "cleared"]).toContain(next);
       }),
     );
+  });
+});
+
+describe("what a run's report means for its operation", () => {
+  it.each([
+    ["requested", "success", null],
+    ["in_progress", null, { kind: "run_started" }],
+    ["completed", "success", { kind: "run_completed", conclusion: "success" }],
+    ["completed", "cancelled", { kind: "run_completed", conclusion: "cancelled" }],
+    ["completed", null, { kind: "run_completed", conclusion: null }],
+    ["waiting", null, null],
+  ] as const)("workflow_run.%s (conclusion %s) -> %j", (action, conclusion, expected) => {
+    expect(eventOfReport(action, conclusion)).toEqual(expected);
+  });
+});
+
+describe("what GitHub's answer about a run means for an operation of attempt 2 (the reconcile)", () => {
+  it.each([
+    [
+      { attempt: 3, status: "in_progress", conclusion: null },
+      { kind: "run_completed", conclusion: "superseded" },
+    ],
+    [
+      { attempt: 3, status: "completed", conclusion: "success" },
+      { kind: "run_completed", conclusion: "superseded" },
+    ],
+    [
+      { attempt: 2, status: "completed", conclusion: "failure" },
+      { kind: "run_completed", conclusion: "failure" },
+    ],
+    [{ attempt: 2, status: "in_progress", conclusion: null }, null],
+    [{ attempt: 2, status: "queued", conclusion: null }, null],
+    // An older attempt answering means GitHub has not caught up: nothing is decided from it.
+    [{ attempt: 1, status: "completed", conclusion: "success" }, null],
+  ] as const)("%j -> %j", (live, expected) => {
+    expect(eventOfLiveRun(2, live)).toEqual(expected);
+  });
+});
+
+describe("final states", () => {
+  it("are exactly the states that hold no lane, and record who ended them", () => {
+    expect(OPERATION_STATES.filter(isFinal)).toEqual(["completed", "cleared"]);
   });
 });

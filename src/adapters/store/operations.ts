@@ -1,7 +1,7 @@
 // SQL for operations: an allowed run's hold on its lane. Which transitions are possible is the
 // core's business (src/core/operations.ts); this file only reads and writes the rows.
 import { and, eq, inArray, lt, sql } from "drizzle-orm";
-import { HOLDING_STATES, holdsLane, type Transition } from "../../core/operations.ts";
+import { HOLDING_STATES, holdsLane, isFinal, type Transition } from "../../core/operations.ts";
 import { first, isUniqueViolation, preparedOn, type Q, savepoint, tables } from "./db.ts";
 import type * as s from "./schema.ts";
 
@@ -97,7 +97,7 @@ export async function pastLease(q: Q, now: Date): Promise<OperationRow[]> {
 /** Applies a transition the core allowed; a final state records who ended it and when. */
 export async function applyTransition(q: Q, id: number, next: Transition, by: string, at: string) {
   const t = tables(q);
-  const final = next.state === "completed" || next.state === "cleared";
+  const final = isFinal(next.state);
   await q
     .update(t.operations)
     .set({

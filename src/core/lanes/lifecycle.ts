@@ -141,6 +141,10 @@ export function deriveIssue(
   const valid = judged.filter((j) => j.verdict?.approver).map((j) => j.approval);
   const refused = judged.find((j) => j.verdict && !j.verdict.approver);
   const approval = valid[0];
+  // Expiry wins over suspension, whoever approved: a suspended grant whose time is up is over,
+  // not waiting, and lets go of its lanes, which a suspended one would hold.
+  const expired = block.expiresAt !== null && Date.parse(block.expiresAt) <= now.getTime();
+  if (!approval && expired) return all("expired", `expires_at ${block.expiresAt} has passed`);
   if (!approval && refused) {
     return all(
       "suspended",
@@ -150,10 +154,7 @@ export function deriveIssue(
   if (approval && block.expiresAt && Date.parse(block.expiresAt) <= Date.parse(approval.approvedAt)) {
     return all("invalid", "expires_at was already past when the block was approved");
   }
-  // Expiry wins over suspension: a suspended grant whose time is up is over, not waiting.
-  const expired = block.expiresAt !== null && Date.parse(block.expiresAt) <= now.getTime();
   if (!approval) {
-    if (expired) return all("expired", `expires_at ${block.expiresAt} has passed`);
     return all(
       "suspended",
       "no approval of this version of the block was seen: it changed after the approval, or the label's delivery was missed, and no approver is known to have made the change; an approver must apply the label again",

@@ -9,7 +9,7 @@ import * as runStore from "../../adapters/store/runs.ts";
 import { joinRun } from "../../core/gate/join.ts";
 import { laneOfInputs, parseRequest, workflowFile } from "../../core/gate/request.ts";
 import { roleOf } from "../../core/gate/roles.ts";
-import type { OperationEvent } from "../../core/operations.ts";
+import { eventOfReport } from "../../core/operations.ts";
 import { repoKey, type Target } from "../../core/repository.ts";
 import { configForIntake } from "../config.ts";
 import type { GateDeps } from "../deps.ts";
@@ -115,7 +115,7 @@ export async function onWorkflowRun(
     if (row.dispatchId === null && row.joinProblem === null && row.event === "workflow_dispatch")
       await tryJoin(q, repo, row);
     // A late report of an earlier attempt must not move a later attempt's operation.
-    const event = runEvent(action, r.conclusion);
+    const event = eventOfReport(action, r.conclusion);
     const cause = {
       by: `workflow_run.${action}`,
       event: `workflow_run.${action}`,
@@ -131,12 +131,6 @@ export async function onWorkflowRun(
     return;
   }
   await evaluateIfReady(deps, octokit, target, { ...run, attempt: r.attempt });
-}
-
-/** What a run's report means for its attempt's operation. */
-function runEvent(action: string, conclusion: string | null): OperationEvent | null {
-  if (action === "completed") return { kind: "run_completed", conclusion };
-  return action === "in_progress" ? { kind: "run_started" } : null;
 }
 
 /** Decides a gated run once it has its dispatch, a join problem, or was not dispatched at all. */

@@ -2,8 +2,8 @@
 // each table exists. Times are ISO-8601 UTC strings so they sort and read the same everywhere.
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
-import { WORKFLOW_ROLES } from "../../core/gate/roles.ts";
 import { DELIVERY_STATES } from "../../core/deliveries.ts";
+import { WORKFLOW_ROLES } from "../../core/gate/roles.ts";
 import { OPERATION_STATES } from "../../core/operations.ts";
 
 /** One row per repository the app has seen, with the outcome of its last config load. */

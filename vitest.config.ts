@@ -1,8 +1,12 @@
 import { defineConfig } from "vitest/config";
-import { ALL_TESTS, CORE_TESTS, PIPELINE_TESTS, RELEASE_TESTS } from "./test/projects.ts";
+import { ALL_TESTS, CORE_TESTS, PIPELINE_TESTS, POSTGRES_TESTS, RELEASE_TESTS } from "./test/projects.ts";
+import { postgresForTests } from "./test/support/postgres.ts";
 
-// Four projects (test/projects.ts): `npm run test:core` runs the pure core alone in seconds;
-// `npm test` runs them all.
+// Five projects (test/projects.ts): `npm run test:core` runs the pure core alone in seconds;
+// `npm test` runs them all. The `postgres` project runs the store-reaching app tests again on
+// PostgreSQL; without a server it is left out with the reason printed (in CI it fails instead).
+const postgres = await postgresForTests();
+
 export default defineConfig({
   test: {
     testTimeout: 30_000,
@@ -20,6 +24,21 @@ export default defineConfig({
           exclude: [...CORE_TESTS, ...PIPELINE_TESTS, ...RELEASE_TESTS],
         },
       },
+      ...(postgres.skip
+        ? []
+        : [
+            {
+              extends: true as const,
+              test: {
+                name: "postgres",
+                include: POSTGRES_TESTS,
+                exclude: CORE_TESTS,
+                // A small pool per test app: a test may run dozens of apps, on one server.
+                env: { LANEGATE_TEST_STORE: "postgres", DATABASE_POOL_MAX: "4" },
+                globalSetup: ["test/support/postgres-setup.ts"],
+              },
+            },
+          ]),
       { extends: true, test: { name: "release", include: RELEASE_TESTS } },
     ],
   },

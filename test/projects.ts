@@ -30,5 +30,19 @@ export const RELEASE_TESTS = [
   "test/service/env.test.ts",
 ];
 
+/**
+ * The app tests that run a second time on PostgreSQL (LANEGATE_TEST_STORE=postgres): every store
+ * function is reached through them, so the store is checked on both drivers.
+ */
+export const POSTGRES_TESTS = [
+  "test/gate/**/*.test.ts",
+  "test/lanes/**/*.test.ts",
+  "test/evidence/**/*.test.ts",
+  "test/operations/**/*.test.ts",
+  "test/handlers/**/*.test.ts",
+  "test/pipelines/**/*.test.ts",
+  "test/store/drivers.test.ts",
+];
+
 /** Everything else: the app under Probot against the stand-in (or nock). */
 export const ALL_TESTS = ["test/**/*.test.ts"];

@@ -1,14 +1,15 @@
-// A real Probot instance running lanegate against an in-memory database, with every outgoing
+// A real Probot instance running lanegate against a new store (test/support/store.ts), with every outgoing
 // GitHub request checked against GitHub's OpenAPI description before it is sent on (to nock or
 // to the local stand-in).
 import { generateKeyPairSync } from "node:crypto";
 import { type Logger, Probot, ProbotOctokit } from "probot";
 import { afterEach, expect } from "vitest";
-import { type Db, openDatabase } from "../../src/adapters/store/db.ts";
+import type { Db } from "../../src/adapters/store/db.ts";
 import { lanegate } from "../../src/app.ts";
 import { Lifecycle } from "../../src/service/lifecycle.ts";
 import { createMetrics } from "../../src/service/metrics.ts";
 import { checkRequest } from "./openapi.ts";
+import { testStore } from "./store.ts";
 
 export const APP_ID = 4242;
 export const { privateKey: PRIVATE_KEY } = generateKeyPairSync("rsa", {
@@ -52,7 +53,7 @@ export interface TestAppOptions {
 }
 
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const db = options.db ?? openDatabase(":memory:");
+  const db = options.db ?? (await testStore());
   const problems = watchedRequests();
   const clock = { now: new Date("2026-11-23T10:00:00Z") };
   const checkedFetch: typeof fetch = async (input, init) => {

@@ -44,13 +44,50 @@ export async function postgresForTests(): Promise<PostgresForTests> {
   return { skip, problem };
 }
 
-/** A new empty database on the test server; `drop` removes it, closing what is still connected. */
-export async function freshDatabase(purpose: string): Promise<{ url: string; drop: () => Promise<void> }> {
+export interface TestDatabase {
+  name: string;
+  url: string;
+  /** Removes the database, closing what is still connected. */
+  drop: () => Promise<void>;
+}
+
+/** A new empty database on the test server. */
+export async function freshDatabase(purpose: string): Promise<TestDatabase> {
   const name = `lanegate_${purpose}_${randomBytes(4).toString("hex")}`;
   await onServer(`create database "${name}"`);
+  return testDatabase(name);
+}
+
+/** A copy of `template` (which nobody may be connected to), named after the template's suffix. */
+export async function cloneDatabase(template: string, purpose: string): Promise<TestDatabase> {
+  const name = `lanegate_${purpose}_${template.slice(-8)}_${randomBytes(4).toString("hex")}`;
+  await onServer(`create database "${name}" template "${template}"`);
+  return testDatabase(name);
+}
+
+/** Drops every database whose name matches the `like` pattern: what crashed workers left. */
+export async function dropDatabasesLike(pattern: string): Promise<void> {
+  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ datname: string }>(
+      "select datname from pg_database where datname like $1",
+      [pattern],
+    );
+    for (const { datname } of rows) await client.query(`drop database if exists "${datname}" with (force)`);
+  } finally {
+    await client.end();
+  }
+}
+
+function testDatabase(name: string): TestDatabase {
   const url = new URL(TEST_POSTGRES_URL);
   url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => onServer(`drop database if exists "${name}" with (force)`) };
+  return {
+    name,
+    url: url.toString(),
+    drop: () => onServer(`drop database if exists "${name}" with (force)`),
+  };
 }
 
 async function onServer(statement: string): Promise<void> {

@@ -44,7 +44,7 @@ const mapOf = <V>(m: WeakMap<Db, Map<string, V>>, db: Db) => {
 
 async function cached(db: Db, repo: string): Promise<Entry | undefined> {
   const hit = mapOf(memory, db).get(repo);
-  if (hit) return hit;
+  if (hit && (db.dialect === "sqlite" || (await storeAgrees(db, repo, hit)))) return hit;
   const row = await read(db, (q) => cacheStore.readConfigCache(q, repo));
   if (!row) return undefined;
   const entry = {
@@ -55,6 +55,17 @@ async function cached(db: Db, repo: string): Promise<Entry | undefined> {
   };
   mapOf(memory, db).set(repo, entry);
   return entry;
+}
+
+/**
+ * On a store shared by replicas, another replica may have made the config stale (a push it
+ * received) or read a new one since this replica remembered it: the memory serves only while
+ * the store's check is the one it remembers, at the cost of one small read. On SQLite only this
+ * process writes the store, so its memory is the store's.
+ */
+async function storeAgrees(db: Db, repo: string, hit: Entry): Promise<boolean> {
+  const check = await read(db, (q) => cacheStore.readConfigCheck(q, repo));
+  return check !== undefined && check.stale === hit.stale && Date.parse(check.checkedAt) === hit.checkedAt;
 }
 
 const fresh = (deps: SyncDeps, entry: Entry | undefined, maxAgeMs = CONFIG_MAX_AGE_MS): entry is Entry =>

@@ -2,12 +2,22 @@
 // applies the grant plan, inside the caller's transaction. The sync, the expiry sweep and a
 // config change all come here: a grant is always judged against the config of the moment.
 import type * as auditStore from "../adapters/store/audit.ts";
-import type { Q } from "../adapters/store/db.ts";
+import { exclusive, type Q } from "../adapters/store/db.ts";
 import * as grantStore from "../adapters/store/grants.ts";
 import * as issueStore from "../adapters/store/issues.ts";
 import { baselineOf, type LanegateConfig } from "../core/config/schema.ts";
 import { planGrants } from "../core/lanes/grant-plan.ts";
 import { deriveIssue, resolveConflicts } from "../core/lanes/lifecycle.ts";
+
+/**
+ * A repository's derivations (a sync, the expiry sweep, a config change) run one at a time on
+ * every replica: each plans from every live issue and every open grant, and two side by side
+ * would plan from what the other is changing. A transaction takes it before it reads what it
+ * plans from.
+ */
+export function lanesScope(repo: string): string {
+  return `lanes ${repo}`;
+}
 
 export async function deriveGrants(
   q: Q,
@@ -16,6 +26,7 @@ export async function deriveGrants(
   trigger: auditStore.Trigger,
   now: Date,
 ) {
+  await exclusive(q, lanesScope(repo));
   const issues = await issueStore.liveIssues(q, repo);
   const baseline = baselineOf(config);
   const all = resolveConflicts(issues.map((i) => deriveIssue(i.facts, i.approvals, baseline, config, now)));

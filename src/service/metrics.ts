@@ -2,7 +2,7 @@
 // of decisions, operations and grants are counted from the records at scrape time, so they agree
 // with the read models and survive restarts.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import { type Db, type Q, read } from "../adapters/store/db.ts";
+import { type Db, lockWaits, type Q, read } from "../adapters/store/db.ts";
 import { countsByState, decisionCounts } from "../adapters/store/service.ts";
 
 export type Metrics = ReturnType<typeof createMetrics>;
@@ -111,6 +111,34 @@ export function createMetrics(db: Db) {
         return fromStore(this, async (q) =>
           (await countsByState(q, "grants")).map((g) => ({ labels: { state: g.state }, count: g.count })),
         );
+      },
+    }),
+    storeConflicts: new Counter({
+      name: "lanegate_store_conflicts_total",
+      help: "Store transactions run again because a concurrent one (another delivery or replica) changed what they read; SQLite has none",
+      registers,
+      collect() {
+        if (!db.open) return;
+        this.reset();
+        this.inc(db.conflicts());
+      },
+    }),
+    storeLockWaits: new Counter({
+      name: "lanegate_store_lock_waits_total",
+      help: "Transactions that queued for another on the same run or repository (PostgreSQL); SQLite transactions take turns instead",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(lockWaits().count);
+      },
+    }),
+    storeLockWaitSeconds: new Counter({
+      name: "lanegate_store_lock_wait_seconds_total",
+      help: "Time transactions spent queued for another on the same run or repository (PostgreSQL)",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(lockWaits().seconds);
       },
     }),
     storeConnections: new Gauge({

@@ -39,6 +39,15 @@ export async function readConfigCache(q: Q, repo: string): Promise<CachedConfig 
   return { files, checkedAt: check.checkedAt, stale: check.stale };
 }
 
+/** When GitHub last confirmed the repository's config, and whether a push has made it stale since. */
+export async function readConfigCheck(
+  q: Q,
+  repo: string,
+): Promise<{ checkedAt: string; stale: boolean } | undefined> {
+  const check = await first(prepared(q).check.execute({ repo }));
+  return check && { checkedAt: check.checkedAt, stale: check.stale };
+}
+
 /** Replaces the files after a read that changed something; a 304 only confirms them. */
 export async function saveConfigCache(q: Q, repo: string, files: ConfigFile[] | null, checkedAt: string) {
   const t = tables(q);

@@ -9,7 +9,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { RunResult } from "better-sqlite3";
 import Database from "better-sqlite3";
-import { is } from "drizzle-orm";
+import { is, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { readMigrationFiles } from "drizzle-orm/migrator";
@@ -74,14 +74,18 @@ export interface Db {
   readonly holder: string;
   /**
    * One transaction. SQLite: `begin immediate` on the one connection, one transaction at a time
-   * in this process. PostgreSQL: a pooled connection, `read committed`. A transaction or read
-   * started inside one joins it.
+   * in this process. PostgreSQL: a pooled connection, `serializable`, run again when it
+   * conflicts with another transaction. Either way it behaves as if it ran alone, so a
+   * transaction may read, decide and write. Only store work belongs inside (it may run twice).
+   * A transaction or read started inside one joins it.
    */
   transaction<T>(fn: (q: Q) => Promise<T>): Promise<T>;
   /** Reads (or a single write) outside a transaction. */
   read<T>(fn: (q: Q) => Promise<T>): Promise<T>;
   /** The migrations shipped with this build that the database has not applied. */
   pendingMigrations(): Promise<number>;
+  /** Transactions run again after a conflict with a concurrent one: for the metrics. */
+  conflicts(): number;
   /** Connections open and idle, and callers waiting for one: for the metrics. */
   connections(): { open: number; idle: number; waiting: number };
   /** Whether it is still open: a closed store answers nothing (scrapes during shutdown). */
@@ -110,6 +114,28 @@ export function read<T>(db: Db, fn: (q: Q) => Promise<T>): Promise<T> {
 export function savepoint<T>(q: Q, fn: (q: Q) => Promise<T>): Promise<T> {
   if (is(q, PgDatabase)) return q.transaction((sp) => fn(sp as unknown as Q));
   return fn(q);
+}
+
+const waited = { count: 0, seconds: 0 };
+
+/** How often, and how long in all, this process waited in `exclusive`: for the metrics. */
+export function lockWaits(): Readonly<typeof waited> {
+  return waited;
+}
+
+/**
+ * Makes the rest of the transaction exclusive for `scope` among every process on the store,
+ * until it commits or rolls back. For the places where transactions are known to meet (joining
+ * runs to dispatches, deciding one run): on PostgreSQL they then queue behind a transaction-scoped
+ * advisory lock instead of failing as conflicts and running again. SQLite's `begin immediate`
+ * already makes every transaction exclusive.
+ */
+export async function exclusive(q: Q, scope: string): Promise<void> {
+  if (!is(q, PgDatabase)) return;
+  const started = performance.now();
+  await q.execute(sql`select pg_advisory_xact_lock(hashtextextended(${scope}, 0))`);
+  waited.count += 1;
+  waited.seconds += (performance.now() - started) / 1000;
 }
 
 /** Whether an error is a unique index refusing a row, on either driver (drizzle wraps pg's). */
@@ -221,6 +247,11 @@ export class SqliteDb implements Db {
       });
     this.tail = result.catch(() => {});
     return result;
+  }
+
+  /** One connection taking turns: nothing ever conflicts. */
+  conflicts(): number {
+    return 0;
   }
 
   connections() {

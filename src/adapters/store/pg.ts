@@ -49,6 +49,24 @@ async function appliedMigrations(client: pg.ClientBase): Promise<number> {
   return count.rows[0]?.n ?? 0;
 }
 
+/**
+ * How many times a transaction is tried before its conflict is the caller's error (the delivery
+ * then fails, and GitHub's redelivery or the next sweep decides it again).
+ */
+const CONFLICT_ATTEMPTS = 20;
+
+/**
+ * Whether PostgreSQL refused a transaction because of a concurrent one: a serialization failure
+ * (40001) or a deadlock (40P01). Running it again gives the answer it would have had alone.
+ */
+function isConflict(error: unknown): boolean {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    const code = "code" in e ? e.code : undefined;
+    if (code === "40001" || code === "40P01") return true;
+  }
+  return false;
+}
+
 /** The most connections one replica holds; DATABASE_POOL_MAX overrides it. */
 export const DEFAULT_POOL_MAX = 10;
 
@@ -71,9 +89,11 @@ export function connectPostgres(url: string): PostgresDb {
 }
 
 /**
- * PostgreSQL: a bounded pool. A transaction takes one connection for its length (`read
- * committed`: each statement sees what others committed before it, which the gate's re-read of a
- * lane's holder relies on); a read outside one takes any connection per statement.
+ * PostgreSQL: a bounded pool. A transaction takes one connection for its length and runs
+ * `serializable`: the store's transactions read, decide and write ("not decided yet, so decide";
+ * "no dispatch joined yet, so join"), which is safe on SQLite because its transactions run one at
+ * a time, and on PostgreSQL only if a transaction that raced another is refused and run again.
+ * A read outside a transaction takes any connection per statement.
  */
 export class PostgresDb implements Db {
   readonly dialect = "postgres";
@@ -81,6 +101,8 @@ export class PostgresDb implements Db {
   private readonly db: NodePgDatabase<typeof pgSchema>;
   private readonly inside = new AsyncLocalStorage<Q>();
   private closed = false;
+  /** Transactions run again because another one committed a conflicting change first. */
+  private retried = 0;
 
   constructor(
     readonly pool: pg.Pool,
@@ -95,13 +117,27 @@ export class PostgresDb implements Db {
     return !this.closed;
   }
 
-  transaction<T>(fn: (q: Q) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (q: Q) => Promise<T>): Promise<T> {
     const current = this.inside.getStore();
     if (current) return fn(current);
-    return this.db.transaction((tx) => {
-      const q = tx as unknown as Q;
-      return this.inside.run(q, () => fn(q));
-    });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.transaction(
+          (tx) => {
+            const q = tx as unknown as Q;
+            return this.inside.run(q, () => fn(q));
+          },
+          { isolationLevel: "serializable" },
+        );
+      } catch (error) {
+        if (attempt >= CONFLICT_ATTEMPTS || !isConflict(error)) throw error;
+        this.retried += 1;
+        // A random pause growing with each attempt (up to 100 ms), so that the transactions that
+        // collided do not collide again.
+        const pause = Math.random() * Math.min(100, 2 ** attempt);
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
+    }
   }
 
   read<T>(fn: (q: Q) => Promise<T>): Promise<T> {
@@ -116,6 +152,10 @@ export class PostgresDb implements Db {
     } finally {
       client.release();
     }
+  }
+
+  conflicts(): number {
+    return this.retried;
   }
 
   connections() {

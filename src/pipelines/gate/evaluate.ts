@@ -3,7 +3,7 @@
 // opened with it. Every path that decides a run comes through here.
 import type { Octokit } from "../../adapters/github/client.ts";
 import * as auditStore from "../../adapters/store/audit.ts";
-import { type Q, read, transaction } from "../../adapters/store/db.ts";
+import { exclusive, type Q, read, transaction } from "../../adapters/store/db.ts";
 import * as ops from "../../adapters/store/operations.ts";
 import * as runStore from "../../adapters/store/runs.ts";
 import type { LanegateConfig } from "../../core/config/schema.ts";
@@ -12,6 +12,7 @@ import { roleOf } from "../../core/gate/roles.ts";
 import { openedState } from "../../core/operations.ts";
 import { repoKey, type Target } from "../../core/repository.ts";
 import type { GateDeps } from "../deps.ts";
+import { gateScope } from "./context.ts";
 import { type GatherMode, gather } from "./gather.ts";
 import { publishDecision } from "./publish.ts";
 
@@ -38,7 +39,9 @@ export async function evaluate(
   if (!gathered.error && roleOf(gathered.config, run.workflowPath) !== "gated") return null;
   const now = deps.now();
   const result = await transaction(deps.db, async (q) => {
-    // Checked inside the transaction: two deliveries of one run racing here decide it once.
+    // Checked inside the transaction, which runs alone among the repository's gate transactions
+    // on every replica: two deliveries of one run racing here decide it once.
+    await exclusive(q, gateScope(repo));
     const decided = (await runStore.decisionsForRun(q, repo, run.runId)).some(
       (d) => d.attempt === run.attempt,
     );

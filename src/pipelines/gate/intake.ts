@@ -3,7 +3,7 @@
 
 import type { Octokit } from "../../adapters/github/client.ts";
 import * as auditStore from "../../adapters/store/audit.ts";
-import { type Q, read, transaction } from "../../adapters/store/db.ts";
+import { exclusive, type Q, read, transaction } from "../../adapters/store/db.ts";
 import { operationsForRun } from "../../adapters/store/operations.ts";
 import * as runStore from "../../adapters/store/runs.ts";
 import { joinRun } from "../../core/gate/join.ts";
@@ -15,6 +15,7 @@ import { configForIntake } from "../config.ts";
 import type { GateDeps } from "../deps.ts";
 import { moveOperation } from "../operations.ts";
 import type { RunFacts } from "./context.ts";
+import { gateScope } from "./context.ts";
 import { evaluate } from "./evaluate.ts";
 import { answerPendingProtection } from "./publish.ts";
 
@@ -37,6 +38,7 @@ export async function onDispatch(
   const parsed = parseRequest(d.inputs);
   const now = deps.now().toISOString();
   const joined = await transaction(deps.db, async (q) => {
+    await exclusive(q, gateScope(repo));
     const id = await runStore.recordDispatch(q, {
       role,
       lane: laneOfInputs(d.inputs),
@@ -111,6 +113,7 @@ export async function onWorkflowRun(
   if (!role) return;
   const now = deps.now().toISOString();
   const run = await transaction(deps.db, async (q) => {
+    await exclusive(q, gateScope(repo));
     const row = await runStore.upsertRun(q, { repo, role, ...r });
     if (row.dispatchId === null && row.joinProblem === null && row.event === "workflow_dispatch")
       await tryJoin(q, repo, row);

@@ -11,7 +11,7 @@ import {
   upsertStatusComment,
 } from "../../adapters/github/client.ts";
 import * as auditStore from "../../adapters/store/audit.ts";
-import { type Q, read, transaction } from "../../adapters/store/db.ts";
+import { exclusive, type Q, read, transaction } from "../../adapters/store/db.ts";
 import { laneStatesOfRuns } from "../../adapters/store/evidence.ts";
 import * as issueStore from "../../adapters/store/issues.ts";
 import * as repoStore from "../../adapters/store/repositories.ts";
@@ -36,7 +36,7 @@ import { type RepoRef, repoKey } from "../../core/repository.ts";
 import { currentConfigLoad } from "../config.ts";
 import { afterDecisions } from "../decisions-first.ts";
 import type { SyncDeps } from "../deps.ts";
-import { deriveGrants } from "../derive.ts";
+import { deriveGrants, lanesScope } from "../derive.ts";
 
 /**
  * What the delivery itself says a person may have approved: the body they labelled or wrote, or
@@ -78,6 +78,8 @@ class PlanOnly extends Error {
 }
 
 // Syncs of one repository run one after another: each derives every live issue of the repository.
+// In this process they queue here, before reading GitHub; across replicas their transactions
+// queue on `lanesScope`, so that no two plan and apply on the same grants side by side.
 const queues = new Map<string, Promise<unknown>>();
 function serialized<T>(key: string, job: () => Promise<T>): Promise<T> {
   const next = (queues.get(key) ?? Promise.resolve()).then(job, job);
@@ -173,6 +175,7 @@ async function syncIssueNow(
 
   const apply = () =>
     transaction(deps.db, async (q) => {
+      await exclusive(q, lanesScope(repo));
       const stored = await issueStore.storedIssue(q, repo, facts.number);
       if (stored && (facts.presence === "deleted" || facts.presence === "transferred")) {
         // GitHub no longer shows the issue here: keep what it said, so the retirement names its lanes.

@@ -11,9 +11,6 @@ import type { PostgresDb } from "./pg.ts";
 import * as schema from "./schema.ts";
 import * as pgSchema from "./schema-pg.ts";
 
-/** A failed check: the transaction is rolled back and the target keeps what it had. */
-export class CopyRefused extends Error {}
-
 interface StoreTable {
   name: string;
   sqlite: SQLiteTable;
@@ -76,8 +73,8 @@ export interface CopySummary {
  * Copies every table of `source` into `target`, which must be migrated and hold no rows. It runs
  * in one transaction on the target, which first locks every table against other writers (a
  * replica started too early waits, then finds the copy) and checks they are empty; any failure
- * rolls it all back. The source is read in one snapshot, so rows written to it meanwhile are
- * either all in the copy or none.
+ * rolls it all back. The source is read in one snapshot: the copy is the database as it was at
+ * one moment, and whatever a server still running on it writes later is not in it.
  */
 export async function copyStore(
   source: SqliteDb,
@@ -145,7 +142,7 @@ async function refuseNonEmpty(pg: NodePgDatabase<typeof pgSchema>) {
     if (n > 0) held.push(`${n} ${n === 1 ? "row" : "rows"} in ${table.name}`);
   }
   if (held.length > 0)
-    throw new CopyRefused(`the target is not empty: ${held.join(", ")}; copy only into a new database`);
+    throw new Error(`the target is not empty: ${held.join(", ")}; copy only into a new database`);
 }
 
 /**
@@ -194,7 +191,7 @@ async function verifyCounts(source: Q, pg: NodePgDatabase<typeof pgSchema>) {
   for (const table of STORE_TABLES) {
     const [expected, found] = [await rowsIn(source, table.sqlite), await rowsIn(pg, table.pg)];
     if (expected !== found)
-      throw new CopyRefused(
+      throw new Error(
         `${table.name} holds ${found} rows on the target but ${expected} in the source; nothing was copied`,
       );
   }

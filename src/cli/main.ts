@@ -1,14 +1,15 @@
-// `lanegate`: the read models, migrations, backups and the reconcile, over the app's database, and
-// `check`, the pull-request rules over a checkout.
+// `lanegate`: the read models, migrations, backups, the reconcile and the copy to PostgreSQL, over
+// the app's database, and `check`, the pull-request rules over a checkout.
 // Exit codes: 0 done (or allowed), 1 refused or failed, 2 a usage error or no database.
 import { parseArgs } from "node:util";
 import { ADMIN_COMMANDS } from "./admin.ts";
 import { check } from "./check.ts";
+import { copy } from "./copy.ts";
 import { READ_COMMANDS } from "./read.ts";
 import { register } from "./register.ts";
 import { type Command, helpOf, optionsOf, UsageError, type Values } from "./spec.ts";
 
-const COMMANDS: Command[] = [...READ_COMMANDS, ...ADMIN_COMMANDS, check, register];
+const COMMANDS: Command[] = [...READ_COMMANDS, ...ADMIN_COMMANDS, copy, check, register];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

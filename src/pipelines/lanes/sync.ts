@@ -186,6 +186,9 @@ async function syncIssueNow(
           readAt: facts.readAt,
         };
       }
+      // Replicas sync one issue side by side, each from its own read of GitHub, and queue here:
+      // a read older than the one stored (ISO times compare as text) does not replace it.
+      if (stored && stored.facts.readAt > facts.readAt) facts = stored.facts;
       const known = stored !== undefined;
       const blocks = findPolicyBlocks(facts.body);
       const labelled = labelView(facts, config.label).hasLabel;

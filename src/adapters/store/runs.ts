@@ -1,10 +1,10 @@
 // SQL for the gate's runs: dispatches, workflow runs, decisions and protection requests.
-import { and, desc, eq, inArray, isNull, like, lt, notExists, or, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull, like, lt, or, sql } from "drizzle-orm";
 import { type Decision, decisionSchema, type ProofRun } from "../../core/gate/decision.ts";
 import type { DispatchCandidate } from "../../core/gate/join.ts";
 import { workflowFile } from "../../core/gate/request.ts";
 import type { RecentRunFact } from "../../core/lanes/status-comment.ts";
-import { HOLDING_STATES } from "../../core/operations.ts";
+import type { OperationState } from "../../core/operations.ts";
 import { first, preparedOn, type Q, tables } from "./db.ts";
 import { operationsForRun } from "./operations.ts";
 import type * as s from "./schema.ts";
@@ -190,39 +190,42 @@ export function storedDecision(row: DecisionRow): Decision | null {
   return parsed.success ? parsed.data : null;
 }
 
-/** Runs whose newest decision refused them but which have not finished: the cancel to retry. */
-export async function refusedStillRunning(q: Q): Promise<RunRow[]> {
+/**
+ * The runs lanegate has not seen finish, each with its current attempt's decision (the newest
+ * made for it) and the states of the operations that attempt opened: the candidates for a cancel.
+ */
+export async function unfinishedDecidedRuns(
+  q: Q,
+): Promise<{ run: RunRow; allowed: boolean; operations: OperationState[] }[]> {
   const t = tables(q);
   const rows = await q
-    .select({ run: t.workflowRuns })
+    .select({ run: t.workflowRuns, allowed: t.decisions.allowed, state: t.operations.state })
     .from(t.workflowRuns)
     .innerJoin(
       t.decisions,
-      and(eq(t.decisions.repo, t.workflowRuns.repo), eq(t.decisions.runId, t.workflowRuns.runId)),
-    )
-    .where(
       and(
-        sql`${t.workflowRuns.status} != 'completed'`,
+        eq(t.decisions.repo, t.workflowRuns.repo),
+        eq(t.decisions.runId, t.workflowRuns.runId),
         eq(t.decisions.attempt, t.workflowRuns.attempt),
-        eq(t.decisions.allowed, false),
-        newestOfAttempt(t),
-        // An attempt allowed earlier and still holding its lane is never cancelled.
-        notExists(
-          q
-            .select({ id: t.operations.id })
-            .from(t.operations)
-            .where(
-              and(
-                eq(t.operations.repo, t.decisions.repo),
-                eq(t.operations.runId, t.decisions.runId),
-                eq(t.operations.attempt, t.decisions.attempt),
-                inArray(t.operations.state, HOLDING_STATES),
-              ),
-            ),
-        ),
       ),
-    );
-  return rows.map((r) => r.run);
+    )
+    .leftJoin(
+      t.operations,
+      and(
+        eq(t.operations.repo, t.decisions.repo),
+        eq(t.operations.runId, t.decisions.runId),
+        eq(t.operations.attempt, t.decisions.attempt),
+      ),
+    )
+    .where(and(sql`${t.workflowRuns.status} != 'completed'`, newestOfAttempt(t)));
+  const runs = new Map<string, { run: RunRow; allowed: boolean; operations: OperationState[] }>();
+  for (const { run, allowed, state } of rows) {
+    const key = `${run.repo}:${run.runId}`;
+    const candidate = runs.get(key) ?? { run, allowed, operations: [] };
+    if (state !== null) candidate.operations.push(state);
+    runs.set(key, candidate);
+  }
+  return [...runs.values()];
 }
 
 /** Enough of a lane's newest proof runs to find the latest backup and any fresh verification. */

@@ -5,12 +5,13 @@ import { describe, type Octokit, statusOf } from "../../adapters/github/client.t
 import { answerProtectionRule, cancelRun, writeCheckRun } from "../../adapters/github/gate.ts";
 import { operationOfAttempt } from "../../adapters/store/console.ts";
 import { type Q, read, transaction } from "../../adapters/store/db.ts";
-import { attemptHoldsLane } from "../../adapters/store/operations.ts";
+import { operationsForRun } from "../../adapters/store/operations.ts";
 import * as runStore from "../../adapters/store/runs.ts";
 import type { LanegateConfig } from "../../core/config/schema.ts";
 import { parseLaneId } from "../../core/domain.ts";
 import type { Decision } from "../../core/gate/decision.ts";
 import { checkName, renderCheckSummary } from "../../core/gate/render.ts";
+import { cancelsRun } from "../../core/gate/runs.ts";
 import { refOf, repoKey, type Target } from "../../core/repository.ts";
 import type { GateDeps } from "../deps.ts";
 import { gather } from "./gather.ts";
@@ -55,12 +56,14 @@ export async function publishDecision(
       lane: decision.request?.lane,
     });
   }
-  // An attempt already allowed and holding its lane is never cancelled by a later refusal (a
-  // re-request during a GitHub fault, a grant retired since): stopping a wipe half-way is worse.
-  const holding = await read(deps.db, (q) => attemptHoldsLane(q, repo, run.runId, run.attempt));
-  if (!decision.allowed && config.gate.cancel_refused_runs && run.status !== "completed" && !holding) {
-    await cancelRefused(deps, octokit, repo, run.runId);
-  }
+  const operations = await read(deps.db, (q) => operationsForRun(q, repo, run.runId));
+  const cancels = cancelsRun({
+    cancelRefusedRuns: config.gate.cancel_refused_runs,
+    status: run.status,
+    allowed: decision.allowed,
+    operations: operations.filter((o) => o.attempt === run.attempt).map((o) => o.state),
+  });
+  if (cancels) await cancelRefused(deps, octokit, repo, run.runId);
   await answerPendingProtection(deps, octokit, target, run.runId);
 }
 

@@ -1,8 +1,9 @@
 // SQL for the gate's runs: dispatches, workflow runs, decisions and protection requests.
-import { and, desc, eq, inArray, isNull, like, lt, or, sql } from "drizzle-orm";
-import { type Decision, decisionSchema, type ProofRun } from "../../core/gate/decision.ts";
+import { and, desc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
+import { type Decision, decisionSchema } from "../../core/gate/decision.ts";
 import type { DispatchCandidate } from "../../core/gate/join.ts";
 import { workflowFile } from "../../core/gate/request.ts";
+import type { ProofCandidate } from "../../core/gate/runs.ts";
 import type { RecentRunFact } from "../../core/lanes/status-comment.ts";
 import type { OperationState } from "../../core/operations.ts";
 import { first, preparedOn, type Q, tables } from "./db.ts";
@@ -228,46 +229,32 @@ export async function unfinishedDecidedRuns(
   return [...runs.values()];
 }
 
-/** Enough of a lane's newest proof runs to find the latest backup and any fresh verification. */
-const PROOF_RUNS_READ = 50;
-
 /**
- * Successful, completed runs of a proof workflow whose dispatch named this lane, dispatched by
- * hand from an allowed branch: a proof workflow edited on another branch proves nothing. Role
- * and lane are columns stored at intake, so other lanes' proofs never crowd this lane's out.
+ * One page of the runs whose dispatch the intake stored as this role's proof of this lane, newest
+ * first. Role and lane are columns stored at intake, so other lanes' proofs never crowd this
+ * lane's out; which of them prove anything is the core's to say.
  */
-export async function proofRuns(
+export async function proofCandidates(
   q: Q,
   repo: string,
-  proof: { role: "backup_proof" | "restore_proof"; workflow: string },
+  role: "backup_proof" | "restore_proof",
   lane: string,
-  branches: string[],
-): Promise<ProofRun[]> {
+  page: { limit: number; offset: number },
+): Promise<ProofCandidate[]> {
   const t = tables(q);
-  // The workflow the config names now: repointing proofs.*.workflow retires the old one's runs.
-  const path = `.github/workflows/${proof.workflow}`;
   const rows = await q
-    .select({ run: t.workflowRuns })
+    .select({ run: t.workflowRuns, workflowPath: t.dispatches.workflowPath })
     .from(t.dispatches)
     .innerJoin(
       t.workflowRuns,
       and(eq(t.workflowRuns.repo, t.dispatches.repo), eq(t.workflowRuns.dispatchId, t.dispatches.id)),
     )
-    .where(
-      and(
-        eq(t.dispatches.repo, repo),
-        eq(t.dispatches.role, proof.role),
-        or(eq(t.dispatches.workflowPath, path), like(t.dispatches.workflowPath, `${path}@%`)),
-        eq(t.dispatches.lane, lane),
-        eq(t.workflowRuns.status, "completed"),
-        eq(t.workflowRuns.conclusion, "success"),
-        eq(t.workflowRuns.event, "workflow_dispatch"),
-        inArray(t.workflowRuns.headBranch, branches),
-      ),
-    )
-    .orderBy(desc(t.workflowRuns.updatedAt))
-    .limit(PROOF_RUNS_READ);
-  return rows.map(({ run }) => ({ runId: run.runId, startedAt: run.createdAt, completedAt: run.updatedAt }));
+    .where(and(eq(t.dispatches.repo, repo), eq(t.dispatches.role, role), eq(t.dispatches.lane, lane)))
+    // The run id breaks ties, so that pages neither repeat nor skip a run.
+    .orderBy(desc(t.workflowRuns.updatedAt), desc(t.workflowRuns.runId))
+    .limit(page.limit)
+    .offset(page.offset);
+  return rows.map(({ run, workflowPath }) => ({ ...run, workflowPath }));
 }
 
 /** Protection requests not answered yet, across repositories, for the sweep to retry. */

@@ -1,6 +1,7 @@
 // What lanegate does with the runs it recorded, as rules over plain facts: the store fetches the
 // candidate rows, the pipelines ask here, and apply the answer.
 import { holdsLane, type OperationState } from "../operations.ts";
+import type { ProofRun } from "./decision.ts";
 
 /** What the cancel of a refused run depends on, for one attempt. */
 export interface CancelFacts {
@@ -21,4 +22,41 @@ export interface CancelFacts {
  */
 export function cancelsRun(f: CancelFacts): boolean {
   return f.cancelRefusedRuns && !f.allowed && f.status !== "completed" && !f.operations.some(holdsLane);
+}
+
+/** A run of a dispatch the intake stored as a proof of the lane, as the store has it. */
+export interface ProofCandidate {
+  /** The dispatched workflow's path, with the `@ref` a reusable call carries. */
+  workflowPath: string;
+  runId: number;
+  event: string;
+  headBranch: string | null;
+  status: string;
+  conclusion: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/**
+ * The candidates that prove something, in their order: completed with success, dispatched by hand
+ * from an allowed branch (a proof workflow edited on another branch proves nothing), of the
+ * workflow the config names now (repointing proofs.*.workflow retires the old one's runs).
+ */
+export function proofsAmong(
+  candidates: readonly ProofCandidate[],
+  workflow: string,
+  branches: readonly string[],
+): ProofRun[] {
+  const path = `.github/workflows/${workflow}`;
+  return candidates
+    .filter(
+      (run) =>
+        (run.workflowPath === path || run.workflowPath.startsWith(`${path}@`)) &&
+        run.status === "completed" &&
+        run.conclusion === "success" &&
+        run.event === "workflow_dispatch" &&
+        run.headBranch !== null &&
+        branches.includes(run.headBranch),
+    )
+    .map((run) => ({ runId: run.runId, startedAt: run.createdAt, completedAt: run.updatedAt }));
 }

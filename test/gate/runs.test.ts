@@ -1,6 +1,30 @@
-// The rules over recorded runs, as tables: which refused run is cancelled, which runs prove.
+// The rules over recorded runs, as tables: which report of a run stands, which refused run is
+// cancelled, which runs prove.
 import { describe, expect, it } from "vitest";
-import { type CancelFacts, cancelsRun, type ProofCandidate, proofsAmong } from "../../src/core/gate/runs.ts";
+import {
+  type CancelFacts,
+  cancelsRun,
+  type ProofCandidate,
+  proofsAmong,
+  type RunReport,
+  replacesReport,
+} from "../../src/core/gate/runs.ts";
+
+describe("which report of a run stands, against attempt 2 updated at 10:00", () => {
+  const recorded: RunReport = { attempt: 2, updatedAt: "2026-12-03T10:00:00Z" };
+  it.each<[string, RunReport, boolean]>([
+    ["a later update of the same attempt", { attempt: 2, updatedAt: "2026-12-03T10:00:01Z" }, true],
+    ["the same update again (a redelivery)", { attempt: 2, updatedAt: "2026-12-03T10:00:00Z" }, true],
+    ["an earlier update of the same attempt", { attempt: 2, updatedAt: "2026-12-03T09:59:59Z" }, false],
+    ["a newer attempt, updated later", { attempt: 3, updatedAt: "2026-12-03T10:05:00Z" }, true],
+    // The attempt decides before the time does.
+    ["a newer attempt, updated earlier", { attempt: 3, updatedAt: "2026-12-03T09:00:00Z" }, true],
+    ["an earlier attempt, updated later", { attempt: 1, updatedAt: "2026-12-03T11:00:00Z" }, false],
+    ["an earlier attempt, updated earlier", { attempt: 1, updatedAt: "2026-12-03T09:00:00Z" }, false],
+  ])("%s", (_what, incoming, expected) => {
+    expect(replacesReport(incoming, recorded)).toBe(expected);
+  });
+});
 
 describe("which run lanegate cancels", () => {
   const refused: CancelFacts = {

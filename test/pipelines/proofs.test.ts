@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from "vitest";
 import { type Db, openDatabase, type Q, read, transaction } from "../../src/adapters/store/db.ts";
-import { claimDispatch, recordDispatch, upsertRun } from "../../src/adapters/store/runs.ts";
+import { claimDispatch, insertRun, recordDispatch } from "../../src/adapters/store/runs.ts";
 import { laneProofs, PROOFS_READ } from "../../src/pipelines/gate/gather.ts";
 
 const REPO = "acme/app";
@@ -23,7 +23,7 @@ async function backupRun(q: Q, runId: number, minutes: number, conclusion: strin
     lane: "syo/prod",
     source: null,
   });
-  await upsertRun(q, {
+  await insertRun(q, {
     repo: REPO,
     runId,
     attempt: 1,

@@ -70,28 +70,26 @@ export function dispatchById(q: Q, id: number) {
   return first(prepared(q).dispatch.execute({ id }));
 }
 
-/** Keeps the newest attempt and status; never forgets a join already made. */
-export async function upsertRun(q: Q, run: Omit<RunRow, "dispatchId" | "joinProblem">): Promise<RunRow> {
+/** A run as a `workflow_run` delivery reports it, before any join. */
+export type ReportedRun = Omit<RunRow, "dispatchId" | "joinProblem">;
+
+export async function insertRun(q: Q, run: ReportedRun) {
+  await q.insert(tables(q).workflowRuns).values(run);
+}
+
+/** Replaces the recorded report with a newer one; never forgets a join already made. */
+export async function updateRunReport(q: Q, run: ReportedRun) {
   const t = tables(q);
-  const existing = await getRun(q, run.repo, run.runId);
-  if (!existing) {
-    await q.insert(t.workflowRuns).values(run);
-  } else if (
-    run.attempt > existing.attempt ||
-    (run.attempt === existing.attempt && run.updatedAt >= existing.updatedAt)
-  ) {
-    await q
-      .update(t.workflowRuns)
-      .set({
-        attempt: run.attempt,
-        status: run.status,
-        conclusion: run.conclusion,
-        updatedAt: run.updatedAt,
-        headSha: run.headSha,
-      })
-      .where(and(eq(t.workflowRuns.repo, run.repo), eq(t.workflowRuns.runId, run.runId)));
-  }
-  return (await getRun(q, run.repo, run.runId)) as RunRow;
+  await q
+    .update(t.workflowRuns)
+    .set({
+      attempt: run.attempt,
+      status: run.status,
+      conclusion: run.conclusion,
+      updatedAt: run.updatedAt,
+      headSha: run.headSha,
+    })
+    .where(and(eq(t.workflowRuns.repo, run.repo), eq(t.workflowRuns.runId, run.runId)));
 }
 
 export function getRun(q: Q, repo: string, runId: number): Promise<RunRow | undefined> {

@@ -1,7 +1,25 @@
-// What lanegate does with the runs it recorded, as rules over plain facts: the store fetches the
-// candidate rows, the pipelines ask here, and apply the answer.
+// What lanegate does with the runs it recorded, as rules over plain facts: which report of a run
+// stands, which refused run is cancelled, which runs prove. The store fetches the rows, the
+// pipelines ask here and apply the answer.
 import { holdsLane, type OperationState } from "../operations.ts";
 import type { ProofRun } from "./decision.ts";
+
+/** What a report of a run says about its place in time: the attempt, and GitHub's last update. */
+export interface RunReport {
+  attempt: number;
+  updatedAt: string;
+}
+
+/**
+ * Whether a report replaces the one recorded: a newer attempt, or the same attempt updated no
+ * earlier. Deliveries arrive in any order; a late report of an earlier attempt changes nothing.
+ */
+export function replacesReport(incoming: RunReport, recorded: RunReport): boolean {
+  return (
+    incoming.attempt > recorded.attempt ||
+    (incoming.attempt === recorded.attempt && incoming.updatedAt >= recorded.updatedAt)
+  );
+}
 
 /** What the cancel of a refused run depends on, for one attempt. */
 export interface CancelFacts {

@@ -4,6 +4,7 @@
 /** Pure tests of src/core: no Probot, no stand-in, no store, no HTTP; together in seconds. */
 export const CORE_TESTS = [
   "test/architecture/layers.test.ts",
+  "test/config/load-change.test.ts",
   "test/evidence/inventory.test.ts",
   "test/evidence/phases.test.ts",
   "test/evidence/render.test.ts",

@@ -11,6 +11,7 @@ export const CORE_TESTS = [
   "test/evidence/zip.test.ts",
   "test/gate/decision.test.ts",
   "test/gate/decision-table.test.ts",
+  "test/gate/protection.test.ts",
   "test/gate/runs.test.ts",
   "test/lanes/grant-plan.property.test.ts",
   "test/lanes/grant-plan.test.ts",

@@ -60,6 +60,12 @@ describe("the answer to a deployment protection request", () => {
       "environment staging maps to no lane",
     ],
     [
+      "an environment that is no lane, for an allowed decision that names none",
+      { environment: "staging", decision: { allowed: true, lane: null, reason: "ok" } },
+      false,
+      "environment staging maps to no lane",
+    ],
+    [
       "an environment named like an object's own property",
       { environment: "constructor" },
       false,

@@ -73,8 +73,7 @@ export function proofsAmong(
         run.status === "completed" &&
         run.conclusion === "success" &&
         run.event === "workflow_dispatch" &&
-        run.headBranch !== null &&
-        branches.includes(run.headBranch),
+        branches.some((branch) => branch === run.headBranch),
     )
     .map((run) => ({ runId: run.runId, startedAt: run.createdAt, completedAt: run.updatedAt }));
 }

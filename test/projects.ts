@@ -4,12 +4,15 @@
 /** Pure tests of src/core: no Probot, no stand-in, no store, no HTTP; together in seconds. */
 export const CORE_TESTS = [
   "test/architecture/layers.test.ts",
+  "test/config/load-change.test.ts",
   "test/evidence/inventory.test.ts",
   "test/evidence/phases.test.ts",
   "test/evidence/render.test.ts",
   "test/evidence/zip.test.ts",
   "test/gate/decision.test.ts",
   "test/gate/decision-table.test.ts",
+  "test/gate/protection.test.ts",
+  "test/gate/runs.test.ts",
   "test/lanes/grant-plan.property.test.ts",
   "test/lanes/grant-plan.test.ts",
   "test/lanes/lifecycle-table.test.ts",

@@ -14,6 +14,7 @@ import {
   type ConfigLoad,
   composeConfig,
   configInForce,
+  describeLoadChange,
   type UsableLoad,
 } from "../core/config/load.ts";
 import { type RepoRef, refOf, repoKey, type Target, targetOf } from "../core/repository.ts";
@@ -123,7 +124,7 @@ async function refreshConfig(
     await transaction(deps.db, async (q) => {
       await cacheStore.saveConfigCache(q, repo, changed ? fetched.files : null, now.toISOString());
       // Also after a 304: a status left `unreadable` by a failed refresh goes back to the load's.
-      if (await repoStore.recordConfig(q, repo, installationId, load, now))
+      if (await recordLoad(q, repo, installationId, load, now))
         await rejudgeGrants(deps.db, q, repo, load, now);
     });
   } catch (error) {
@@ -132,7 +133,7 @@ async function refreshConfig(
     const load: UsableLoad = { status: "invalid", config: null, errors: [describe(error)] };
     next = { load, files: [], checkedAt: now.getTime(), stale: false };
     await transaction(deps.db, async (q) => {
-      if (await repoStore.recordConfig(q, repo, installationId, load, now))
+      if (await recordLoad(q, repo, installationId, load, now))
         await rejudgeGrants(deps.db, q, repo, load, now);
     });
   }
@@ -142,6 +143,26 @@ async function refreshConfig(
       `${repo}: .github/lanegate.yml is invalid, the defaults apply: ${next.load.errors.join("; ")}`,
     );
   return next.load;
+}
+
+/**
+ * Records a config load, with an audit line when its status or errors changed. Returns whether
+ * the config in force changed.
+ */
+async function recordLoad(q: Q, repo: string, installationId: number | null, load: ConfigLoad, now: Date) {
+  const { previous, changed } = await repoStore.recordConfig(q, repo, installationId, load, now);
+  const change = describeLoadChange(previous, load);
+  if (change)
+    await appendAudit(q, {
+      repo,
+      deliveryId: null,
+      event: "config",
+      actor: null,
+      subject: ".github/lanegate.yml",
+      change,
+      at: now.toISOString(),
+    });
+  return changed;
 }
 
 /**
@@ -180,7 +201,7 @@ async function failed(
   if (entry) entry.stale = true;
   await transaction(deps.db, async (q) => {
     await cacheStore.markConfigStale(q, [repo]);
-    await repoStore.recordConfig(q, repo, installationId, load, deps.now());
+    await recordLoad(q, repo, installationId, load, deps.now());
   });
   const kept = entry
     ? `the last good config (confirmed ${new Date(entry.checkedAt).toISOString()}) is kept`

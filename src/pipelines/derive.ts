@@ -1,12 +1,13 @@
 // Derives every live issue of a repository from its stored facts under the config in force, and
-// applies the grant plan, inside the caller's transaction. The sync, the expiry sweep and a
-// config change all come here: a grant is always judged against the config of the moment.
-import type * as auditStore from "../adapters/store/audit.ts";
+// applies the grant plan with an audit line per change, inside the caller's transaction. The
+// sync, the expiry sweep and a config change all come here: a grant is always judged against the
+// config of the moment.
+import * as auditStore from "../adapters/store/audit.ts";
 import { exclusive, type Q } from "../adapters/store/db.ts";
 import * as grantStore from "../adapters/store/grants.ts";
 import * as issueStore from "../adapters/store/issues.ts";
 import { baselineOf, type LanegateConfig } from "../core/config/schema.ts";
-import { planGrants } from "../core/lanes/grant-plan.ts";
+import { describeChange, planGrants } from "../core/lanes/grant-plan.ts";
 import { deriveIssue, resolveConflicts } from "../core/lanes/lifecycle.ts";
 
 /**
@@ -36,7 +37,19 @@ export async function deriveGrants(
     all.map((o) => o.number),
   );
   const plan = planGrants(open, history, all);
-  const changed = await grantStore.applyGrantChanges(q, repo, plan, trigger, now);
+  const changed = await grantStore.applyGrantChanges(q, repo, plan, trigger.actor, now);
+  // One audit line per change, in one statement: a 50-lane block is 50 lines.
+  const at = now.toISOString();
+  await auditStore.appendAudits(
+    q,
+    plan.map((change) => ({
+      repo,
+      ...trigger,
+      subject: `#${change.issue} ${change.lane}`,
+      change: describeChange(change),
+      at,
+    })),
+  );
   /** Issues whose facts cannot be judged under this config: a sync must read them again. */
   const needsRead = all.filter((o) => o.needsRead).map((o) => o.number);
   return { all, changed, plan, needsRead };

@@ -11,8 +11,6 @@ import {
   UNKNOWN_INVENTORY,
 } from "../../core/evidence/inventory.ts";
 import type { PhaseRecord } from "../../core/evidence/phases.ts";
-import { describeEvidenceError, describeInventoryMove } from "../../core/evidence/render.ts";
-import { appendAudit } from "./audit.ts";
 import { first, type Q, tables } from "./db.ts";
 import type * as s from "./schema.ts";
 
@@ -57,18 +55,18 @@ export async function openEvidence(q: Q, row: NewEvidence): Promise<EvidenceRow>
 }
 
 /**
- * The record of a run that ended with nothing to read, and the lane's move by the table's first
- * row: `lease_expired` when its lease ran out (its completion reopens the row), or `recorded` with
- * the error when GitHub no longer has the run. Nothing when the run already has a record: its
- * evidence (or its lease's) speaks for it.
+ * The record of a run that ended with nothing to read, by the table's first row: `lease_expired`
+ * when its lease ran out (its completion reopens the row), or `recorded` with the error when
+ * GitHub no longer has the run. Returns the record made; none when the run already has a record:
+ * its evidence (or its lease's) speaks for it.
  */
 export async function recordWithoutRun(
   q: Q,
   row: NewEvidence & { lane: string },
   o: { step: InventoryStep; error: EvidenceError | null; at: string },
-) {
+): Promise<EvidenceRow | undefined> {
   const t = tables(q);
-  const made = await first(
+  return first(
     q
       .insert(t.runEvidence)
       .values({
@@ -84,7 +82,6 @@ export async function recordWithoutRun(
       .onConflictDoNothing()
       .returning(),
   );
-  if (made) await moveInventory(q, made, row.lane, o.step, o.at);
 }
 
 export function evidenceOf(
@@ -148,7 +145,7 @@ export interface EvidenceOutcome {
   at: string;
 }
 
-/** Records the outcome, moves the lane's inventory and writes every transition to the audit log. */
+/** Records the outcome of a run's evidence on its record. */
 export async function recordEvidence(q: Q, o: EvidenceOutcome): Promise<void> {
   const t = tables(q);
   const { row, step, lane } = o;
@@ -166,23 +163,11 @@ export async function recordEvidence(q: Q, o: EvidenceOutcome): Promise<void> {
       recordedAt: o.at,
     })
     .where(eq(t.runEvidence.id, row.id));
-  if (o.error)
-    await appendAudit(q, {
-      repo: row.repo,
-      deliveryId: null,
-      event: "evidence",
-      actor: null,
-      subject: lane ?? `run ${row.runId}`,
-      change: describeEvidenceError(o.error, row),
-      at: o.at,
-    });
-  if (step && lane) await moveInventory(q, row, lane, step, o.at);
 }
 
-/** Sets the lane's inventory to the step and audits the transition with the run that caused it. */
-async function moveInventory(q: Q, row: EvidenceRow, lane: string, step: InventoryStep, at: string) {
+/** Sets the lane's inventory to the step, naming the record of the run that caused it. */
+export async function moveInventory(q: Q, row: EvidenceRow, lane: string, step: InventoryStep, at: string) {
   const t = tables(q);
-  const before = await inventoryOf(q, row.repo, lane);
   const values = {
     repo: row.repo,
     lane,
@@ -211,15 +196,6 @@ async function moveInventory(q: Q, row: EvidenceRow, lane: string, step: Invento
       target: [t.laneInventory.repo, t.laneInventory.lane],
       set: { ...values, ...lastBootstrap },
     });
-  await appendAudit(q, {
-    repo: row.repo,
-    deliveryId: null,
-    event: "evidence",
-    actor: null,
-    subject: lane,
-    change: describeInventoryMove(before, step, row),
-    at,
-  });
 }
 
 /** A finished run that left nothing lanegate needs to act on (a refused run with no artifact). */

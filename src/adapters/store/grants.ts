@@ -2,9 +2,8 @@
 import { and, eq, inArray, isNull, or, sql } from "drizzle-orm";
 import { lanePolicySchema } from "../../core/domain.ts";
 import type { GrantFact } from "../../core/gate/decision.ts";
-import { describeChange, type ExistingGrant, type GrantChange } from "../../core/lanes/grant-plan.ts";
+import type { ExistingGrant, GrantChange } from "../../core/lanes/grant-plan.ts";
 import type { LaneOutcome } from "../../core/lanes/lifecycle.ts";
-import { appendAudits, type Trigger } from "./audit.ts";
 import { first, preparedOn, type Q, tables } from "./db.ts";
 import type * as s from "./schema.ts";
 
@@ -71,41 +70,35 @@ export async function grantsForPlan(
   return { open: await openGrants(q, repo), history };
 }
 
-/** Applies a grant plan, auditing every change. Returns the issues whose rows changed. */
+/**
+ * Applies a grant plan; a row ended without an actor of its own is ended by `actor`, who set the
+ * change off. Returns the issues whose rows changed.
+ */
 export async function applyGrantChanges(
   q: Q,
   repo: string,
   changes: GrantChange[],
-  trigger: Trigger,
+  actor: string | null,
   now: Date,
 ): Promise<number[]> {
   const t = tables(q);
   const at = now.toISOString();
-  // New rows and audit lines go in one statement each: a 50-lane block is 50 of each.
+  // New rows go in one statement: a 50-lane block is 50 of them.
   const inserts: (typeof s.grants.$inferInsert)[] = [];
-  const audits: Parameters<typeof appendAudits>[1] = [];
   for (const change of changes) {
     if (change.kind === "retire") {
       await q
         .update(t.grants)
-        .set({ state: "retired", reason: change.reason, endedAt: at, endedBy: trigger.actor, updatedAt: at })
+        .set({ state: "retired", reason: change.reason, endedAt: at, endedBy: actor, updatedAt: at })
         .where(eq(t.grants.id, change.id));
     } else {
-      const endedFields = change.ends ? { endedAt: at, endedBy: change.to.endedBy ?? trigger.actor } : {};
+      const endedFields = change.ends ? { endedAt: at, endedBy: change.to.endedBy ?? actor } : {};
       const fields = { ...grantFields(change.to), updatedAt: at, ...endedFields };
       if (change.kind === "update") await q.update(t.grants).set(fields).where(eq(t.grants.id, change.id));
       else inserts.push({ repo, lane: change.lane, issueNumber: change.issue, createdAt: at, ...fields });
     }
-    audits.push({
-      repo,
-      ...trigger,
-      subject: `#${change.issue} ${change.lane}`,
-      change: describeChange(change),
-      at,
-    });
   }
   if (inserts.length > 0) await q.insert(t.grants).values(inserts);
-  await appendAudits(q, audits);
   return [...new Set(changes.map((c) => c.issue))];
 }
 

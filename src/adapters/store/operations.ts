@@ -1,7 +1,7 @@
 // SQL for operations: an allowed run's hold on its lane. Which transitions are possible is the
 // core's business (src/core/operations.ts); this file only reads and writes the rows.
 import { and, eq, inArray, lt, sql } from "drizzle-orm";
-import { HOLDING_STATES, holdsLane, isFinal, type Transition } from "../../core/operations.ts";
+import { HOLDING_STATES, isFinal, type Transition } from "../../core/operations.ts";
 import { first, isUniqueViolation, preparedOn, type Q, savepoint, tables } from "./db.ts";
 import type * as s from "./schema.ts";
 
@@ -105,9 +105,4 @@ export async function applyTransition(q: Q, id: number, next: Transition, by: st
       ...(final ? { conclusion: next.conclusion, endedAt: at, endedBy: by } : {}),
     })
     .where(eq(t.operations.id, id));
-}
-
-/** Whether a run attempt's operation still holds its lane. */
-export async function attemptHoldsLane(q: Q, repo: string, runId: number, attempt: number): Promise<boolean> {
-  return (await operationsForRun(q, repo, runId)).some((o) => o.attempt === attempt && holdsLane(o.state));
 }

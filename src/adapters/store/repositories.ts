@@ -1,8 +1,7 @@
 // SQL for repositories: the config last loaded, the declared lanes, installation and default branch.
 import { eq, sql } from "drizzle-orm";
-import type { ConfigLoad } from "../../core/config/load.ts";
+import type { ConfigLoad, RecordedLoad } from "../../core/config/load.ts";
 import { configSchema, DEFAULT_CONFIG, type LanegateConfig } from "../../core/config/schema.ts";
-import { appendAudit } from "./audit.ts";
 import { first, preparedOn, type Q, sameJson, tables } from "./db.ts";
 
 // A repository's row is read several times per delivery (config, installation, default branch).
@@ -18,14 +17,17 @@ function repositoryRow(q: Q, repo: string) {
   return first(prepared(q).row.execute({ repo }));
 }
 
-/** Records a config load; returns whether the config in force changed (an unreadable load changes nothing). */
+/**
+ * Records a config load. Returns the load recorded before it, and whether the config in force
+ * changed (an unreadable load changes nothing).
+ */
 export async function recordConfig(
   q: Q,
   repo: string,
   installationId: number | null,
   load: ConfigLoad,
   now: Date,
-): Promise<boolean> {
+): Promise<{ previous: RecordedLoad | null; changed: boolean }> {
   const t = tables(q);
   const previous = await repositoryRow(q, repo);
   const row = {
@@ -39,21 +41,10 @@ export async function recordConfig(
     checkedAt: now.toISOString(),
   };
   await q.insert(t.repositories).values(row).onConflictDoUpdate({ target: t.repositories.repo, set: row });
-  if (previous?.configStatus !== load.status || !sameJson(previous?.configErrors, load.errors)) {
-    const detail = load.errors.length ? `: ${load.errors.join("; ")}` : "";
-    await appendAudit(q, {
-      repo,
-      deliveryId: null,
-      event: "config",
-      actor: null,
-      subject: ".github/lanegate.yml",
-      change: `${previous?.configStatus ?? "never loaded"} -> ${load.status}${detail}`,
-      at: now.toISOString(),
-    });
-  }
+  const recorded = previous ? { status: previous.configStatus, errors: previous.configErrors } : null;
   // Declared lanes change only when the config does; most syncs load the same config again.
   const unchanged = previous?.configStatus === load.status && sameJson(previous.config, row.config);
-  if (load.status === "unreadable" || unchanged) return false;
+  if (load.status === "unreadable" || unchanged) return { previous: recorded, changed: false };
   await q.delete(t.declaredLanes).where(eq(t.declaredLanes.repo, repo));
   const lanes = load.status === "ok" ? Object.entries(load.config.lanes) : [];
   if (lanes.length > 0)
@@ -65,7 +56,7 @@ export async function recordConfig(
         flags,
       })),
     );
-  return true;
+  return { previous: recorded, changed: true };
 }
 
 /** The config in force for a repository: the last valid one, or the defaults. */

@@ -1,10 +1,11 @@
 // SQL for the gate's runs: dispatches, workflow runs, decisions and protection requests.
-import { and, desc, eq, inArray, isNull, like, lt, notExists, or, sql } from "drizzle-orm";
-import { type Decision, decisionSchema, type ProofRun } from "../../core/gate/decision.ts";
+import { and, desc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
+import { type Decision, decisionSchema } from "../../core/gate/decision.ts";
 import type { DispatchCandidate } from "../../core/gate/join.ts";
 import { workflowFile } from "../../core/gate/request.ts";
+import type { ProofCandidate } from "../../core/gate/runs.ts";
 import type { RecentRunFact } from "../../core/lanes/status-comment.ts";
-import { HOLDING_STATES } from "../../core/operations.ts";
+import type { OperationState } from "../../core/operations.ts";
 import { first, preparedOn, type Q, tables } from "./db.ts";
 import { operationsForRun } from "./operations.ts";
 import type * as s from "./schema.ts";
@@ -69,28 +70,26 @@ export function dispatchById(q: Q, id: number) {
   return first(prepared(q).dispatch.execute({ id }));
 }
 
-/** Keeps the newest attempt and status; never forgets a join already made. */
-export async function upsertRun(q: Q, run: Omit<RunRow, "dispatchId" | "joinProblem">): Promise<RunRow> {
+/** A run as a `workflow_run` delivery reports it, before any join. */
+export type ReportedRun = Omit<RunRow, "dispatchId" | "joinProblem">;
+
+export async function insertRun(q: Q, run: ReportedRun) {
+  await q.insert(tables(q).workflowRuns).values(run);
+}
+
+/** Replaces the recorded report with a newer one; never forgets a join already made. */
+export async function updateRunReport(q: Q, run: ReportedRun) {
   const t = tables(q);
-  const existing = await getRun(q, run.repo, run.runId);
-  if (!existing) {
-    await q.insert(t.workflowRuns).values(run);
-  } else if (
-    run.attempt > existing.attempt ||
-    (run.attempt === existing.attempt && run.updatedAt >= existing.updatedAt)
-  ) {
-    await q
-      .update(t.workflowRuns)
-      .set({
-        attempt: run.attempt,
-        status: run.status,
-        conclusion: run.conclusion,
-        updatedAt: run.updatedAt,
-        headSha: run.headSha,
-      })
-      .where(and(eq(t.workflowRuns.repo, run.repo), eq(t.workflowRuns.runId, run.runId)));
-  }
-  return (await getRun(q, run.repo, run.runId)) as RunRow;
+  await q
+    .update(t.workflowRuns)
+    .set({
+      attempt: run.attempt,
+      status: run.status,
+      conclusion: run.conclusion,
+      updatedAt: run.updatedAt,
+      headSha: run.headSha,
+    })
+    .where(and(eq(t.workflowRuns.repo, run.repo), eq(t.workflowRuns.runId, run.runId)));
 }
 
 export function getRun(q: Q, repo: string, runId: number): Promise<RunRow | undefined> {
@@ -190,81 +189,70 @@ export function storedDecision(row: DecisionRow): Decision | null {
   return parsed.success ? parsed.data : null;
 }
 
-/** Runs whose newest decision refused them but which have not finished: the cancel to retry. */
-export async function refusedStillRunning(q: Q): Promise<RunRow[]> {
+/**
+ * The runs lanegate has not seen finish, each with its current attempt's decision (the newest
+ * made for it) and the states of the operations that attempt opened: the candidates for a cancel.
+ */
+export async function unfinishedDecidedRuns(
+  q: Q,
+): Promise<{ run: RunRow; allowed: boolean; operations: OperationState[] }[]> {
   const t = tables(q);
   const rows = await q
-    .select({ run: t.workflowRuns })
+    .select({ run: t.workflowRuns, allowed: t.decisions.allowed, state: t.operations.state })
     .from(t.workflowRuns)
     .innerJoin(
       t.decisions,
-      and(eq(t.decisions.repo, t.workflowRuns.repo), eq(t.decisions.runId, t.workflowRuns.runId)),
-    )
-    .where(
       and(
-        sql`${t.workflowRuns.status} != 'completed'`,
+        eq(t.decisions.repo, t.workflowRuns.repo),
+        eq(t.decisions.runId, t.workflowRuns.runId),
         eq(t.decisions.attempt, t.workflowRuns.attempt),
-        eq(t.decisions.allowed, false),
-        newestOfAttempt(t),
-        // An attempt allowed earlier and still holding its lane is never cancelled.
-        notExists(
-          q
-            .select({ id: t.operations.id })
-            .from(t.operations)
-            .where(
-              and(
-                eq(t.operations.repo, t.decisions.repo),
-                eq(t.operations.runId, t.decisions.runId),
-                eq(t.operations.attempt, t.decisions.attempt),
-                inArray(t.operations.state, HOLDING_STATES),
-              ),
-            ),
-        ),
       ),
-    );
-  return rows.map((r) => r.run);
+    )
+    .leftJoin(
+      t.operations,
+      and(
+        eq(t.operations.repo, t.decisions.repo),
+        eq(t.operations.runId, t.decisions.runId),
+        eq(t.operations.attempt, t.decisions.attempt),
+      ),
+    )
+    .where(and(sql`${t.workflowRuns.status} != 'completed'`, newestOfAttempt(t)));
+  const runs = new Map<string, { run: RunRow; allowed: boolean; operations: OperationState[] }>();
+  for (const { run, allowed, state } of rows) {
+    const key = `${run.repo}:${run.runId}`;
+    const candidate = runs.get(key) ?? { run, allowed, operations: [] };
+    if (state !== null) candidate.operations.push(state);
+    runs.set(key, candidate);
+  }
+  return [...runs.values()];
 }
 
-/** Enough of a lane's newest proof runs to find the latest backup and any fresh verification. */
-const PROOF_RUNS_READ = 50;
-
 /**
- * Successful, completed runs of a proof workflow whose dispatch named this lane, dispatched by
- * hand from an allowed branch: a proof workflow edited on another branch proves nothing. Role
- * and lane are columns stored at intake, so other lanes' proofs never crowd this lane's out.
+ * One page of the runs whose dispatch the intake stored as this role's proof of this lane, newest
+ * first. Role and lane are columns stored at intake, so other lanes' proofs never crowd this
+ * lane's out; which of them prove anything is the core's to say.
  */
-export async function proofRuns(
+export async function proofCandidates(
   q: Q,
   repo: string,
-  proof: { role: "backup_proof" | "restore_proof"; workflow: string },
+  role: "backup_proof" | "restore_proof",
   lane: string,
-  branches: string[],
-): Promise<ProofRun[]> {
+  page: { limit: number; offset: number },
+): Promise<ProofCandidate[]> {
   const t = tables(q);
-  // The workflow the config names now: repointing proofs.*.workflow retires the old one's runs.
-  const path = `.github/workflows/${proof.workflow}`;
   const rows = await q
-    .select({ run: t.workflowRuns })
+    .select({ run: t.workflowRuns, workflowPath: t.dispatches.workflowPath })
     .from(t.dispatches)
     .innerJoin(
       t.workflowRuns,
       and(eq(t.workflowRuns.repo, t.dispatches.repo), eq(t.workflowRuns.dispatchId, t.dispatches.id)),
     )
-    .where(
-      and(
-        eq(t.dispatches.repo, repo),
-        eq(t.dispatches.role, proof.role),
-        or(eq(t.dispatches.workflowPath, path), like(t.dispatches.workflowPath, `${path}@%`)),
-        eq(t.dispatches.lane, lane),
-        eq(t.workflowRuns.status, "completed"),
-        eq(t.workflowRuns.conclusion, "success"),
-        eq(t.workflowRuns.event, "workflow_dispatch"),
-        inArray(t.workflowRuns.headBranch, branches),
-      ),
-    )
-    .orderBy(desc(t.workflowRuns.updatedAt))
-    .limit(PROOF_RUNS_READ);
-  return rows.map(({ run }) => ({ runId: run.runId, startedAt: run.createdAt, completedAt: run.updatedAt }));
+    .where(and(eq(t.dispatches.repo, repo), eq(t.dispatches.role, role), eq(t.dispatches.lane, lane)))
+    // The run id breaks ties, so that pages neither repeat nor skip a run.
+    .orderBy(desc(t.workflowRuns.updatedAt), desc(t.workflowRuns.runId))
+    .limit(page.limit)
+    .offset(page.offset);
+  return rows.map(({ run, workflowPath }) => ({ ...run, workflowPath }));
 }
 
 /** Protection requests not answered yet, across repositories, for the sweep to retry. */

@@ -75,3 +75,23 @@ export function configInForce(load: ConfigLoad): LanegateConfig | null {
   if (load.status === "unreadable") return null;
   return load.config ?? DEFAULT_CONFIG;
 }
+
+/** What the store last recorded of a repository's config load. */
+export interface RecordedLoad {
+  status: ConfigLoad["status"];
+  errors: string[];
+}
+
+/**
+ * The audit log's line for a config load, or null when it says nothing new: the same status with
+ * the same errors as the load recorded before (most syncs load the same config again).
+ */
+export function describeLoadChange(previous: RecordedLoad | null, load: ConfigLoad): string | null {
+  const sameErrors =
+    previous !== null &&
+    previous.errors.length === load.errors.length &&
+    previous.errors.every((e, i) => e === load.errors[i]);
+  if (previous?.status === load.status && sameErrors) return null;
+  const detail = load.errors.length ? `: ${load.errors.join("; ")}` : "";
+  return `${previous?.status ?? "never loaded"} -> ${load.status}${detail}`;
+}

@@ -25,6 +25,7 @@ import { configForIntake } from "../config.ts";
 import type { GateDeps } from "../deps.ts";
 import { type ArtifactFetch, fetchAttemptArtifact } from "./fetch.ts";
 import { publishEvidence } from "./publish.ts";
+import { recordOutcome } from "./record.ts";
 
 /** How long after its run completes an artifact may take to appear before it counts as missing. */
 export const ARTIFACT_WAIT_MS = 2 * 60_000;
@@ -145,7 +146,7 @@ export async function collect(deps: GateDeps, octokit: Octokit, row: evidence.Ev
           requiresRuntimeIdentity: await requiresIdentity(q, row.repo, lane),
         })
       : null;
-    await evidence.recordEvidence(q, { row, lane, artifact, error, step, at });
+    await recordOutcome(q, { row, lane, artifact, error, step, at });
     return true;
   });
   if (recorded) await publishEvidence(deps, octokit, row.repo, row.runId, row.attempt);

@@ -9,6 +9,7 @@ import { getRun } from "../../adapters/store/runs.ts";
 import type { EvidenceError } from "../../core/evidence/artifact.ts";
 import { nextInventory } from "../../core/evidence/inventory.ts";
 import { requiresIdentity } from "./collect.ts";
+import { moveLane } from "./record.ts";
 
 export const staleOnLeaseExpiry = (q: Q, op: OperationRow, at: string) => staleWithoutRun(q, op, at, null);
 
@@ -38,7 +39,7 @@ async function staleWithoutRun(
   // The run row is stored before any operation opens on it; were it gone, the lane still goes
   // stale, and the evidence check's failed write stays visible to the sweep.
   const run = await getRun(q, op.repo, op.runId);
-  await evidence.recordWithoutRun(
+  const made = await evidence.recordWithoutRun(
     q,
     {
       repo: op.repo,
@@ -55,4 +56,6 @@ async function staleWithoutRun(
     },
     { step, error: gone, at },
   );
+  // A run that already has a record keeps its lane where its evidence put it.
+  if (made) await moveLane(q, made, op.lane, step, at);
 }

@@ -13,8 +13,9 @@ import * as repoStore from "../../adapters/store/repositories.ts";
 import * as runStore from "../../adapters/store/runs.ts";
 import { baselineOf, type LanegateConfig } from "../../core/config/schema.ts";
 import type { DeclaredLane } from "../../core/domain.ts";
-import type { GateFacts, GrantFact } from "../../core/gate/decision.ts";
+import type { GateFacts, GrantFact, ProofRun } from "../../core/gate/decision.ts";
 import { laneOfInputs } from "../../core/gate/request.ts";
+import { proofsAmong } from "../../core/gate/runs.ts";
 import { underBaseline } from "../../core/policy/baseline.ts";
 import { repoKey, type Target } from "../../core/repository.ts";
 import { currentConfig } from "../config.ts";
@@ -144,7 +145,7 @@ async function storedFacts(
       ? {
           workflow: p.workflow,
           maxAgeHours: p.max_age_hours,
-          runs: await runStore.proofRuns(q, repo, { role, workflow: p.workflow }, lane, allowedBranches),
+          runs: await laneProofs(q, repo, role, lane, p.workflow, allowedBranches),
         }
       : null;
   const holder = lane ? await ops.holderOf(q, repo, lane) : undefined;
@@ -174,6 +175,27 @@ async function storedFacts(
       .map((d) => ({ attempt: d.attempt, allowed: d.allowed })),
     now,
   };
+}
+
+/** Enough of a lane's newest proofs to find the latest backup and any fresh verification. */
+export const PROOFS_READ = 50;
+
+/** The lane's newest proofs, at most PROOFS_READ: candidates a page at a time until enough prove. */
+export async function laneProofs(
+  q: Q,
+  repo: string,
+  role: "backup_proof" | "restore_proof",
+  lane: string,
+  workflow: string,
+  branches: string[],
+): Promise<ProofRun[]> {
+  const proofs: ProofRun[] = [];
+  for (let offset = 0; proofs.length < PROOFS_READ; offset += PROOFS_READ) {
+    const page = await runStore.proofCandidates(q, repo, role, lane, { limit: PROOFS_READ, offset });
+    proofs.push(...proofsAmong(page, workflow, branches));
+    if (page.length < PROOFS_READ) break;
+  }
+  return proofs.slice(0, PROOFS_READ);
 }
 
 /** A grant the current baseline makes too weak counts as invalid; otherwise it takes the baseline's flags. */

@@ -9,6 +9,7 @@ import * as runStore from "../../adapters/store/runs.ts";
 import { joinRun } from "../../core/gate/join.ts";
 import { laneOfInputs, parseRequest, workflowFile } from "../../core/gate/request.ts";
 import { roleOf } from "../../core/gate/roles.ts";
+import { replacesReport } from "../../core/gate/runs.ts";
 import { eventOfReport } from "../../core/operations.ts";
 import { repoKey, type Target } from "../../core/repository.ts";
 import { configForIntake } from "../config.ts";
@@ -114,7 +115,7 @@ export async function onWorkflowRun(
   const now = deps.now().toISOString();
   const run = await transaction(deps.db, async (q) => {
     await exclusive(q, gateScope(repo));
-    const row = await runStore.upsertRun(q, { repo, role, ...r });
+    const row = await recordReport(q, { repo, role, ...r });
     if (row.dispatchId === null && row.joinProblem === null && row.event === "workflow_dispatch")
       await tryJoin(q, repo, row);
     // A late report of an earlier attempt must not move a later attempt's operation.
@@ -134,6 +135,14 @@ export async function onWorkflowRun(
     return;
   }
   await evaluateIfReady(deps, octokit, target, { ...run, attempt: r.attempt });
+}
+
+/** Records a run's report: the first one, or one that replaces the recorded report. */
+async function recordReport(q: Q, run: runStore.ReportedRun): Promise<runStore.RunRow> {
+  const recorded = await runStore.getRun(q, run.repo, run.runId);
+  if (!recorded) await runStore.insertRun(q, run);
+  else if (replacesReport(run, recorded)) await runStore.updateRunReport(q, run);
+  return (await runStore.getRun(q, run.repo, run.runId)) as runStore.RunRow;
 }
 
 /** Decides a gated run once it has its dispatch, a join problem, or was not dispatched at all. */

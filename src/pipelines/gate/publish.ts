@@ -5,12 +5,13 @@ import { describe, type Octokit, statusOf } from "../../adapters/github/client.t
 import { answerProtectionRule, cancelRun, writeCheckRun } from "../../adapters/github/gate.ts";
 import { operationOfAttempt } from "../../adapters/store/console.ts";
 import { type Q, read, transaction } from "../../adapters/store/db.ts";
-import { attemptHoldsLane } from "../../adapters/store/operations.ts";
+import { operationsForRun } from "../../adapters/store/operations.ts";
 import * as runStore from "../../adapters/store/runs.ts";
 import type { LanegateConfig } from "../../core/config/schema.ts";
-import { parseLaneId } from "../../core/domain.ts";
 import type { Decision } from "../../core/gate/decision.ts";
+import { protectionAnswer } from "../../core/gate/protection.ts";
 import { checkName, renderCheckSummary } from "../../core/gate/render.ts";
+import { cancelsRun } from "../../core/gate/runs.ts";
 import { refOf, repoKey, type Target } from "../../core/repository.ts";
 import type { GateDeps } from "../deps.ts";
 import { gather } from "./gather.ts";
@@ -55,12 +56,14 @@ export async function publishDecision(
       lane: decision.request?.lane,
     });
   }
-  // An attempt already allowed and holding its lane is never cancelled by a later refusal (a
-  // re-request during a GitHub fault, a grant retired since): stopping a wipe half-way is worse.
-  const holding = await read(deps.db, (q) => attemptHoldsLane(q, repo, run.runId, run.attempt));
-  if (!decision.allowed && config.gate.cancel_refused_runs && run.status !== "completed" && !holding) {
-    await cancelRefused(deps, octokit, repo, run.runId);
-  }
+  const operations = await read(deps.db, (q) => operationsForRun(q, repo, run.runId));
+  const cancels = cancelsRun({
+    cancelRefusedRuns: config.gate.cancel_refused_runs,
+    status: run.status,
+    allowed: decision.allowed,
+    operations: operations.filter((o) => o.attempt === run.attempt).map((o) => o.state),
+  });
+  if (cancels) await cancelRefused(deps, octokit, repo, run.runId);
   await answerPendingProtection(deps, octokit, target, run.runId);
 }
 
@@ -90,14 +93,10 @@ async function typedLane(q: Q, run: runStore.RunRow): Promise<string | null> {
   return /^[\x21-\x7e]{3,130}$/.test(typed) ? typed : null;
 }
 
-/** How long a protection request may wait for a decision before it is rejected as undecidable. */
-export const PROTECTION_GRACE_MS = 5 * 60_000;
-
 /**
- * Answers the run's deployment protection requests with the decision for the run's current
- * attempt (asked of GitHub through the gate's one gather: a re-run's jobs may ask before its
- * delivery arrives). With no decision yet the request waits; past the grace period it is
- * rejected. If GitHub cannot say which attempt is current, the request is rejected at once.
+ * Answers the run's deployment protection requests as `protectionAnswer` says, from the decision
+ * for the run's current attempt (asked of GitHub through the gate's one gather: a re-run's jobs
+ * may ask before its delivery arrives). A request the core leaves waiting is not sent.
  */
 export async function answerPendingProtection(
   deps: GateDeps,
@@ -129,16 +128,23 @@ export async function answerPendingProtection(
     .at(-1);
   const now = deps.now();
   for (const request of pending) {
-    const overdue = now.getTime() - Date.parse(request.receivedAt) > PROTECTION_GRACE_MS;
-    if (!gathered.error && !latest && !overdue) continue;
-    const lane =
-      gathered.config.gate.environments[request.environment] ?? parseLaneId(request.environment)?.id ?? null;
-    const approved = !gathered.error && latest?.allowed === true && lane !== null && lane === latest.lane;
-    const comment = protectionComment(gathered.error, latest, attempt, lane, request.environment, approved);
+    const answer = protectionAnswer({
+      gatherError: gathered.error,
+      attempt,
+      decision: latest ?? null,
+      environment: request.environment,
+      environments: gathered.config.gate.environments,
+      receivedAt: request.receivedAt,
+      now,
+    });
+    if (!answer) continue;
+    const { approved, comment } = answer;
     try {
       await answerProtectionRule(octokit, target.ref, runId, request.environment, approved, comment);
-      const answer = approved ? "approved" : "rejected";
-      await transaction(deps.db, (q) => runStore.answerProtection(q, request.id, answer, now.toISOString()));
+      const recorded = approved ? "approved" : "rejected";
+      await transaction(deps.db, (q) =>
+        runStore.answerProtection(q, request.id, recorded, now.toISOString()),
+      );
     } catch (error) {
       // 422: GitHub no longer takes an answer (the run was cancelled or finished); asking again
       // every minute would only spend the rate limit.
@@ -152,20 +158,4 @@ export async function answerPendingProtection(
       });
     }
   }
-}
-
-function protectionComment(
-  error: string | null,
-  latest: runStore.DecisionRow | undefined,
-  attempt: number | null,
-  lane: string | null,
-  environment: string,
-  approved: boolean,
-): string {
-  if (error) return `lanegate could not gather the facts from GitHub (github_unavailable): ${error}`;
-  if (!latest) return `lanegate has no decision for attempt ${attempt} of this run`;
-  if (!lane) return `environment ${environment} maps to no lane`;
-  if (approved) return `lanegate allowed this run for ${lane}`;
-  if (lane !== latest.lane) return `this run was decided for ${latest.lane ?? "no lane"}, not ${lane}`;
-  return `lanegate refused this run for ${lane} (${latest.reason ?? "refused"})`;
 }

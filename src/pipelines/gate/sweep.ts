@@ -10,6 +10,7 @@ import { pastLease } from "../../adapters/store/operations.ts";
 import * as repoStore from "../../adapters/store/repositories.ts";
 import * as runStore from "../../adapters/store/runs.ts";
 import { JOIN_WINDOW_MS } from "../../core/gate/join.ts";
+import { cancelsRun } from "../../core/gate/runs.ts";
 import { storedTarget } from "../config.ts";
 import type { GateDeps } from "../deps.ts";
 import { moveOperation } from "../operations.ts";
@@ -97,10 +98,11 @@ export async function gateSweep(deps: GateDeps, app: Probot): Promise<void> {
     );
   }
   // A refused run whose cancel failed is still running: cancel it again.
-  for (const run of await read(deps.db, (q) => runStore.refusedStillRunning(q))) {
-    const octokit = await octokitFor(run.repo);
+  for (const { run, allowed, operations } of await read(deps.db, (q) => runStore.unfinishedDecidedRuns(q))) {
     const config = await read(deps.db, (q) => repoStore.configFor(q, run.repo));
-    if (!octokit || !config.gate.cancel_refused_runs) continue;
-    await cancelRefused(deps, octokit, run.repo, run.runId);
+    const cancelRefusedRuns = config.gate.cancel_refused_runs;
+    if (!cancelsRun({ cancelRefusedRuns, status: run.status, allowed, operations })) continue;
+    const octokit = await octokitFor(run.repo);
+    if (octokit) await cancelRefused(deps, octokit, run.repo, run.runId);
   }
 }

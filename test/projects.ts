@@ -44,7 +44,11 @@ export const POSTGRES_TESTS = [
   "test/operations/**/*.test.ts",
   "test/handlers/**/*.test.ts",
   "test/pipelines/**/*.test.ts",
+  "test/config/config.test.ts",
+  "test/budgets/requests.test.ts",
+  "test/checks/pull-request*.test.ts",
   "test/store/drivers.test.ts",
+  "test/store/audit-search.test.ts",
 ];
 
 /** Everything else: the app under Probot against the stand-in (or nock). */

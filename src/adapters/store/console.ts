@@ -29,10 +29,12 @@ export async function auditSearch(q: Q, f: AuditFilter) {
       })
       .from(t.decisions)
       .where(and(or(...f.repos.map((r) => eq(t.decisions.repo, r))), eq(t.decisions.lane, f.lane)));
+    // Lowered on both sides: SQLite's LIKE ignores ASCII case and PostgreSQL's does not.
+    const named = `%${f.lane.toLowerCase()}%`;
     where.push(
       or(
-        like(t.auditLog.subject, `%${f.lane}%`),
-        like(t.auditLog.change, `%${f.lane}%`),
+        like(sql`lower(${t.auditLog.subject})`, named),
+        like(sql`lower(${t.auditLog.change})`, named),
         inArray(t.auditLog.subject, decided),
       ),
     );

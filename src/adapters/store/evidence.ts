@@ -231,7 +231,9 @@ export async function phasesOf(q: Q, repo: string, runId: number, attempt: numbe
         eq(t.evidencePhases.runId, runId),
         eq(t.evidencePhases.attempt, attempt),
       ),
-    );
+    )
+    // The primary key's order, which SQLite gave without asking; PostgreSQL promises none.
+    .orderBy(t.evidencePhases.phase);
   return phases.map((p) => ({
     phase: p.phase as PhaseRecord["phase"],
     job: p.job,

@@ -125,7 +125,8 @@ export async function reposWithExpiringGrants(q: Q, now: Date): Promise<string[]
   const repos = await q
     .selectDistinct({ repo: t.grants.repo })
     .from(t.grants)
-    .where(and(isNull(t.grants.endedAt), or(eq(t.grants.state, "active"), eq(t.grants.state, "suspended"))));
+    .where(and(isNull(t.grants.endedAt), or(eq(t.grants.state, "active"), eq(t.grants.state, "suspended"))))
+    .orderBy(t.grants.repo);
   const expiring: string[] = [];
   for (const { repo } of repos) {
     const open = await openGrants(q, repo);

@@ -204,7 +204,9 @@ async function toStored(
         inArray(t.blockApprovals.number, numbers),
         isNull(t.blockApprovals.withdrawnAt),
       ),
-    );
+    )
+    // The primary key's order, which SQLite gave without asking; PostgreSQL promises none.
+    .orderBy(t.blockApprovals.number, t.blockApprovals.sha256, t.blockApprovals.approver);
   return rows.map((r) => ({
     facts: issueFactsSchema.parse(r.facts),
     approvals: approvals

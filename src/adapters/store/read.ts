@@ -244,6 +244,9 @@ export async function auditPage(q: Q, repo: string, limit: number, before?: numb
 
 export async function knownRepositories(q: Q): Promise<string[]> {
   const t = tables(q);
-  const rows = await q.select({ repo: t.repositories.repo }).from(t.repositories);
+  const rows = await q
+    .select({ repo: t.repositories.repo })
+    .from(t.repositories)
+    .orderBy(t.repositories.repo);
   return rows.map((r) => r.repo);
 }

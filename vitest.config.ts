@@ -39,7 +39,8 @@ export default defineConfig({
               },
             },
           ]),
-      { extends: true, test: { name: "release", include: RELEASE_TESTS } },
+      // Tests that start processes, a dozen one after another in some: seconds each on a busy machine.
+      { extends: true, test: { name: "release", include: RELEASE_TESTS, testTimeout: 120_000 } },
     ],
   },
 });

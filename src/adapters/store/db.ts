@@ -9,7 +9,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { RunResult } from "better-sqlite3";
 import Database from "better-sqlite3";
-import { is } from "drizzle-orm";
+import { is, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { readMigrationFiles } from "drizzle-orm/migrator";
@@ -110,6 +110,24 @@ export function read<T>(db: Db, fn: (q: Q) => Promise<T>): Promise<T> {
 export function savepoint<T>(q: Q, fn: (q: Q) => Promise<T>): Promise<T> {
   if (is(q, PgDatabase)) return q.transaction((sp) => fn(sp as unknown as Q));
   return fn(q);
+}
+
+/** The advisory lock space of repositories' locks: the four bytes of "lane" (the migration's is a bigint). */
+const REPOSITORY_LOCKS = 0x6c616e65;
+
+/**
+ * Makes the rest of the transaction the only one of this repository that reads rows and then
+ * writes on what it read (a join, a decision, the config cache), until it ends. SQLite already
+ * runs one transaction at a time (`begin immediate`); PostgreSQL's read committed lets two
+ * replicas' transactions read the same rows at once, and both would act on them (one dispatch
+ * joined to several runs, one attempt decided twice), so there a transaction-scoped advisory lock
+ * keyed by the repository queues them. Taken first thing in the transaction, so it never waits
+ * while holding a row another transaction of the repository needs.
+ */
+export async function lockRepository(q: Q, repo: string): Promise<void> {
+  if (!is(q, PgDatabase)) return;
+  const pgq = q as unknown as PgDatabase<never>;
+  await pgq.execute(sql`select pg_advisory_xact_lock(${REPOSITORY_LOCKS}, hashtext(${repo}))`);
 }
 
 /** Whether an error is a unique index refusing a row, on either driver (drizzle wraps pg's). */

@@ -3,7 +3,7 @@
 // opened with it. Every path that decides a run comes through here.
 import type { Octokit } from "../../adapters/github/client.ts";
 import * as auditStore from "../../adapters/store/audit.ts";
-import { type Q, read, transaction } from "../../adapters/store/db.ts";
+import { lockRepository, type Q, read, transaction } from "../../adapters/store/db.ts";
 import * as ops from "../../adapters/store/operations.ts";
 import * as runStore from "../../adapters/store/runs.ts";
 import type { LanegateConfig } from "../../core/config/schema.ts";
@@ -38,7 +38,9 @@ export async function evaluate(
   if (!gathered.error && roleOf(gathered.config, run.workflowPath) !== "gated") return null;
   const now = deps.now();
   const result = await transaction(deps.db, async (q) => {
-    // Checked inside the transaction: two deliveries of one run racing here decide it once.
+    // Checked inside the transaction, under the repository's lock: two deliveries of one run
+    // racing here, on one replica or two, decide it once.
+    await lockRepository(q, repo);
     const decided = (await runStore.decisionsForRun(q, repo, run.runId)).some(
       (d) => d.attempt === run.attempt,
     );

@@ -3,7 +3,7 @@
 
 import type { Octokit } from "../../adapters/github/client.ts";
 import * as auditStore from "../../adapters/store/audit.ts";
-import { type Q, read, transaction } from "../../adapters/store/db.ts";
+import { lockRepository, type Q, read, transaction } from "../../adapters/store/db.ts";
 import { operationsForRun } from "../../adapters/store/operations.ts";
 import * as runStore from "../../adapters/store/runs.ts";
 import { joinRun } from "../../core/gate/join.ts";
@@ -37,6 +37,7 @@ export async function onDispatch(
   const parsed = parseRequest(d.inputs);
   const now = deps.now().toISOString();
   const joined = await transaction(deps.db, async (q) => {
+    await lockRepository(q, repo);
     const id = await runStore.recordDispatch(q, {
       role,
       lane: laneOfInputs(d.inputs),
@@ -111,6 +112,7 @@ export async function onWorkflowRun(
   if (!role) return;
   const now = deps.now().toISOString();
   const run = await transaction(deps.db, async (q) => {
+    await lockRepository(q, repo);
     const row = await runStore.upsertRun(q, { repo, role, ...r });
     if (row.dispatchId === null && row.joinProblem === null && row.event === "workflow_dispatch")
       await tryJoin(q, repo, row);

@@ -69,6 +69,18 @@ export function dispatchById(q: Q, id: number) {
   return first(prepared(q).dispatch.execute({ id }));
 }
 
+/** The run joined to the dispatch recorded from this delivery, if it was recorded and joined. */
+export async function runOfDispatchDelivery(q: Q, repo: string, deliveryId: string) {
+  const t = tables(q);
+  const dispatch = await first(
+    q
+      .select({ runId: t.dispatches.runId })
+      .from(t.dispatches)
+      .where(and(eq(t.dispatches.repo, repo), eq(t.dispatches.deliveryId, deliveryId))),
+  );
+  return dispatch?.runId ? getRun(q, repo, dispatch.runId) : undefined;
+}
+
 /** Keeps the newest attempt and status; never forgets a join already made. */
 export async function upsertRun(q: Q, run: Omit<RunRow, "dispatchId" | "joinProblem">): Promise<RunRow> {
   const t = tables(q);

@@ -184,3 +184,45 @@ function reasonIn(summary: string): string | null {
 export function burst(stand: Stand, deliveries: Delivery[], to: (i: number) => Replica): Promise<number[]> {
   return Promise.all(deliveries.map((d, i) => stand.send(to(i), d)));
 }
+
+/**
+ * Holds the stand-in's answers to `method path` until released: a GitHub slow to answer, which
+ * keeps whatever run asked (a timer job, say) going, and its lease held, for as long as the test
+ * needs. `waiting` counts the requests held so far.
+ */
+export function holdAnswers(stand: Stand, method: string, path: string) {
+  let release = () => {};
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const hold = { waiting: 0, release };
+  stand.local.standin.holdAnswer = (m, p) => {
+    if (m !== method || p !== path) return undefined;
+    hold.waiting += 1;
+    return gate;
+  };
+  return hold;
+}
+
+/**
+ * When `holder` first took each job's lease after `after` (its `since`), watched from now on: a
+ * later run overwrites the row, so the first hand-over is caught as it happens.
+ */
+export function firstClaims(stand: Stand, holder: string, jobs: string[], after: number) {
+  const seen = new Map<string, number>();
+  return until(
+    `${holder} to take ${jobs.join(" and ")}`,
+    async () => {
+      const rows = await stand.sql<{ job: string; since: string }>(
+        "select job, since from job_leases where holder = $1",
+        [holder],
+      );
+      for (const row of rows) {
+        const since = Date.parse(row.since);
+        if (since > after && !seen.has(row.job)) seen.set(row.job, since);
+      }
+      return jobs.every((job) => seen.has(job)) ? seen : undefined;
+    },
+    60_000,
+  );
+}

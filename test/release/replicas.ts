@@ -80,6 +80,9 @@ export async function startStand(count: number, timers: Timers = {}): Promise<St
   const local = await startLocalGitHub();
   const database = await freshDatabase("replicas");
   const pool = new pg.Pool({ connectionString: database.url, max: 2 });
+  // An idle connection the server ends must not crash the test or the benchmark (an 'error' event
+  // with no listener is thrown); the next query reconnects, as the app's pool does.
+  pool.on("error", () => {});
   const replicas: Replica[] = [];
   const stop = async () => {
     for (const r of replicas) killGroup(r.process.child.pid);

@@ -5,8 +5,9 @@ export const DELIVERY_STATES = ["claimed", "applied", "failed"] as const;
 export type DeliveryState = (typeof DELIVERY_STATES)[number];
 
 /**
- * How long a claim holds. GitHub waits 10 s for an answer and a handler that runs longer has
- * already failed in GitHub's eyes; two minutes leaves room for a slow one without keeping a dead
- * replica's claims long.
+ * How long a claim holds. A replica that dies holding claims keeps their redeliveries waiting
+ * (answered 503, so GitHub keeps them failed) this long. GitHub waits 10 s for an answer, and
+ * Probot answers 202 at 9 s and goes on: a handler that outlasts the claim may be run again by a
+ * redelivery, which the handlers' idempotence makes a repeat, never a second effect.
  */
-export const DELIVERY_CLAIM_MS = 2 * 60_000;
+export const DELIVERY_CLAIM_MS = 30_000;

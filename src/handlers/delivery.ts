@@ -1,7 +1,8 @@
 // The one way every delivery is taken, for issues and the gate alike:
-// - the delivery is claimed in the store before its handler runs: a delivery already applied, or
-//   being applied by another replica given the same delivery, is skipped, so a redelivery has one
-//   effect;
+// - the delivery is claimed in the store before its handler runs: a delivery already applied is
+//   skipped, so a redelivery has one effect; one another replica is applying is answered 503, not
+//   200, since that replica may die before it applies it: GitHub keeps it failed, and its
+//   redelivery once the claim has run out (DELIVERY_CLAIM_MS) is applied, or skipped if it was;
 // - a delivery whose handler fails (GitHub could not be read, say) is marked failed and the error
 //   propagates: Probot answers 500, GitHub's delivery log shows the failure, and a redelivery
 //   (by hand, or by the recovery of failed deliveries) claims it again and runs it from the start;
@@ -17,6 +18,16 @@ import type { SyncDeps } from "../pipelines/deps.ts";
 type Named = Context & {
   payload: { action?: string; repository?: { name: string; owner: { login: string } } };
 };
+
+/** A delivery answered with `status` rather than run; Probot answers the error's status. */
+export class DeliveryError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 /** `issues.labeled`, `workflow_dispatch`: the event as the audit log and metrics name it. */
 export function eventName(name: string, payload: unknown): string {
@@ -39,6 +50,8 @@ export function oncePerDelivery<C extends Named>(deps: SyncDeps, handle: (contex
         now: deps.now(),
       }),
     );
+    if (!claim.claimed && claim.elsewhere)
+      throw new DeliveryError(503, `delivery ${context.id} not applied here: ${claim.why}`);
     if (!claim.claimed) {
       context.log.info(`delivery ${context.id} skipped: ${claim.why}`);
       return;

@@ -8,7 +8,7 @@ import type { Db } from "../adapters/store/db.ts";
 import { read, transaction } from "../adapters/store/db.ts";
 import { latestDecision, rejectDelivery } from "../adapters/store/service.ts";
 import type { Lifecycle } from "../service/lifecycle.ts";
-import { eventName } from "./delivery.ts";
+import { DeliveryError, eventName } from "./delivery.ts";
 
 const account = z.object({ login: z.string() });
 /** What every handler reads from any delivery; the per-event parts follow. */
@@ -42,15 +42,6 @@ export function malformed(name: string, payload: unknown): string | null {
   if (parsed.success) return null;
   const issue = parsed.error.issues[0];
   return `${issue?.path.join(".") || "payload"}: ${issue?.message ?? "invalid"}`;
-}
-
-class DeliveryError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export interface DeliveryService {

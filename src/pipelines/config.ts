@@ -7,7 +7,7 @@ import { describe, type Octokit, statusOf } from "../adapters/github/client.ts";
 import { fetchConfigFiles } from "../adapters/github/config.ts";
 import { appendAudit } from "../adapters/store/audit.ts";
 import * as cacheStore from "../adapters/store/config-cache.ts";
-import { type Db, type Q, read, transaction } from "../adapters/store/db.ts";
+import { type Db, exclusive, type Q, read, transaction } from "../adapters/store/db.ts";
 import * as repoStore from "../adapters/store/repositories.ts";
 import {
   type ConfigFile,
@@ -19,7 +19,7 @@ import {
 } from "../core/config/load.ts";
 import { type RepoRef, refOf, repoKey, type Target, targetOf } from "../core/repository.ts";
 import type { SyncDeps } from "./deps.ts";
-import { deriveGrants } from "./derive.ts";
+import { deriveGrants, lanesScope } from "./derive.ts";
 
 /** How long a config is used without asking GitHub whether it changed. */
 export const CONFIG_MAX_AGE_MS = 5 * 60_000;
@@ -116,27 +116,32 @@ async function refreshConfig(
   const repo = repoKey(ref);
   const now = deps.now();
   let next: Entry;
+  // What the cache stores: the files read, null when GitHub confirmed the cached ones (a 304), or
+  // nothing (undefined) when they could not be read as a config.
+  let files: ConfigFile[] | null | undefined;
   try {
     const fetched = await fetchConfigFiles(octokit, ref, entry?.files ?? []);
-    const load = fetched.unchanged && entry ? entry.load : composeConfig(fetched.files);
+    const unchanged = fetched.unchanged && entry !== undefined;
+    const load = unchanged ? entry.load : composeConfig(fetched.files);
     next = { load, files: fetched.files, checkedAt: now.getTime(), stale: false };
-    const changed = !(fetched.unchanged && entry);
-    await transaction(deps.db, async (q) => {
-      await cacheStore.saveConfigCache(q, repo, changed ? fetched.files : null, now.toISOString());
-      // Also after a 304: a status left `unreadable` by a failed refresh goes back to the load's.
-      if (await recordLoad(q, repo, installationId, load, now))
-        await rejudgeGrants(deps.db, q, repo, load, now);
-    });
+    files = unchanged ? null : fetched.files;
   } catch (error) {
     if (statusOf(error) !== null) return await failed(deps, repo, installationId, entry, error);
     // Not YAML, a bad `_extends`: the config is invalid, and nothing of it is cached in the store.
     const load: UsableLoad = { status: "invalid", config: null, errors: [describe(error)] };
     next = { load, files: [], checkedAt: now.getTime(), stale: false };
-    await transaction(deps.db, async (q) => {
-      if (await recordLoad(q, repo, installationId, load, now))
-        await rejudgeGrants(deps.db, q, repo, load, now);
-    });
   }
+  // Outside the try: a store that fails here fails the caller, and says nothing about the config.
+  // Under the repository's derivation lock (which rejudging the grants takes anyway): replicas
+  // refreshing together each replace the files in turn.
+  const { load } = next;
+  await transaction(deps.db, async (q) => {
+    await exclusive(q, lanesScope(repo));
+    if (files !== undefined) await cacheStore.saveConfigCache(q, repo, files, now.toISOString());
+    // Also after a 304: a status left `unreadable` by a failed refresh goes back to the load's.
+    if (await recordLoad(q, repo, installationId, load, now))
+      await rejudgeGrants(deps.db, q, repo, load, now);
+  });
   mapOf(memory, deps.db).set(repo, next);
   if (next.load.status === "invalid")
     deps.log.warn(

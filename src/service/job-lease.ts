@@ -45,8 +45,8 @@ export function processLease(): JobLease {
   };
 }
 
-/** The shortest a shared lease is taken for: a job with no timer (the reconcile at start) too. */
-const MIN_LEASE_MS = 60_000;
+/** A job with no timer (the reconcile at start, when it has no period) holds its lease this long. */
+const UNTIMED_LEASE_MS = 60_000;
 
 /**
  * Leases shared through the store by every replica. The holder renews its lease at half its
@@ -60,7 +60,9 @@ export function storeLease(db: Db, now: () => Date): JobLease {
       // One process never runs a job twice at once, whatever the store says.
       const mine = await local.claim(job, at, periodMs);
       if (!mine.claimed) return mine;
-      const length = Math.max(periodMs, MIN_LEASE_MS);
+      // One period, as the hand-over promises: a longer lease would keep a dead replica's job
+      // from the others for longer than a tick of theirs.
+      const length = periodMs > 0 ? periodMs : UNTIMED_LEASE_MS;
       const expiry = () => new Date(now().getTime() + length);
       const shared = await transaction(db, (q) => claimLease(q, job, db.holder, at, expiry())).catch(
         async (error: unknown) => {

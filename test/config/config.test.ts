@@ -1,10 +1,10 @@
 // The config cache: pushes refresh it, the bound catches a missed push, unchanged files cost a
 // 304, and a refresh GitHub does not answer keeps the last good config without deciding under it.
 import { describe, expect, it } from "vitest";
-import { read, tables } from "../../src/adapters/store/db.ts";
+import { openDatabase, read, SqliteDb, tables } from "../../src/adapters/store/db.ts";
 import { DEMO_CONFIG } from "../../standin/world.ts";
 import { demoConfigWith } from "../support/config.ts";
-import { approved, dispatch, inputs, newest, reasonOf } from "../support/gate.ts";
+import { approved, dispatch, dispatchOf, inputs, newest, reasonOf } from "../support/gate.ts";
 import { configReads, requestsDuring } from "../support/requests.ts";
 import { createWorld, REPO } from "../support/world.ts";
 
@@ -81,6 +81,19 @@ describe("the config cache", () => {
     expect(configReads(requests)).toMatchObject([{ status: 304 }]);
     const after = (await read(w.db, (q) => q.select().from(tables(q).auditLog))).map((a) => a.change);
     expect(after).toContainEqual(expect.stringMatching(/unreadable -> ok/));
+  });
+
+  it("fails the delivery when the store cannot keep a config it read, never calling it invalid", async () => {
+    // A store that fails as the config is saved (a lock or a connection lost, on PostgreSQL).
+    const db = openDatabase(":memory:");
+    if (!(db instanceof SqliteDb)) throw new Error("this test adds a trigger to a SQLite store");
+    db.client.exec(
+      "create trigger fail_config_save before insert on config_checks begin select raise(abort, 'the store failed'); end",
+    );
+    const w = await createWorld({ db });
+    await expect(w.send(dispatchOf(w, cmBootstrap).dispatch)).rejects.toThrow(/the store failed/);
+    const repositories = await read(w.db, (q) => q.select().from(tables(q).repositories));
+    expect(repositories.map((r) => r.configStatus)).not.toContain("invalid");
   });
 
   it("refreshes a repository's config when a push changes the org's .github file it extends", async () => {

@@ -46,7 +46,8 @@ const prepared = preparedOn((q, t) => ({
     .prepare(),
 }));
 
-export type DeliveryClaim = { claimed: true } | { claimed: false; why: string };
+/** `elsewhere`: another replica holds a live claim on it, and it is not applied yet. */
+export type DeliveryClaim = { claimed: true } | { claimed: false; elsewhere: boolean; why: string };
 
 /** Takes a delivery for this replica, or says why it is not to be run here. */
 export async function claimDelivery(
@@ -63,13 +64,13 @@ export async function claimDelivery(
   );
   if (taken) return { claimed: true };
   const row = await first(queries.state.execute({ id: d.id }));
-  return {
-    claimed: false,
-    why:
-      row?.state === "claimed"
-        ? `being applied by ${row.holder ?? "another replica"} (claim until ${row.expiresAt})`
-        : "already applied",
-  };
+  if (row?.state === "claimed")
+    return {
+      claimed: false,
+      elsewhere: true,
+      why: `being applied by ${row.holder ?? "another replica"} (claim until ${row.expiresAt})`,
+    };
+  return { claimed: false, elsewhere: false, why: "already applied" };
 }
 
 /** The handler finished (`applied`) or threw (`failed`, so a redelivery may claim it again). */

@@ -70,6 +70,18 @@ export function dispatchById(q: Q, id: number) {
   return first(prepared(q).dispatch.execute({ id }));
 }
 
+/** The run joined to the dispatch recorded from this delivery, if it was recorded and joined. */
+export async function runOfDispatchDelivery(q: Q, repo: string, deliveryId: string) {
+  const t = tables(q);
+  const dispatch = await first(
+    q
+      .select({ runId: t.dispatches.runId })
+      .from(t.dispatches)
+      .where(and(eq(t.dispatches.repo, repo), eq(t.dispatches.deliveryId, deliveryId))),
+  );
+  return dispatch?.runId ? getRun(q, repo, dispatch.runId) : undefined;
+}
+
 /** A run as a `workflow_run` delivery reports it, before any join. */
 export type ReportedRun = Omit<RunRow, "dispatchId" | "joinProblem">;
 

@@ -52,7 +52,12 @@ export async function onDispatch(
       inputs: d.inputs,
       receivedAt: now,
     });
-    if (id === null) return [];
+    if (id === null) {
+      // Recorded already, yet the delivery was not marked applied: whoever recorded it stopped
+      // (a replica killed) after joining a run and before deciding it. The run is decided now.
+      const run = await runStore.runOfDispatchDelivery(q, repo, d.deliveryId);
+      return run ? [run] : [];
+    }
     await auditStore.appendAudit(q, {
       repo,
       deliveryId: d.deliveryId,

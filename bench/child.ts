@@ -51,7 +51,9 @@ export class Child {
     const proc = fork(SERVER, [mode], {
       execArgv: [...process.execArgv, "--expose-gc", ...profile],
       env: { ...process.env, ...env },
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
+      // The server's own output (its error log) goes to stderr, with the progress: stdout is the
+      // report's, which `--json` must leave parseable.
+      stdio: ["ignore", 2, 2, "ipc"],
     });
     const port = await new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${mode} did not start`)), START_TIMEOUT_MS);

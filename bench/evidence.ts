@@ -3,9 +3,6 @@
 // that costs (target: list, download, one check run), next to the same-requests and no-op apps.
 // It starts its own stand-in and servers, so the issue and gate workloads' lanes and history do
 // not touch it.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { logo404, result, resultZip } from "../standin/artifacts.ts";
 import type { Delivery, Standin } from "../standin/index.ts";
 import { cmOpwApprovalBody, DEMO_REPO, startLocalGitHub } from "../standin/world.ts";
@@ -13,6 +10,7 @@ import type { Child, Longest } from "./child.ts";
 import type { Mismatch } from "./replay.ts";
 import { cpuCells, cpuHead, latencyCells, latencyHead, side, table } from "./report.ts";
 import { measure, startServers, type Trio } from "./servers.ts";
+import { benchStore, type StoreKind } from "./stores.ts";
 
 const WORKFLOW = ".github/workflows/odoo-stable-bootstrap.yml";
 const LANE = "cm/testing";
@@ -83,11 +81,14 @@ async function allowedRun(
   return { ...standin.completeRun(DEMO_REPO, d.runId, "success"), runId: d.runId };
 }
 
-export async function evidenceBench(o: { runs: number }): Promise<EvidenceResults> {
+export async function evidenceBench(o: { runs: number; store: StoreKind }): Promise<EvidenceResults> {
   const local = await startLocalGitHub();
   const { standin } = local;
-  const dir = mkdtempSync(join(tmpdir(), "lanegate-bench-evidence-"));
-  const servers = await startServers(local, join(dir, "bench.sqlite"));
+  const store = await benchStore(o.store, "evidence");
+  const servers = await startServers(local, store.url).catch(async (error: unknown) => {
+    await Promise.all([local.running.close(), store.drop()]);
+    throw error;
+  });
   const { app, same, noop } = servers;
   try {
     const opened = standin.openIssue(DEMO_REPO, {
@@ -129,7 +130,7 @@ export async function evidenceBench(o: { runs: number }): Promise<EvidenceResult
   } finally {
     await servers.stop();
     await local.running.close();
-    rmSync(dir, { recursive: true, force: true });
+    await store.drop();
   }
 }
 
@@ -177,9 +178,9 @@ export function renderEvidence(e: EvidenceResults): string {
 }
 
 /** The section as `bench/run.ts` prints it: 200 measured deliveries, 40 with `--quick`. */
-export async function evidenceSection(quick: boolean) {
-  process.stderr.write("bench: the evidence path\n");
-  const results = await evidenceBench({ runs: quick ? 40 : 200 });
+export async function evidenceSection(quick: boolean, store: StoreKind) {
+  process.stderr.write(`bench (${store}): the evidence path\n`);
+  const results = await evidenceBench({ runs: quick ? 40 : 200, store });
   const targets = judgeEvidence(results);
   const lines = targets.map((t) => `  [${t.met ? "met" : "NOT MET"}] ${t.target}\n        ${t.detail}`);
   return {

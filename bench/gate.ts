@@ -36,6 +36,8 @@ export interface Throughput {
   samePerSecond: number;
   noopPerSecond: number;
   lost: number;
+  /** lanegate's answers that were not 2xx (the delivery failed; GitHub would send it again). */
+  failed: number;
   rssMb: number;
   noopRssMb: number;
   /** The longest answer of each server under the sustained load, ms. */
@@ -151,10 +153,14 @@ async function sustained(
   const rate = async (child: Child, check: boolean) => {
     const runs: number[] = [];
     let delivered = 0;
+    let failed = 0;
     let longest = 0;
+    // A failed answer is counted, not thrown: under load it is what the target is about.
     const timed = async (d: Delivery, planned: PlannedRequest[]) => {
       if (child === s.same) child.plan(d.id, planned);
-      longest = Math.max(longest, await send(child, d));
+      const { status, wallMs } = await child.deliver(d);
+      if (status >= 300) failed += 1;
+      longest = Math.max(longest, wallMs);
     };
     const until = performance.now() + o.seconds * 1000;
     const worker = async () => {
@@ -175,7 +181,7 @@ async function sustained(
     await Promise.all(Array.from({ length: o.concurrency }, worker));
     const seconds = (performance.now() - start) / 1000;
     const lost = check ? runs.filter((id) => conclusionOf(standin, id) !== "failure").length : 0;
-    return { delivered, seconds, lost, longest };
+    return { delivered, seconds, lost, failed, longest };
   };
   const a = await rate(s.app, true);
   const m = await rate(s.same, false);
@@ -188,6 +194,7 @@ async function sustained(
     samePerSecond: m.delivered / m.seconds,
     noopPerSecond: n.delivered / n.seconds,
     lost: a.lost,
+    failed: a.failed,
     rssMb: am.rss / 2 ** 20,
     noopRssMb: nm.rss / 2 ** 20,
     longest: { app: a.longest, same: m.longest, noop: n.longest },
@@ -215,8 +222,8 @@ export function judgeGate(g: GateResults) {
     },
     {
       target: "sustained gate throughput at least a third of the no-op's, none lost",
-      met: t.perSecond >= t.noopPerSecond * GATE_TARGETS.shareOfNoop && t.lost === 0,
-      detail: `${t.perSecond.toFixed(0)}/s for ${t.seconds} s (no-op ${t.noopPerSecond.toFixed(0)}/s, ${(t.perSecond / t.noopPerSecond).toFixed(2)}x), ${t.lost} lost`,
+      met: t.perSecond >= t.noopPerSecond * GATE_TARGETS.shareOfNoop && t.lost === 0 && t.failed === 0,
+      detail: `${t.perSecond.toFixed(0)}/s for ${t.seconds} s (no-op ${t.noopPerSecond.toFixed(0)}/s, ${(t.perSecond / t.noopPerSecond).toFixed(2)}x), ${t.lost} lost, ${t.failed} answers not 2xx`,
     },
   ];
 }
@@ -250,6 +257,6 @@ export function renderGate(g: GateResults): string {
       rows.map((r) => [...r.lead, ...cpuCells(r.side)]),
     ),
     "",
-    `Sustained: ${t.deliveries} gate deliveries in ${t.seconds} s, ${t.perSecond.toFixed(0)}/s (same-requests ${t.samePerSecond.toFixed(0)}/s, ${x(t.perSecond, t.samePerSecond)}; no-op ${t.noopPerSecond.toFixed(0)}/s, ${x(t.perSecond, t.noopPerSecond)}); ${t.lost} runs without their check run; longest answer ${t.longest.app.toFixed(0)} ms (same-requests ${t.longest.same.toFixed(0)}, no-op ${t.longest.noop.toFixed(0)}); RSS ${t.rssMb.toFixed(1)} MB (no-op ${t.noopRssMb.toFixed(1)} MB).`,
+    `Sustained: ${t.deliveries} gate deliveries in ${t.seconds} s, ${t.perSecond.toFixed(0)}/s (same-requests ${t.samePerSecond.toFixed(0)}/s, ${x(t.perSecond, t.samePerSecond)}; no-op ${t.noopPerSecond.toFixed(0)}/s, ${x(t.perSecond, t.noopPerSecond)}); ${t.lost} runs without their check run, ${t.failed} answers not 2xx; longest answer ${t.longest.app.toFixed(0)} ms (same-requests ${t.longest.same.toFixed(0)}, no-op ${t.longest.noop.toFixed(0)}); RSS ${t.rssMb.toFixed(1)} MB (no-op ${t.noopRssMb.toFixed(1)} MB).`,
   ].join("\n");
 }

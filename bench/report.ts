@@ -164,15 +164,7 @@ export function judge(r: Omit<Results, "targets">): Results["targets"] {
     (rows) =>
       rows.every((k) => k.calls.min === k.calls.max) && new Set(rows.map((k) => k.calls.min)).size === 1,
   );
-  // Growth is measured from the first checkpoint after warm-up ramp-up (the first few hundred
-  // deliveries fill JIT code and caches) to the last one.
-  const first = r.memory[1] ?? r.memory[0];
-  const last = r.memory.at(-1);
-  const per1000 = (side: "app" | "noop") =>
-    first && last && last.after > first.after
-      ? ((data(last[side]) - data(first[side])) / MB / (last.after - first.after)) * 1000
-      : Number.NaN;
-  const rssGrowth = first && last ? (last.app.rss / first.app.rss - 1) * 100 : Number.NaN;
+  const { first, last, per1000, rssGrowth } = memoryGrowth(r.memory);
   return [
     {
       target: `CPU per delivery at most ${CPU_RATIO_TARGET}x the no-op's (medians, every kind at every lane count)`,
@@ -205,6 +197,21 @@ export function judge(r: Omit<Results, "targets">): Results["targets"] {
         `no-op ${mb(first?.noop.rss)} -> ${mb(last?.noop.rss)} MB, deliveries ${first?.after ?? 0} to ${last?.after ?? 0}`,
     },
   ];
+}
+
+/** Whether memory stayed flat over the run: heap data (after forced GC) and RSS growth. */
+export function memoryGrowth(memory: MemoryPoint[]) {
+  // Growth is measured from the first checkpoint after warm-up ramp-up (the first few hundred
+  // deliveries fill JIT code and caches) to the last one.
+  const first = memory[1] ?? memory[0];
+  const last = memory.at(-1);
+  const per1000 = (side: "app" | "noop") =>
+    first && last && last.after > first.after
+      ? ((data(last[side]) - data(first[side])) / MB / (last.after - first.after)) * 1000
+      : Number.NaN;
+  const rssGrowth = first && last ? (last.app.rss / first.app.rss - 1) * 100 : Number.NaN;
+  const flat = per1000("app") < FLAT_HEAP_MB_PER_1000 && rssGrowth <= FLAT_RSS_PERCENT;
+  return { first, last, per1000, rssGrowth, flat };
 }
 
 const MB = 1024 * 1024;

@@ -2,7 +2,7 @@
 import type { Longest } from "./child.ts";
 import type { GateResults } from "./gate.ts";
 import type { Mismatch } from "./replay.ts";
-import { quantile, type Row, side } from "./report.ts";
+import { memoryGrowth, quantile, type Results, type Row, side, table } from "./report.ts";
 
 export const ISSUE_18 = {
   /** Mean CPU per delivery over the mixed issue workload, against the same-requests app's. */
@@ -16,8 +16,23 @@ export const ISSUE_18 = {
 
 const x = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
 const ms = (v: number) => `${v.toFixed(2)} ms`;
+const num = (v: number) => v.toFixed(2);
+const signed = (v: number, digits = 2) => `${v >= 0 ? "+" : ""}${v.toFixed(digits)}`;
 
-export function judgeIssue18(r: { mixed: Row; gate: GateResults; longest: Longest & { section: string } }) {
+/** One target judged; `figure` is the side-by-side table's form. */
+export interface Judged {
+  target: string;
+  met: boolean;
+  figure: string;
+  detail: string;
+}
+
+export function judgeIssue18(r: {
+  mixed: Row;
+  gate: GateResults;
+  longest: Longest & { section: string };
+  results: Results;
+}): Judged[] {
   const t = ISSUE_18;
   const { app, same } = r.mixed;
   // A dispatch whose window also held a batched status-comment refresh did make requests.
@@ -25,34 +40,68 @@ export function judgeIssue18(r: { mixed: Row; gate: GateResults; longest: Longes
   const q = side(quiet, 0.99);
   const own = r.gate.pairs.map((p) => p.app.wallMs - p.app.blockedMs);
   const p99 = quantile(own, 0.99);
+  const sameP99 = quantile(
+    r.gate.pairs.map((p) => p.same.wallMs - p.same.blockedMs),
+    0.99,
+  );
   const g = r.gate.throughput;
+  const memory = memoryGrowth(r.results.memory);
   return [
     {
       target: `CPU per delivery at most ${t.cpuOfSameRequests}x the same-requests app's on the mixed workload (means)`,
       met: app.cpuMean <= same.cpuMean * t.cpuOfSameRequests,
+      figure: `${x(app.cpuMean, same.cpuMean)} (${num(app.cpuMean)} / ${num(same.cpuMean)} / ${num(r.mixed.noop.cpuMean)} ms)`,
       detail: `${ms(app.cpuMean)} against ${ms(same.cpuMean)}: ${x(app.cpuMean, same.cpuMean)} over ${r.mixed.n} deliveries (medians ${ms(app.cpu.p50)} and ${ms(same.cpu.p50)}: ${x(app.cpu.p50, same.cpu.p50)})`,
     },
     {
       target: `CPU of a delivery that makes no request at most ${t.cpuOfNoopWithoutRequests}x the no-op's (medians)`,
       met: quiet.length > 0 && q.app.cpu.p50 <= q.noop.cpu.p50 * t.cpuOfNoopWithoutRequests,
+      figure: `${x(q.app.cpu.p50, q.noop.cpu.p50)} (${num(q.app.cpu.p50)} / ${num(q.noop.cpu.p50)} ms)`,
       detail: `workflow_dispatch: ${ms(q.app.cpu.p50)} against ${ms(q.noop.cpu.p50)}: ${x(q.app.cpu.p50, q.noop.cpu.p50)} over ${quiet.length} deliveries without a request`,
     },
     {
       target: `the gate's own time p99 at most ${t.gateOwnP99Ms} ms`,
       met: p99 <= t.gateOwnP99Ms,
+      figure: `${ms(p99)} (same-req ${ms(sameP99)})`,
       detail: `p99 ${ms(p99)} over ${own.length} decisions`,
     },
     {
-      target: "sustained gate throughput at least a third of the no-op's, none lost",
-      met: g.perSecond >= g.noopPerSecond * t.shareOfNoopThroughput && g.lost === 0,
-      detail: `${g.perSecond.toFixed(0)}/s against the no-op's ${g.noopPerSecond.toFixed(0)}/s: ${x(g.perSecond, g.noopPerSecond)} (same-requests ${g.samePerSecond.toFixed(0)}/s), ${g.lost} lost`,
+      target: "sustained gate throughput at least a third of the no-op's, none lost or failed",
+      met: g.perSecond >= g.noopPerSecond * t.shareOfNoopThroughput && g.lost === 0 && g.failed === 0,
+      figure: `${x(g.perSecond, g.noopPerSecond)} (${g.perSecond.toFixed(0)} / ${g.samePerSecond.toFixed(0)} / ${g.noopPerSecond.toFixed(0)} per s), ${g.lost} lost, ${g.failed} failed`,
+      detail: `${g.perSecond.toFixed(0)}/s against the no-op's ${g.noopPerSecond.toFixed(0)}/s: ${x(g.perSecond, g.noopPerSecond)} (same-requests ${g.samePerSecond.toFixed(0)}/s), ${g.lost} lost, ${g.failed} answers not 2xx`,
     },
     {
       target: `longest answer at most ${t.longestAnswerMs / 1000} s`,
       met: r.longest.ms <= t.longestAnswerMs,
+      figure: `${r.longest.ms.toFixed(0)} ms`,
       detail: `${r.longest.ms.toFixed(0)} ms, a ${r.longest.name} delivery, number ${r.longest.nth} lanegate answered in the ${r.longest.section} section; every delivery counts, warm-up and the sustained load included`,
     },
+    {
+      target: "memory flat over the run: heap data under 1 MB per 1,000 deliveries, RSS within 10%",
+      met: r.results.gcForced && memory.flat,
+      figure: `heap ${signed(memory.per1000("app"))} MB per 1,000, RSS ${signed(memory.rssGrowth, 0)}% over ${memory.first?.after ?? 0}-${memory.last?.after ?? 0}`,
+      detail: `heap data ${signed(memory.per1000("app"))} MB per 1,000 deliveries (no-op ${signed(memory.per1000("noop"))}), RSS ${signed(memory.rssGrowth, 0)}%, deliveries ${memory.first?.after ?? 0} to ${memory.last?.after ?? 0} of ${r.results.planned} planned`,
+    },
   ];
+}
+
+export const verdict = (met: boolean) => (met ? "met" : "NOT MET");
+
+/** Each store's targets in a column: the figures the issue judges, side by side. */
+export function renderSideBySide(stores: { store: string; targets: Judged[] }[]): string {
+  const rows = (stores[0]?.targets ?? []).map((t, i) => [
+    t.target,
+    ...stores.map((s) => {
+      const mine = s.targets[i];
+      return mine ? `${verdict(mine.met)}: ${mine.figure}` : "";
+    }),
+  ]);
+  return [
+    "Side by side: issue 18's targets on each store, every ratio against the baselines of the same",
+    "store's section (lanegate / same-requests / no-op where three figures are given):",
+    table(["target", ...stores.map((s) => s.store)], rows),
+  ].join("\n");
 }
 
 export function renderMismatches(mismatches: Mismatch[]): string {

@@ -94,8 +94,9 @@ export class Child {
     });
   }
 
-  async take(): Promise<Took> {
-    const answer = await this.ask({ op: "take" });
+  /** The counters since the last take; `texts`: with the database statements' texts. */
+  async take(texts = false): Promise<Took> {
+    const answer = await this.ask({ op: "take", texts });
     if (answer.op !== "took") throw new Error(`expected took, got ${answer.op}`);
     return answer;
   }

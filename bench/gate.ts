@@ -23,6 +23,8 @@ export interface GateSample extends Trio {
   writes: number;
   /** Status-comment requests of the batched refresh (two seconds after decisions) in the window. */
   refreshes: number;
+  /** lanegate's database statements for the delivery (PostgreSQL: round trips). */
+  statements: number;
 }
 
 export interface PairSample extends GateSample {
@@ -48,6 +50,8 @@ export interface GateResults {
   pairs: PairSample[];
   /** The pairs' `workflow_dispatch` deliveries. */
   dispatches: GateSample[];
+  /** The database statements of the first measured allowed and refused decisions and dispatch. */
+  statements: { allowed: string[]; refused: string[]; dispatch: string[] };
   throughput: Throughput;
 }
 
@@ -64,8 +68,8 @@ async function send(child: Child, d: Delivery) {
   return wallMs;
 }
 
-async function measured(s: Servers, standin: Standin, d: Delivery) {
-  const m = await measure(s, standin, d);
+async function measured(s: Servers, standin: Standin, d: Delivery, texts = false) {
+  const m = await measure(s, standin, d, { texts });
   const refused = m.statuses.find((status) => status >= 300);
   if (refused !== undefined) throw new Error(`a server answered ${refused} to ${d.name}`);
   // Status-comment refreshes, batched two seconds after decisions, are not the delivery's calls.
@@ -77,8 +81,9 @@ async function measured(s: Servers, standin: Standin, d: Delivery) {
     calls: own.length,
     writes: own.filter((r) => r.method !== "GET").length,
     refreshes: m.requests.length - own.length,
+    statements: m.statements,
   };
-  return { sample, plan: planOf(own) };
+  return { sample, plan: planOf(own), texts: m.texts ?? [] };
 }
 
 /** Approves cm/testing through an issue, as the operations guide does. */
@@ -109,6 +114,7 @@ export async function gateBench(
   const dispatches: GateResults["dispatches"] = [];
   // What lanegate asked of GitHub for a refused pair, for the same-requests app's sustained run.
   let refusedPlan: { dispatch: PlannedRequest[]; requested: PlannedRequest[] } | null = null;
+  const statements: GateResults["statements"] = { allowed: [], refused: [], dispatch: [] };
   for (let i = 0; i < WARMUP_PAIRS + o.pairs; i += 1) {
     // Alternate allowed and refused decisions; an allowed run completes before the next pair.
     const allowed = i % 2 === 0;
@@ -117,8 +123,14 @@ export async function gateBench(
       inputs: inputs(allowed ? "bootstrap cm testing" : "wrong phrase"),
       actor: "olivia",
     });
-    const dispatch = await measured(s, standin, d.dispatch);
-    const requested = await measured(s, standin, d.requested);
+    // The first measured pair of each kind reports its statements' texts.
+    const texts = i === WARMUP_PAIRS || i === WARMUP_PAIRS + 1;
+    const dispatch = await measured(s, standin, d.dispatch, texts);
+    const requested = await measured(s, standin, d.requested, texts);
+    if (texts) {
+      statements[allowed ? "allowed" : "refused"] = requested.texts;
+      if (allowed) statements.dispatch = dispatch.texts;
+    }
     if (conclusionOf(standin, d.runId) !== (allowed ? "success" : "failure")) {
       throw new Error(`run ${d.runId}: expected ${allowed ? "success" : "failure"}`);
     }
@@ -134,7 +146,7 @@ export async function gateBench(
     }
   }
   if (!refusedPlan) throw new Error("the gate bench needs at least one refused pair");
-  return { pairs, dispatches, throughput: await sustained(standin, s, refusedPlan, o) };
+  return { pairs, dispatches, statements, throughput: await sustained(standin, s, refusedPlan, o) };
 }
 
 /**
@@ -240,6 +252,10 @@ export function renderGate(g: GateResults): string {
     side: side([...mine], 0.99),
     calls: range(mine.map((p) => p.calls)),
     writes: range(mine.map((p) => p.writes)),
+    statements: `${range(mine.map((p) => p.statements))} (p50 ${quantile(
+      mine.map((p) => p.statements),
+      0.5,
+    )})`,
   }));
   const t = g.throughput;
   const x = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
@@ -248,8 +264,8 @@ export function renderGate(g: GateResults): string {
     "workflow_dispatch) until the check run is written, and the first half (dispatch) alone, ms",
     "(p50 / p99; longest: lanegate, then same-requests and no-op in brackets):",
     table(
-      ["delivery", "n", ...latencyHead("p99"), "API calls", "writes"],
-      rows.map((r) => [...r.lead, ...latencyCells(r.side), r.calls, r.writes]),
+      ["delivery", "n", ...latencyHead("p99"), "API calls", "writes", "DB statements"],
+      rows.map((r) => [...r.lead, ...latencyCells(r.side), r.calls, r.writes, r.statements]),
     ),
     "CPU, ms:",
     table(
@@ -258,5 +274,11 @@ export function renderGate(g: GateResults): string {
     ),
     "",
     `Sustained: ${t.deliveries} gate deliveries in ${t.seconds} s, ${t.perSecond.toFixed(0)}/s (same-requests ${t.samePerSecond.toFixed(0)}/s, ${x(t.perSecond, t.samePerSecond)}; no-op ${t.noopPerSecond.toFixed(0)}/s, ${x(t.perSecond, t.noopPerSecond)}); ${t.lost} runs without their check run, ${t.failed} answers not 2xx; longest answer ${t.longest.app.toFixed(0)} ms (same-requests ${t.longest.same.toFixed(0)}, no-op ${t.longest.noop.toFixed(0)}); RSS ${t.rssMb.toFixed(1)} MB (no-op ${t.noopRssMb.toFixed(1)} MB).`,
+    "",
+    "The database statements of one decision (on PostgreSQL each is a round trip), in order:",
+    ...(["allowed", "refused", "dispatch"] as const).flatMap((what) => [
+      `  ${what === "dispatch" ? "the allowed pair's workflow_dispatch" : `${what} decision (workflow_run.requested)`}:`,
+      ...g.statements[what].map((text, i) => `    ${String(i + 1).padStart(2)}. ${text}`),
+    ]),
   ].join("\n");
 }

@@ -65,6 +65,7 @@ export async function issuesBench(
       lanes: step.lanes,
       calls: calls.length,
       routes: calls,
+      statements: m.statements,
       app: m.app,
       same: m.same,
       noop: m.noop,

@@ -11,6 +11,8 @@ export interface Sample extends Trio {
   /** GitHub API requests the stand-in served for this delivery. */
   calls: number;
   routes: string[];
+  /** lanegate's database statements for this delivery (PostgreSQL: round trips). */
+  statements: number;
 }
 
 interface Usage {
@@ -57,6 +59,7 @@ export interface Row extends Side {
   lanes: string;
   n: number;
   calls: { min: number; max: number };
+  statements: { min: number; max: number; mean: number };
 }
 
 export interface Results {
@@ -148,12 +151,18 @@ export function row(what: string, lanes: string, groups: Sample[][]): Row {
     noop: g.map((s) => s.noop).reduce(add, ZERO),
   }));
   const calls = groups.map((g) => g.reduce((acc, s) => acc + s.calls, 0));
+  const statements = groups.map((g) => g.reduce((acc, s) => acc + s.statements, 0));
   return {
     what,
     lanes,
     n: groups.length,
     ...side(summed, 0.95),
     calls: { min: Math.min(...calls), max: Math.max(...calls) },
+    statements: {
+      min: Math.min(...statements),
+      max: Math.max(...statements),
+      mean: statements.reduce((a, b) => a + b, 0) / statements.length,
+    },
   };
 }
 
@@ -224,6 +233,8 @@ const num = (v: number) => v.toFixed(2);
 const ratio = (a: number, b: number) => `${(a / b).toFixed(1)}x`;
 const callRange = (k: Row) =>
   k.calls.min === k.calls.max ? `${k.calls.min}` : `${k.calls.min}-${k.calls.max}`;
+const statementRange = ({ statements: s }: Row) =>
+  `${s.min === s.max ? s.min : `${s.min}-${s.max}`} (${s.mean.toFixed(1)})`;
 
 export function table(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
@@ -296,8 +307,8 @@ const issueTables = (rows: Row[]) => {
   return [
     "Latency, ms (longest: lanegate, then same-requests and no-op in brackets):",
     table(
-      ["delivery", "lanes", "n", ...latencyHead("p95"), "API calls"],
-      rows.map((k) => [...lead(k), ...latencyCells(k), callRange(k)]),
+      ["delivery", "lanes", "n", ...latencyHead("p95"), "API calls", "DB statements (mean)"],
+      rows.map((k) => [...lead(k), ...latencyCells(k), callRange(k), statementRange(k)]),
     ),
     "CPU, ms:",
     table(
@@ -317,6 +328,7 @@ export function render(r: Results): string {
     "the same Octokit, and nothing else) and the no-op app. lanegate's own work is the difference.",
     "Times in ms. total = webhook round-trip; blocked = time with a GitHub API request in flight;",
     "own = total - blocked; CPU = the server process's CPU time (user + system) for the delivery.",
+    "DB statements = lanegate's database statements for the delivery (on PostgreSQL each is a round trip).",
     "Ratios are on medians, or on means where the column says so.",
     "",
     `Per delivery, first ${r.costSample} deliveries (issues alternate between 4 and 50 lanes; the last`,

@@ -129,7 +129,7 @@ async function benchOn(kind: StoreKind) {
     { ...longestOfSection, section: "issues and gate" },
     { ...evidence.json.evidence.longest.app, section: "evidence" },
   ].reduce((a, b) => (b.ms > a.ms ? b : a));
-  const issue18 = judgeIssue18({ mixed: results.mixed, gate, longest, results });
+  const issue18 = judgeIssue18({ mixed: results.mixed, gate, longest, results, store: kind });
   const mismatches = [...servers.mismatches, ...evidence.json.evidence.mismatches];
   return { store: kind, results, gate, gateTargets: judgeGate(gate), evidence, longest, issue18, mismatches };
 }
@@ -137,7 +137,7 @@ async function benchOn(kind: StoreKind) {
 const runs = [];
 for (const kind of stores) runs.push(await benchOn(kind));
 
-const print = (t: { met: boolean; target: string; detail: string }) =>
+const print = (t: { met: boolean | null; target: string; detail: string }) =>
   console.log(`  [${verdict(t.met)}] ${t.target}\n        ${t.detail}`);
 if (opts.json) {
   const json = runs.map(({ store, results, gate, gateTargets, evidence, longest, issue18, mismatches }) => ({

@@ -9,10 +9,12 @@ import { getHeapSpaceStatistics, writeHeapSnapshot } from "node:v8";
 import { run } from "probot";
 import { startLanegate } from "../src/server.ts";
 import { type Mismatch, type PlannedRequest, ReplayOctokit, replay } from "./replay.ts";
+import { countStatements, takeStatements } from "./statements.ts";
 
 export type Mode = "lanegate" | "noop" | "same-requests";
 export type Request =
-  | { op: "take" }
+  /** The counters since the last take; `texts`: with the statements' texts. */
+  | { op: "take"; texts?: boolean }
   | { op: "memory" }
   | { op: "stop" }
   /** The same-requests app's requests for one delivery, sent before the delivery; not answered. */
@@ -25,6 +27,10 @@ export interface Took {
   cpuMs: number;
   /** Replayed requests answered otherwise than lanegate's were, since the last take. */
   mismatches: Mismatch[];
+  /** Database statements since the last take (lanegate only; bench/statements.ts). */
+  statements: number;
+  /** Their texts, when the take asked for them. */
+  texts?: string[];
 }
 export interface Memory {
   op: "memory";
@@ -112,6 +118,7 @@ const EVENTS = ["issues", "workflow_dispatch", "workflow_run"] as const;
 let stop: () => Promise<void>;
 let port: number;
 if (mode === "lanegate") {
+  countStatements();
   const app = await startLanegate({
     env,
     throttle: false,
@@ -152,8 +159,17 @@ let cpuMark = process.cpuUsage();
 process.on("message", async (request: Request) => {
   if (request.op === "take") {
     const cpu = process.cpuUsage(cpuMark);
+    // Between the two readings of the CPU clock: folding the texts is no delivery's cost.
+    const statements = takeStatements(request.texts === true);
     cpuMark = process.cpuUsage();
-    send({ op: "took", blockedMs, cpuMs: (cpu.user + cpu.system) / 1000, mismatches });
+    send({
+      op: "took",
+      blockedMs,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      mismatches,
+      statements: statements.count,
+      ...(request.texts ? { texts: statements.texts } : {}),
+    });
     blockedMs = 0;
     mismatches = [];
   } else if (request.op === "plan") {

@@ -51,7 +51,8 @@ export async function startServers(local: LocalGitHub, databaseUrl: string): Pro
 }
 
 /**
- * Sends one delivery to lanegate, then (with the requests lanegate made meanwhile, from the
+ * Sends one delivery to lanegate (counting its database statements, with their texts when
+ * asked), then (with the requests lanegate made meanwhile, from the
  * stand-in's log) to the same-requests app, then to the no-op. Each server's counters are read
  * right after its delivery, so what one does is never counted as another's.
  */
@@ -59,11 +60,14 @@ export async function measure(
   s: Servers,
   standin: Standin,
   d: Delivery,
-): Promise<Trio & { statuses: number[]; requests: RecordedRequest[] }> {
+  o: { texts?: boolean } = {},
+): Promise<
+  Trio & { statuses: number[]; requests: RecordedRequest[]; statements: number; texts: string[] | undefined }
+> {
   standin.requests.length = 0;
   const a = await s.app.deliver(d);
   const requests = [...standin.requests];
-  const aTook = await s.app.take();
+  const aTook = await s.app.take(o.texts);
   s.same.plan(d.id, planOf(requests));
   // The plan's own IPC message is not the delivery's cost: this take starts the count after it.
   await s.same.take();
@@ -75,6 +79,8 @@ export async function measure(
   return {
     statuses: [a.status, m.status, n.status],
     requests,
+    statements: aTook.statements,
+    texts: aTook.texts,
     app: { wallMs: a.wallMs, blockedMs: aTook.blockedMs, cpuMs: aTook.cpuMs },
     same: { wallMs: m.wallMs, blockedMs: mTook.blockedMs, cpuMs: mTook.cpuMs },
     noop: { wallMs: n.wallMs, blockedMs: nTook.blockedMs, cpuMs: nTook.cpuMs },

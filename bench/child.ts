@@ -37,7 +37,8 @@ export class Child {
     proc.on("exit", (code) => this.waiting?.reject(new Error(`${mode} server exited with ${code}`)));
   }
 
-  static async start(mode: Mode, env: Record<string, string>): Promise<Child> {
+  /** `label` tells the CPU profiles of servers run on different stores apart. */
+  static async start(mode: Mode, env: Record<string, string>, label = ""): Promise<Child> {
     // The parent runs under tsx, so its execArgv carries tsx's loader; --expose-gc lets the child
     // force a collection before it reports memory.
     // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each server (open it in Chrome DevTools).
@@ -45,7 +46,7 @@ export class Child {
       ? [
           "--cpu-prof",
           `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`,
-          `--cpu-prof-name=${mode}-${Date.now()}.cpuprofile`,
+          `--cpu-prof-name=${mode}${label ? `-${label}` : ""}-${Date.now()}.cpuprofile`,
         ]
       : [];
     const proc = fork(SERVER, [mode], {

@@ -85,10 +85,12 @@ export async function evidenceBench(o: { runs: number; store: StoreKind }): Prom
   const local = await startLocalGitHub();
   const { standin } = local;
   const store = await benchStore(o.store, "evidence");
-  const servers = await startServers(local, store.url).catch(async (error: unknown) => {
-    await Promise.all([local.running.close(), store.drop()]);
-    throw error;
-  });
+  const servers = await startServers(local, store.url, `${o.store}-evidence`).catch(
+    async (error: unknown) => {
+      await Promise.all([local.running.close(), store.drop()]);
+      throw error;
+    },
+  );
   const { app, same, noop } = servers;
   try {
     const opened = standin.openIssue(DEMO_REPO, {
@@ -177,10 +179,10 @@ export function renderEvidence(e: EvidenceResults): string {
   ].join("\n");
 }
 
-/** The section as `bench/run.ts` prints it: 200 measured deliveries, 40 with `--quick`. */
+/** The section as `bench/run.ts` prints it: 100 measured deliveries, 40 with `--quick`. */
 export async function evidenceSection(quick: boolean, store: StoreKind) {
   process.stderr.write(`bench (${store}): the evidence path\n`);
-  const results = await evidenceBench({ runs: quick ? 40 : 200, store });
+  const results = await evidenceBench({ runs: quick ? 40 : 100, store });
   const targets = judgeEvidence(results);
   const lines = targets.map((t) => `  [${t.met ? "met" : "NOT MET"}] ${t.target}\n        ${t.detail}`);
   return {

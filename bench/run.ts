@@ -20,17 +20,22 @@ requests lanegate made for the delivery, through the same Octokit, and nothing e
 no-op Probot app. lanegate's own work is the difference. See docs/performance.md.
 
   --store <s>          sqlite, postgres or both (default both): the store lanegate runs on; each
-                       store gets its own section, with its own baselines, and a fresh database
-  --quick              500 deliveries and a short gate run per store (about 3 minutes a store
-                       on 2 cores)
+                       store gets its own sections, with their own baselines, on a fresh database
+  --quick              per store: 500 deliveries, 100 gate pairs, 5 s of sustained load and 40
+                       evidence runs (about 2 minutes a store on 2 idle cores)
   --deliveries <n>     issues deliveries to measure per store (default 5000; 500 with --quick)
-  --max-seconds <s>    stop sending issues deliveries after this long, per store (default 75)
+  --max-seconds <s>    stop sending issues deliveries after this long, per store (default 75;
+                       150 with --quick, which 500 deliveries bound first)
   --json               the figures as JSON instead of tables
   --only evidence      the evidence path alone, without the issue and gate workloads
   --help               this text
 
+A full run takes per store: the issues for up to 75 s, 200 gate pairs, 10 s of sustained load
+per server and 100 evidence runs (about 6 minutes for both stores).
+
 Environment: BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each server
-(<dir>/<server>-<start time, ms>.cpuprofile; server: lanegate, same-requests, noop),
+(<dir>/<server>-<store>-<start time, ms>.cpuprofile; server: lanegate, same-requests, noop;
+summarise one with npx tsx bench/profile.ts <file>),
 BENCH_HEAP_SNAPSHOT=<dir> a heap snapshot at every checkpoint, BENCH_POSTGRES_URL the
 PostgreSQL server the bench creates (and drops) its databases on
 (default postgres://postgres@127.0.0.1:5432/test).
@@ -44,7 +49,7 @@ function parseOptions() {
       json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
       deliveries: { type: "string" },
-      "max-seconds": { type: "string", default: "75" },
+      "max-seconds": { type: "string" },
       only: { type: "string" },
       store: { type: "string", default: "both" },
     },
@@ -90,7 +95,7 @@ if (opts.only !== undefined) {
   process.exit(0);
 }
 const DELIVERIES = Number(opts.deliveries ?? (opts.quick ? 500 : 5000));
-const MAX_MS = Number(opts["max-seconds"]) * 1000;
+const MAX_MS = Number(opts["max-seconds"] ?? (opts.quick ? 150 : 75)) * 1000;
 if (!Number.isInteger(DELIVERIES) || DELIVERIES < 5 || !(MAX_MS > 0))
   usageError("--deliveries takes a whole number of at least 5, --max-seconds a positive number");
 
@@ -99,7 +104,7 @@ async function benchOn(kind: StoreKind) {
   const label = storeName(kind);
   const local = await startLocalGitHub();
   const store = await benchStore(kind, "issues");
-  const servers = await startServers(local, store.url).catch(async (error: unknown) => {
+  const servers = await startServers(local, store.url, kind).catch(async (error: unknown) => {
     await Promise.all([local.running.close(), store.drop()]);
     throw error;
   });
@@ -114,8 +119,8 @@ async function benchOn(kind: StoreKind) {
     });
     process.stderr.write(`bench (${label}): the gate\n`);
     gate = await gateBench(local.standin, servers, {
-      pairs: opts.quick ? 100 : 400,
-      seconds: opts.quick ? 5 : 15,
+      pairs: opts.quick ? 100 : 200,
+      seconds: opts.quick ? 5 : 10,
       concurrency: 16,
     });
   } finally {

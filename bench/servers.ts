@@ -32,11 +32,12 @@ export interface Servers {
   stop(): Promise<void>;
 }
 
-export async function startServers(local: LocalGitHub, databaseUrl: string): Promise<Servers> {
+/** The three servers, lanegate on `databaseUrl`; `label` names the store in their CPU profiles. */
+export async function startServers(local: LocalGitHub, databaseUrl: string, label: string): Promise<Servers> {
   const mirror = await startMirror();
-  const app = await Child.start("lanegate", { ...local.env, DATABASE_URL: databaseUrl });
-  const same = await Child.start("same-requests", { ...local.env, BENCH_MIRROR_URL: mirror.url });
-  const noop = await Child.start("noop", local.env);
+  const app = await Child.start("lanegate", { ...local.env, DATABASE_URL: databaseUrl }, label);
+  const same = await Child.start("same-requests", { ...local.env, BENCH_MIRROR_URL: mirror.url }, label);
+  const noop = await Child.start("noop", local.env, label);
   return {
     app,
     same,

@@ -52,14 +52,13 @@ function counted<T extends object>(
   text: (self: T, args: unknown[]) => unknown,
 ) {
   const original = proto[method] as unknown as (...args: unknown[]) => unknown;
-  Object.defineProperty(proto, method, {
-    configurable: true,
-    writable: true,
-    value(this: T, ...args: unknown[]) {
-      record(text(this, args));
-      return original.apply(this, args);
-    },
-  });
+  // Named, because a CPU profile charges a native function's time (better-sqlite3 running the
+  // statement) to its JavaScript caller: this wrapper's self time is SQLite's, not the count's.
+  function countedStatement(this: T, ...args: unknown[]) {
+    record(text(this, args));
+    return original.apply(this, args);
+  }
+  Object.defineProperty(proto, method, { configurable: true, writable: true, value: countedStatement });
 }
 
 export function countStatements(): void {

@@ -74,9 +74,9 @@ export interface Db {
   readonly holder: string;
   /**
    * One transaction. SQLite: `begin immediate` on the one connection, one transaction at a time
-   * in this process. PostgreSQL: a pooled connection, `serializable`, run again when it
-   * conflicts with another transaction. Either way it behaves as if it ran alone, so a
-   * transaction may read, decide and write. Only store work belongs inside (it may run twice).
+   * in this process. PostgreSQL: a pooled connection, `read committed`, run again when
+   * PostgreSQL refuses it for a deadlock; one that reads, decides and writes on rows other
+   * replicas change takes `exclusive` first. Only store work belongs inside (it may run twice).
    * A transaction or read started inside one joins it.
    */
   transaction<T>(fn: (q: Q) => Promise<T>): Promise<T>;

@@ -89,11 +89,15 @@ export function connectPostgres(url: string): PostgresDb {
 }
 
 /**
- * PostgreSQL: a bounded pool. A transaction takes one connection for its length and runs
- * `serializable`: the store's transactions read, decide and write ("not decided yet, so decide";
- * "no dispatch joined yet, so join"), which is safe on SQLite because its transactions run one at
- * a time, and on PostgreSQL only if a transaction that raced another is refused and run again.
- * A read outside a transaction takes any connection per statement.
+ * PostgreSQL: a bounded pool. A transaction takes one connection for its length and runs `read
+ * committed`. The store's transactions that read, decide and write on rows another replica may
+ * be changing ("not decided yet, so decide"; "no dispatch joined yet, so join") take an advisory
+ * lock first (`exclusive`): under read committed every statement after the wait sees what the
+ * lock's previous holder committed. (Under `serializable` the snapshot is taken at the lock's
+ * own statement, before the wait, so a transaction that queued read stale rows, failed as a
+ * conflict, and under a burst ran out of attempts.) A transaction PostgreSQL still refuses (a
+ * deadlock, a serialization failure) is run again. A read outside a transaction takes any
+ * connection per statement.
  */
 export class PostgresDb implements Db {
   readonly dialect = "postgres";
@@ -127,7 +131,7 @@ export class PostgresDb implements Db {
             const q = tx as unknown as Q;
             return this.inside.run(q, () => fn(q));
           },
-          { isolationLevel: "serializable" },
+          { isolationLevel: "read committed" },
         );
       } catch (error) {
         if (attempt >= CONFLICT_ATTEMPTS || !isConflict(error)) throw error;

@@ -157,17 +157,21 @@ async function refreshConfig(
 async function recordLoad(q: Q, repo: string, installationId: number | null, load: ConfigLoad, now: Date) {
   const { previous, changed } = await repoStore.recordConfig(q, repo, installationId, load, now);
   const change = describeLoadChange(previous, load);
-  if (change)
-    await appendAudit(q, {
-      repo,
-      deliveryId: null,
-      event: "config",
-      actor: null,
-      subject: ".github/lanegate.yml",
-      change,
-      at: now.toISOString(),
-    });
+  if (change) await auditConfig(q, repo, change, now);
   return changed;
+}
+
+/** An audit line about the repository's config, which no one person changed. */
+function auditConfig(q: Q, repo: string, change: string, now: Date) {
+  return appendAudit(q, {
+    repo,
+    deliveryId: null,
+    event: "config",
+    actor: null,
+    subject: ".github/lanegate.yml",
+    change,
+    at: now.toISOString(),
+  });
 }
 
 /**
@@ -183,15 +187,12 @@ async function rejudgeGrants(db: Db, q: Q, repo: string, load: UsableLoad, now: 
   const reread = result.needsRead.length
     ? `; issues ${result.needsRead.map((n) => `#${n}`).join(", ")} must be read again to judge their approvers`
     : "";
-  await appendAudit(q, {
+  await auditConfig(
+    q,
     repo,
-    deliveryId: null,
-    event: "config",
-    actor: null,
-    subject: ".github/lanegate.yml",
-    change: `the config in force changed: the grants of ${result.all.length} live issues were re-derived under it, ${result.plan.length} changed${reread}`,
-    at: now.toISOString(),
-  });
+    `the config in force changed: the grants of ${result.all.length} live issues were re-derived under it, ${result.plan.length} changed${reread}`,
+    now,
+  );
 }
 
 /** A refresh GitHub did not answer: the last good config is kept for later, but not decided under. */

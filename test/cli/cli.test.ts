@@ -1,39 +1,21 @@
 // The CLI as an operator runs it: a real process over a database the app wrote. Its stdout is a
 // pipe here, never a terminal, so tables print every cell in full.
 import { execFile } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import Database from "better-sqlite3";
-import { drizzle } from "drizzle-orm/better-sqlite3";
-import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { describe, expect, it } from "vitest";
-import { databasePath, MIGRATIONS_FOLDER, openDatabase, transaction } from "../../src/adapters/store/db.ts";
+import { databasePath, openDatabase, transaction } from "../../src/adapters/store/db.ts";
 import { recordDefaultBranch } from "../../src/adapters/store/repositories.ts";
 import { logo404 } from "../../standin/artifacts.ts";
 import { cli } from "../support/cli.ts";
 import { allowedRun, complete, upload } from "../support/evidence.ts";
 import { approved, dispatch, inputs } from "../support/gate.ts";
-import { tempDatabase } from "../support/http.ts";
+import { previousVersionDatabase, tempDatabase } from "../support/http.ts";
 import { CM_OPW_BODY, createWorld, REPO } from "../support/world.ts";
 
 const run = promisify(execFile);
-
-/** A database as the previous version left it: every migration but the newest applied. */
-function previousVersionDatabase(): string {
-  const folder = mkdtempSync(join(tmpdir(), "lanegate-migrations-"));
-  cpSync(MIGRATIONS_FOLDER, folder, { recursive: true });
-  const journalFile = join(folder, "meta/_journal.json");
-  const journal = JSON.parse(readFileSync(journalFile, "utf8")) as { entries: unknown[] };
-  journal.entries.pop();
-  writeFileSync(journalFile, JSON.stringify(journal));
-  const url = tempDatabase();
-  const client = new Database(databasePath(url));
-  migrate(drizzle(client), { migrationsFolder: folder });
-  client.close();
-  return url;
-}
 
 async function labelled() {
   const url = tempDatabase();

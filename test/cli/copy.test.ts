@@ -1,13 +1,5 @@
-// `lanegate copy` as an operator runs it: a SQLite store the app wrote, with rows in every table,
-// moved into a new PostgreSQL store, which must then read the same lanes and take new rows.
-// Runs against the real server; see test/support/postgres.ts.
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import Database from "better-sqlite3";
 import { count, getTableColumns, getTableName, is } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/better-sqlite3";
-import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { getTableConfig, integer, pgTable, text } from "drizzle-orm/pg-core";
 import { SQLiteTable, getTableConfig as sqliteConfig } from "drizzle-orm/sqlite-core";
 import pg from "pg";
@@ -17,7 +9,6 @@ import { inForeignKeyOrder, STORE_TABLES } from "../../src/adapters/store/copy.t
 import {
   type Db,
   databasePath,
-  MIGRATIONS_FOLDER,
   openDatabase,
   openExistingStore,
   read,
@@ -41,7 +32,7 @@ import { claimRedelivery, rejectDelivery, writeHeartbeat } from "../../src/adapt
 import { result } from "../../standin/artifacts.ts";
 import { cli } from "../support/cli.ts";
 import { allowedRun, complete, upload } from "../support/evidence.ts";
-import { tempDatabase } from "../support/http.ts";
+import { previousVersionDatabase, tempDatabase } from "../support/http.ts";
 import { freshDatabase, postgresForTests } from "../support/postgres.ts";
 import { createWorld, REPO } from "../support/world.ts";
 
@@ -91,21 +82,6 @@ async function quiet(w: Awaited<ReturnType<typeof createWorld>>) {
     seen = w.gh.requests.length;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-}
-
-/** A database as the previous version left it: every migration but the newest applied. */
-function previousVersionDatabase(): string {
-  const folder = mkdtempSync(join(tmpdir(), "lanegate-migrations-"));
-  cpSync(MIGRATIONS_FOLDER, folder, { recursive: true });
-  const journalFile = join(folder, "meta/_journal.json");
-  const journal = JSON.parse(readFileSync(journalFile, "utf8")) as { entries: unknown[] };
-  journal.entries.pop();
-  writeFileSync(journalFile, JSON.stringify(journal));
-  const url = tempDatabase();
-  const client = new Database(databasePath(url));
-  migrate(drizzle(client), { migrationsFolder: folder });
-  client.close();
-  return url;
 }
 
 /** `name: N rows` lines of the copy's output. */

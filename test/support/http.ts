@@ -1,10 +1,14 @@
 // The real app server for HTTP tests: started on a free port against the local stand-in, and
 // stopped after each test.
-import { mkdtempSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
+import { drizzle } from "drizzle-orm/better-sqlite3";
+import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { afterEach } from "vitest";
+import { databasePath, MIGRATIONS_FOLDER } from "../../src/adapters/store/db.ts";
 import { type RunningLanegate, startLanegate } from "../../src/server.ts";
 import type { LocalGitHub } from "../../standin/world.ts";
 import { watchedRequests } from "./app.ts";
@@ -31,6 +35,21 @@ async function freePort(): Promise<number> {
 
 export function tempDatabase(): string {
   return `file:${join(mkdtempSync(join(tmpdir(), "lanegate-")), "db.sqlite")}`;
+}
+
+/** A database as the previous version left it: every migration but the newest applied. */
+export function previousVersionDatabase(): string {
+  const folder = mkdtempSync(join(tmpdir(), "lanegate-migrations-"));
+  cpSync(MIGRATIONS_FOLDER, folder, { recursive: true });
+  const journalFile = join(folder, "meta/_journal.json");
+  const journal = JSON.parse(readFileSync(journalFile, "utf8")) as { entries: unknown[] };
+  journal.entries.pop();
+  writeFileSync(journalFile, JSON.stringify(journal));
+  const url = tempDatabase();
+  const client = new Database(databasePath(url));
+  migrate(drizzle(client), { migrationsFolder: folder });
+  client.close();
+  return url;
 }
 
 export interface BootedApp extends RunningLanegate {

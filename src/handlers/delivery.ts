@@ -10,7 +10,7 @@
 //   (syncs re-read GitHub, dispatches are unique by delivery id, runs are upserted), so a crash
 //   between the effect and the mark costs a repeat once the claim expires, never a second effect.
 import type { Context } from "probot";
-import { transaction } from "../adapters/store/db.ts";
+import { single } from "../adapters/store/db.ts";
 import { claimDelivery, settleDelivery } from "../adapters/store/deliveries.ts";
 import { repoKey } from "../core/repository.ts";
 import type { SyncDeps } from "../pipelines/deps.ts";
@@ -41,7 +41,7 @@ export function oncePerDelivery<C extends Named>(deps: SyncDeps, handle: (contex
     const repository = context.payload.repository;
     const repo = repository ? repoKey({ owner: repository.owner.login, repo: repository.name }) : null;
     const { holder } = deps.db;
-    const claim = await transaction(deps.db, (q) =>
+    const claim = await single(deps.db, (q) =>
       claimDelivery(q, {
         id: context.id,
         event: eventName(context.name, context.payload),
@@ -59,9 +59,9 @@ export function oncePerDelivery<C extends Named>(deps: SyncDeps, handle: (contex
     try {
       await handle(context);
     } catch (error) {
-      await transaction(deps.db, (q) => settleDelivery(q, context.id, holder, "failed", deps.now()));
+      await single(deps.db, (q) => settleDelivery(q, context.id, holder, "failed", deps.now()));
       throw error;
     }
-    await transaction(deps.db, (q) => settleDelivery(q, context.id, holder, "applied", deps.now()));
+    await single(deps.db, (q) => settleDelivery(q, context.id, holder, "applied", deps.now()));
   };
 }

@@ -17,7 +17,7 @@ const envelope = z.object({
   sender: account,
   installation: z.object({ id: z.number() }).optional(),
 });
-const PARTS: Record<string, z.ZodType> = {
+const PARTS = {
   issues: z.object({ issue: z.object({ number: z.number(), updated_at: z.string() }) }),
   workflow_dispatch: z.object({ workflow: z.string(), ref: z.string() }),
   workflow_run: z.object({
@@ -34,11 +34,15 @@ const PARTS: Record<string, z.ZodType> = {
     repository: z.object({ default_branch: z.string() }),
   }),
 };
+// Built once: zod schemas composed per delivery (`and`, `pick`) cost more than the parse itself.
+const SCHEMAS: ReadonlyMap<string, z.ZodType> = new Map(
+  Object.entries(PARTS).map(([name, part]) => [name, envelope.and(part)]),
+);
+const where = envelope.pick({ repository: true });
 
 /** Why a payload cannot be handled, or null. */
 export function malformed(name: string, payload: unknown): string | null {
-  const schema = PARTS[name] ? envelope.and(PARTS[name]) : envelope;
-  const parsed = schema.safeParse(payload);
+  const parsed = (SCHEMAS.get(name) ?? envelope).safeParse(payload);
   if (parsed.success) return null;
   const issue = parsed.error.issues[0];
   return `${issue?.path.join(".") || "payload"}: ${issue?.message ?? "invalid"}`;
@@ -58,8 +62,8 @@ export function instrumented<E extends EmitterWebhookEventName>(
   return async (context: Context<E>) => {
     const payload: unknown = context.payload;
     const event = eventName(context.name, payload);
-    const where = envelope.pick({ repository: true }).safeParse(payload);
-    const r = where.success ? where.data.repository : null;
+    const located = where.safeParse(payload);
+    const r = located.success ? located.data.repository : null;
     const repo = r ? `${r.owner.login}/${r.name}`.toLowerCase() : null;
     const log = svc.log.child({ delivery: context.id, event, repository: repo });
     if (!lifecycle.accepting) {
@@ -78,7 +82,8 @@ export function instrumented<E extends EmitterWebhookEventName>(
     try {
       await lifecycle.track(handle(context));
     } catch (error) {
-      outcome = "error";
+      // Another replica applying it is not a failure of this one: the alert on `error` must not fire.
+      outcome = error instanceof DeliveryError && error.status === 503 ? "claimed_elsewhere" : "error";
       throw error;
     } finally {
       const seconds = (performance.now() - started) / 1000;

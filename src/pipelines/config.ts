@@ -17,6 +17,7 @@ import {
   describeLoadChange,
   type UsableLoad,
 } from "../core/config/load.ts";
+import type { LanegateConfig } from "../core/config/schema.ts";
 import { type RepoRef, refOf, repoKey, type Target, targetOf } from "../core/repository.ts";
 import type { SyncDeps } from "./deps.ts";
 import { deriveGrants, lanesScope } from "./derive.ts";
@@ -252,11 +253,20 @@ export function takeIssuesToRead(db: Db, repo: string): number[] | null {
   return needsRead;
 }
 
+export interface CurrentConfig {
+  config: LanegateConfig | null;
+  error: string | null;
+}
+
 /**
  * The config in force, from the cache within its bound or confirmed with GitHub; `config` is null
  * (and `error` says why) when GitHub could not confirm it, which a decision refuses.
  */
-export async function currentConfig(deps: SyncDeps, octokit: Octokit, target: Target) {
+export async function currentConfig(
+  deps: SyncDeps,
+  octokit: Octokit,
+  target: Target,
+): Promise<CurrentConfig> {
   const repo = repoKey(target.ref);
   const load = await currentConfigLoad(deps, octokit, target.ref, target.installationId);
   const branch = target.defaultBranch;
@@ -265,10 +275,18 @@ export async function currentConfig(deps: SyncDeps, octokit: Octokit, target: Ta
   return { config: configInForce(load), error: load.status === "unreadable" ? load.errors.join("; ") : null };
 }
 
-/** Whether a delivery concerns the gate at all: the current config, else the last one stored. */
-export async function configForIntake(deps: SyncDeps, octokit: Octokit, target: Target) {
-  const { config } = await currentConfig(deps, octokit, target);
-  return config ?? (await read(deps.db, (q) => repoStore.configFor(q, repoKey(target.ref))));
+/**
+ * Whether a delivery concerns the gate at all: `config` is the current config, else the last one
+ * stored; `current` is what GitHub confirmed, for the decision the delivery may lead to.
+ */
+export async function configForIntake(
+  deps: SyncDeps,
+  octokit: Octokit,
+  target: Target,
+): Promise<{ config: LanegateConfig; current: CurrentConfig }> {
+  const current = await currentConfig(deps, octokit, target);
+  const config = current.config ?? (await read(deps.db, (q) => repoStore.configFor(q, repoKey(target.ref))));
+  return { config, current };
 }
 
 /** The repository as a delivery would name it, from what the store remembers of it. */

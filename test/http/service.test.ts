@@ -1,6 +1,7 @@
 // Health, readiness and metrics over the real server, and the read models' safe default.
 import { describe, expect, it } from "vitest";
-import { SqliteDb } from "../../src/adapters/store/db.ts";
+import { SqliteDb, transaction } from "../../src/adapters/store/db.ts";
+import { claimDelivery } from "../../src/adapters/store/deliveries.ts";
 import { deliver } from "../../standin/index.ts";
 import { DEMO_REPO, startLocalGitHub } from "../../standin/world.ts";
 import { boot, onCleanup, tempDatabase } from "../support/http.ts";
@@ -102,6 +103,19 @@ describe("metrics", () => {
     expect(await deliver(app.hook, local.env.WEBHOOK_SECRET ?? "", broken)).toBe(400);
     const { text } = await get(`${app.base}/metrics`);
     expect(text).toContain('lanegate_deliveries_total{event="issues.opened",outcome="rejected"} 1');
+  });
+
+  it("answers 503 for a delivery another replica is applying and counts it apart from errors", async () => {
+    const { local, app } = await world();
+    const opened = local.standin.openIssue(DEMO_REPO, { author: "olivia", title: "t", body: CM_OPW_BODY });
+    const [first] = opened.deliveries;
+    if (!first) throw new Error("no delivery");
+    const claim = { id: first.id, event: "issues.opened", repo: DEMO_REPO, now: new Date() };
+    await transaction(app.db, (q) => claimDelivery(q, { ...claim, holder: "other-replica:1:abc" }));
+    expect(await deliver(app.hook, local.env.WEBHOOK_SECRET ?? "", first)).toBe(503);
+    const { text } = await get(`${app.base}/metrics`);
+    expect(text).toContain('lanegate_deliveries_total{event="issues.opened",outcome="claimed_elsewhere"} 1');
+    expect(text).not.toContain('outcome="error"');
   });
 });
 

@@ -1,7 +1,7 @@
 // SQL for the console's pages beyond the read models: the audit log with filters, a lane's
-// operations over time, and which operation a run attempt opened. Read-only.
+// operations over time. Read-only.
 import { and, desc, eq, gte, inArray, like, lt, or, type SQL, sql } from "drizzle-orm";
-import { first, type Q, tables } from "./db.ts";
+import { type Q, tables } from "./db.ts";
 
 export interface AuditFilter {
   repos: string[];
@@ -86,23 +86,4 @@ export async function laneOperationTimes(q: Q, repo: string, lane: string) {
     )
     .where(and(eq(t.operations.repo, repo), eq(t.operations.lane, lane)))
     .orderBy(t.operations.id);
-}
-
-/** The operation a run attempt opened, if its decision allowed it. */
-export async function operationOfAttempt(
-  q: Q,
-  repo: string,
-  runId: number,
-  attempt: number,
-): Promise<number | null> {
-  const t = tables(q);
-  const row = await first(
-    q
-      .select({ id: t.operations.id })
-      .from(t.operations)
-      .where(
-        and(eq(t.operations.repo, repo), eq(t.operations.runId, runId), eq(t.operations.attempt, attempt)),
-      ),
-  );
-  return row?.id ?? null;
 }

@@ -107,6 +107,15 @@ export function read<T>(db: Db, fn: (q: Q) => Promise<T>): Promise<T> {
 }
 
 /**
+ * One write statement that is atomic on its own (a conditional insert or update): run outside a
+ * transaction, which on PostgreSQL saves the BEGIN and COMMIT round trips. Inside a transaction
+ * it joins it.
+ */
+export function single<T>(db: Db, fn: (q: Q) => Promise<T>): Promise<T> {
+  return db.read(fn);
+}
+
+/**
  * Runs `fn` so that a failed statement in it leaves the surrounding transaction usable. A failed
  * statement aborts a whole PostgreSQL transaction, so there it runs in a savepoint; SQLite rolls
  * back only the statement.

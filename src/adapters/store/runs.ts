@@ -85,14 +85,18 @@ export async function runOfDispatchDelivery(q: Q, repo: string, deliveryId: stri
 /** A run as a `workflow_run` delivery reports it, before any join. */
 export type ReportedRun = Omit<RunRow, "dispatchId" | "joinProblem">;
 
-export async function insertRun(q: Q, run: ReportedRun) {
-  await q.insert(tables(q).workflowRuns).values(run);
+/** Records a run's first report; returns the row as stored. */
+export async function insertRun(q: Q, run: ReportedRun): Promise<RunRow> {
+  return stored(await first(q.insert(tables(q).workflowRuns).values(run).returning()));
 }
 
-/** Replaces the recorded report with a newer one; never forgets a join already made. */
-export async function updateRunReport(q: Q, run: ReportedRun) {
+/**
+ * Replaces the recorded report with a newer one; never forgets a join already made. Returns the
+ * row as stored.
+ */
+export async function updateRunReport(q: Q, run: ReportedRun): Promise<RunRow> {
   const t = tables(q);
-  await q
+  const row = q
     .update(t.workflowRuns)
     .set({
       attempt: run.attempt,
@@ -101,7 +105,14 @@ export async function updateRunReport(q: Q, run: ReportedRun) {
       updatedAt: run.updatedAt,
       headSha: run.headSha,
     })
-    .where(and(eq(t.workflowRuns.repo, run.repo), eq(t.workflowRuns.runId, run.runId)));
+    .where(and(eq(t.workflowRuns.repo, run.repo), eq(t.workflowRuns.runId, run.runId)))
+    .returning();
+  return stored(await first(row));
+}
+
+function stored(row: RunRow | undefined): RunRow {
+  if (!row) throw new Error("the store returned no row for a run it was given");
+  return row;
 }
 
 export function getRun(q: Q, repo: string, runId: number): Promise<RunRow | undefined> {

@@ -66,7 +66,7 @@ async function whoseRun(
 
 export async function onRunCompleted(deps: GateDeps, octokit: Octokit, target: Target, run: CompletedRun) {
   const repo = repoKey(target.ref);
-  const config = await configForIntake(deps, octokit, target);
+  const { config } = await configForIntake(deps, octokit, target);
   const { headBranch: _branch, event: _event, ...recorded } = run;
   const row = await transaction(deps.db, async (q) => {
     const whose = await whoseRun(

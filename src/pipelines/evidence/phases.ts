@@ -23,7 +23,7 @@ export interface JobReport {
 
 export async function onWorkflowJob(deps: GateDeps, octokit: Octokit, target: Target, job: JobReport) {
   const repo = repoKey(target.ref);
-  const config = await configForIntake(deps, octokit, target);
+  const { config } = await configForIntake(deps, octokit, target);
   const phase = phaseOfJob(config.evidence.jobs, job.name);
   if (!phase) return; // not a job lanegate tracks: every CI job of the repository arrives here
   const update: PhaseRecord = {

@@ -11,10 +11,21 @@ import { type Decision, decide, reasonOf } from "../../core/gate/decision.ts";
 import { roleOf } from "../../core/gate/roles.ts";
 import { openedState } from "../../core/operations.ts";
 import { repoKey, type Target } from "../../core/repository.ts";
+import type { CurrentConfig } from "../config.ts";
 import type { GateDeps } from "../deps.ts";
 import { gateScope } from "./context.ts";
 import { type GatherMode, gather } from "./gather.ts";
 import { publishDecision } from "./publish.ts";
+
+export interface EvaluateOptions {
+  /** A re-request: decides an attempt that was decided already. */
+  rerequested?: boolean;
+  /**
+   * From the delivery's intake: `run` is the row as its transaction left it, and `config` the
+   * config it confirmed, so neither is read again.
+   */
+  intake?: { run: runStore.RunRow; config: CurrentConfig };
+}
 
 /**
  * Decides one attempt of one run, stores the decision (and operation), then writes to GitHub.
@@ -26,13 +37,15 @@ export async function evaluate(
   target: Target,
   run: runStore.RunRow,
   mode: GatherMode,
-  rerequested = false,
+  { rerequested = false, intake }: EvaluateOptions = {},
 ): Promise<Decision | null> {
   const repo = repoKey(target.ref);
   // The delivery's view of the run: an attempt other than the newest one stored has finished.
-  const current = (await read(deps.db, (q) => runStore.getRun(q, repo, run.runId))) ?? run;
+  // (A newer attempt stored after this read is seen inside the deciding transaction.)
+  const current = intake?.run ?? (await read(deps.db, (q) => runStore.getRun(q, repo, run.runId))) ?? run;
   const status = current.attempt === run.attempt ? current.status : "completed";
-  const gathered = await gather(deps, octokit, target, { ...current, attempt: run.attempt, status }, mode);
+  const asked = { ...current, attempt: run.attempt, status };
+  const gathered = await gather(deps, octokit, target, asked, mode, intake?.config);
   // The config just read decides whether the workflow is gated now: a proof workflow is never
   // gated, and one no longer listed (or an invalid config) gates nothing. Only when the config
   // could not be read is the run decided, and then refused.
@@ -42,11 +55,10 @@ export async function evaluate(
     // Checked inside the transaction, which runs alone among the repository's gate transactions
     // on every replica: two deliveries of one run racing here decide it once.
     await exclusive(q, gateScope(repo));
-    const decided = (await runStore.decisionsForRun(q, repo, run.runId)).some(
-      (d) => d.attempt === run.attempt,
-    );
+    const decisions = await runStore.decisionsForRun(q, repo, run.runId);
+    const decided = decisions.some((d) => d.attempt === run.attempt);
     if (decided && !rerequested) return null;
-    const facts = await gathered.facts(q, now);
+    const facts = await gathered.facts(q, now, decisions);
     let decision = decide(facts);
     let operation: ops.OperationRow | undefined;
     if (decision.allowed && decision.request) {

@@ -18,7 +18,7 @@ import { laneOfInputs } from "../../core/gate/request.ts";
 import { proofsAmong } from "../../core/gate/runs.ts";
 import { underBaseline } from "../../core/policy/baseline.ts";
 import { repoKey, type Target } from "../../core/repository.ts";
-import { currentConfig } from "../config.ts";
+import { type CurrentConfig, currentConfig } from "../config.ts";
 import type { GateDeps } from "../deps.ts";
 
 /**
@@ -46,8 +46,11 @@ export interface Gathered {
   /** The run's newest attempt, when GitHub was asked. */
   liveAttempt: number | null;
   error: string | null;
-  /** Reads the stored facts; call it inside the transaction that applies the decision. */
-  facts(q: Q, now: Date): Promise<GateFacts>;
+  /**
+   * Reads the stored facts; call it inside the transaction that applies the decision, with the
+   * run's decisions when that transaction has read them already.
+   */
+  facts(q: Q, now: Date, decisions?: runStore.DecisionRow[]): Promise<GateFacts>;
 }
 
 export async function gather(
@@ -56,6 +59,8 @@ export async function gather(
   target: Target,
   run: RunToDecide,
   mode: GatherMode,
+  /** The config the delivery's intake confirmed moments ago, so it is not asked for twice. */
+  confirmed?: CurrentConfig,
 ): Promise<Gathered> {
   const repo = repoKey(target.ref);
   let config: LanegateConfig | null = null;
@@ -63,10 +68,11 @@ export async function gather(
   let liveAttempt: number | null = null;
   const errors: string[] = [];
   if (mode !== "stored" && octokit) {
-    const loaded = await currentConfig(deps, octokit, target).catch((e: unknown) => ({
-      config: null,
-      error: describe(e),
-    }));
+    const loaded =
+      confirmed ??
+      (await currentConfig(deps, octokit, target).catch(
+        (e: unknown): CurrentConfig => ({ config: null, error: describe(e) }),
+      ));
     config = loaded.config;
     if (loaded.error) errors.push(`the config could not be read: ${loaded.error}`);
     if (mode === "github") {
@@ -92,7 +98,10 @@ export async function gather(
     status,
     liveAttempt,
     error,
-    facts: (q, now) => storedFacts(q, repo, { ...run, status }, inForce, defaultBranch, error, now),
+    facts: async (q, now, decisions) =>
+      storedFacts(q, repo, { ...run, status }, inForce, defaultBranch, error, now, {
+        decisions: decisions ?? (await runStore.decisionsForRun(q, repo, run.runId)),
+      }),
   };
 }
 
@@ -133,6 +142,7 @@ async function storedFacts(
   defaultBranch: string | null,
   gatherError: string | null,
   now: Date,
+  { decisions }: { decisions: runStore.DecisionRow[] },
 ): Promise<GateFacts> {
   // No default branch is known only when gathering failed, and the decision refuses then.
   const allowedBranches = config.gate.branches ?? (defaultBranch ? [defaultBranch] : []);
@@ -170,7 +180,7 @@ async function storedFacts(
     backup: await proof(config.proofs.backup, "backup_proof"),
     restore: await proof(config.proofs.restore, "restore_proof"),
     inFlight: holder && holder.runId !== run.runId ? { runId: holder.runId, attempt: holder.attempt } : null,
-    earlierAttempts: (await runStore.decisionsForRun(q, repo, run.runId))
+    earlierAttempts: decisions
       .filter((d) => d.attempt < run.attempt)
       .map((d) => ({ attempt: d.attempt, allowed: d.allowed })),
     now,

@@ -17,7 +17,7 @@ import type { GateDeps } from "../deps.ts";
 import { moveOperation } from "../operations.ts";
 import type { RunFacts } from "./context.ts";
 import { gateScope } from "./context.ts";
-import { evaluate } from "./evaluate.ts";
+import { type EvaluateOptions, evaluate } from "./evaluate.ts";
 import { answerPendingProtection } from "./publish.ts";
 
 export async function onDispatch(
@@ -33,8 +33,8 @@ export async function onDispatch(
   },
 ) {
   const repo = repoKey(target.ref);
-  const known = await configForIntake(deps, octokit, target);
-  const role = roleOf(known, d.workflowPath);
+  const intake = await configForIntake(deps, octokit, target);
+  const role = roleOf(intake.config, d.workflowPath);
   if (!role) return;
   const parsed = parseRequest(d.inputs);
   const now = deps.now().toISOString();
@@ -69,7 +69,8 @@ export async function onDispatch(
     });
     return joinWaitingRuns(q, repo);
   });
-  for (const run of joined) await evaluateIfReady(deps, octokit, target, run);
+  for (const run of joined)
+    await evaluateIfReady(deps, octokit, target, run, { run, config: intake.current });
 }
 
 /** Gives runs that arrived before their dispatch their dispatch, now that it may be here. */
@@ -77,13 +78,14 @@ async function joinWaitingRuns(q: Q, repo: string): Promise<runStore.RunRow[]> {
   const joined: runStore.RunRow[] = [];
   for (const run of await runStore.unjoinedRuns(q, repo)) {
     if (run.event !== "workflow_dispatch") continue;
-    if (await tryJoin(q, repo, run))
-      joined.push((await runStore.getRun(q, repo, run.runId)) as runStore.RunRow);
+    const row = await tryJoin(q, repo, run);
+    if (row) joined.push(row);
   }
   return joined;
 }
 
-async function tryJoin(q: Q, repo: string, run: runStore.RunRow): Promise<boolean> {
+/** The run as the join left it: with its dispatch or its join problem; null when nothing joins yet. */
+async function tryJoin(q: Q, repo: string, run: runStore.RunRow): Promise<runStore.RunRow | null> {
   const result = joinRun(
     {
       workflowFile: workflowFile(run.workflowPath),
@@ -94,9 +96,15 @@ async function tryJoin(q: Q, repo: string, run: runStore.RunRow): Promise<boolea
     },
     await runStore.unclaimedDispatches(q, repo),
   );
-  if (result.kind === "joined") await runStore.claimDispatch(q, repo, run.runId, result.dispatchId);
-  if (result.kind === "ambiguous") await runStore.setJoinProblem(q, repo, run.runId, result.reason);
-  return result.kind !== "none";
+  if (result.kind === "joined") {
+    await runStore.claimDispatch(q, repo, run.runId, result.dispatchId);
+    return { ...run, dispatchId: result.dispatchId };
+  }
+  if (result.kind === "ambiguous") {
+    await runStore.setJoinProblem(q, repo, run.runId, result.reason);
+    return { ...run, joinProblem: result.reason };
+  }
+  return null;
 }
 
 export async function onWorkflowRun(
@@ -109,20 +117,21 @@ export async function onWorkflowRun(
   const { action } = delivery;
   const deliveryId = delivery.id;
   const repo = repoKey(target.ref);
-  const known = await configForIntake(deps, octokit, target);
+  const intake = await configForIntake(deps, octokit, target);
   // A run keeps the role it was first seen with: a config that stopped listing its workflow
   // must not leave its operation holding the lane when the run reports completion.
   const role =
-    roleOf(known, r.workflowPath) ??
+    roleOf(intake.config, r.workflowPath) ??
     (await read(deps.db, (q) => runStore.getRun(q, repo, r.runId)))?.role ??
     null;
   if (!role) return;
   const now = deps.now().toISOString();
   const run = await transaction(deps.db, async (q) => {
     await exclusive(q, gateScope(repo));
-    const row = await recordReport(q, { repo, role, ...r });
-    if (row.dispatchId === null && row.joinProblem === null && row.event === "workflow_dispatch")
-      await tryJoin(q, repo, row);
+    const recorded = await recordReport(q, { repo, role, ...r });
+    const unjoined =
+      recorded.dispatchId === null && recorded.joinProblem === null && recorded.event === "workflow_dispatch";
+    const row = (unjoined && (await tryJoin(q, repo, recorded))) || recorded;
     // A late report of an earlier attempt must not move a later attempt's operation.
     const event = eventOfReport(action, r.conclusion);
     const cause = {
@@ -133,28 +142,34 @@ export async function onWorkflowRun(
     };
     for (const op of event ? await operationsForRun(q, repo, r.runId) : [])
       if (op.attempt === r.attempt && event) await moveOperation(q, op, event, cause, now);
-    return (await runStore.getRun(q, repo, r.runId)) as runStore.RunRow;
+    return row;
   });
   if (run.role !== "gated" || action === "completed") {
     deps.onDecided?.(target.ref, target.installationId);
     return;
   }
-  await evaluateIfReady(deps, octokit, target, { ...run, attempt: r.attempt });
+  const attempt = { ...run, attempt: r.attempt };
+  await evaluateIfReady(deps, octokit, target, attempt, { run, config: intake.current });
 }
 
 /** Records a run's report: the first one, or one that replaces the recorded report. */
 async function recordReport(q: Q, run: runStore.ReportedRun): Promise<runStore.RunRow> {
   const recorded = await runStore.getRun(q, run.repo, run.runId);
-  if (!recorded) await runStore.insertRun(q, run);
-  else if (replacesReport(run, recorded)) await runStore.updateRunReport(q, run);
-  return (await runStore.getRun(q, run.repo, run.runId)) as runStore.RunRow;
+  if (!recorded) return runStore.insertRun(q, run);
+  return replacesReport(run, recorded) ? runStore.updateRunReport(q, run) : recorded;
 }
 
 /** Decides a gated run once it has its dispatch, a join problem, or was not dispatched at all. */
-async function evaluateIfReady(deps: GateDeps, octokit: Octokit, target: Target, run: runStore.RunRow) {
+async function evaluateIfReady(
+  deps: GateDeps,
+  octokit: Octokit,
+  target: Target,
+  run: runStore.RunRow,
+  intake: NonNullable<EvaluateOptions["intake"]>,
+) {
   if (run.role !== "gated") return; // proof runs are never gated
   const ready = run.dispatchId !== null || run.joinProblem !== null || run.event !== "workflow_dispatch";
-  if (ready) await evaluate(deps, octokit, target, run, "delivery");
+  if (ready) await evaluate(deps, octokit, target, run, "delivery", { intake });
 }
 
 export async function onProtectionRule(
@@ -190,5 +205,5 @@ export async function onCheckRerequested(
   // GitHub is asked where the run is now: a re-request of a finished run must not open an
   // operation, and if GitHub cannot say, the run is refused. A new check run, not an update of
   // the old one: the newest check run carries the decision.
-  await evaluate(deps, octokit, target, { ...stored, attempt }, "github", true);
+  await evaluate(deps, octokit, target, { ...stored, attempt }, "github", { rerequested: true });
 }

@@ -3,9 +3,8 @@
 
 import { describe, type Octokit, statusOf } from "../../adapters/github/client.ts";
 import { answerProtectionRule, cancelRun, writeCheckRun } from "../../adapters/github/gate.ts";
-import { operationOfAttempt } from "../../adapters/store/console.ts";
-import { type Q, read, transaction } from "../../adapters/store/db.ts";
-import { operationsForRun } from "../../adapters/store/operations.ts";
+import { type Q, read, single } from "../../adapters/store/db.ts";
+import * as ops from "../../adapters/store/operations.ts";
 import * as runStore from "../../adapters/store/runs.ts";
 import type { LanegateConfig } from "../../core/config/schema.ts";
 import type { Decision } from "../../core/gate/decision.ts";
@@ -27,11 +26,14 @@ export async function publishDecision(
   config: LanegateConfig,
 ) {
   const repo = repoKey(target.ref);
+  const ofAttempt = async (q: Q) =>
+    (await ops.operationsForRun(q, repo, run.runId)).filter((o) => o.attempt === run.attempt);
   // The console's page of the operation this attempt opened, or of the run when it was refused.
-  const { operationId, typed } = await read(deps.db, async (q) => ({
-    operationId: await operationOfAttempt(q, repo, run.runId, run.attempt),
+  const { operations, typed } = await read(deps.db, async (q) => ({
+    operations: await ofAttempt(q),
     typed: decision.request ? null : await typedLane(q, run),
   }));
+  const operationId = operations[0]?.id ?? null;
   const operationUrl = deps.publicUrl
     ? `${deps.publicUrl.replace(/\/$/, "")}/lanegate/repos/${repo}/${operationId === null ? `runs/${run.runId}` : `operations/${operationId}`}`
     : null;
@@ -47,23 +49,25 @@ export async function publishDecision(
       detailsUrl: operationUrl,
       completedAt: deps.now(),
     });
-    await transaction(deps.db, (q) => runStore.markCheckWritten(q, row.id, id, deps.now().toISOString()));
+    await single(deps.db, (q) => runStore.markCheckWritten(q, row.id, id, deps.now().toISOString()));
   } catch (error) {
-    await transaction(deps.db, (q) => runStore.markWriteError(q, row.id, describe(error)));
+    await single(deps.db, (q) => runStore.markWriteError(q, row.id, describe(error)));
     deps.log.warn(`${repo} run ${run.runId}: check run not written yet: ${describe(error)}`, {
       repository: repo,
       run_id: run.runId,
       lane: decision.request?.lane,
     });
   }
-  const operations = await read(deps.db, (q) => operationsForRun(q, repo, run.runId));
-  const cancels = cancelsRun({
-    cancelRefusedRuns: config.gate.cancel_refused_runs,
-    status: run.status,
-    allowed: decision.allowed,
-    operations: operations.filter((o) => o.attempt === run.attempt).map((o) => o.state),
-  });
-  if (cancels) await cancelRefused(deps, octokit, repo, run.runId);
+  const cancels = (states: ops.OperationRow[]) =>
+    cancelsRun({
+      cancelRefusedRuns: config.gate.cancel_refused_runs,
+      status: run.status,
+      allowed: decision.allowed,
+      operations: states.map((o) => o.state),
+    });
+  // Asked again before cancelling: a re-request may have opened an operation meanwhile.
+  if (cancels(operations) && cancels(await read(deps.db, ofAttempt)))
+    await cancelRefused(deps, octokit, repo, run.runId);
   await answerPendingProtection(deps, octokit, target, run.runId);
 }
 
@@ -72,7 +76,7 @@ export async function cancelRefused(deps: GateDeps, octokit: Octokit, repo: stri
   try {
     await cancelRun(octokit, refOf(repo), runId);
     // lanegate ended it: a later re-request must see a finished run, not one to allow.
-    await transaction(deps.db, (q) => runStore.markRunCancelled(q, repo, runId, deps.now().toISOString()));
+    await single(deps.db, (q) => runStore.markRunCancelled(q, repo, runId, deps.now().toISOString()));
   } catch (e) {
     deps.log.warn(`${repo} run ${runId}: cancel failed, the sweep tries again: ${describe(e)}`, {
       repository: repo,
@@ -142,14 +146,12 @@ export async function answerPendingProtection(
     try {
       await answerProtectionRule(octokit, target.ref, runId, request.environment, approved, comment);
       const recorded = approved ? "approved" : "rejected";
-      await transaction(deps.db, (q) =>
-        runStore.answerProtection(q, request.id, recorded, now.toISOString()),
-      );
+      await single(deps.db, (q) => runStore.answerProtection(q, request.id, recorded, now.toISOString()));
     } catch (error) {
       // 422: GitHub no longer takes an answer (the run was cancelled or finished); asking again
       // every minute would only spend the rate limit.
       if (statusOf(error) === 422)
-        await transaction(deps.db, (q) =>
+        await single(deps.db, (q) =>
           runStore.answerProtection(q, request.id, "unanswerable", now.toISOString()),
         );
       deps.log.warn(`${repo} run ${runId}: protection rule not answered: ${describe(error)}`, {

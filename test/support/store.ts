@@ -17,6 +17,7 @@ export const TEST_STORE: "sqlite" | "postgres" =
 // the file's databases are dropped when it ends.
 const inUse: Db[] = [];
 const emptied: TestDatabase[] = [];
+const databaseOf = new WeakMap<Db, TestDatabase>();
 
 afterEach(async () => {
   for (const db of inUse.splice(0)) await db.close();
@@ -31,6 +32,7 @@ export async function testStore(): Promise<Db> {
   if (TEST_STORE === "sqlite") return openDatabase(":memory:");
   const database = emptied.pop() ?? (await cloneDatabase(inject("postgresTemplate"), "app"));
   const db = connectPostgres(database.url);
+  databaseOf.set(db, database);
   // Closing the store (the test's own close, or the end of the test) hands its database, emptied,
   // to the file's next test app: a property test runs dozens of apps in one test.
   const close = db.close.bind(db);
@@ -45,6 +47,20 @@ export async function testStore(): Promise<Db> {
   };
   inUse.push(db);
   return db;
+}
+
+/**
+ * The store as a second replica of the app reaches it: on PostgreSQL the same database through a
+ * pool of its own, closed after the test (before the first replica's, which empties the
+ * database). On SQLite, where one process owns the store, the same store.
+ */
+export function replicaStore(db: Db): Db {
+  if (TEST_STORE === "sqlite") return db;
+  const database = databaseOf.get(db);
+  if (!database) throw new Error("not a store from testStore()");
+  const replica = connectPostgres(database.url);
+  inUse.unshift(replica);
+  return replica;
 }
 
 /** Removes every row from the database's tables, as the template had them: none. */

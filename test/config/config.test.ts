@@ -70,7 +70,8 @@ describe("the config cache", () => {
     const w = await createWorld();
     await approved(w);
     w.advance(6);
-    w.gh.failNext({ pathPattern: /contents/, status: 502, times: 3 }); // both halves of the pair try
+    // Both halves of the pair try once; the decision uses what the second half was told.
+    w.gh.failNext({ pathPattern: /contents/, status: 502, times: 2 });
     const refused = await dispatch(w, cmBootstrap);
     expect(await reasonOf(w, refused)).toBe("github_unavailable");
     const said = (await read(w.db, (q) => q.select().from(tables(q).auditLog))).map((a) => a.change);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_CONFIG } from "../../src/core/config/schema.ts";
 import { judgeApprover, judgeStanding, labelView, teamsToAsk } from "../../src/core/lanes/approver.ts";
-import { type BlockApproval, issueFactsSchema, type Standing } from "../../src/core/lanes/facts.ts";
+import { type BlockApproval, factsFromStore, type Standing } from "../../src/core/lanes/facts.ts";
 import { resolveConflicts } from "../../src/core/lanes/lifecycle.ts";
 import { escapeCell } from "../../src/core/text.ts";
 import { approved, approvers, derive, event, facts, NOW, sha, standing, statesOf } from "./issue-fixture.ts";
@@ -71,9 +71,20 @@ describe("deriveIssue", () => {
       hasLabel: true,
       labeler: { approver: true, reason: "mia has the maintain role" },
     };
-    const outcome = derive(issueFactsSchema.parse(verdictEra));
+    const outcome = derive(factsFromStore(verdictEra));
     expect(statesOf(outcome)).toEqual(["pending"]);
     expect(outcome.needsRead).toBe(true);
+  });
+
+  it("takes stored facts of the current shape as they are and refuses a shape it does not know", () => {
+    const current = facts();
+    expect(factsFromStore(current)).toBe(current);
+    for (const marker of ["standings", "events", "labels", "number", "body", "readAt"] as const) {
+      const { [marker]: _dropped, ...rest } = current;
+      expect(() => factsFromStore(rest), marker).toThrow();
+    }
+    expect(() => factsFromStore({ ...current, standings: "mia" })).toThrow();
+    expect(() => factsFromStore(null)).toThrow();
   });
 
   it("expires every lane once expires_at has passed", () => {

@@ -156,7 +156,6 @@ export async function laneGrants(q: Q, repo: string, lane: string): Promise<Gran
 /** Whether the config declares the lane or any approval issue has ever named it. */
 export async function laneKnown(q: Q, repo: string, lane: string): Promise<boolean> {
   const queries = prepared(q);
-  const declared = await first(queries.declared.execute({ repo, lane }));
-  const named = await first(queries.named.execute({ repo, lane }));
-  return declared !== undefined || named !== undefined;
+  if (await first(queries.declared.execute({ repo, lane }))) return true;
+  return (await first(queries.named.execute({ repo, lane }))) !== undefined;
 }

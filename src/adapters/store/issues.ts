@@ -3,8 +3,8 @@ import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 import {
   approvalViaSchema,
   type BlockApproval,
+  factsFromStore,
   type IssueFacts,
-  issueFactsSchema,
 } from "../../core/lanes/facts.ts";
 import { first, preparedOn, type Q, tables } from "./db.ts";
 import type * as s from "./schema.ts";
@@ -208,7 +208,7 @@ async function toStored(
     // The primary key's order, which SQLite gave without asking; PostgreSQL promises none.
     .orderBy(t.blockApprovals.number, t.blockApprovals.sha256, t.blockApprovals.approver);
   return rows.map((r) => ({
-    facts: issueFactsSchema.parse(r.facts),
+    facts: factsFromStore(r.facts),
     approvals: approvals
       .filter((a) => a.number === r.number)
       .map(({ sha256, approver, approvedAt, via }) => ({

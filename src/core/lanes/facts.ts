@@ -80,6 +80,30 @@ const verdictEraFactsSchema = currentFactsSchema
 export const issueFactsSchema = z.union([currentFactsSchema, verdictEraFactsSchema]);
 export type IssueFacts = z.infer<typeof currentFactsSchema>;
 
+/**
+ * Facts as the store gives them back. Facts of the current shape were written by lanegate from
+ * checked IssueFacts and are taken as they are: validating every live issue again on every sync
+ * was a visible share of a delivery's CPU. Any other shape (an older one) goes through the schema.
+ */
+export function factsFromStore(value: unknown): IssueFacts {
+  if (hasCurrentShape(value)) return value;
+  return issueFactsSchema.parse(value);
+}
+
+/** The current shape's markers: the arrays an older shape lacks, and the scalars every one has. */
+function hasCurrentShape(value: unknown): value is IssueFacts {
+  if (typeof value !== "object" || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return (
+    Array.isArray(v.standings) &&
+    Array.isArray(v.events) &&
+    Array.isArray(v.labels) &&
+    typeof v.number === "number" &&
+    typeof v.body === "string" &&
+    typeof v.readAt === "string"
+  );
+}
+
 /** How a person approved a block version: the label, their own edit of it, or a `/lanegate approve` comment. */
 export const approvalViaSchema = z.enum(["labeled", "edited", "comment"]);
 export type ApprovalVia = z.infer<typeof approvalViaSchema>;

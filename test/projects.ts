@@ -49,6 +49,7 @@ export const POSTGRES_TESTS = [
   "test/checks/pull-request*.test.ts",
   "test/store/drivers.test.ts",
   "test/store/audit-search.test.ts",
+  "test/store/grant-writes.test.ts",
 ];
 
 /** Everything else: the app under Probot against the stand-in (or nock). */

@@ -37,7 +37,7 @@ export async function deriveGrants(
     all.map((o) => o.number),
   );
   const plan = planGrants(open, history, all);
-  const changed = await grantStore.applyGrantChanges(q, repo, plan, trigger.actor, now);
+  const changed = await grantStore.applyGrantChanges(q, repo, plan, trigger.actor, now, open);
   // One audit line per change, in one statement: a 50-lane block is 50 lines.
   const at = now.toISOString();
   await auditStore.appendAudits(

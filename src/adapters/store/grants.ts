@@ -4,7 +4,7 @@ import { lanePolicySchema } from "../../core/domain.ts";
 import type { GrantFact } from "../../core/gate/decision.ts";
 import type { ExistingGrant, GrantChange } from "../../core/lanes/grant-plan.ts";
 import type { LaneOutcome } from "../../core/lanes/lifecycle.ts";
-import { first, preparedOn, type Q, tables } from "./db.ts";
+import { first, preparedOn, type Q, sameJson, tables } from "./db.ts";
 import type * as s from "./schema.ts";
 
 export type GrantRow = typeof s.grants.$inferSelect;
@@ -58,7 +58,7 @@ export async function grantsForPlan(
   q: Q,
   repo: string,
   numbers: number[],
-): Promise<{ open: ExistingGrant[]; history: ExistingGrant[] }> {
+): Promise<{ open: GrantRow[]; history: ExistingGrant[] }> {
   const t = tables(q);
   // Ended rows matter only for the issues being planned; the rest of the history stays on disk.
   const history = numbers.length
@@ -70,9 +70,14 @@ export async function grantsForPlan(
   return { open: await openGrants(q, repo), history };
 }
 
+type GrantFields = Partial<typeof s.grants.$inferInsert>;
+
 /**
- * Applies a grant plan; a row ended without an actor of its own is ended by `actor`, who set the
- * change off. Returns the issues whose rows changed.
+ * Applies a grant plan to the `open` rows it was planned from; a row ended without an actor of
+ * its own is ended by `actor`, who set the change off. Returns the issues whose rows changed.
+ * A 50-lane block is 50 changes, so they are batched: new rows in one insert, and changed rows
+ * in one update per set of changed columns (the lanes of one issue mostly change alike: all
+ * approved, all retired), each update writing only the columns whose value changes.
  */
 export async function applyGrantChanges(
   q: Q,
@@ -80,26 +85,48 @@ export async function applyGrantChanges(
   changes: GrantChange[],
   actor: string | null,
   now: Date,
+  open: GrantRow[],
 ): Promise<number[]> {
   const t = tables(q);
   const at = now.toISOString();
-  // New rows go in one statement: a 50-lane block is 50 of them.
+  const before = new Map(open.map((row) => [row.id, row]));
   const inserts: (typeof s.grants.$inferInsert)[] = [];
+  const updates = new Map<string, { set: GrantFields; ids: number[] }>();
+  const update = (id: number, fields: GrantFields) => {
+    const set = changedFields(fields, before.get(id));
+    const key = JSON.stringify(set);
+    const batch = updates.get(key) ?? { set, ids: [] };
+    batch.ids.push(id);
+    updates.set(key, batch);
+  };
   for (const change of changes) {
     if (change.kind === "retire") {
-      await q
-        .update(t.grants)
-        .set({ state: "retired", reason: change.reason, endedAt: at, endedBy: actor, updatedAt: at })
-        .where(eq(t.grants.id, change.id));
+      update(change.id, {
+        state: "retired",
+        reason: change.reason,
+        endedAt: at,
+        endedBy: actor,
+        updatedAt: at,
+      });
     } else {
       const endedFields = change.ends ? { endedAt: at, endedBy: change.to.endedBy ?? actor } : {};
       const fields = { ...grantFields(change.to), updatedAt: at, ...endedFields };
-      if (change.kind === "update") await q.update(t.grants).set(fields).where(eq(t.grants.id, change.id));
+      if (change.kind === "update") update(change.id, fields);
       else inserts.push({ repo, lane: change.lane, issueNumber: change.issue, createdAt: at, ...fields });
     }
   }
+  for (const { set, ids } of updates.values())
+    await q.update(t.grants).set(set).where(inArray(t.grants.id, ids));
   if (inserts.length > 0) await q.insert(t.grants).values(inserts);
   return [...new Set(changes.map((c) => c.issue))];
+}
+
+/** The fields whose value differs from the row's (all of them when the row is not known). */
+function changedFields(fields: GrantFields, row: GrantRow | undefined): GrantFields {
+  if (!row) return fields;
+  return Object.fromEntries(
+    Object.entries(fields).filter(([column, value]) => !sameJson(row[column as keyof GrantRow], value)),
+  );
 }
 
 function grantFields(l: LaneOutcome) {

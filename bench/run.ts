@@ -7,6 +7,7 @@ import { startLocalGitHub } from "../standin/world.ts";
 import { evidenceSection } from "./evidence.ts";
 import { gateBench, judgeGate, renderGate } from "./gate.ts";
 import { issuesBench } from "./issues.ts";
+import { renderThroughput, replicaThroughput } from "./replica-throughput.ts";
 import { render } from "./report.ts";
 import { startServers } from "./servers.ts";
 import { benchStore, STORES, type StoreKind } from "./stores.ts";
@@ -22,7 +23,8 @@ no-op Probot app. lanegate's own work is the difference. See docs/performance.md
   --store <s>          sqlite, postgres or both (default both): the store lanegate runs on; each
                        store gets its own sections, with their own baselines, on a fresh database
   --quick              per store: 500 deliveries, 100 gate pairs, 5 s of sustained load and 40
-                       evidence runs (about 2 minutes a store on 2 idle cores)
+                       evidence runs (about 2 minutes a store on 2 idle cores); 8 s per
+                       replica setup instead of 20
   --deliveries <n>     issues deliveries to measure per store (default 5000; 500 with --quick)
   --max-seconds <s>    stop sending issues deliveries after this long, per store (default 75;
                        150 with --quick, which 500 deliveries bound first)
@@ -31,7 +33,9 @@ no-op Probot app. lanegate's own work is the difference. See docs/performance.md
   --help               this text
 
 A full run takes per store: the issues for up to 75 s, 200 gate pairs, 10 s of sustained load
-per server and 100 evidence runs (about 6 minutes for both stores).
+per server and 100 evidence runs (about 6 minutes for both stores). With PostgreSQL in the run,
+the gate's throughput is then measured with replicas as separate processes: one on SQLite, one
+on PostgreSQL and two on PostgreSQL, 20 s each (about 2 more minutes).
 
 Environment: BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each server
 (<dir>/<server>-<store>-<start time, ms>.cpuprofile; server: lanegate, same-requests, noop;
@@ -141,6 +145,10 @@ async function benchOn(kind: StoreKind) {
 
 const runs = [];
 for (const kind of stores) runs.push(await benchOn(kind));
+// With PostgreSQL in the run: the gate's throughput by setup, one replica on SQLite, one and two
+// on PostgreSQL, as separate processes (issue 14).
+const scaling = { seconds: opts.quick ? 8 : 20, inFlight: 8 };
+const replicas = stores.includes("postgres") ? await replicaThroughput(scaling) : null;
 
 const print = (t: { met: boolean | null; target: string; detail: string }) =>
   console.log(`  [${verdict(t.met)}] ${t.target}\n        ${t.detail}`);
@@ -155,7 +163,7 @@ if (opts.json) {
     issue18,
     mismatches,
   }));
-  console.log(JSON.stringify({ stores: json }, null, 2));
+  console.log(JSON.stringify({ stores: json, replicas }, null, 2));
 } else {
   for (const r of runs) {
     console.log(`==== lanegate on ${storeName(r.store)}, next to its own baselines ====\n`);
@@ -166,4 +174,5 @@ if (opts.json) {
     console.log("");
   }
   console.log(renderSideBySide(runs.map((r) => ({ store: storeName(r.store), targets: r.issue18 }))));
+  if (replicas) console.log(`\n${renderThroughput(replicas, scaling)}`);
 }

@@ -1,9 +1,12 @@
 // Replicas of lanegate as an operator runs them on PostgreSQL: separate processes (each in its own
 // process group, test/release/replica.ts) sharing one database, with no balancer in front, and
 // the local stand-in for GitHub in the calling process. Shared by test/release/replicas.test.ts
-// and bench/replicas.ts.
+// and bench/replicas.ts, which also runs one replica on SQLite for comparison.
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
-import { resolve } from "node:path";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import Database from "better-sqlite3";
 import pg from "pg";
 import { type Delivery, deliver } from "../../standin/index.ts";
 import { cmOpwApprovalBody, DEMO_REPO, type LocalGitHub, startLocalGitHub } from "../../standin/world.ts";
@@ -35,7 +38,10 @@ export interface Stand {
   local: LocalGitHub;
   databaseUrl: string;
   replicas: Replica[];
-  /** Runs SQL on the shared database (the tests read job_leases and deliveries with it). */
+  /**
+   * Runs SQL on the shared database (the tests read job_leases and deliveries with it). On a
+   * SQLite stand, SQL both dialects read alike.
+   */
   sql<T extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<T[]>;
   /** Posts a signed delivery to one replica: its status, or 0 when nothing answered. */
   send(replica: Replica, d: Delivery): Promise<number>;
@@ -75,21 +81,65 @@ async function startReplica(name: string, env: NodeJS.ProcessEnv): Promise<Repli
   }
 }
 
-/** The stand-in, one fresh PostgreSQL database and `count` replicas on it, started together. */
-export async function startStand(count: number, timers: Timers = {}): Promise<Stand> {
-  const local = await startLocalGitHub();
+interface StandDatabase {
+  url: string;
+  sql: Stand["sql"];
+  close(): Promise<void>;
+}
+
+/** A fresh PostgreSQL database, read through a small pool of its own. */
+async function postgresDatabase(): Promise<StandDatabase> {
   const database = await freshDatabase("replicas");
   const pool = new pg.Pool({ connectionString: database.url, max: 2 });
   // An idle connection the server ends must not crash the test or the benchmark (an 'error' event
   // with no listener is thrown); the next query reconnects, as the app's pool does.
   pool.on("error", () => {});
+  return {
+    url: database.url,
+    sql: async (text, values) => (await pool.query(text, values)).rows,
+    close: async () => {
+      await pool.end();
+      await database.drop();
+    },
+  };
+}
+
+/** A SQLite file in a temporary directory; the replica creates it, and it is read once it has. */
+function sqliteDatabase(): StandDatabase {
+  const dir = mkdtempSync(join(tmpdir(), "lanegate-replica-"));
+  const path = join(dir, "lanegate.sqlite");
+  let client: Database.Database | undefined;
+  return {
+    url: `file:${path}`,
+    sql: async <T>(text: string, values: unknown[] = []) => {
+      client ??= new Database(path, { fileMustExist: true });
+      return client.prepare(text).all(...values) as T[];
+    },
+    close: async () => {
+      client?.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The stand-in, one fresh database and `count` replicas on it, started together: PostgreSQL, or
+ * SQLite for one replica (the embedded default, measured beside them by the bench).
+ */
+export async function startStand(
+  count: number,
+  timers: Timers = {},
+  store: "postgres" | "sqlite" = "postgres",
+): Promise<Stand> {
+  if (store === "sqlite" && count !== 1) throw new Error("a SQLite store serves one replica");
+  const local = await startLocalGitHub();
+  const database = store === "sqlite" ? sqliteDatabase() : await postgresDatabase();
   const replicas: Replica[] = [];
   const stop = async () => {
     for (const r of replicas) killGroup(r.process.child.pid);
     await Promise.all(replicas.map((r) => r.process.exited));
-    await pool.end();
     await local.running.close();
-    await database.drop();
+    await database.close();
   };
   const env = {
     ...process.env,
@@ -116,7 +166,7 @@ export async function startStand(count: number, timers: Timers = {}): Promise<St
     local,
     databaseUrl: database.url,
     replicas,
-    sql: async (text, values) => (await pool.query(text, values)).rows,
+    sql: database.sql,
     send: (replica, d) => deliver(replica.hook, secret, d).catch(() => 0),
     stop,
   };

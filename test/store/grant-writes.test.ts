@@ -16,7 +16,7 @@ function policy(lane: string, confirmation: string | null = null): LanePolicy {
   return {
     lane,
     data_authority: "resettable",
-    allowed_rebuild_sources: ["fresh"],
+    allowed_rebuild_sources: ["empty"],
     upstream_source: null,
     confirmation,
     requires_backup_before_destroy: false,

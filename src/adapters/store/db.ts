@@ -115,16 +115,6 @@ export function single<T>(db: Db, fn: (q: Q) => Promise<T>): Promise<T> {
   return db.read(fn);
 }
 
-/**
- * Runs `fn` so that a failed statement in it leaves the surrounding transaction usable. A failed
- * statement aborts a whole PostgreSQL transaction, so there it runs in a savepoint; SQLite rolls
- * back only the statement.
- */
-export function savepoint<T>(q: Q, fn: (q: Q) => Promise<T>): Promise<T> {
-  if (is(q, PgDatabase)) return q.transaction((sp) => fn(sp as unknown as Q));
-  return fn(q);
-}
-
 const waited = { count: 0, seconds: 0 };
 
 /** How often, and how long in all, this process waited in `exclusive`: for the metrics. */
@@ -145,15 +135,6 @@ export async function exclusive(q: Q, scope: string): Promise<void> {
   await q.execute(sql`select pg_advisory_xact_lock(hashtextextended(${scope}, 0))`);
   waited.count += 1;
   waited.seconds += (performance.now() - started) / 1000;
-}
-
-/** Whether an error is a unique index refusing a row, on either driver (drizzle wraps pg's). */
-export function isUniqueViolation(error: unknown): boolean {
-  for (let e: unknown = error; e instanceof Error; e = e.cause) {
-    const code = "code" in e ? e.code : undefined;
-    if (code === "SQLITE_CONSTRAINT_UNIQUE" || code === "23505") return true;
-  }
-  return false;
 }
 
 /** The first row of a query, or undefined. */

@@ -2,7 +2,7 @@
 // core's business (src/core/operations.ts); this file only reads and writes the rows.
 import { and, eq, inArray, lt, sql } from "drizzle-orm";
 import { HOLDING_STATES, isFinal, type Transition } from "../../core/operations.ts";
-import { first, isUniqueViolation, preparedOn, type Q, savepoint, tables } from "./db.ts";
+import { first, preparedOn, type Q, tables } from "./db.ts";
 import type * as s from "./schema.ts";
 
 // Every gate decision reads the lane's holder and the run's operations.
@@ -32,21 +32,17 @@ export type OperationRow = typeof s.operations.$inferSelect;
 export class LaneBusy extends Error {}
 
 /**
- * Opens an operation; the partial unique index turns a second one on the lane into LaneBusy. In a
- * savepoint, so that on PostgreSQL the refused insert leaves the gate's transaction usable.
+ * Opens an operation; the partial unique index turns a second one on the lane into LaneBusy. The
+ * refused row is skipped (`on conflict do nothing`) rather than failed, so on PostgreSQL the
+ * gate's transaction stays usable without a savepoint around the insert.
  */
 export async function openOperation(
   q: Q,
   op: Omit<typeof s.operations.$inferInsert, "id">,
 ): Promise<OperationRow> {
-  try {
-    const row = await savepoint(q, (sp) => first(sp.insert(tables(sp).operations).values(op).returning()));
-    if (!row) throw new Error("the store returned no row for a new operation");
-    return row;
-  } catch (error) {
-    if (isUniqueViolation(error)) throw new LaneBusy();
-    throw error;
-  }
+  const row = await first(q.insert(tables(q).operations).values(op).onConflictDoNothing().returning());
+  if (!row) throw new LaneBusy();
+  return row;
 }
 
 export async function linkDecision(q: Q, operationId: number, decisionId: number) {

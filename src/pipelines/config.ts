@@ -7,7 +7,7 @@ import { describe, type Octokit, statusOf } from "../adapters/github/client.ts";
 import { fetchConfigFiles } from "../adapters/github/config.ts";
 import { appendAudit } from "../adapters/store/audit.ts";
 import * as cacheStore from "../adapters/store/config-cache.ts";
-import { type Db, exclusive, type Q, read, transaction } from "../adapters/store/db.ts";
+import { type Db, exclusive, type Q, read, single, transaction } from "../adapters/store/db.ts";
 import * as repoStore from "../adapters/store/repositories.ts";
 import {
   type ConfigFile,
@@ -271,7 +271,7 @@ export async function currentConfig(
   const load = await currentConfigLoad(deps, octokit, target.ref, target.installationId);
   const branch = target.defaultBranch;
   if (branch && (await read(deps.db, (q) => repoStore.defaultBranchOf(q, repo))) !== branch)
-    await transaction(deps.db, (q) => repoStore.recordDefaultBranch(q, repo, branch));
+    await single(deps.db, (q) => repoStore.recordDefaultBranch(q, repo, branch));
   return { config: configInForce(load), error: load.status === "unreadable" ? load.errors.join("; ") : null };
 }
 

@@ -1,6 +1,6 @@
 // Defects found by trying lanegate as an operator would; each test failed before its fix.
 import { describe, expect, it } from "vitest";
-import { read, tables } from "../../src/adapters/store/db.ts";
+import { read, single, tables } from "../../src/adapters/store/db.ts";
 import { gateSweep } from "../../src/pipelines/gate/sweep.ts";
 import { reconcileRepo } from "../../src/pipelines/lanes/reconcile.ts";
 import { reconcileOperations } from "../../src/pipelines/operations.ts";
@@ -66,6 +66,20 @@ describe("fixed defects", () => {
     expect(check?.conclusion).toBe("success");
     expect(check?.output.title).toContain(`issue #${issue}`);
     expect(check?.output.summary).toContain(`issues/${issue}`);
+  });
+
+  it("leaves a decision its delivery may still be writing to that delivery, and writes it once the claim ran out", async () => {
+    const w = await createWorld();
+    await approved(w);
+    w.gh.failNext({ method: "POST", pathPattern: /\/check-runs$/, status: 502 });
+    const runId = await dispatch(w, inputs("cm/testing", "empty", "bootstrap cm testing"));
+    // As a replica killed before it wrote the check run leaves it: no check run, no write error.
+    await single(w.db, (q) => q.update(tables(q).decisions).set({ writeError: null }));
+    await gateSweep(w.deps, w.probot);
+    expect(checksOf(w, runId)).toEqual([]);
+    w.advance(1);
+    await gateSweep(w.deps, w.probot);
+    expect(newest(w, runId)?.conclusion).toBe("success");
   });
 
   it("finds the fresh backup of an authoritative lane behind many newer backups of other lanes", async () => {

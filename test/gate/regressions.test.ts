@@ -262,6 +262,6 @@ describe("lanes do not hang and decisions are not lost", () => {
       const fresh = await runStore.insertDecision(q, { ...base, allowed: false, checkRunId: null });
       await runStore.markCheckWritten(q, fresh.id, 7, "y");
     });
-    expect(await read(w.db, (q) => runStore.unwrittenDecisions(q))).toEqual([]);
+    expect(await read(w.db, (q) => runStore.unwrittenDecisions(q, "z"))).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 // SQL for the gate's runs: dispatches, workflow runs, decisions and protection requests.
-import { and, desc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
 import { type Decision, decisionSchema } from "../../core/gate/decision.ts";
 import type { DispatchCandidate } from "../../core/gate/join.ts";
 import { workflowFile } from "../../core/gate/request.ts";
@@ -196,13 +196,26 @@ export async function markWriteError(q: Q, decisionId: number, error: string) {
 const newestOfAttempt = (t: typeof s) =>
   sql`not exists (select 1 from ${t.decisions} n where n.repo = ${t.decisions.repo} and n.run_id = ${t.decisions.runId} and n.attempt = ${t.decisions.attempt} and n.id > ${t.decisions.id})`;
 
-/** Decisions whose check run has not landed yet and that no newer decision of the attempt replaced. */
-export async function unwrittenDecisions(q: Q): Promise<(DecisionRow & { stored: Decision | null })[]> {
+/**
+ * Decisions whose check run has not landed yet and that no newer decision of the attempt replaced:
+ * those whose write failed, and those decided before `decidedBefore` (younger ones are still being
+ * written by the delivery that made them).
+ */
+export async function unwrittenDecisions(
+  q: Q,
+  decidedBefore: string,
+): Promise<(DecisionRow & { stored: Decision | null })[]> {
   const t = tables(q);
   const rows = await q
     .select()
     .from(t.decisions)
-    .where(and(isNull(t.decisions.checkWrittenAt), newestOfAttempt(t)));
+    .where(
+      and(
+        isNull(t.decisions.checkWrittenAt),
+        or(isNotNull(t.decisions.writeError), lt(t.decisions.decidedAt, decidedBefore)),
+        newestOfAttempt(t),
+      ),
+    );
   return rows.map((row) => ({ ...row, stored: storedDecision(row) }));
 }
 

@@ -3,7 +3,7 @@
 
 import { describe, type Octokit } from "../../adapters/github/client.ts";
 import { writeCheckRun } from "../../adapters/github/gate.ts";
-import { read, transaction } from "../../adapters/store/db.ts";
+import { read, single } from "../../adapters/store/db.ts";
 import * as evidence from "../../adapters/store/evidence.ts";
 import { installationOf } from "../../adapters/store/repositories.ts";
 import { resultArtifactSchema } from "../../core/evidence/artifact.ts";
@@ -52,9 +52,9 @@ export async function publishEvidence(
       detailsUrl,
       completedAt: deps.now(),
     });
-    await transaction(deps.db, (q) => evidence.markEvidenceCheck(q, row.id, id, deps.now().toISOString()));
+    await single(deps.db, (q) => evidence.markEvidenceCheck(q, row.id, id, deps.now().toISOString()));
   } catch (error) {
-    await transaction(deps.db, (q) => evidence.markEvidenceCheckError(q, row.id, describe(error)));
+    await single(deps.db, (q) => evidence.markEvidenceCheckError(q, row.id, describe(error)));
     deps.log.warn(`${repo} run ${runId}: evidence check run not written yet: ${describe(error)}`, {
       repository: repo,
       run_id: runId,

@@ -6,7 +6,7 @@
 
 import { describe, type Octokit } from "../../adapters/github/client.ts";
 import { readDefaultBranch, readRun } from "../../adapters/github/gate.ts";
-import { type Q, read, transaction } from "../../adapters/store/db.ts";
+import { type Q, read, single } from "../../adapters/store/db.ts";
 import * as grantStore from "../../adapters/store/grants.ts";
 import * as ops from "../../adapters/store/operations.ts";
 import * as repoStore from "../../adapters/store/repositories.ts";
@@ -126,7 +126,7 @@ async function knownDefaultBranch(
   }
   try {
     const branch = await readDefaultBranch(octokit, target.ref);
-    await transaction(deps.db, (q) => repoStore.recordDefaultBranch(q, repo, branch));
+    await single(deps.db, (q) => repoStore.recordDefaultBranch(q, repo, branch));
     return branch;
   } catch (e) {
     errors.push(`the default branch of ${repo} could not be read: ${describe(e)}`);

@@ -3,7 +3,7 @@
 
 import type { Octokit } from "../../adapters/github/client.ts";
 import * as auditStore from "../../adapters/store/audit.ts";
-import { exclusive, type Q, read, transaction } from "../../adapters/store/db.ts";
+import { exclusive, type Q, read, single, transaction } from "../../adapters/store/db.ts";
 import { operationsForRun } from "../../adapters/store/operations.ts";
 import * as runStore from "../../adapters/store/runs.ts";
 import { joinRun } from "../../core/gate/join.ts";
@@ -184,7 +184,7 @@ export async function onProtectionRule(
     return;
   }
   const repo = repoKey(target.ref);
-  await transaction(deps.db, (q) =>
+  await single(deps.db, (q) =>
     runStore.recordProtectionRequest(q, repo, runId, p.environment, deps.now().toISOString()),
   );
   await answerPendingProtection(deps, octokit, target, runId);

@@ -9,6 +9,7 @@ import { read, transaction } from "../../adapters/store/db.ts";
 import { pastLease } from "../../adapters/store/operations.ts";
 import * as repoStore from "../../adapters/store/repositories.ts";
 import * as runStore from "../../adapters/store/runs.ts";
+import { DELIVERY_CLAIM_MS } from "../../core/deliveries.ts";
 import { JOIN_WINDOW_MS } from "../../core/gate/join.ts";
 import { cancelsRun } from "../../core/gate/runs.ts";
 import { storedTarget } from "../config.ts";
@@ -71,7 +72,11 @@ export async function gateSweep(deps: GateDeps, app: Probot): Promise<void> {
       await answerPendingProtection(deps, octokit, target, runId);
     }
   }
-  for (const row of await read(deps.db, (q) => runStore.unwrittenDecisions(q))) {
+  // A decision younger than a delivery's claim may still be on its way to GitHub (write pacing
+  // queues check runs under a burst): writing it here too would spend a request on a duplicate.
+  // One whose write failed, or whose replica died, is written again.
+  const decidedBefore = new Date(now.getTime() - DELIVERY_CLAIM_MS).toISOString();
+  for (const row of await read(deps.db, (q) => runStore.unwrittenDecisions(q, decidedBefore))) {
     const octokit = await octokitFor(row.repo);
     const run = await read(deps.db, (q) => runStore.getRun(q, row.repo, row.runId));
     if (!octokit || !run) continue;

@@ -11,7 +11,7 @@ import {
   upsertStatusComment,
 } from "../../adapters/github/client.ts";
 import * as auditStore from "../../adapters/store/audit.ts";
-import { exclusive, type Q, read, transaction } from "../../adapters/store/db.ts";
+import { exclusive, type Q, read, single, transaction } from "../../adapters/store/db.ts";
 import { laneStatesOfRuns } from "../../adapters/store/evidence.ts";
 import * as issueStore from "../../adapters/store/issues.ts";
 import * as repoStore from "../../adapters/store/repositories.ts";
@@ -372,7 +372,7 @@ async function publish(
     try {
       if (yieldToDecisions) await afterDecisions(installationId);
       const id = await upsertStatusComment(writer, ref, number, issue.statusCommentId, body, deps.appId);
-      await transaction(deps.db, (q) => issueStore.saveStatusComment(q, repo, number, id, hash));
+      await single(deps.db, (q) => issueStore.saveStatusComment(q, repo, number, id, hash));
     } catch (error) {
       // The records are already right; the next sync of this repository writes the comment.
       deps.log.warn(`${repo}#${number} status comment not written: ${describe(error)}`, {

@@ -29,6 +29,13 @@ export class DeliveryError extends Error {
   }
 }
 
+/** Another replica holds a live claim on the delivery: 503, so GitHub keeps it failed. */
+export class ClaimedElsewhere extends DeliveryError {
+  constructor(message: string) {
+    super(503, message);
+  }
+}
+
 /** `issues.labeled`, `workflow_dispatch`: the event as the audit log and metrics name it. */
 export function eventName(name: string, payload: unknown): string {
   const action =
@@ -51,7 +58,7 @@ export function oncePerDelivery<C extends Named>(deps: SyncDeps, handle: (contex
       }),
     );
     if (!claim.claimed && claim.elsewhere)
-      throw new DeliveryError(503, `delivery ${context.id} not applied here: ${claim.why}`);
+      throw new ClaimedElsewhere(`delivery ${context.id} not applied here: ${claim.why}`);
     if (!claim.claimed) {
       context.log.info(`delivery ${context.id} skipped: ${claim.why}`);
       return;

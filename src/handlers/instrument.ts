@@ -8,7 +8,7 @@ import type { Db } from "../adapters/store/db.ts";
 import { read, transaction } from "../adapters/store/db.ts";
 import { latestDecision, rejectDelivery } from "../adapters/store/service.ts";
 import type { Lifecycle } from "../service/lifecycle.ts";
-import { DeliveryError, eventName } from "./delivery.ts";
+import { ClaimedElsewhere, DeliveryError, eventName } from "./delivery.ts";
 
 const account = z.object({ login: z.string() });
 /** What every handler reads from any delivery; the per-event parts follow. */
@@ -83,7 +83,7 @@ export function instrumented<E extends EmitterWebhookEventName>(
       await lifecycle.track(handle(context));
     } catch (error) {
       // Another replica applying it is not a failure of this one: the alert on `error` must not fire.
-      outcome = error instanceof DeliveryError && error.status === 503 ? "claimed_elsewhere" : "error";
+      outcome = error instanceof ClaimedElsewhere ? "claimed_elsewhere" : "error";
       throw error;
     } finally {
       const seconds = (performance.now() - started) / 1000;

@@ -266,11 +266,17 @@ export async function currentConfig(
   deps: SyncDeps,
   octokit: Octokit,
   target: Target,
+  /** The delivery's default branch was compared with the stored one already (by its intake). */
+  { branchRecorded = false } = {},
 ): Promise<CurrentConfig> {
   const repo = repoKey(target.ref);
   const load = await currentConfigLoad(deps, octokit, target.ref, target.installationId);
   const branch = target.defaultBranch;
-  if (branch && (await read(deps.db, (q) => repoStore.defaultBranchOf(q, repo))) !== branch)
+  if (
+    branch &&
+    !branchRecorded &&
+    (await read(deps.db, (q) => repoStore.defaultBranchOf(q, repo))) !== branch
+  )
     await single(deps.db, (q) => repoStore.recordDefaultBranch(q, repo, branch));
   return { config: configInForce(load), error: load.status === "unreadable" ? load.errors.join("; ") : null };
 }

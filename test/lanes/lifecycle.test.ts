@@ -84,6 +84,7 @@ describe("deriveIssue", () => {
       expect(() => factsFromStore(rest), marker).toThrow();
     }
     expect(() => factsFromStore({ ...current, standings: "mia" })).toThrow();
+    expect(() => factsFromStore({ ...current, presence: "archived" })).toThrow();
     expect(() => factsFromStore(null)).toThrow();
   });
 

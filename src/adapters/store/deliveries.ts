@@ -49,28 +49,36 @@ const prepared = preparedOn((q, t) => ({
 /** `elsewhere`: another replica holds a live claim on it, and it is not applied yet. */
 export type DeliveryClaim = { claimed: true } | { claimed: false; elsewhere: boolean; why: string };
 
-/** Takes a delivery for this replica, or says why it is not to be run here. */
+/**
+ * Takes a delivery for this replica, or says why it is not to be run here. The claim and the read
+ * of why it was not taken are two statements (run outside a transaction): a holder that failed
+ * in between leaves the delivery `failed`, which is claimable, so the claim is tried again rather
+ * than the delivery called applied.
+ */
 export async function claimDelivery(
   q: Q,
   d: { id: string; event: string; repo: string | null; holder: string; now: Date },
 ): Promise<DeliveryClaim> {
   const queries = prepared(q);
-  const taken = await first(
-    queries.claim.execute({
-      ...d,
-      now: d.now.toISOString(),
-      expiresAt: new Date(d.now.getTime() + DELIVERY_CLAIM_MS).toISOString(),
-    }),
-  );
-  if (taken) return { claimed: true };
-  const row = await first(queries.state.execute({ id: d.id }));
-  if (row?.state === "claimed")
+  const values = {
+    ...d,
+    now: d.now.toISOString(),
+    expiresAt: new Date(d.now.getTime() + DELIVERY_CLAIM_MS).toISOString(),
+  };
+  for (let attempt = 1; ; attempt++) {
+    if (await first(queries.claim.execute(values))) return { claimed: true };
+    const row = await first(queries.state.execute({ id: d.id }));
+    if (row?.state === "applied") return { claimed: false, elsewhere: false, why: "already applied" };
+    if (row?.state === "failed" && attempt < 3) continue;
     return {
       claimed: false,
       elsewhere: true,
-      why: `being applied by ${row.holder ?? "another replica"} (claim until ${row.expiresAt})`,
+      why:
+        row?.state === "claimed"
+          ? `being applied by ${row.holder ?? "another replica"} (claim until ${row.expiresAt})`
+          : `its claim is changing hands (${row?.state ?? "no row"})`,
     };
-  return { claimed: false, elsewhere: false, why: "already applied" };
+  }
 }
 
 /** The handler finished (`applied`) or threw (`failed`, so a redelivery may claim it again). */

@@ -92,7 +92,12 @@ export async function applyGrantChanges(
   const before = new Map(open.map((row) => [row.id, row]));
   const inserts: (typeof s.grants.$inferInsert)[] = [];
   const updates = new Map<string, { set: GrantFields; ids: number[] }>();
+  const updated = new Set<number>();
   const update = (id: number, fields: GrantFields) => {
+    // Each change is diffed against the row as read and batches run in no change's order: a
+    // plan gives a row one change, and a second one would be applied out of turn.
+    if (updated.has(id)) throw new Error(`grant ${id} has two changes in one plan`);
+    updated.add(id);
     const set = changedFields(fields, before.get(id));
     const key = JSON.stringify(set);
     const batch = updates.get(key) ?? { set, ids: [] };

@@ -5,13 +5,20 @@ import { configSchema, DEFAULT_CONFIG, type LanegateConfig } from "../../core/co
 import { first, preparedOn, type Q, sameJson, tables } from "./db.ts";
 
 // A repository's row is read several times per delivery (config, installation, default branch).
-const prepared = preparedOn((q, t) => ({
-  row: q
-    .select()
-    .from(t.repositories)
-    .where(eq(t.repositories.repo, sql.placeholder("repo")))
-    .prepare(),
-}));
+// The default branch and the installation are read alone: the row's config is a JSON document
+// that every delivery would otherwise parse only to compare a branch name.
+const prepared = preparedOn((q, t) => {
+  const byRepo = eq(t.repositories.repo, sql.placeholder("repo"));
+  return {
+    row: q.select().from(t.repositories).where(byRepo).prepare(),
+    branch: q.select({ branch: t.repositories.defaultBranch }).from(t.repositories).where(byRepo).prepare(),
+    installation: q
+      .select({ id: t.repositories.installationId })
+      .from(t.repositories)
+      .where(byRepo)
+      .prepare(),
+  };
+});
 
 function repositoryRow(q: Q, repo: string) {
   return first(prepared(q).row.execute({ repo }));
@@ -72,9 +79,9 @@ export async function recordDefaultBranch(q: Q, repo: string, branch: string) {
 }
 
 export async function defaultBranchOf(q: Q, repo: string): Promise<string | null> {
-  return (await repositoryRow(q, repo))?.defaultBranch ?? null;
+  return (await first(prepared(q).branch.execute({ repo })))?.branch ?? null;
 }
 
 export async function installationOf(q: Q, repo: string): Promise<number | null> {
-  return (await repositoryRow(q, repo))?.installationId ?? null;
+  return (await first(prepared(q).installation.execute({ repo })))?.id ?? null;
 }

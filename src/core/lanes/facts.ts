@@ -90,7 +90,13 @@ export function factsFromStore(value: unknown): IssueFacts {
   return issueFactsSchema.parse(value);
 }
 
-/** The current shape's markers: the arrays an older shape lacks, and the scalars every one has. */
+const PRESENCES: readonly string[] = currentFactsSchema.shape.presence.options;
+
+/**
+ * The current shape's markers: the arrays an older shape lacks, the scalars every one has, and a
+ * presence this version knows (facts a newer replica wrote during a rolling deploy go through the
+ * schema, which refuses what it does not know).
+ */
 function hasCurrentShape(value: unknown): value is IssueFacts {
   if (typeof value !== "object" || value === null) return false;
   const v = value as Record<string, unknown>;
@@ -100,7 +106,9 @@ function hasCurrentShape(value: unknown): value is IssueFacts {
     Array.isArray(v.labels) &&
     typeof v.number === "number" &&
     typeof v.body === "string" &&
-    typeof v.readAt === "string"
+    typeof v.readAt === "string" &&
+    typeof v.presence === "string" &&
+    PRESENCES.includes(v.presence)
   );
 }
 

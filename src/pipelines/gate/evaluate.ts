@@ -21,8 +21,8 @@ export interface EvaluateOptions {
   /** A re-request: decides an attempt that was decided already. */
   rerequested?: boolean;
   /**
-   * From the delivery's intake: `run` is the row as its transaction left it, and `config` the
-   * config it confirmed, so neither is read again.
+   * From the delivery's intake: `run` is the row as its transaction left it (not read again), and
+   * `config` what the intake was told of the config (see `gather`).
    */
   intake?: { run: runStore.RunRow; config: CurrentConfig };
 }
@@ -63,14 +63,18 @@ export async function evaluate(
     let operation: ops.OperationRow | undefined;
     if (decision.allowed && decision.request) {
       const mine = (await ops.operationsForRun(q, repo, run.runId)).some((o) => o.attempt === run.attempt);
-      if (!mine) {
+      const lane = decision.request.lane;
+      // Lost the race in the database itself: decided again with the winner in view. A winner
+      // that let go in between (the reconcile, `lanegate clear`) leaves the lane free to try again;
+      // an allow never goes out without its operation.
+      for (let attempt = 1; !mine && !operation && decision.allowed; attempt++) {
+        if (attempt > 3) throw new Error(`lane ${lane}: no operation could be opened for an allowed run`);
         try {
           operation = await openOperationFor(q, repo, run, gathered.status, decision, gathered.config, now);
         } catch (e) {
           if (!(e instanceof ops.LaneBusy)) throw e;
-          // Lost the race in the database itself: decide again with the winner in view.
-          const holder = (await ops.holderOf(q, repo, decision.request.lane)) ?? null;
-          decision = decide({ ...facts, inFlight: holder });
+          const holder = await ops.holderOf(q, repo, lane);
+          if (holder) decision = decide({ ...facts, inFlight: holder });
         }
       }
     }

@@ -59,7 +59,12 @@ export async function gather(
   target: Target,
   run: RunToDecide,
   mode: GatherMode,
-  /** The config the delivery's intake confirmed moments ago, so it is not asked for twice. */
+  /**
+   * What the delivery's intake was told of the config moments ago. A failure is kept (the run is
+   * refused, and GitHub is not asked twice for one delivery); otherwise the config is asked for
+   * again, which costs nothing within its bound (memory, and on PostgreSQL the store's check
+   * row), so a push handled since the intake is seen.
+   */
   confirmed?: CurrentConfig,
 ): Promise<Gathered> {
   const repo = repoKey(target.ref);
@@ -68,11 +73,11 @@ export async function gather(
   let liveAttempt: number | null = null;
   const errors: string[] = [];
   if (mode !== "stored" && octokit) {
-    const loaded =
-      confirmed ??
-      (await currentConfig(deps, octokit, target).catch(
-        (e: unknown): CurrentConfig => ({ config: null, error: describe(e) }),
-      ));
+    const loaded = confirmed?.error
+      ? confirmed
+      : await currentConfig(deps, octokit, target, { branchRecorded: confirmed !== undefined }).catch(
+          (e: unknown): CurrentConfig => ({ config: null, error: describe(e) }),
+        );
     config = loaded.config;
     if (loaded.error) errors.push(`the config could not be read: ${loaded.error}`);
     if (mode === "github") {

@@ -130,8 +130,14 @@ export async function applyGrantChanges(
 function changedFields(fields: GrantFields, row: GrantRow | undefined): GrantFields {
   if (!row) return fields;
   return Object.fromEntries(
-    Object.entries(fields).filter(([column, value]) => !sameJson(row[column as keyof GrantRow], value)),
+    Object.entries(fields).filter(([column, value]) => !sameValue(row[column as keyof GrantRow], value)),
   );
+}
+
+/** Scalars compare as they are; only JSON columns (policy, approvers) need `sameJson`'s key order. */
+function sameValue(stored: unknown, value: unknown): boolean {
+  if (stored === value) return true;
+  return typeof value === "object" && value !== null && sameJson(stored, value);
 }
 
 function grantFields(l: LaneOutcome) {

@@ -13,6 +13,7 @@ export const CORE_TESTS = [
   "test/gate/decision-table.test.ts",
   "test/gate/protection.test.ts",
   "test/gate/runs.test.ts",
+  "test/handlers/untaken-claim.test.ts",
   "test/lanes/grant-plan.property.test.ts",
   "test/lanes/grant-plan.test.ts",
   "test/lanes/lifecycle-table.test.ts",

@@ -11,3 +11,32 @@ export type DeliveryState = (typeof DELIVERY_STATES)[number];
  * redelivery, which the handlers' idempotence makes a repeat, never a second effect.
  */
 export const DELIVERY_CLAIM_MS = 30_000;
+
+/** How often a claim that found the delivery `failed` afterwards is tried again. */
+export const CLAIM_ATTEMPTS = 3;
+
+/** What a replica does with a delivery its claim did not take, from the record as read next. */
+export type UntakenClaim =
+  | { kind: "skip"; why: string }
+  | { kind: "claim again" }
+  | { kind: "elsewhere"; why: string };
+
+/**
+ * The claim and the read of the record are two statements: between them the holder may have
+ * finished. Applied: skipped, its effect is had. Failed: claimable, so claimed again (calling it
+ * applied would answer GitHub 200 and the delivery would never be asked for again). Claimed, or
+ * changing hands: another replica has it, answered 503 so GitHub keeps it failed.
+ */
+export function untakenClaim(
+  record: { state: string; holder: string | null; expiresAt: string | null } | undefined,
+  attempt: number,
+): UntakenClaim {
+  if (record?.state === "applied") return { kind: "skip", why: "already applied" };
+  if (record?.state === "failed" && attempt < CLAIM_ATTEMPTS) return { kind: "claim again" };
+  if (record?.state === "claimed")
+    return {
+      kind: "elsewhere",
+      why: `being applied by ${record.holder ?? "another replica"} (claim until ${record.expiresAt})`,
+    };
+  return { kind: "elsewhere", why: `its claim is changing hands (${record?.state ?? "no record"})` };
+}

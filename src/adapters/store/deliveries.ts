@@ -1,7 +1,7 @@
 // SQL for deliveries, so a delivery has one effect across replicas and redeliveries: claimed
 // before its handler runs, then marked applied or failed.
 import { and, eq, lt, or, sql } from "drizzle-orm";
-import { DELIVERY_CLAIM_MS } from "../../core/deliveries.ts";
+import { DELIVERY_CLAIM_MS, untakenClaim } from "../../core/deliveries.ts";
 import { first, preparedOn, type Q } from "./db.ts";
 
 // Both run on every delivery.
@@ -50,10 +50,8 @@ const prepared = preparedOn((q, t) => ({
 export type DeliveryClaim = { claimed: true } | { claimed: false; elsewhere: boolean; why: string };
 
 /**
- * Takes a delivery for this replica, or says why it is not to be run here. The claim and the read
- * of why it was not taken are two statements (run outside a transaction): a holder that failed
- * in between leaves the delivery `failed`, which is claimable, so the claim is tried again rather
- * than the delivery called applied.
+ * Takes a delivery for this replica, or says why it is not to be run here (`untakenClaim`: the
+ * claim and the read of why it was not taken are two statements, outside a transaction).
  */
 export async function claimDelivery(
   q: Q,
@@ -67,17 +65,9 @@ export async function claimDelivery(
   };
   for (let attempt = 1; ; attempt++) {
     if (await first(queries.claim.execute(values))) return { claimed: true };
-    const row = await first(queries.state.execute({ id: d.id }));
-    if (row?.state === "applied") return { claimed: false, elsewhere: false, why: "already applied" };
-    if (row?.state === "failed" && attempt < 3) continue;
-    return {
-      claimed: false,
-      elsewhere: true,
-      why:
-        row?.state === "claimed"
-          ? `being applied by ${row.holder ?? "another replica"} (claim until ${row.expiresAt})`
-          : `its claim is changing hands (${row?.state ?? "no row"})`,
-    };
+    const next = untakenClaim(await first(queries.state.execute({ id: d.id })), attempt);
+    if (next.kind === "skip") return { claimed: false, elsewhere: false, why: next.why };
+    if (next.kind === "elsewhere") return { claimed: false, elsewhere: true, why: next.why };
   }
 }
 

@@ -6,7 +6,7 @@ import { type Q, read, tables, transaction } from "../../src/adapters/store/db.t
 import { applyGrantChanges, openGrants } from "../../src/adapters/store/grants.ts";
 import type { LanePolicy } from "../../src/core/domain.ts";
 import type { GrantChange } from "../../src/core/lanes/grant-plan.ts";
-import type { LaneOutcome } from "../../src/core/lanes/lifecycle.ts";
+import { blankOutcome, type LaneOutcome } from "../../src/core/lanes/lifecycle.ts";
 import { testStore } from "../support/store.ts";
 
 const REPO = "acme/platform";
@@ -27,21 +27,12 @@ function policy(lane: string, confirmation: string | null = null): LanePolicy {
 }
 
 function outcome(lane: string, over: Partial<LaneOutcome> = {}): LaneOutcome {
-  return {
-    lane,
-    state: "pending",
+  const waiting = {
     reason: "waiting for the approval label",
     policy: policy(lane),
     blockSha: "a".repeat(64),
-    labelEventId: null,
-    approver: null,
-    approvedAt: null,
-    expiresAt: null,
-    labeledAt: null,
-    endedBy: null,
-    approvals: null,
-    ...over,
   };
+  return { ...blankOutcome(lane), ...waiting, ...over };
 }
 
 const LANES = ["cm/testing", "cm/prod", "opw/prod", "opw/testing"];

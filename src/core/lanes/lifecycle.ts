@@ -271,7 +271,8 @@ export function resolveConflicts(outcomes: readonly IssueOutcome[]): IssueOutcom
   }));
 }
 
-function blankOutcome(lane: string): LaneOutcome {
+/** A lane's outcome before anything is known of it: pending, with every fact empty. */
+export function blankOutcome(lane: string): LaneOutcome {
   return {
     lane,
     state: "pending",

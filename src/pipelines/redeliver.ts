@@ -1,15 +1,19 @@
 // Recovers deliveries that failed (the app was down, or answered 5xx): GitHub never sends them
 // again by itself, but keeps them for three days and redelivers one when the App asks. Each is
-// asked for at most once (claimed in the store first); one lanegate rejected as malformed never.
+// asked for once (claimed in the store first), and again only when the redelivery was answered
+// 503 (another replica's claim still held it, or the replica was stopping); one lanegate
+// rejected as malformed never.
 import { type HookDelivery, hookDeliveriesSince, redeliver } from "../adapters/github/app.ts";
 import { describe, type Octokit, statusOf } from "../adapters/github/client.ts";
 import { appendAudit } from "../adapters/store/audit.ts";
-import { read, transaction } from "../adapters/store/db.ts";
+import { read, single, transaction } from "../adapters/store/db.ts";
 import {
+  askedRedeliveries,
   claimRedelivery,
+  claimRedeliveryAgain,
   readState,
   recordRedeliveryResult,
-  settledGuids,
+  rejectedGuids,
   writeState,
 } from "../adapters/store/service.ts";
 import type { SyncDeps } from "./deps.ts";
@@ -31,13 +35,39 @@ export interface RedeliveryReport {
 
 const succeeded = (d: HookDelivery) => d.status_code >= 200 && d.status_code < 300;
 
-/** The guids whose every attempt failed, with the newest attempt of each. */
-export function failedDeliveries(list: HookDelivery[]): HookDelivery[] {
+/** A delivery GitHub tried this many times is left to the reconcile, whatever it was answered. */
+export const MAX_ATTEMPTS = 5;
+
+type FailedDelivery = HookDelivery & { attempts: number };
+
+/** The guids whose every attempt failed, with the newest attempt of each and how many there were. */
+export function failedDeliveries(list: HookDelivery[]): FailedDelivery[] {
   const byGuid = new Map<string, HookDelivery[]>();
   for (const d of list) byGuid.set(d.guid, [...(byGuid.get(d.guid) ?? []), d]);
   return [...byGuid.values()]
     .filter((attempts) => !attempts.some(succeeded))
-    .map((attempts) => attempts.reduce((a, b) => (a.delivered_at >= b.delivered_at ? a : b)));
+    .map((attempts) => ({
+      ...attempts.reduce((a, b) => (a.delivered_at >= b.delivered_at ? a : b)),
+      attempts: attempts.length,
+    }));
+}
+
+/**
+ * Whether a delivery asked for before is asked for again: only when GitHub's redelivery (an
+ * attempt newer than the one asked about) was answered 503, which lanegate answers while another
+ * replica holds the delivery's claim (it may have died: the claim runs out in 30 s) or while
+ * stopping. Any other failure is the handler's own, and asking again would repeat it.
+ */
+export function asksAgain(
+  asked: { hookDeliveryId: number; result: string },
+  newest: FailedDelivery,
+): boolean {
+  return (
+    asked.result === "asked" &&
+    newest.id !== asked.hookDeliveryId &&
+    newest.status_code === 503 &&
+    newest.attempts < MAX_ATTEMPTS
+  );
 }
 
 export async function recoverDeliveries(
@@ -50,28 +80,30 @@ export async function recoverDeliveries(
   const checked = await read(deps.db, (q) => readState(q, CHECKED_AT));
   const since = new Date(Math.max(windowStart, checked ? Date.parse(checked) - OVERLAP_MS : windowStart));
   const failed = failedDeliveries(await hookDeliveriesSince(appOctokit, since));
-  const settled = await read(deps.db, (q) =>
-    settledGuids(
-      q,
-      failed.map((d) => d.guid),
-    ),
-  );
+  const guids = failed.map((d) => d.guid);
+  const { asked, rejected } = await read(deps.db, async (q) => ({
+    asked: await askedRedeliveries(q, guids),
+    rejected: await rejectedGuids(q, guids),
+  }));
   const report: RedeliveryReport = { asked: [], failed: [] };
-  for (const d of failed.filter((f) => !settled.has(f.guid))) {
+  for (const d of failed.filter((f) => !rejected.has(f.guid))) {
+    const before = asked.get(d.guid);
+    if (before && !asksAgain(before, d)) continue;
     const event = d.action ? `${d.event}.${d.action}` : d.event;
+    const row = {
+      guid: d.guid,
+      hookDeliveryId: d.id,
+      event,
+      statusCode: d.status_code,
+      deliveredAt: d.delivered_at,
+      askedAt: deps.now().toISOString(),
+      result: CLAIMED,
+    };
     // Claimed right before asking, not when the list was read: a sweep paced a write a second
     // outlasts its period, and whatever claimed a delivery since (an earlier run, one a stop cut
     // short, another process) keeps it. A claim whose request never finished is not asked again.
-    const claimed = await transaction(deps.db, (q) =>
-      claimRedelivery(q, {
-        guid: d.guid,
-        hookDeliveryId: d.id,
-        event,
-        statusCode: d.status_code,
-        deliveredAt: d.delivered_at,
-        askedAt: deps.now().toISOString(),
-        result: CLAIMED,
-      }),
+    const claimed = await single(deps.db, (q) =>
+      before ? claimRedeliveryAgain(q, before.hookDeliveryId, row) : claimRedelivery(q, row),
     );
     if (!claimed) continue;
     let result = "asked";

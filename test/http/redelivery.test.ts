@@ -63,6 +63,49 @@ describe("recovering failed deliveries", () => {
     }
   });
 
+  it("asks again for a delivery whose redelivery was answered 503, and not after any other failure", async () => {
+    const local = await startLocalGitHub();
+    onCleanup(() => local.running.close());
+    const gh = local.standin;
+    const log = gh.hookLog;
+    const opened = gh.openIssue(DEMO_REPO, { author: "olivia", title: "t", body: CM_OPW_BODY });
+    const [delivered] = opened.deliveries;
+    if (!delivered) throw new Error("no delivery");
+    // Sent while no replica answered.
+    expect(await log.send("http://127.0.0.1:9/none", "x", delivered, new Date())).toBe(0);
+    const app = await boot(local, tempDatabase(), { redeliverEveryMs: 100 });
+    await settle(600);
+    expect(log.asked.splice(0).map((d) => d.guid)).toEqual([delivered.id]);
+
+    // GitHub's redelivery reached a replica while another one's claim held the delivery.
+    const attempt = (statusCode: number) =>
+      log.record({
+        guid: delivered.id,
+        event: delivered.name,
+        action: "opened",
+        statusCode,
+        deliveredAt: new Date(),
+        redelivery: true,
+        installationId: null,
+        repositoryId: null,
+      });
+    attempt(503);
+    await settle(600);
+    expect(log.asked.splice(0).map((d) => d.guid)).toEqual([delivered.id]);
+
+    // That redelivery failed in the handler itself: asking again would only repeat it.
+    attempt(500);
+    await settle(600);
+    expect(log.asked).toEqual([]);
+    const audit = (await read(app.db, (q) => q.select().from(tables(q).auditLog))).filter(
+      (a) => a.event === "redelivery",
+    );
+    expect(audit.map((a) => a.change)).toEqual([
+      expect.stringMatching(/^asked GitHub to send again: it failed with 0 /),
+      expect.stringMatching(/^asked GitHub to send again: it failed with 503 /),
+    ]);
+  });
+
   it("lists the stand-in's deliveries in GitHub's shape, paged by cursor", async () => {
     const local = await startLocalGitHub();
     onCleanup(() => local.running.close());

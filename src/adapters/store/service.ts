@@ -50,19 +50,51 @@ export async function rejectDelivery(q: Q, guid: string, event: string, reason: 
     .onConflictDoNothing();
 }
 
-/** Of these guids, the ones lanegate must not ask for: already asked, or rejected as malformed. */
-export async function settledGuids(q: Q, guids: string[]): Promise<Set<string>> {
+/** Of these guids, the ones lanegate rejected as malformed: never asked for. */
+export async function rejectedGuids(q: Q, guids: string[]): Promise<Set<string>> {
   if (guids.length === 0) return new Set();
   const t = tables(q);
-  const asked = await q
-    .select({ guid: t.redeliveries.guid })
-    .from(t.redeliveries)
-    .where(inArray(t.redeliveries.guid, guids));
   const rejected = await q
     .select({ guid: t.rejectedDeliveries.guid })
     .from(t.rejectedDeliveries)
     .where(inArray(t.rejectedDeliveries.guid, guids));
-  return new Set([...asked, ...rejected].map((r) => r.guid));
+  return new Set(rejected.map((r) => r.guid));
+}
+
+/** The failed deliveries already asked for, by guid: the attempt asked about, and the outcome. */
+export async function askedRedeliveries(
+  q: Q,
+  guids: string[],
+): Promise<Map<string, { hookDeliveryId: number; result: string }>> {
+  if (guids.length === 0) return new Map();
+  const t = tables(q);
+  const rows = await q
+    .select({
+      guid: t.redeliveries.guid,
+      hookDeliveryId: t.redeliveries.hookDeliveryId,
+      result: t.redeliveries.result,
+    })
+    .from(t.redeliveries)
+    .where(inArray(t.redeliveries.guid, guids));
+  return new Map(rows.map(({ guid, ...row }) => [guid, row]));
+}
+
+/**
+ * Claims a delivery asked for before, about a newer attempt of it: false when another run took
+ * it since (the row no longer names the attempt asked about before).
+ */
+export async function claimRedeliveryAgain(
+  q: Q,
+  previousAttempt: number,
+  row: typeof s.redeliveries.$inferInsert,
+): Promise<boolean> {
+  const t = tables(q);
+  const claimed = await q
+    .update(t.redeliveries)
+    .set(row)
+    .where(and(eq(t.redeliveries.guid, row.guid), eq(t.redeliveries.hookDeliveryId, previousAttempt)))
+    .returning({ guid: t.redeliveries.guid });
+  return claimed.length > 0;
 }
 
 /**

@@ -2,12 +2,12 @@
 // same-requests app (bench/replay.ts), each served by Probot's own HTTP server. It runs apart from
 // the stand-in and the driver so that its memory and CPU time are its own, and it answers the
 // driver's questions over the IPC channel.
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { getHeapSpaceStatistics, writeHeapSnapshot } from "node:v8";
 import { run } from "probot";
 import { startLanegate } from "../src/server.ts";
+import { freePort } from "../test/support/ports.ts";
 import { type Mismatch, type PlannedRequest, ReplayOctokit, replay } from "./replay.ts";
 import { countStatements, takeStatements } from "./statements.ts";
 
@@ -61,18 +61,6 @@ globalThis.fetch = async (...args: Parameters<typeof fetch>) => {
     if (--inFlight === 0) blockedMs += performance.now() - blockedSince;
   }
 };
-
-// Probot treats PORT=0 as "unset" and falls back to 3000, so ask the OS for a free port first.
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
 
 const mode = process.argv[2] as Mode;
 const env = {

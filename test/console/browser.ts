@@ -2,11 +2,11 @@
 // served to it, and what every page must satisfy: no console error, no serious axe finding.
 import { mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { vi } from "vitest";
 import { playStory } from "../../standin/story.ts";
+import { freePort } from "../support/ports.ts";
 
 export const CHROMIUM = "/usr/bin/chromium";
 /** Without the background-networking flags Chromium's own connections are refused many at a time. */
@@ -28,15 +28,6 @@ const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/
 export function launch(): Promise<Browser> {
   // playwright-core gives every launch a fresh profile directory of its own.
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => done(port));
-    });
-  });
 }
 
 export async function playground(dir: string) {

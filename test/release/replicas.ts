@@ -3,13 +3,13 @@
 // the local stand-in for GitHub in the calling process. Shared by test/release/replicas.test.ts
 // and bench/replicas.ts, which also runs one replica on SQLite for comparison.
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { type Delivery, deliver } from "../../standin/index.ts";
 import { cmOpwApprovalBody, DEMO_REPO, type LocalGitHub, startLocalGitHub } from "../../standin/world.ts";
+import { freePort } from "../support/ports.ts";
 import { freshDatabase } from "../support/postgres.ts";
 import { killGroup, type Started, start, until } from "./process.ts";
 
@@ -47,18 +47,6 @@ export interface Stand {
   send(replica: Replica, d: Delivery): Promise<number>;
   /** Kills every replica, stops the stand-in and drops the database. */
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const probe = createServer();
-    probe.once("error", fail);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      probe.close(() => done(port));
-    });
-  });
 }
 
 async function startReplica(name: string, env: NodeJS.ProcessEnv): Promise<Replica> {

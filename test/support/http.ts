@@ -1,7 +1,6 @@
 // The real app server for HTTP tests: started on a free port against the local stand-in, and
 // stopped after each test.
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -13,6 +12,7 @@ import { type RunningLanegate, startLanegate } from "../../src/server.ts";
 import type { LocalGitHub } from "../../standin/world.ts";
 import { watchedRequests } from "./app.ts";
 import { checkRequest } from "./openapi.ts";
+import { freePort } from "./ports.ts";
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -22,15 +22,6 @@ afterEach(async () => {
 /** Registers something to stop after the test, last started first stopped. */
 export function onCleanup(stop: () => Promise<void>) {
   cleanup.push(stop);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export function tempDatabase(): string {

@@ -51,11 +51,11 @@ export interface TestDatabase {
   drop: () => Promise<void>;
 }
 
-/** A new empty database on the test server. */
-export async function freshDatabase(purpose: string): Promise<TestDatabase> {
+/** A new empty database on the test server (or on `server`: the bench names its own). */
+export async function freshDatabase(purpose: string, server = TEST_POSTGRES_URL): Promise<TestDatabase> {
   const name = `lanegate_${purpose}_${randomBytes(4).toString("hex")}`;
-  await onServer(`create database "${name}"`);
-  return testDatabase(name);
+  await onServer(`create database "${name}"`, server);
+  return testDatabase(name, server);
 }
 
 /** A copy of `template` (which nobody may be connected to), named after the template's suffix. */
@@ -80,22 +80,25 @@ export async function dropDatabasesLike(pattern: string): Promise<void> {
   }
 }
 
-function testDatabase(name: string): TestDatabase {
-  const url = new URL(TEST_POSTGRES_URL);
+function testDatabase(name: string, server = TEST_POSTGRES_URL): TestDatabase {
+  const url = new URL(server);
   url.pathname = `/${name}`;
   return {
     name,
     url: url.toString(),
-    drop: () => onServer(`drop database if exists "${name}" with (force)`),
+    drop: () => onServer(`drop database if exists "${name}" with (force)`, server),
   };
 }
 
-async function onServer(statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-  await client.connect();
+/** Runs one statement on the server's maintenance database, saying which server failed. */
+async function onServer(statement: string, server = TEST_POSTGRES_URL): Promise<void> {
+  const client = new pg.Client({ connectionString: server, connectionTimeoutMillis: 5_000 });
   try {
+    await client.connect();
     await client.query(statement);
+  } catch (error) {
+    throw new Error(`PostgreSQL at ${server}: ${error instanceof Error ? error.message : String(error)}`);
   } finally {
-    await client.end();
+    await client.end().catch(() => {});
   }
 }

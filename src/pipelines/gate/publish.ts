@@ -58,12 +58,12 @@ export async function publishDecision(
       lane: decision.request?.lane,
     });
   }
-  const cancels = (states: ops.OperationRow[]) =>
+  const cancels = (opened: ops.OperationRow[]) =>
     cancelsRun({
       cancelRefusedRuns: config.gate.cancel_refused_runs,
       status: run.status,
       allowed: decision.allowed,
-      operations: states.map((o) => o.state),
+      operations: opened.map((o) => o.state),
     });
   // Asked again before cancelling: a re-request may have opened an operation meanwhile.
   if (cancels(operations) && cancels(await read(deps.db, ofAttempt)))

@@ -2,7 +2,7 @@
 // store shared by more than one replica), chosen by DATABASE_URL. Every store function is written
 // once, against `Q`, and runs on either: see "Two stores" in docs/architecture.md.
 import { AsyncLocalStorage } from "node:async_hooks";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname, resolve } from "node:path";
@@ -295,22 +295,78 @@ function reusePreparedStatements(client: Database.Database) {
 }
 
 /**
- * Queries built once per database. drizzle rebuilds a query's SQL from the builder on every call,
- * which was the largest share of a delivery's CPU in profiles; a prepared query keeps its SQL and
- * takes its values through `sql.placeholder`, and is run with `await query.execute(values)` on
- * either driver. On SQLite transactions run on the database object itself, so one build serves
- * all; a PostgreSQL transaction has its own connection, so its queries are built for it.
+ * Queries built once. drizzle rebuilds a query's SQL from the builder on every call, which was the
+ * largest share of a delivery's CPU in profiles; a prepared query keeps its SQL and takes its
+ * values through `sql.placeholder`, and is run with `await query.execute(values)` on either
+ * driver. On SQLite transactions run on the database object itself, so one build per database
+ * serves all. On PostgreSQL each transaction has its own connection: the queries are built once
+ * per process and given each transaction's connection (`onConnectionOf`), and each is named, so
+ * PostgreSQL parses and plans it once per connection instead of once per run.
  */
-export function preparedOn<T>(build: (q: Q, t: typeof schema) => T): (q: Q) => T {
+export function preparedOn<T extends object>(build: (q: Q, t: typeof schema) => T): (q: Q) => T {
   const built = new WeakMap<Q, T>();
+  let forPostgres: T | undefined;
   return (q) => {
     let queries = built.get(q);
     if (queries === undefined) {
-      queries = build(q, tables(q));
+      if (is(q, PgDatabase)) {
+        forPostgres ??= named(build(q, tables(q)));
+        queries = onConnectionOf(q, forPostgres);
+      } else {
+        queries = build(q, schema);
+      }
       built.set(q, queries);
     }
     return queries;
   };
+}
+
+/**
+ * drizzle's node-postgres query keeps the connection it was built on (`client`) and its statement
+ * as a `pg` query config (`queryConfig`, `rawQueryConfig`). Neither is part of drizzle's typed
+ * API, so they are checked here: a drizzle that changed them fails on the first query, loudly.
+ */
+interface PgBuiltQuery {
+  client: unknown;
+  queryConfig: { name?: string; text: string };
+  rawQueryConfig: { name?: string; text: string };
+}
+
+function isPgBuiltQuery(value: unknown): value is PgBuiltQuery {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    "client" in value &&
+    "queryConfig" in value &&
+    "rawQueryConfig" in value
+  );
+}
+
+function pgQueries<T extends object>(queries: T): [string, PgBuiltQuery][] {
+  return Object.entries(queries).map(([key, query]) => {
+    if (!isPgBuiltQuery(query)) throw new Error(`prepared query ${key}: not a node-postgres query drizzle built`);
+    return [key, query];
+  });
+}
+
+/** Names each statement by its text, so two texts never share a name on one connection. */
+function named<T extends object>(queries: T): T {
+  for (const [, query] of pgQueries(queries)) {
+    const name = `lanegate_${createHash("sha1").update(query.queryConfig.text).digest("hex").slice(0, 20)}`;
+    query.queryConfig.name = name;
+    query.rawQueryConfig.name = name;
+  }
+  return queries;
+}
+
+/** The same queries run on `q`'s connection: the pool's, or a transaction's own. */
+function onConnectionOf<T extends object>(q: Q, queries: T): T {
+  const session: unknown = Reflect.get(q, "session");
+  const client: unknown = typeof session === "object" && session ? Reflect.get(session, "client") : undefined;
+  if (typeof client !== "object" || client === null || !("query" in client))
+    throw new Error("drizzle's PostgreSQL session has no connection to run prepared queries on");
+  const bound = pgQueries(queries).map(([key, query]) => [key, Object.create(query, { client: { value: client } })]);
+  return Object.fromEntries(bound) as T;
 }
 
 /**

@@ -344,7 +344,8 @@ function isPgBuiltQuery(value: unknown): value is PgBuiltQuery {
 
 function pgQueries<T extends object>(queries: T): [string, PgBuiltQuery][] {
   return Object.entries(queries).map(([key, query]) => {
-    if (!isPgBuiltQuery(query)) throw new Error(`prepared query ${key}: not a node-postgres query drizzle built`);
+    if (!isPgBuiltQuery(query))
+      throw new Error(`prepared query ${key}: not a node-postgres query drizzle built`);
     return [key, query];
   });
 }
@@ -365,7 +366,10 @@ function onConnectionOf<T extends object>(q: Q, queries: T): T {
   const client: unknown = typeof session === "object" && session ? Reflect.get(session, "client") : undefined;
   if (typeof client !== "object" || client === null || !("query" in client))
     throw new Error("drizzle's PostgreSQL session has no connection to run prepared queries on");
-  const bound = pgQueries(queries).map(([key, query]) => [key, Object.create(query, { client: { value: client } })]);
+  const bound = pgQueries(queries).map(([key, query]) => [
+    key,
+    Object.create(query, { client: { value: client } }),
+  ]);
   return Object.fromEntries(bound) as T;
 }
 

@@ -52,6 +52,7 @@ export const POSTGRES_TESTS = [
   "test/store/audit-search.test.ts",
   "test/store/grant-writes.test.ts",
   "test/store/operations.test.ts",
+  "test/store/prepared.test.ts",
 ];
 
 /** Everything else: the app under Probot against the stand-in (or nock). */

@@ -9,7 +9,16 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { RunResult } from "better-sqlite3";
 import Database from "better-sqlite3";
-import { is, sql } from "drizzle-orm";
+import {
+  type Column,
+  eq,
+  getTableColumns,
+  is,
+  type Placeholder,
+  type SQL,
+  sql,
+  type Table,
+} from "drizzle-orm";
 import { drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { readMigrationFiles } from "drizzle-orm/migrator";
@@ -132,10 +141,13 @@ export function lockWaits(): Readonly<typeof waited> {
 export async function exclusive(q: Q, scope: string): Promise<void> {
   if (!is(q, PgDatabase)) return;
   const started = performance.now();
-  await q.execute(sql`select pg_advisory_xact_lock(hashtextextended(${scope}, 0))`);
+  // On the connection itself, named: the same statement every time, parsed once per connection.
+  await connectionOf(q).query({ name: "lanegate_exclusive", text: EXCLUSIVE_SQL, values: [scope] });
   waited.count += 1;
   waited.seconds += (performance.now() - started) / 1000;
 }
+
+const EXCLUSIVE_SQL = "select pg_advisory_xact_lock(hashtextextended($1, 0))";
 
 /** The first row of a query, or undefined. */
 export async function first<T>(rows: PromiseLike<T[]> | T[]): Promise<T | undefined> {
@@ -360,17 +372,165 @@ function named<T extends object>(queries: T): T {
   return queries;
 }
 
-/** The same queries run on `q`'s connection: the pool's, or a transaction's own. */
-function onConnectionOf<T extends object>(q: Q, queries: T): T {
+interface PgConnection {
+  query(config: { name: string; text: string; values: unknown[] }): Promise<unknown>;
+}
+
+/**
+ * The `pg` pool or connection a PostgreSQL `q` runs on: a transaction's own connection, or the
+ * pool. drizzle keeps it in its session (`session.client`), outside its typed API.
+ */
+function connectionOf(q: Q): PgConnection {
   const session: unknown = Reflect.get(q, "session");
   const client: unknown = typeof session === "object" && session ? Reflect.get(session, "client") : undefined;
-  if (typeof client !== "object" || client === null || !("query" in client))
-    throw new Error("drizzle's PostgreSQL session has no connection to run prepared queries on");
+  if (
+    typeof client !== "object" ||
+    client === null ||
+    !("query" in client) ||
+    typeof client.query !== "function"
+  )
+    throw new Error("drizzle's PostgreSQL session has no connection to run queries on");
+  return client as PgConnection;
+}
+
+/** The same queries run on `q`'s connection: the pool's, or a transaction's own. */
+function onConnectionOf<T extends object>(q: Q, queries: T): T {
+  const client = connectionOf(q);
   const bound = pgQueries(queries).map(([key, query]) => [
     key,
     Object.create(query, { client: { value: client } }),
   ]);
   return Object.fromEntries(bound) as T;
+}
+
+/** Shapes kept per `preparedByShape`: past it the oldest is dropped (and built again if it returns). */
+const SHAPES_LIMIT = 200;
+
+/**
+ * Prepared queries whose SQL depends on the shape of a batch (how many rows an insert carries,
+ * which columns an update sets): one set is built per shape, then kept like `preparedOn`'s. The
+ * shapes of one repository's batches are few: the lanes of its blocks, and how they change.
+ */
+export function preparedByShape<S extends string | number, T extends object>(
+  build: (q: Q, t: typeof schema, shape: S) => T,
+): (q: Q, shape: S) => T {
+  const shapes = new Map<S, (q: Q) => T>();
+  return (q, shape) => {
+    let forShape = shapes.get(shape);
+    if (forShape === undefined) {
+      forShape = preparedOn((q, t) => build(q, t, shape));
+      if (shapes.size >= SHAPES_LIMIT) shapes.delete(shapes.keys().next().value as S);
+      shapes.set(shape, forShape);
+    }
+    return forShape(q);
+  };
+}
+
+/** `column = ?` in a prepared query: the value named `name` is given when it runs. */
+export function equalsParam(column: Column, name: string): SQL {
+  return eq(column, sql.placeholder(name));
+}
+
+/** A value given when a prepared update runs: drizzle takes a placeholder in `set` only inside `sql`. */
+export function param(name: string): SQL {
+  return sql`${sql.placeholder(name)}`;
+}
+
+/** The columns of a prepared insert (all but the generated `id`) and their defaults. */
+const insertColumns = new WeakMap<Table, [string, unknown][]>();
+function columnsToInsert(table: Table): [string, unknown][] {
+  let columns = insertColumns.get(table);
+  if (columns === undefined) {
+    columns = Object.entries(getTableColumns(table))
+      .filter(([key]) => key !== "id")
+      .map(([key, column]) => [key, column.default ?? null]);
+    insertColumns.set(table, columns);
+  }
+  return columns;
+}
+
+type Insert<T extends Table> = Omit<T["$inferInsert"], "id">;
+
+/**
+ * A prepared insert's values: a placeholder named after each column but the generated `id`; for
+ * the rows of a batch, `rows` of them, the column names suffixed with the row's index.
+ */
+export function insertPlaceholders<T extends Table>(table: T): { [K in keyof Insert<T>]-?: Placeholder };
+export function insertPlaceholders<T extends Table>(
+  table: T,
+  rows: number,
+): { [K in keyof Insert<T>]-?: Placeholder }[];
+export function insertPlaceholders(table: Table, rows?: number) {
+  const row = (suffix: string) =>
+    Object.fromEntries(columnsToInsert(table).map(([key]) => [key, sql.placeholder(key + suffix)]));
+  return rows === undefined ? row("") : Array.from({ length: rows }, (_, i) => row(`_${i}`));
+}
+
+/**
+ * The values for a prepared insert built with `insertPlaceholders`: every column named, those the
+ * row leaves out given the column's default (a placeholder cannot fall back to it) or null.
+ */
+export function insertValues<T extends Table>(
+  table: T,
+  row: Insert<T>,
+  suffix = "",
+): Record<string, unknown> {
+  const given = row as Record<string, unknown>;
+  const values: Record<string, unknown> = {};
+  for (const [key, fallback] of columnsToInsert(table)) values[key + suffix] = given[key] ?? fallback;
+  return values;
+}
+
+/** The values for a batch's prepared insert (`insertPlaceholders(table, rows.length)`). */
+export function insertRowsValues<T extends Table>(table: T, rows: Insert<T>[]): Record<string, unknown> {
+  return Object.assign({}, ...rows.map((row, i) => insertValues(table, row, `_${i}`)));
+}
+
+/** An upsert's `set` that takes the whole row offered (`excluded`): every column but the id. */
+export function excludedValues(table: Table): Record<string, SQL> {
+  const columns = getTableColumns(table);
+  return Object.fromEntries(
+    columnsToInsert(table).map(([key]) => [key, sql`excluded.${sql.identifier(columns[key]?.name ?? key)}`]),
+  );
+}
+
+/**
+ * A prepared update's `set` for these columns, each value a placeholder named after its column.
+ * Run with `updateValues`, which encodes each value as its column does (JSON, booleans): drizzle
+ * takes a placeholder in `set` only inside `sql`, where the column's encoder does not reach it.
+ */
+export function updatePlaceholders(columns: readonly string[]): Record<string, SQL> {
+  return Object.fromEntries(columns.map((key) => [key, param(key)]));
+}
+
+export function updateValues<T extends Table>(
+  table: T,
+  fields: Partial<T["$inferInsert"]>,
+): Record<string, unknown> {
+  const columns = getTableColumns(table);
+  return Object.fromEntries(
+    Object.entries(fields).map(([key, value]) => {
+      const column = columns[key];
+      if (!column) throw new Error(`${key} is not a column of the table`);
+      return [key, value === null || value === undefined ? null : column.mapToDriverValue(value)];
+    }),
+  );
+}
+
+/**
+ * `column in (…)` with the list given when the prepared query runs (`listValue`), since drizzle
+ * can prepare a list only with a fixed length: PostgreSQL takes it as one array parameter, SQLite
+ * as one JSON text read with `json_each`.
+ */
+export function inList(q: Q, column: Column, name: string): SQL {
+  return is(q, PgDatabase)
+    ? sql`${column} = any(${sql.placeholder(name)})`
+    : sql`${column} in (select value from json_each(${sql.placeholder(name)}))`;
+}
+
+/** The value of an `inList` placeholder. */
+export function listValue(q: Q, values: readonly (string | number)[]): unknown {
+  return is(q, PgDatabase) ? values : JSON.stringify(values);
 }
 
 /**

@@ -1,6 +1,6 @@
 // SQL for operation evidence: run evidence records, phases and the lanes' inventories. JSON
 // columns are parsed by zod where they are read back, so a bad row cannot pose as evidence.
-import { and, desc, eq, inArray, isNotNull, isNull } from "drizzle-orm";
+import { and, desc, eq, isNotNull, isNull } from "drizzle-orm";
 import { z } from "zod";
 import { EVIDENCE_ERRORS, type EvidenceError, resultArtifactSchema } from "../../core/evidence/artifact.ts";
 import {
@@ -11,8 +11,55 @@ import {
   UNKNOWN_INVENTORY,
 } from "../../core/evidence/inventory.ts";
 import type { PhaseRecord } from "../../core/evidence/phases.ts";
-import { first, type Q, tables } from "./db.ts";
+import {
+  equalsParam,
+  excludedValues,
+  first,
+  inList,
+  insertPlaceholders,
+  insertValues,
+  listValue,
+  preparedOn,
+  type Q,
+  tables,
+} from "./db.ts";
 import type * as s from "./schema.ts";
+
+// The status comment reads its runs' evidence; every run's completion reads its own.
+const prepared = preparedOn((q, t) => ({
+  evidenceOf: q
+    .select()
+    .from(t.runEvidence)
+    .where(
+      and(
+        equalsParam(t.runEvidence.repo, "repo"),
+        equalsParam(t.runEvidence.runId, "runId"),
+        equalsParam(t.runEvidence.attempt, "attempt"),
+      ),
+    )
+    .prepare(),
+  inventory: q
+    .select()
+    .from(t.laneInventory)
+    .where(and(equalsParam(t.laneInventory.repo, "repo"), equalsParam(t.laneInventory.lane, "lane")))
+    .prepare(),
+  // A record its lease's expiry made is taken over whole by the run's own: every column but the id.
+  open: q
+    .insert(t.runEvidence)
+    .values(insertPlaceholders(t.runEvidence))
+    .onConflictDoUpdate({
+      target: [t.runEvidence.repo, t.runEvidence.runId, t.runEvidence.attempt],
+      set: excludedValues(t.runEvidence),
+      setWhere: eq(t.runEvidence.status, "lease_expired"),
+    })
+    .prepare(),
+  ofRuns: q
+    .select()
+    .from(t.runEvidence)
+    .where(and(equalsParam(t.runEvidence.repo, "repo"), inList(q, t.runEvidence.runId, "runIds")))
+    .orderBy(desc(t.runEvidence.id))
+    .prepare(),
+}));
 
 export type EvidenceRow = typeof s.runEvidence.$inferSelect;
 
@@ -43,14 +90,9 @@ export type NewEvidence = Omit<typeof s.runEvidence.$inferInsert, "id" | "status
  */
 export async function openEvidence(q: Q, row: NewEvidence): Promise<EvidenceRow> {
   const t = tables(q);
-  await q
-    .insert(t.runEvidence)
-    .values({ ...row, status: "awaiting_artifact" })
-    .onConflictDoUpdate({
-      target: [t.runEvidence.repo, t.runEvidence.runId, t.runEvidence.attempt],
-      set: { ...row, status: "awaiting_artifact", ...UNRECORDED },
-      setWhere: eq(t.runEvidence.status, "lease_expired"),
-    });
+  await prepared(q).open.execute(
+    insertValues(t.runEvidence, { ...row, status: "awaiting_artifact", ...UNRECORDED }),
+  );
   return (await evidenceOf(q, row.repo, row.runId, row.attempt)) as EvidenceRow;
 }
 
@@ -90,15 +132,7 @@ export function evidenceOf(
   runId: number,
   attempt: number,
 ): Promise<EvidenceRow | undefined> {
-  const t = tables(q);
-  return first(
-    q
-      .select()
-      .from(t.runEvidence)
-      .where(
-        and(eq(t.runEvidence.repo, repo), eq(t.runEvidence.runId, runId), eq(t.runEvidence.attempt, attempt)),
-      ),
-  );
+  return first(prepared(q).evidenceOf.execute({ repo, runId, attempt }));
 }
 
 export async function awaitingEvidence(q: Q): Promise<EvidenceRow[]> {
@@ -126,13 +160,7 @@ export async function inventoryOf(q: Q, repo: string, lane: string): Promise<Inv
 
 /** A lane's inventory row, if its first evidence was recorded. */
 function inventoryRow(q: Q, repo: string, lane: string) {
-  const t = tables(q);
-  return first(
-    q
-      .select()
-      .from(t.laneInventory)
-      .where(and(eq(t.laneInventory.repo, repo), eq(t.laneInventory.lane, lane))),
-  );
+  return first(prepared(q).inventory.execute({ repo, lane }));
 }
 
 export interface EvidenceOutcome {
@@ -312,11 +340,6 @@ export async function operationEvidenceView(q: Q, repo: string, runId: number, a
 /** The lane state each of these runs left behind, for the status comment's recent runs. */
 export async function laneStatesOfRuns(q: Q, repo: string, runIds: number[]): Promise<Map<string, string>> {
   if (runIds.length === 0) return new Map();
-  const t = tables(q);
-  const rows = await q
-    .select()
-    .from(t.runEvidence)
-    .where(and(eq(t.runEvidence.repo, repo), inArray(t.runEvidence.runId, runIds)))
-    .orderBy(desc(t.runEvidence.id));
+  const rows = await prepared(q).ofRuns.execute({ repo, runIds: listValue(q, runIds) });
   return new Map(rows.map((r) => [`${r.runId}:${r.attempt}`, r.laneState ?? r.status.replace("_", " ")]));
 }

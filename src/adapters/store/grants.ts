@@ -1,10 +1,23 @@
 // SQL for grants: the rows an issue's claims on lanes become, ended and never deleted.
-import { and, eq, inArray, isNull, or, sql } from "drizzle-orm";
+import { and, eq, isNull, or, sql } from "drizzle-orm";
 import { lanePolicySchema } from "../../core/domain.ts";
 import type { GrantFact } from "../../core/gate/decision.ts";
 import type { ExistingGrant, GrantChange } from "../../core/lanes/grant-plan.ts";
 import type { LaneOutcome } from "../../core/lanes/lifecycle.ts";
-import { first, preparedOn, type Q, sameJson, tables } from "./db.ts";
+import {
+  first,
+  inList,
+  insertPlaceholders,
+  insertRowsValues,
+  listValue,
+  preparedByShape,
+  preparedOn,
+  type Q,
+  sameJson,
+  tables,
+  updatePlaceholders,
+  updateValues,
+} from "./db.ts";
 import type * as s from "./schema.ts";
 
 export type GrantRow = typeof s.grants.$inferSelect;
@@ -47,7 +60,27 @@ const prepared = preparedOn((q, t) => ({
     .where(and(eq(t.grants.repo, sql.placeholder("repo")), eq(t.grants.lane, sql.placeholder("lane"))))
     .limit(1)
     .prepare(),
+  ofIssues: q
+    .select()
+    .from(t.grants)
+    .where(and(eq(t.grants.repo, sql.placeholder("repo")), inList(q, t.grants.issueNumber, "numbers")))
+    .prepare(),
 }));
+
+// A plan's writes: new rows in one insert per row count, changed rows in one update per set of
+// changed columns (see `applyGrantChanges`).
+const planWrites = {
+  insert: preparedByShape((q, t, rows: number) => ({
+    insert: q.insert(t.grants).values(insertPlaceholders(t.grants, rows)).prepare(),
+  })),
+  update: preparedByShape((q, t, columns: string) => ({
+    update: q
+      .update(t.grants)
+      .set(updatePlaceholders(columns.split(",")))
+      .where(inList(q, t.grants.id, "ids"))
+      .prepare(),
+  })),
+};
 
 export async function openGrants(q: Q, repo: string): Promise<GrantRow[]> {
   return prepared(q).open.execute({ repo });
@@ -59,13 +92,9 @@ export async function grantsForPlan(
   repo: string,
   numbers: number[],
 ): Promise<{ open: GrantRow[]; history: ExistingGrant[] }> {
-  const t = tables(q);
   // Ended rows matter only for the issues being planned; the rest of the history stays on disk.
   const history = numbers.length
-    ? await q
-        .select()
-        .from(t.grants)
-        .where(and(eq(t.grants.repo, repo), inArray(t.grants.issueNumber, numbers)))
+    ? await prepared(q).ofIssues.execute({ repo, numbers: listValue(q, numbers) })
     : [];
   return { open: await openGrants(q, repo), history };
 }
@@ -120,9 +149,13 @@ export async function applyGrantChanges(
       else inserts.push({ repo, lane: change.lane, issueNumber: change.issue, createdAt: at, ...fields });
     }
   }
-  for (const { set, ids } of updates.values())
-    await q.update(t.grants).set(set).where(inArray(t.grants.id, ids));
-  if (inserts.length > 0) await q.insert(t.grants).values(inserts);
+  for (const { set, ids } of updates.values()) {
+    const columns = Object.keys(set).join(",");
+    const values = { ...updateValues(t.grants, set), ids: listValue(q, ids) };
+    await planWrites.update(q, columns).update.execute(values);
+  }
+  if (inserts.length > 0)
+    await planWrites.insert(q, inserts.length).insert.execute(insertRowsValues(t.grants, inserts));
   return [...new Set(changes.map((c) => c.issue))];
 }
 

@@ -1,12 +1,22 @@
 // SQL for approval issues: the facts last read from GitHub, block versions and approvals.
-import { and, eq, inArray, isNull, sql } from "drizzle-orm";
+import { and, eq, isNull, sql } from "drizzle-orm";
 import {
   approvalViaSchema,
   type BlockApproval,
   factsFromStore,
   type IssueFacts,
 } from "../../core/lanes/facts.ts";
-import { first, preparedOn, type Q, tables } from "./db.ts";
+import {
+  first,
+  inList,
+  insertPlaceholders,
+  insertValues,
+  listValue,
+  param,
+  preparedOn,
+  type Q,
+  tables,
+} from "./db.ts";
 import type * as s from "./schema.ts";
 
 // Every issues delivery asks whether the issue is tracked, reads it and the live issues.
@@ -28,6 +38,91 @@ const prepared = preparedOn((q, t) => {
       .from(t.grants)
       .where(and(eq(t.grants.repo, sql.placeholder("repo")), isNull(t.grants.endedAt)))
       .prepare(),
+    issues: q
+      .select()
+      .from(t.approvalIssues)
+      .where(
+        and(
+          eq(t.approvalIssues.repo, sql.placeholder("repo")),
+          inList(q, t.approvalIssues.number, "numbers"),
+        ),
+      )
+      .prepare(),
+    approvals: q
+      .select()
+      .from(t.blockApprovals)
+      .where(
+        and(
+          eq(t.blockApprovals.repo, sql.placeholder("repo")),
+          inList(q, t.blockApprovals.number, "numbers"),
+          isNull(t.blockApprovals.withdrawnAt),
+        ),
+      )
+      // The primary key's order, which SQLite gave without asking; PostgreSQL promises none.
+      .orderBy(t.blockApprovals.number, t.blockApprovals.sha256, t.blockApprovals.approver)
+      .prepare(),
+    // The facts of one read from GitHub replace the last ones; nothing else of the row changes.
+    saveFacts: q
+      .insert(t.approvalIssues)
+      .values({
+        repo: sql.placeholder("repo"),
+        number: sql.placeholder("number"),
+        url: sql.placeholder("url"),
+        presence: sql.placeholder("presence"),
+        facts: sql.placeholder("facts"),
+        blockSha: sql.placeholder("blockSha"),
+        lastError: null,
+        syncedAt: sql.placeholder("syncedAt"),
+      })
+      .onConflictDoUpdate({
+        target: [t.approvalIssues.repo, t.approvalIssues.number],
+        set: {
+          url: sql`excluded.url`,
+          presence: sql`excluded.presence`,
+          facts: sql`excluded.facts`,
+          blockSha: sql`excluded.block_sha`,
+          lastError: null,
+          syncedAt: sql`excluded.synced_at`,
+        },
+      })
+      .prepare(),
+    blockVersion: q
+      .insert(t.blockVersions)
+      .values({
+        repo: sql.placeholder("repo"),
+        number: sql.placeholder("number"),
+        sha256: sql.placeholder("sha256"),
+        text: sql.placeholder("text"),
+        firstSeenAt: sql.placeholder("at"),
+      })
+      .onConflictDoNothing()
+      .prepare(),
+    // One row per person and block version (see `recordApproval`).
+    approve: q
+      .insert(t.blockApprovals)
+      .values(insertPlaceholders(t.blockApprovals))
+      .onConflictDoUpdate({
+        target: [
+          t.blockApprovals.repo,
+          t.blockApprovals.number,
+          t.blockApprovals.sha256,
+          t.blockApprovals.approver,
+        ],
+        set: {
+          via: sql`excluded.via`,
+          approvedAt: sql`excluded.approved_at`,
+          deliveryId: sql`excluded.delivery_id`,
+          commentId: sql`excluded.comment_id`,
+          withdrawnAt: null,
+        },
+        setWhere: sql`${t.blockApprovals.withdrawnAt} is not null`,
+      })
+      .prepare(),
+    statusComment: q
+      .update(t.approvalIssues)
+      .set({ statusCommentId: param("id"), statusCommentDigest: param("digest") })
+      .where(issue)
+      .prepare(),
   };
 });
 
@@ -38,21 +133,15 @@ export async function saveIssueFacts(
   blockSha: string | null,
   now: Date,
 ) {
-  const t = tables(q);
-  const values = {
+  await prepared(q).saveFacts.execute({
     repo,
     number: facts.number,
     url: facts.url,
     presence: facts.presence,
     facts,
     blockSha,
-    lastError: null,
     syncedAt: now.toISOString(),
-  };
-  await q
-    .insert(t.approvalIssues)
-    .values(values)
-    .onConflictDoUpdate({ target: [t.approvalIssues.repo, t.approvalIssues.number], set: values });
+  });
 }
 
 export async function recordIssueError(q: Q, repo: string, number: number, error: string) {
@@ -71,11 +160,7 @@ export async function recordBlockVersion(
   text: string,
   now: Date,
 ) {
-  const t = tables(q);
-  await q
-    .insert(t.blockVersions)
-    .values({ repo, number, sha256, text, firstSeenAt: now.toISOString() })
-    .onConflictDoNothing();
+  await prepared(q).blockVersion.execute({ repo, number, sha256, text, at: now.toISOString() });
 }
 
 /**
@@ -90,21 +175,8 @@ export async function recordApproval(
   deliveryId: string | null,
   commentId: number | null,
 ) {
-  const t = tables(q);
   const row = { repo, number, ...approval, deliveryId, commentId, withdrawnAt: null };
-  await q
-    .insert(t.blockApprovals)
-    .values(row)
-    .onConflictDoUpdate({
-      target: [
-        t.blockApprovals.repo,
-        t.blockApprovals.number,
-        t.blockApprovals.sha256,
-        t.blockApprovals.approver,
-      ],
-      set: { via: row.via, approvedAt: row.approvedAt, deliveryId, commentId, withdrawnAt: null },
-      setWhere: sql`${t.blockApprovals.withdrawnAt} is not null`,
-    });
+  await prepared(q).approve.execute(insertValues(tables(q).blockApprovals, row));
 }
 
 /** The approval a comment made, while it counts. */
@@ -162,7 +234,6 @@ export interface StoredIssue {
 
 /** Issues whose derivation can still change: open ones, and any with a grant not yet ended. */
 export async function liveIssues(q: Q, repo: string): Promise<StoredIssue[]> {
-  const t = tables(q);
   // Two indexed reads rather than one OR: both sets stay small however long the history grows.
   const queries = prepared(q);
   const open = await queries.open.execute({ repo });
@@ -170,10 +241,7 @@ export async function liveIssues(q: Q, repo: string): Promise<StoredIssue[]> {
     .map((r) => r.number)
     .filter((n) => !open.some((o) => o.number === n));
   const closed = withOpenGrants.length
-    ? await q
-        .select()
-        .from(t.approvalIssues)
-        .where(and(eq(t.approvalIssues.repo, repo), inArray(t.approvalIssues.number, withOpenGrants)))
+    ? await queries.issues.execute({ repo, numbers: listValue(q, withOpenGrants) })
     : [];
   return toStored(
     q,
@@ -193,20 +261,11 @@ async function toStored(
   rows: (typeof s.approvalIssues.$inferSelect)[],
 ): Promise<StoredIssue[]> {
   if (rows.length === 0) return [];
-  const t = tables(q);
-  const numbers = rows.map((r) => r.number);
-  const approvals = await q
-    .select()
-    .from(t.blockApprovals)
-    .where(
-      and(
-        eq(t.blockApprovals.repo, repo),
-        inArray(t.blockApprovals.number, numbers),
-        isNull(t.blockApprovals.withdrawnAt),
-      ),
-    )
-    // The primary key's order, which SQLite gave without asking; PostgreSQL promises none.
-    .orderBy(t.blockApprovals.number, t.blockApprovals.sha256, t.blockApprovals.approver);
+  const numbers = listValue(
+    q,
+    rows.map((r) => r.number),
+  );
+  const approvals = await prepared(q).approvals.execute({ repo, numbers });
   return rows.map((r) => ({
     facts: factsFromStore(r.facts),
     approvals: approvals
@@ -223,11 +282,7 @@ async function toStored(
 }
 
 export async function saveStatusComment(q: Q, repo: string, number: number, id: number, digest: string) {
-  const t = tables(q);
-  await q
-    .update(t.approvalIssues)
-    .set({ statusCommentId: id, statusCommentDigest: digest })
-    .where(and(eq(t.approvalIssues.repo, repo), eq(t.approvalIssues.number, number)));
+  await prepared(q).statusComment.execute({ repo, number, id, digest });
 }
 
 /** Whether lanegate keeps records of this issue: any delivery about it may change them. */

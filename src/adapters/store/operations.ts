@@ -2,7 +2,16 @@
 // core's business (src/core/operations.ts); this file only reads and writes the rows.
 import { and, eq, inArray, lt, sql } from "drizzle-orm";
 import { HOLDING_STATES, isFinal, type Transition } from "../../core/operations.ts";
-import { first, preparedOn, type Q, tables } from "./db.ts";
+import {
+  equalsParam,
+  first,
+  insertPlaceholders,
+  insertValues,
+  param,
+  preparedOn,
+  type Q,
+  tables,
+} from "./db.ts";
 import type * as s from "./schema.ts";
 
 // Every gate decision reads the lane's holder and the run's operations.
@@ -25,6 +34,32 @@ const prepared = preparedOn((q, t) => ({
       and(eq(t.operations.repo, sql.placeholder("repo")), eq(t.operations.runId, sql.placeholder("runId"))),
     )
     .prepare(),
+  open: q
+    .insert(t.operations)
+    .values(insertPlaceholders(t.operations))
+    .onConflictDoNothing()
+    .returning()
+    .prepare(),
+  move: q
+    .update(t.operations)
+    .set({ state: param("state") })
+    .where(equalsParam(t.operations.id, "id"))
+    .prepare(),
+  end: q
+    .update(t.operations)
+    .set({
+      state: param("state"),
+      conclusion: param("conclusion"),
+      endedAt: param("at"),
+      endedBy: param("by"),
+    })
+    .where(equalsParam(t.operations.id, "id"))
+    .prepare(),
+  linkDecision: q
+    .update(t.operations)
+    .set({ decisionId: param("decisionId") })
+    .where(equalsParam(t.operations.id, "id"))
+    .prepare(),
 }));
 
 export type OperationRow = typeof s.operations.$inferSelect;
@@ -40,14 +75,13 @@ export async function openOperation(
   q: Q,
   op: Omit<typeof s.operations.$inferInsert, "id">,
 ): Promise<OperationRow> {
-  const row = await first(q.insert(tables(q).operations).values(op).onConflictDoNothing().returning());
+  const row = await first(prepared(q).open.execute(insertValues(tables(q).operations, op)));
   if (!row) throw new LaneBusy();
   return row;
 }
 
 export async function linkDecision(q: Q, operationId: number, decisionId: number) {
-  const t = tables(q);
-  await q.update(t.operations).set({ decisionId }).where(eq(t.operations.id, operationId));
+  await prepared(q).linkDecision.execute({ id: operationId, decisionId });
 }
 
 /** The operation holding a lane, if any. */
@@ -92,13 +126,8 @@ export async function pastLease(q: Q, now: Date): Promise<OperationRow[]> {
 
 /** Applies a transition the core allowed; a final state records who ended it and when. */
 export async function applyTransition(q: Q, id: number, next: Transition, by: string, at: string) {
-  const t = tables(q);
-  const final = isFinal(next.state);
-  await q
-    .update(t.operations)
-    .set({
-      state: next.state,
-      ...(final ? { conclusion: next.conclusion, endedAt: at, endedBy: by } : {}),
-    })
-    .where(eq(t.operations.id, id));
+  const queries = prepared(q);
+  if (isFinal(next.state))
+    await queries.end.execute({ id, state: next.state, conclusion: next.conclusion, at, by });
+  else await queries.move.execute({ id, state: next.state });
 }

@@ -1,22 +1,149 @@
 // SQL for the gate's runs: dispatches, workflow runs, decisions and protection requests.
-import { and, desc, eq, inArray, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
+import { and, desc, eq, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
 import { type Decision, decisionSchema } from "../../core/gate/decision.ts";
 import type { DispatchCandidate } from "../../core/gate/join.ts";
 import { workflowFile } from "../../core/gate/request.ts";
 import type { ProofCandidate } from "../../core/gate/runs.ts";
 import type { RecentRunFact } from "../../core/lanes/status-comment.ts";
 import type { OperationState } from "../../core/operations.ts";
-import { first, preparedOn, type Q, tables } from "./db.ts";
+import {
+  equalsParam,
+  first,
+  inList,
+  insertPlaceholders,
+  insertValues,
+  listValue,
+  param,
+  preparedOn,
+  type Q,
+  tables,
+} from "./db.ts";
 import { operationsForRun } from "./operations.ts";
 import type * as s from "./schema.ts";
 
-// The reads every gated run's deliveries make.
+// The statements every gated run's deliveries make.
 const prepared = preparedOn((q, t) => {
-  const run = and(
-    eq(t.workflowRuns.repo, sql.placeholder("repo")),
-    eq(t.workflowRuns.runId, sql.placeholder("runId")),
-  );
+  const run = and(equalsParam(t.workflowRuns.repo, "repo"), equalsParam(t.workflowRuns.runId, "runId"));
   return {
+    recordDispatch: q
+      .insert(t.dispatches)
+      .values(insertPlaceholders(t.dispatches))
+      .onConflictDoNothing()
+      .returning({ id: t.dispatches.id })
+      .prepare(),
+    runOfDispatchDelivery: q
+      .select({ runId: t.dispatches.runId })
+      .from(t.dispatches)
+      .where(and(equalsParam(t.dispatches.repo, "repo"), equalsParam(t.dispatches.deliveryId, "deliveryId")))
+      .prepare(),
+    unjoined: q
+      .select()
+      .from(t.workflowRuns)
+      .where(
+        and(
+          equalsParam(t.workflowRuns.repo, "repo"),
+          isNull(t.workflowRuns.dispatchId),
+          isNull(t.workflowRuns.joinProblem),
+          sql`${t.workflowRuns.status} != 'completed'`,
+          undecided(t),
+        ),
+      )
+      .prepare(),
+    insertRun: q.insert(t.workflowRuns).values(insertPlaceholders(t.workflowRuns)).returning().prepare(),
+    updateRunReport: q
+      .update(t.workflowRuns)
+      .set({
+        attempt: param("attempt"),
+        status: param("status"),
+        conclusion: param("conclusion"),
+        updatedAt: param("updatedAt"),
+        headSha: param("headSha"),
+      })
+      .where(run)
+      .returning()
+      .prepare(),
+    markRunCancelled: q
+      .update(t.workflowRuns)
+      .set({ status: "completed", conclusion: "cancelled", updatedAt: param("at") })
+      .where(run)
+      .prepare(),
+    claimDispatch: q
+      .update(t.dispatches)
+      .set({ runId: param("runId") })
+      .where(equalsParam(t.dispatches.id, "id"))
+      .prepare(),
+    joinRun: q
+      .update(t.workflowRuns)
+      .set({ dispatchId: param("dispatchId") })
+      .where(run)
+      .prepare(),
+    setJoinProblem: q
+      .update(t.workflowRuns)
+      .set({ joinProblem: param("problem") })
+      .where(run)
+      .prepare(),
+    insertDecision: q.insert(t.decisions).values(insertPlaceholders(t.decisions)).returning().prepare(),
+    markCheckWritten: q
+      .update(t.decisions)
+      .set({ checkRunId: param("checkRunId"), checkWrittenAt: param("at"), writeError: null })
+      .where(equalsParam(t.decisions.id, "id"))
+      .prepare(),
+    markWriteError: q
+      .update(t.decisions)
+      .set({ writeError: param("error") })
+      .where(equalsParam(t.decisions.id, "id"))
+      .prepare(),
+    proofCandidates: q
+      .select({ run: t.workflowRuns, workflowPath: t.dispatches.workflowPath })
+      .from(t.dispatches)
+      .innerJoin(
+        t.workflowRuns,
+        and(eq(t.workflowRuns.repo, t.dispatches.repo), eq(t.workflowRuns.dispatchId, t.dispatches.id)),
+      )
+      .where(
+        and(
+          equalsParam(t.dispatches.repo, "repo"),
+          equalsParam(t.dispatches.role, "role"),
+          equalsParam(t.dispatches.lane, "lane"),
+        ),
+      )
+      // The run id breaks ties, so that pages neither repeat nor skip a run.
+      .orderBy(desc(t.workflowRuns.updatedAt), desc(t.workflowRuns.runId))
+      .limit(sql.placeholder("limit"))
+      .offset(sql.placeholder("offset"))
+      .prepare(),
+    recordProtectionRequest: q
+      .insert(t.protectionRequests)
+      .values({
+        repo: sql.placeholder("repo"),
+        runId: sql.placeholder("runId"),
+        environment: sql.placeholder("environment"),
+        receivedAt: sql.placeholder("at"),
+      })
+      .prepare(),
+    unansweredProtection: q
+      .select()
+      .from(t.protectionRequests)
+      .where(
+        and(
+          equalsParam(t.protectionRequests.repo, "repo"),
+          equalsParam(t.protectionRequests.runId, "runId"),
+          isNull(t.protectionRequests.answeredAt),
+        ),
+      )
+      .prepare(),
+    answerProtection: q
+      .update(t.protectionRequests)
+      .set({ answer: param("answer"), answeredAt: param("at") })
+      .where(equalsParam(t.protectionRequests.id, "id"))
+      .prepare(),
+    recentDecisions: q
+      .select()
+      .from(t.decisions)
+      .where(and(equalsParam(t.decisions.repo, "repo"), inList(q, t.decisions.lane, "lanes")))
+      .orderBy(desc(t.decisions.id))
+      .limit(sql.placeholder("limit"))
+      .prepare(),
     unclaimed: q
       .select()
       .from(t.dispatches)
@@ -54,10 +181,7 @@ export async function recordDispatch(
   q: Q,
   d: Omit<typeof s.dispatches.$inferInsert, "id">,
 ): Promise<number | null> {
-  const t = tables(q);
-  const row = await first(
-    q.insert(t.dispatches).values(d).onConflictDoNothing().returning({ id: t.dispatches.id }),
-  );
+  const row = await first(prepared(q).recordDispatch.execute(insertValues(tables(q).dispatches, d)));
   return row?.id ?? null;
 }
 
@@ -72,13 +196,7 @@ export function dispatchById(q: Q, id: number) {
 
 /** The run joined to the dispatch recorded from this delivery, if it was recorded and joined. */
 export async function runOfDispatchDelivery(q: Q, repo: string, deliveryId: string) {
-  const t = tables(q);
-  const dispatch = await first(
-    q
-      .select({ runId: t.dispatches.runId })
-      .from(t.dispatches)
-      .where(and(eq(t.dispatches.repo, repo), eq(t.dispatches.deliveryId, deliveryId))),
-  );
+  const dispatch = await first(prepared(q).runOfDispatchDelivery.execute({ repo, deliveryId }));
   return dispatch?.runId ? getRun(q, repo, dispatch.runId) : undefined;
 }
 
@@ -87,7 +205,7 @@ export type ReportedRun = Omit<RunRow, "dispatchId" | "joinProblem">;
 
 /** Records a run's first report; returns the row as stored. */
 export async function insertRun(q: Q, run: ReportedRun): Promise<RunRow> {
-  return stored(await first(q.insert(tables(q).workflowRuns).values(run).returning()));
+  return stored(await first(prepared(q).insertRun.execute(insertValues(tables(q).workflowRuns, run))));
 }
 
 /**
@@ -95,18 +213,16 @@ export async function insertRun(q: Q, run: ReportedRun): Promise<RunRow> {
  * row as stored.
  */
 export async function updateRunReport(q: Q, run: ReportedRun): Promise<RunRow> {
-  const t = tables(q);
-  const row = q
-    .update(t.workflowRuns)
-    .set({
-      attempt: run.attempt,
-      status: run.status,
-      conclusion: run.conclusion,
-      updatedAt: run.updatedAt,
-      headSha: run.headSha,
-    })
-    .where(and(eq(t.workflowRuns.repo, run.repo), eq(t.workflowRuns.runId, run.runId)))
-    .returning();
+  const { repo, runId, attempt, status, conclusion, updatedAt, headSha } = run;
+  const row = prepared(q).updateRunReport.execute({
+    repo,
+    runId,
+    attempt,
+    status,
+    conclusion,
+    updatedAt,
+    headSha,
+  });
   return stored(await first(row));
 }
 
@@ -125,44 +241,21 @@ const undecided = (t: typeof s) =>
 
 /** Runs still waiting for their dispatch: not joined, not finished, and not already decided. */
 export async function unjoinedRuns(q: Q, repo: string): Promise<RunRow[]> {
-  const t = tables(q);
-  return q
-    .select()
-    .from(t.workflowRuns)
-    .where(
-      and(
-        eq(t.workflowRuns.repo, repo),
-        isNull(t.workflowRuns.dispatchId),
-        isNull(t.workflowRuns.joinProblem),
-        sql`${t.workflowRuns.status} != 'completed'`,
-        undecided(t),
-      ),
-    );
+  return prepared(q).unjoined.execute({ repo });
 }
 
 export async function markRunCancelled(q: Q, repo: string, runId: number, at: string) {
-  const t = tables(q);
-  await q
-    .update(t.workflowRuns)
-    .set({ status: "completed", conclusion: "cancelled", updatedAt: at })
-    .where(and(eq(t.workflowRuns.repo, repo), eq(t.workflowRuns.runId, runId)));
+  await prepared(q).markRunCancelled.execute({ repo, runId, at });
 }
 
 export async function claimDispatch(q: Q, repo: string, runId: number, dispatchId: number) {
-  const t = tables(q);
-  await q.update(t.dispatches).set({ runId }).where(eq(t.dispatches.id, dispatchId));
-  await q
-    .update(t.workflowRuns)
-    .set({ dispatchId })
-    .where(and(eq(t.workflowRuns.repo, repo), eq(t.workflowRuns.runId, runId)));
+  const queries = prepared(q);
+  await queries.claimDispatch.execute({ id: dispatchId, runId });
+  await queries.joinRun.execute({ repo, runId, dispatchId });
 }
 
 export async function setJoinProblem(q: Q, repo: string, runId: number, problem: string) {
-  const t = tables(q);
-  await q
-    .update(t.workflowRuns)
-    .set({ joinProblem: problem })
-    .where(and(eq(t.workflowRuns.repo, repo), eq(t.workflowRuns.runId, runId)));
+  await prepared(q).setJoinProblem.execute({ repo, runId, problem });
 }
 
 export async function decisionsForRun(q: Q, repo: string, runId: number): Promise<DecisionRow[]> {
@@ -173,23 +266,17 @@ export async function insertDecision(
   q: Q,
   d: Omit<typeof s.decisions.$inferInsert, "id">,
 ): Promise<DecisionRow> {
-  const t = tables(q);
-  const row = await first(q.insert(t.decisions).values(d).returning());
+  const row = await first(prepared(q).insertDecision.execute(insertValues(tables(q).decisions, d)));
   if (!row) throw new Error("the store returned no row for a new decision");
   return row;
 }
 
 export async function markCheckWritten(q: Q, decisionId: number, checkRunId: number, at: string) {
-  const t = tables(q);
-  await q
-    .update(t.decisions)
-    .set({ checkRunId, checkWrittenAt: at, writeError: null })
-    .where(eq(t.decisions.id, decisionId));
+  await prepared(q).markCheckWritten.execute({ id: decisionId, checkRunId, at });
 }
 
 export async function markWriteError(q: Q, decisionId: number, error: string) {
-  const t = tables(q);
-  await q.update(t.decisions).set({ writeError: error }).where(eq(t.decisions.id, decisionId));
+  await prepared(q).markWriteError.execute({ id: decisionId, error });
 }
 
 /** A decision row that no newer decision of the same attempt replaced: the attempt's decision. */
@@ -275,19 +362,7 @@ export async function proofCandidates(
   lane: string,
   page: { limit: number; offset: number },
 ): Promise<ProofCandidate[]> {
-  const t = tables(q);
-  const rows = await q
-    .select({ run: t.workflowRuns, workflowPath: t.dispatches.workflowPath })
-    .from(t.dispatches)
-    .innerJoin(
-      t.workflowRuns,
-      and(eq(t.workflowRuns.repo, t.dispatches.repo), eq(t.workflowRuns.dispatchId, t.dispatches.id)),
-    )
-    .where(and(eq(t.dispatches.repo, repo), eq(t.dispatches.role, role), eq(t.dispatches.lane, lane)))
-    // The run id breaks ties, so that pages neither repeat nor skip a run.
-    .orderBy(desc(t.workflowRuns.updatedAt), desc(t.workflowRuns.runId))
-    .limit(page.limit)
-    .offset(page.offset);
+  const rows = await prepared(q).proofCandidates.execute({ repo, role, lane, ...page });
   return rows.map(({ run, workflowPath }) => ({ ...run, workflowPath }));
 }
 
@@ -304,27 +379,15 @@ export async function recordProtectionRequest(
   environment: string,
   at: string,
 ) {
-  const t = tables(q);
-  await q.insert(t.protectionRequests).values({ repo, runId, environment, receivedAt: at });
+  await prepared(q).recordProtectionRequest.execute({ repo, runId, environment, at });
 }
 
 export async function unansweredProtection(q: Q, repo: string, runId: number) {
-  const t = tables(q);
-  return q
-    .select()
-    .from(t.protectionRequests)
-    .where(
-      and(
-        eq(t.protectionRequests.repo, repo),
-        eq(t.protectionRequests.runId, runId),
-        isNull(t.protectionRequests.answeredAt),
-      ),
-    );
+  return prepared(q).unansweredProtection.execute({ repo, runId });
 }
 
 export async function answerProtection(q: Q, id: number, answer: string, at: string) {
-  const t = tables(q);
-  await q.update(t.protectionRequests).set({ answer, answeredAt: at }).where(eq(t.protectionRequests.id, id));
+  await prepared(q).answerProtection.execute({ id, answer, at });
 }
 
 /** Dispatches no run claimed within the window: they expire, and the audit log keeps them. */
@@ -355,13 +418,7 @@ export async function recentDecisions(
   limit: number,
 ): Promise<DecisionRow[]> {
   if (lanes.length === 0) return [];
-  const t = tables(q);
-  return q
-    .select()
-    .from(t.decisions)
-    .where(and(eq(t.decisions.repo, repo), inArray(t.decisions.lane, lanes)))
-    .orderBy(desc(t.decisions.id))
-    .limit(limit);
+  return prepared(q).recentDecisions.execute({ repo, lanes: listValue(q, lanes), limit });
 }
 
 /** The recent gated runs of some lanes: the facts the status comment describes. */

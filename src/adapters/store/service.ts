@@ -1,6 +1,6 @@
 // SQL for running the service: readiness probes, scrape-time gauges, redelivery records.
 import { and, count, desc, eq, inArray } from "drizzle-orm";
-import { first, type Q, tables } from "./db.ts";
+import { equalsParam, first, preparedOn, type Q, tables } from "./db.ts";
 import type * as s from "./schema.ts";
 
 /** A committed write, so readiness proves the store still takes writes. */
@@ -119,13 +119,22 @@ export async function recordRedeliveryResult(q: Q, guid: string, result: string,
 
 /** The newest decision on a run attempt, for the log line of the delivery that led to it. */
 export async function latestDecision(q: Q, repo: string, runId: number, attempt: number) {
-  const t = tables(q);
-  return first(
-    q
-      .select({ lane: t.decisions.lane, allowed: t.decisions.allowed, reason: t.decisions.reason })
-      .from(t.decisions)
-      .where(and(eq(t.decisions.repo, repo), eq(t.decisions.runId, runId), eq(t.decisions.attempt, attempt)))
-      .orderBy(desc(t.decisions.id))
-      .limit(1),
-  );
+  return first(prepared(q).latestDecision.execute({ repo, runId, attempt }));
 }
+
+// Every run's delivery logs its decision.
+const prepared = preparedOn((q, t) => ({
+  latestDecision: q
+    .select({ lane: t.decisions.lane, allowed: t.decisions.allowed, reason: t.decisions.reason })
+    .from(t.decisions)
+    .where(
+      and(
+        equalsParam(t.decisions.repo, "repo"),
+        equalsParam(t.decisions.runId, "runId"),
+        equalsParam(t.decisions.attempt, "attempt"),
+      ),
+    )
+    .orderBy(desc(t.decisions.id))
+    .limit(1)
+    .prepare(),
+}));

@@ -60,10 +60,15 @@ const prepared = preparedOn((q, t) => ({
     .where(and(eq(t.grants.repo, sql.placeholder("repo")), eq(t.grants.lane, sql.placeholder("lane"))))
     .limit(1)
     .prepare(),
-  ofIssues: q
+  forPlan: q
     .select()
     .from(t.grants)
-    .where(and(eq(t.grants.repo, sql.placeholder("repo")), inList(q, t.grants.issueNumber, "numbers")))
+    .where(
+      and(
+        eq(t.grants.repo, sql.placeholder("repo")),
+        or(isNull(t.grants.endedAt), inList(q, t.grants.issueNumber, "numbers")),
+      ),
+    )
     .prepare(),
 }));
 
@@ -93,10 +98,13 @@ export async function grantsForPlan(
   numbers: number[],
 ): Promise<{ open: GrantRow[]; history: ExistingGrant[] }> {
   // Ended rows matter only for the issues being planned; the rest of the history stays on disk.
-  const history = numbers.length
-    ? await prepared(q).ofIssues.execute({ repo, numbers: listValue(q, numbers) })
-    : [];
-  return { open: await openGrants(q, repo), history };
+  // One read serves both: every open row, and every row of those issues.
+  const rows = await prepared(q).forPlan.execute({ repo, numbers: listValue(q, numbers) });
+  const planned = new Set(numbers);
+  return {
+    open: rows.filter((row) => row.endedAt === null),
+    history: rows.filter((row) => planned.has(row.issueNumber)),
+  };
 }
 
 type GrantFields = Partial<typeof s.grants.$inferInsert>;

@@ -18,7 +18,6 @@ import {
   type Q,
   tables,
 } from "./db.ts";
-import { operationsForRun } from "./operations.ts";
 import type * as s from "./schema.ts";
 
 // The statements every gated run's deliveries make.
@@ -137,9 +136,22 @@ const prepared = preparedOn((q, t) => {
       .set({ answer: param("answer"), answeredAt: param("at") })
       .where(equalsParam(t.protectionRequests.id, "id"))
       .prepare(),
-    recentDecisions: q
-      .select()
+    // One statement for the status comment's runs: each decision with its run's link and the
+    // operation its attempt opened (one at most: a decision opens none where its attempt has one).
+    recentRuns: q
+      .select({
+        decision: t.decisions,
+        runUrl: t.workflowRuns.htmlUrl,
+        operationState: sql<OperationState | null>`(select o.state from ${t.operations} o where ${ofAttempt(t)} order by o.id limit 1)`,
+        operationConclusion: sql<
+          string | null
+        >`(select o.conclusion from ${t.operations} o where ${ofAttempt(t)} order by o.id limit 1)`,
+      })
       .from(t.decisions)
+      .leftJoin(
+        t.workflowRuns,
+        and(eq(t.workflowRuns.repo, t.decisions.repo), eq(t.workflowRuns.runId, t.decisions.runId)),
+      )
       .where(and(equalsParam(t.decisions.repo, "repo"), inList(q, t.decisions.lane, "lanes")))
       .orderBy(desc(t.decisions.id))
       .limit(sql.placeholder("limit"))
@@ -234,6 +246,10 @@ function stored(row: RunRow | undefined): RunRow {
 export function getRun(q: Q, repo: string, runId: number): Promise<RunRow | undefined> {
   return first(prepared(q).run.execute({ repo, runId }));
 }
+
+/** An operation `o` of the decision's run attempt. */
+const ofAttempt = (t: typeof s) =>
+  sql`o.repo = ${t.decisions.repo} and o.run_id = ${t.decisions.runId} and o.attempt = ${t.decisions.attempt}`;
 
 /** Not decided yet: no decision row names the run. */
 const undecided = (t: typeof s) =>
@@ -411,30 +427,17 @@ export async function undecidedRuns(q: Q, createdBefore: string): Promise<RunRow
     .where(and(eq(t.workflowRuns.role, "gated"), lt(t.workflowRuns.createdAt, createdBefore), undecided(t)));
 }
 
-export async function recentDecisions(
-  q: Q,
-  repo: string,
-  lanes: string[],
-  limit: number,
-): Promise<DecisionRow[]> {
-  if (lanes.length === 0) return [];
-  return prepared(q).recentDecisions.execute({ repo, lanes: listValue(q, lanes), limit });
-}
-
-/** The recent gated runs of some lanes: the facts the status comment describes. */
+/** The recent gated runs of some lanes, newest first: the facts the status comment describes. */
 export async function recentRuns(q: Q, repo: string, lanes: string[], limit = 10): Promise<RecentRunFact[]> {
-  const facts: RecentRunFact[] = [];
-  for (const d of await recentDecisions(q, repo, lanes, limit)) {
-    const op = (await operationsForRun(q, repo, d.runId)).find((o) => o.attempt === d.attempt);
-    facts.push({
-      runId: d.runId,
-      attempt: d.attempt,
-      lane: d.lane ?? "",
-      runUrl: (await getRun(q, repo, d.runId))?.htmlUrl ?? "",
-      allowed: d.allowed,
-      decision: storedDecision(d),
-      operation: op ? { state: op.state, conclusion: op.conclusion } : null,
-    });
-  }
-  return facts;
+  if (lanes.length === 0) return [];
+  const rows = await prepared(q).recentRuns.execute({ repo, lanes: listValue(q, lanes), limit });
+  return rows.map(({ decision: d, runUrl, operationState, operationConclusion }) => ({
+    runId: d.runId,
+    attempt: d.attempt,
+    lane: d.lane ?? "",
+    runUrl: runUrl ?? "",
+    allowed: d.allowed,
+    decision: storedDecision(d),
+    operation: operationState ? { state: operationState, conclusion: operationConclusion } : null,
+  }));
 }

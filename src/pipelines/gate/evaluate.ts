@@ -21,10 +21,11 @@ export interface EvaluateOptions {
   /** A re-request: decides an attempt that was decided already. */
   rerequested?: boolean;
   /**
-   * From the delivery's intake: `run` is the row as its transaction left it (not read again), and
-   * `config` what the intake was told of the config (see `gather`).
+   * From the delivery's intake: `run` is the row as its transaction left it (not read again),
+   * `config` what the intake was told of the config (see `gather`), and `firstReport` whether
+   * that transaction stored the run's first report (so nothing can have decided it yet).
    */
-  intake?: { run: runStore.RunRow; config: CurrentConfig };
+  intake?: { run: runStore.RunRow; config: CurrentConfig; firstReport: boolean };
 }
 
 /**
@@ -44,6 +45,12 @@ export async function evaluate(
   // (A newer attempt stored after this read is seen inside the deciding transaction.)
   const current = intake?.run ?? (await read(deps.db, (q) => runStore.getRun(q, repo, run.runId))) ?? run;
   const status = current.attempt === run.attempt ? current.status : "completed";
+  // Most deliveries of a run come after its decision (in progress, a redelivery): a plain read
+  // says so without gathering or taking the gate's lock. The transaction below checks again.
+  if (!rerequested && !intake?.firstReport) {
+    const decisions = await read(deps.db, (q) => runStore.decisionsForRun(q, repo, run.runId));
+    if (decisions.some((d) => d.attempt === run.attempt)) return null;
+  }
   const asked = { ...current, attempt: run.attempt, status };
   const gathered = await gather(deps, octokit, target, asked, mode, intake?.config);
   // The config just read decides whether the workflow is gated now: a proof workflow is never

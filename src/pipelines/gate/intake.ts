@@ -70,7 +70,7 @@ export async function onDispatch(
     return joinWaitingRuns(q, repo);
   });
   for (const run of joined)
-    await evaluateIfReady(deps, octokit, target, run, { run, config: intake.current });
+    await evaluateIfReady(deps, octokit, target, run, { run, config: intake.current, firstReport: false });
 }
 
 /** Gives runs that arrived before their dispatch their dispatch, now that it may be here. */
@@ -126,9 +126,9 @@ export async function onWorkflowRun(
     null;
   if (!role) return;
   const now = deps.now().toISOString();
-  const run = await transaction(deps.db, async (q) => {
+  const { run, firstReport } = await transaction(deps.db, async (q) => {
     await exclusive(q, gateScope(repo));
-    const recorded = await recordReport(q, { repo, role, ...r });
+    const { recorded, firstReport } = await recordReport(q, { repo, role, ...r });
     const unjoined =
       recorded.dispatchId === null && recorded.joinProblem === null && recorded.event === "workflow_dispatch";
     const row = (unjoined && (await tryJoin(q, repo, recorded))) || recorded;
@@ -142,21 +142,25 @@ export async function onWorkflowRun(
     };
     for (const op of event ? await operationsForRun(q, repo, r.runId) : [])
       if (op.attempt === r.attempt && event) await moveOperation(q, op, event, cause, now);
-    return row;
+    return { run: row, firstReport };
   });
   if (run.role !== "gated" || action === "completed") {
     deps.onDecided?.(target.ref, target.installationId);
     return;
   }
   const attempt = { ...run, attempt: r.attempt };
-  await evaluateIfReady(deps, octokit, target, attempt, { run, config: intake.current });
+  await evaluateIfReady(deps, octokit, target, attempt, { run, config: intake.current, firstReport });
 }
 
 /** Records a run's report: the first one, or one that replaces the recorded report. */
-async function recordReport(q: Q, run: runStore.ReportedRun): Promise<runStore.RunRow> {
-  const recorded = await runStore.getRun(q, run.repo, run.runId);
-  if (!recorded) return runStore.insertRun(q, run);
-  return replacesReport(run, recorded) ? runStore.updateRunReport(q, run) : recorded;
+async function recordReport(
+  q: Q,
+  run: runStore.ReportedRun,
+): Promise<{ recorded: runStore.RunRow; firstReport: boolean }> {
+  const stored = await runStore.getRun(q, run.repo, run.runId);
+  if (!stored) return { recorded: await runStore.insertRun(q, run), firstReport: true };
+  const recorded = replacesReport(run, stored) ? await runStore.updateRunReport(q, run) : stored;
+  return { recorded, firstReport: false };
 }
 
 /** Decides a gated run once it has its dispatch, a join problem, or was not dispatched at all. */

@@ -1,5 +1,5 @@
 // SQL for grants: the rows an issue's claims on lanes become, ended and never deleted.
-import { and, eq, isNull, or, sql } from "drizzle-orm";
+import { and, eq, isNotNull, isNull, or, sql } from "drizzle-orm";
 import { lanePolicySchema } from "../../core/domain.ts";
 import type { GrantFact } from "../../core/gate/decision.ts";
 import type { ExistingGrant, GrantChange } from "../../core/lanes/grant-plan.ts";
@@ -60,13 +60,14 @@ const prepared = preparedOn((q, t) => ({
     .where(and(eq(t.grants.repo, sql.placeholder("repo")), eq(t.grants.lane, sql.placeholder("lane"))))
     .limit(1)
     .prepare(),
-  forPlan: q
+  endedOfIssues: q
     .select()
     .from(t.grants)
     .where(
       and(
         eq(t.grants.repo, sql.placeholder("repo")),
-        or(isNull(t.grants.endedAt), inList(q, t.grants.issueNumber, "numbers")),
+        inList(q, t.grants.issueNumber, "numbers"),
+        isNotNull(t.grants.endedAt),
       ),
     )
     .prepare(),
@@ -98,13 +99,14 @@ export async function grantsForPlan(
   numbers: number[],
 ): Promise<{ open: GrantRow[]; history: ExistingGrant[] }> {
   // Ended rows matter only for the issues being planned; the rest of the history stays on disk.
-  // One read serves both: every open row, and every row of those issues.
-  const rows = await prepared(q).forPlan.execute({ repo, numbers: listValue(q, numbers) });
+  // Two reads, each on its own index (one with an OR between them scans the repository's
+  // history); the open rows are read once and serve both.
+  const open = await openGrants(q, repo);
+  const ended = numbers.length
+    ? await prepared(q).endedOfIssues.execute({ repo, numbers: listValue(q, numbers) })
+    : [];
   const planned = new Set(numbers);
-  return {
-    open: rows.filter((row) => row.endedAt === null),
-    history: rows.filter((row) => planned.has(row.issueNumber)),
-  };
+  return { open, history: [...open.filter((row) => planned.has(row.issueNumber)), ...ended] };
 }
 
 type GrantFields = Partial<typeof s.grants.$inferInsert>;

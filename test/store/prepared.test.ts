@@ -4,8 +4,8 @@
 import { PgDialect } from "drizzle-orm/pg-core";
 import { SQLiteDialect } from "drizzle-orm/sqlite-core";
 import { afterEach, expect, it, vi } from "vitest";
-import { read, transaction } from "../../src/adapters/store/db.ts";
 import { appendAudits } from "../../src/adapters/store/audit.ts";
+import { read, transaction } from "../../src/adapters/store/db.ts";
 import { decisionsForRun, insertDecision } from "../../src/adapters/store/runs.ts";
 import { approved, dispatch, inputs } from "../support/gate.ts";
 import { testStore } from "../support/store.ts";
@@ -91,7 +91,12 @@ it("writes a batch of any size with one statement prepared per size", async () =
   });
   const built = builtStatements();
   for (const size of [3, 1, 3, 50]) {
-    await transaction(db, (q) => appendAudits(q, Array.from({ length: size }, (_, i) => entry(i))));
+    await transaction(db, (q) =>
+      appendAudits(
+        q,
+        Array.from({ length: size }, (_, i) => entry(i)),
+      ),
+    );
   }
   expect(built.length).toBe(3);
 });

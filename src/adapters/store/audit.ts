@@ -1,13 +1,12 @@
 // SQL for the audit log: append-only, every change lanegate made and every fact it failed to gather.
+import { type Q, tables } from "./db.ts";
 import {
   insertPlaceholders,
   insertRowsValues,
   insertValues,
   preparedByShape,
   preparedOn,
-  type Q,
-  tables,
-} from "./db.ts";
+} from "./prepared.ts";
 import type * as s from "./schema.ts";
 
 export interface Trigger {

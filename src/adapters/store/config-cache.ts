@@ -2,7 +2,8 @@
 // ETags, and when GitHub last confirmed them.
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { ConfigFile } from "../../core/config/load.ts";
-import { first, preparedOn, type Q, tables } from "./db.ts";
+import { first, type Q, tables } from "./db.ts";
+import { preparedOn } from "./prepared.ts";
 
 // Read on every delivery that needs the config.
 const prepared = preparedOn((q, t) => ({

@@ -2,7 +2,8 @@
 // before its handler runs, then marked applied or failed.
 import { and, eq, lt, or, sql } from "drizzle-orm";
 import { DELIVERY_CLAIM_MS, untakenClaim } from "../../core/deliveries.ts";
-import { first, preparedOn, type Q } from "./db.ts";
+import { first, type Q } from "./db.ts";
+import { preparedOn } from "./prepared.ts";
 
 // Both run on every delivery.
 const prepared = preparedOn((q, t) => ({

@@ -11,18 +11,16 @@ import {
   UNKNOWN_INVENTORY,
 } from "../../core/evidence/inventory.ts";
 import type { PhaseRecord } from "../../core/evidence/phases.ts";
+import { first, type Q, tables } from "./db.ts";
 import {
   equalsParam,
   excludedValues,
-  first,
   inList,
   insertPlaceholders,
   insertValues,
   listValue,
   preparedOn,
-  type Q,
-  tables,
-} from "./db.ts";
+} from "./prepared.ts";
 import type * as s from "./schema.ts";
 
 // The status comment reads its runs' evidence; every run's completion reads its own.

@@ -4,20 +4,17 @@ import { lanePolicySchema } from "../../core/domain.ts";
 import type { GrantFact } from "../../core/gate/decision.ts";
 import type { ExistingGrant, GrantChange } from "../../core/lanes/grant-plan.ts";
 import type { LaneOutcome } from "../../core/lanes/lifecycle.ts";
+import { first, type Q, sameJson, tables } from "./db.ts";
 import {
-  first,
   inList,
   insertPlaceholders,
   insertRowsValues,
   listValue,
   preparedByShape,
   preparedOn,
-  type Q,
-  sameJson,
-  tables,
   updatePlaceholders,
   updateValues,
-} from "./db.ts";
+} from "./prepared.ts";
 import type * as s from "./schema.ts";
 
 export type GrantRow = typeof s.grants.$inferSelect;

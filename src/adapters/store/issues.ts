@@ -6,17 +6,8 @@ import {
   factsFromStore,
   type IssueFacts,
 } from "../../core/lanes/facts.ts";
-import {
-  first,
-  inList,
-  insertPlaceholders,
-  insertValues,
-  listValue,
-  param,
-  preparedOn,
-  type Q,
-  tables,
-} from "./db.ts";
+import { first, type Q, tables } from "./db.ts";
+import { inList, insertPlaceholders, insertValues, listValue, param, preparedOn } from "./prepared.ts";
 import type * as s from "./schema.ts";
 
 // Every issues delivery asks whether the issue is tracked, reads it and the live issues.

@@ -2,16 +2,8 @@
 // core's business (src/core/operations.ts); this file only reads and writes the rows.
 import { and, eq, inArray, lt, sql } from "drizzle-orm";
 import { HOLDING_STATES, isFinal, type Transition } from "../../core/operations.ts";
-import {
-  equalsParam,
-  first,
-  insertPlaceholders,
-  insertValues,
-  param,
-  preparedOn,
-  type Q,
-  tables,
-} from "./db.ts";
+import { first, type Q, tables } from "./db.ts";
+import { equalsParam, insertPlaceholders, insertValues, param, preparedOn } from "./prepared.ts";
 import type * as s from "./schema.ts";
 
 // Every gate decision reads the lane's holder and the run's operations.

@@ -2,7 +2,8 @@
 import { eq, sql } from "drizzle-orm";
 import type { ConfigLoad, RecordedLoad } from "../../core/config/load.ts";
 import { configSchema, DEFAULT_CONFIG, type LanegateConfig } from "../../core/config/schema.ts";
-import { first, preparedOn, type Q, sameJson, tables } from "./db.ts";
+import { first, type Q, sameJson, tables } from "./db.ts";
+import { preparedOn } from "./prepared.ts";
 
 // A repository's row is read several times per delivery (config, installation, default branch).
 // The default branch and the installation are read alone: the row's config is a JSON document

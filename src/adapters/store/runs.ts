@@ -6,18 +6,16 @@ import { workflowFile } from "../../core/gate/request.ts";
 import type { ProofCandidate } from "../../core/gate/runs.ts";
 import type { RecentRunFact } from "../../core/lanes/status-comment.ts";
 import type { OperationState } from "../../core/operations.ts";
+import { first, type Q, tables } from "./db.ts";
 import {
   equalsParam,
-  first,
   inList,
   insertPlaceholders,
   insertValues,
   listValue,
   param,
   preparedOn,
-  type Q,
-  tables,
-} from "./db.ts";
+} from "./prepared.ts";
 import type * as s from "./schema.ts";
 
 // The statements every gated run's deliveries make.

@@ -1,6 +1,7 @@
 // SQL for running the service: readiness probes, scrape-time gauges, redelivery records.
 import { and, count, desc, eq, inArray } from "drizzle-orm";
-import { equalsParam, first, preparedOn, type Q, tables } from "./db.ts";
+import { first, type Q, tables } from "./db.ts";
+import { equalsParam, preparedOn } from "./prepared.ts";
 import type * as s from "./schema.ts";
 
 /** A committed write, so readiness proves the store still takes writes. */
